@@ -1,0 +1,294 @@
+/**
+ * Copies one job: a file, a symlink or a second name of a hard-linked file.
+ * Runs in a worker, a million times per big tree, so the common path is a short
+ * run of synchronous calls (an async call per step costs a thread-pool round trip):
+ * open source, create the temporary file with its final mode, read, write, set
+ * times on the descriptor, close, rename into place. Never throws: a failure
+ * comes back as a record naming the path and the operation.
+ *
+ * The worker runs with umask 0, so files are created with exactly their mode.
+ */
+import fs from 'node:fs';
+import type { ErrorRecord, FileJob, HardLinkJob, Job, Operation, SymlinkJob } from './protocol.js';
+import { errorRecord } from './protocol.js';
+import { bytesFromRaw, joinRaw, type RawPath } from './raw-path.js';
+import { tempPathFor } from './temp-name.js';
+
+export interface Roots {
+  source: RawPath;
+  destination: RawPath;
+}
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, COPYFILE_EXCL, COPYFILE_FICLONE } = fs.constants;
+// Refuses a source replaced by a symlink since it was listed; absent on Windows.
+const READ_FLAGS = O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0);
+const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL;
+const SET_ID_BITS = 0o6000;
+const HOLE_BLOCK_BYTES = 4096;
+const ZERO_BLOCK = Buffer.alloc(HOLE_BLOCK_BYTES);
+const LARGE_FILE_POLL_MS = 200;
+
+/** Marks a failure on the source side; anything else thrown while copying is on the destination side. */
+class ReadFailure {
+  constructor(readonly cause: unknown) {}
+}
+
+export function copyJob(job: Job, roots: Roots, buffer: Buffer, pid: number): ErrorRecord | null {
+  const finalPath = joinRaw(roots.destination, job.path);
+  switch (job.kind) {
+    case 'file':
+      return copyRegularFile(job, joinRaw(roots.source, job.path), finalPath, buffer, pid);
+    case 'symlink':
+      return copySymlink(job, joinRaw(roots.source, job.path), finalPath, pid);
+    case 'hardlink':
+      return linkSecondName(job, roots, finalPath, pid);
+  }
+}
+
+function copyRegularFile(
+  job: FileJob,
+  sourcePath: RawPath,
+  finalPath: RawPath,
+  buffer: Buffer,
+  pid: number,
+  onBytes?: (copied: number) => void,
+): ErrorRecord | null {
+  const temp = bytesFromRaw(tempPathFor(finalPath, pid));
+  let input = -1;
+  let output = -1;
+  let created = false;
+  let stage: Operation = 'write';
+  try {
+    input = openForReading(bytesFromRaw(sourcePath));
+    output = createExclusive(temp, () => fs.openSync(temp, CREATE_FLAGS, job.mode));
+    created = true;
+    if (job.sparse) copySparse(input, output, buffer, onBytes);
+    else copyDense(input, output, buffer, job.size);
+    stage = 'set-metadata';
+    fs.futimesSync(output, job.atime, job.mtime);
+    if (job.owner) {
+      fs.fchownSync(output, job.owner.uid, job.owner.gid);
+      // chown clears set-user-ID and set-group-ID bits; put them back.
+      if (job.mode & SET_ID_BITS) fs.fchmodSync(output, job.mode);
+    }
+    // close() can report a delayed write error (NFS, quota): it counts as a failed write.
+    stage = 'write';
+    const closing = output;
+    output = -1;
+    fs.closeSync(closing);
+    fs.closeSync(input);
+    input = -1;
+    stage = 'rename';
+    fs.renameSync(temp, bytesFromRaw(finalPath));
+    return null;
+  } catch (error) {
+    if (input >= 0) closeQuietly(input);
+    if (output >= 0) closeQuietly(output);
+    if (created) unlinkQuietly(temp);
+    return error instanceof ReadFailure
+      ? errorRecord(error.cause, 'read', sourcePath)
+      : errorRecord(error, stage, finalPath);
+  }
+}
+
+function openForReading(path: Buffer): number {
+  try {
+    return fs.openSync(path, READ_FLAGS);
+  } catch (error) {
+    throw new ReadFailure(error);
+  }
+}
+
+function readInto(fd: number, buffer: Buffer, position: number | null): number {
+  try {
+    return fs.readSync(fd, buffer, 0, buffer.length, position);
+  } catch (error) {
+    throw new ReadFailure(error);
+  }
+}
+
+/** Reads until end of file; a short read ends the copy only once the listed size is reached. */
+function copyDense(input: number, output: number, buffer: Buffer, listedSize: number): void {
+  let copied = 0;
+  let read: number;
+  do {
+    read = readInto(input, buffer, null);
+    if (read > 0) writeAll(output, buffer, 0, read, null);
+    copied += read;
+  } while (read > 0 && (read === buffer.length || copied < listedSize));
+}
+
+/** Like `cp --sparse=auto` for a source with holes: all-zero blocks are skipped and become holes. */
+function copySparse(input: number, output: number, buffer: Buffer, onChunk?: (copied: number) => void): void {
+  let position = 0;
+  let read: number;
+  while ((read = readInto(input, buffer, position)) > 0) {
+    writeDataRuns(output, buffer, read, position);
+    position += read;
+    onChunk?.(position);
+  }
+  fs.ftruncateSync(output, position);
+}
+
+function writeDataRuns(fd: number, buffer: Buffer, length: number, position: number): void {
+  let runStart = -1;
+  for (let block = 0; block < length; block += HOLE_BLOCK_BYTES) {
+    const blockEnd = Math.min(block + HOLE_BLOCK_BYTES, length);
+    const zero = buffer.subarray(block, blockEnd).equals(ZERO_BLOCK.subarray(0, blockEnd - block));
+    if (!zero && runStart < 0) runStart = block;
+    if (zero && runStart >= 0) {
+      writeAll(fd, buffer, runStart, block, position + runStart);
+      runStart = -1;
+    }
+  }
+  if (runStart >= 0) writeAll(fd, buffer, runStart, length, position + runStart);
+}
+
+function writeAll(fd: number, buffer: Buffer, start: number, end: number, position: number | null): void {
+  let offset = start;
+  while (offset < end) {
+    const written = fs.writeSync(fd, buffer, offset, end - offset, position === null ? null : position + offset - start);
+    offset += written;
+  }
+}
+
+function copySymlink(job: SymlinkJob, sourcePath: RawPath, finalPath: RawPath, pid: number): ErrorRecord | null {
+  let target: Buffer;
+  try {
+    target = fs.readlinkSync(bytesFromRaw(sourcePath), { encoding: 'buffer' });
+  } catch (error) {
+    return errorRecord(error, 'read', sourcePath);
+  }
+  const temp = bytesFromRaw(tempPathFor(finalPath, pid));
+  let stage: Operation = 'write';
+  try {
+    createExclusive(temp, () => fs.symlinkSync(target, temp));
+    stage = 'set-metadata';
+    fs.lutimesSync(temp, job.atime, job.mtime);
+    if (job.owner) fs.lchownSync(temp, job.owner.uid, job.owner.gid);
+    stage = 'rename';
+    fs.renameSync(temp, bytesFromRaw(finalPath));
+    return null;
+  } catch (error) {
+    if (stage !== 'write') unlinkQuietly(temp);
+    return errorRecord(error, stage, finalPath);
+  }
+}
+
+function linkSecondName(job: HardLinkJob, roots: Roots, finalPath: RawPath, pid: number): ErrorRecord | null {
+  const existing = bytesFromRaw(joinRaw(roots.destination, job.target));
+  const final = bytesFromRaw(finalPath);
+  try {
+    fs.linkSync(existing, final);
+    return null;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return errorRecord(error, 'link', finalPath);
+  }
+  // A re-run: replace the old file atomically through a temporary name.
+  const temp = bytesFromRaw(tempPathFor(finalPath, pid));
+  try {
+    createExclusive(temp, () => fs.linkSync(existing, temp));
+  } catch (error) {
+    return errorRecord(error, 'link', finalPath);
+  }
+  try {
+    fs.renameSync(temp, final);
+  } catch (error) {
+    unlinkQuietly(temp);
+    return errorRecord(error, 'rename', finalPath);
+  }
+  // rename() does nothing when both names already are the same file, leaving the temporary name behind.
+  unlinkQuietly(temp);
+  return null;
+}
+
+/**
+ * Copies a large file in the kernel (a reflink where the file system has them,
+ * else copy_file_range) on the thread pool, so the worker stays free to report
+ * how far the copy has come. Sparse sources keep their holes through the block loop.
+ */
+export async function copyLargeFile(
+  job: FileJob,
+  roots: Roots,
+  pid: number,
+  buffer: Buffer,
+  onBytes: (copied: number) => void,
+): Promise<ErrorRecord | null> {
+  const sourcePath = joinRaw(roots.source, job.path);
+  const finalPath = joinRaw(roots.destination, job.path);
+  if (job.sparse) return copyRegularFile(job, sourcePath, finalPath, buffer, pid, onBytes);
+  const source = bytesFromRaw(sourcePath);
+  const temp = bytesFromRaw(tempPathFor(finalPath, pid));
+  const poll = setInterval(() => {
+    const written = fs.statSync(temp, { throwIfNoEntry: false })?.size;
+    if (written !== undefined) onBytes(written);
+  }, LARGE_FILE_POLL_MS);
+  try {
+    await copyInKernel(source, temp);
+  } catch (error) {
+    unlinkQuietly(temp);
+    return sourceIsUnreadable(source) ? errorRecord(error, 'read', sourcePath) : errorRecord(error, 'write', finalPath);
+  } finally {
+    clearInterval(poll);
+  }
+  let stage: Operation = 'set-metadata';
+  try {
+    if (job.owner) fs.chownSync(temp, job.owner.uid, job.owner.gid);
+    fs.chmodSync(temp, job.mode);
+    fs.utimesSync(temp, job.atime, job.mtime);
+    stage = 'rename';
+    fs.renameSync(temp, bytesFromRaw(finalPath));
+    return null;
+  } catch (error) {
+    unlinkQuietly(temp);
+    return errorRecord(error, stage, finalPath);
+  }
+}
+
+async function copyInKernel(source: Buffer, temp: Buffer): Promise<void> {
+  const flags = COPYFILE_EXCL | COPYFILE_FICLONE;
+  try {
+    await fs.promises.copyFile(source, temp, flags);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    unlinkQuietly(temp);
+    await fs.promises.copyFile(source, temp, flags);
+  }
+}
+
+/** copyFile reports both paths on failure; this tells which side it was. */
+function sourceIsUnreadable(source: Buffer): boolean {
+  try {
+    fs.accessSync(source, fs.constants.R_OK);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** A stale temporary file with our name can only be a leftover of a killed run whose pid we reuse. */
+function createExclusive<T>(temp: Buffer, create: () => T): T {
+  try {
+    return create();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    fs.unlinkSync(temp);
+    return create();
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // Already failing; the first error is the one reported.
+  }
+}
+
+export function unlinkQuietly(path: Buffer): void {
+  try {
+    fs.unlinkSync(path);
+  } catch {
+    // Nothing to remove, or the original failure is the one worth reporting.
+  }
+}

@@ -1,0 +1,320 @@
+/**
+ * A fixed-size pool of forked worker processes. The parent owns every table:
+ * queued batches, each worker's in-flight batches (at most two, so a worker never
+ * waits for its next batch and the queue stays here, not in the IPC buffer), and
+ * how far each batch is confirmed.
+ *
+ * A worker that dies loses only its unconfirmed jobs: their temporary files are
+ * swept, and each is retried once, alone, on a fresh worker; a job that kills a
+ * worker twice is reported as failed. A worker that cannot start, or workers
+ * that keep dying, stop the pool instead of respawning in a loop.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { unlinkQuietly } from './copy-file.js';
+import { FoldercopyError } from './errors.js';
+import type { CopyBatchMessage, ErrorRecord, Job, WorkerMessage } from './protocol.js';
+import { isWorkerMessage } from './protocol.js';
+import { bytesFromRaw, joinRaw, type RawPath } from './raw-path.js';
+import { tempPathFor } from './temp-name.js';
+
+const MAX_IN_FLIGHT_PER_WORKER = 2;
+// Enough to survive a few OOM kills; few enough that a systematic crash stops the run quickly.
+const MAX_CRASHES = 8;
+// As jest-worker and vitest: a worker asked to leave gets this long before SIGKILL.
+const EXIT_GRACE_MS = 500;
+const STDERR_TAIL_CHARS = 2000;
+
+export interface PoolOptions {
+  size: number;
+  source: RawPath;
+  destination: RawPath;
+  onJobDone: (job: Job, error: ErrorRecord | null) => void;
+  onFileProgress: (job: Job, bytes: number) => void;
+  /** Forks this script instead of worker.js; exists so tests can run a worker that crashes. */
+  workerPath?: string;
+}
+
+interface Batch {
+  id: number;
+  jobs: Job[];
+  /** Jobs [0, confirmed) are finished and reported. */
+  confirmed: number;
+  /** A retry after a crash: one job, which fails for good if it crashes again. */
+  retry: boolean;
+}
+
+type WorkerState = 'starting' | 'ready' | 'stopping' | 'exited';
+
+interface Worker {
+  child: ChildProcess;
+  pid: number;
+  state: WorkerState;
+  /** In the order sent; the worker runs them in that order, so only the first has started. */
+  inFlight: Batch[];
+  stderrTail: string;
+  exited: Promise<void>;
+}
+
+interface Waiter {
+  ready: () => boolean;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+export class WorkerPool {
+  private readonly queue: Batch[] = [];
+  private readonly workers = new Set<Worker>();
+  private readonly waiters: Waiter[] = [];
+  private readonly workerPath: string;
+  private queuedJobs = 0;
+  private nextBatchId = 1;
+  private crashes = 0;
+  private closing = false;
+  private failure: FoldercopyError | null = null;
+
+  constructor(private readonly options: PoolOptions) {
+    this.workerPath = options.workerPath ?? fileURLToPath(new URL('./worker.js', import.meta.url));
+  }
+
+  submit(jobs: Job[]): void {
+    this.queue.push({ id: this.nextBatchId++, jobs, confirmed: 0, retry: false });
+    this.queuedJobs += jobs.length;
+    this.dispatch();
+  }
+
+  /** Jobs waiting in the parent's queue, not yet sent to a worker. */
+  get backlog(): number {
+    return this.queuedJobs;
+  }
+
+  whenBacklogBelow(jobs: number): Promise<void> {
+    return this.waitUntil(() => this.queuedJobs < jobs);
+  }
+
+  /** Resolves when every submitted job is finished; rejects if the pool had to stop. */
+  whenIdle(): Promise<void> {
+    return this.waitUntil(() => this.queue.length === 0 && this.inFlightCount() === 0);
+  }
+
+  /**
+   * Stops the pool: drops queued batches, gives in-flight ones `graceMs` to finish,
+   * then lets workers leave (SIGKILL after a grace) and sweeps what they left.
+   */
+  async close(graceMs = 0): Promise<void> {
+    this.closing = true;
+    this.queue.length = 0;
+    this.queuedJobs = 0;
+    if (this.inFlightCount() > 0 && graceMs > 0) {
+      let graceOver = false;
+      const graceTimer = setTimeout(() => {
+        graceOver = true;
+        this.notify();
+      }, graceMs);
+      await this.waitUntil(() => graceOver || this.inFlightCount() === 0).catch(() => {});
+      clearTimeout(graceTimer);
+    }
+    const leaving = [...this.workers];
+    for (const worker of leaving) this.stopWorker(worker);
+    const killTimer = setTimeout(() => {
+      for (const worker of leaving) if (worker.state !== 'exited') worker.child.kill('SIGKILL');
+    }, EXIT_GRACE_MS);
+    await Promise.all(leaving.map((worker) => worker.exited));
+    clearTimeout(killTimer);
+  }
+
+  private dispatch(): void {
+    if (this.closing || this.failure) return;
+    while (this.queue.length > 0) {
+      const worker = this.leastBusyReadyWorker();
+      if (!worker) {
+        this.spawnIfUseful();
+        break;
+      }
+      const batch = this.queue.shift()!;
+      this.queuedJobs -= batch.jobs.length;
+      worker.inFlight.push(batch);
+      const message: CopyBatchMessage = {
+        type: 'copy',
+        batchId: batch.id,
+        source: this.options.source,
+        destination: this.options.destination,
+        jobs: batch.jobs,
+      };
+      // A send to a worker that is dying fails in its 'error' event; its 'exit' re-queues the batch.
+      worker.child.send(message);
+    }
+    this.notify();
+  }
+
+  private leastBusyReadyWorker(): Worker | undefined {
+    let best: Worker | undefined;
+    for (const worker of this.workers) {
+      if (worker.state !== 'ready' || !worker.child.connected || worker.inFlight.length >= MAX_IN_FLIGHT_PER_WORKER) continue;
+      if (!best || worker.inFlight.length < best.inFlight.length) best = worker;
+    }
+    return best;
+  }
+
+  /** Workers start lazily, so a ten-file copy forks one process, not one per core. */
+  private spawnIfUseful(): void {
+    if (this.workers.size >= this.options.size) return;
+    let starting = 0;
+    for (const worker of this.workers) if (worker.state === 'starting') starting++;
+    if (this.queue.length > starting * MAX_IN_FLIGHT_PER_WORKER) this.spawn();
+  }
+
+  private spawn(): void {
+    const child = fork(this.workerPath, [], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      // A debugger flag would make every worker try to bind the parent's inspector port.
+      execArgv: process.execArgv.filter((arg) => !arg.startsWith('--inspect')),
+    });
+    let markExited!: () => void;
+    const worker: Worker = {
+      child,
+      pid: child.pid ?? -1,
+      state: 'starting',
+      inFlight: [],
+      stderrTail: '',
+      exited: new Promise((resolve) => (markExited = resolve)),
+    };
+    this.workers.add(worker);
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => {
+      worker.stderrTail = (worker.stderrTail + text).slice(-STDERR_TAIL_CHARS);
+    });
+    child.on('message', (message: unknown) => this.onMessage(worker, message));
+    // EPIPE and failed sends surface here; 'exit' follows and is where they are handled.
+    child.on('error', () => {});
+    child.on('exit', (code, signal) => {
+      this.onExit(worker, code, signal);
+      markExited();
+    });
+  }
+
+  private onMessage(worker: Worker, message: unknown): void {
+    if (!isWorkerMessage(message)) {
+      this.fail(new FoldercopyError('WORKER_PROTOCOL', `worker ${worker.pid} sent an unexpected message: ${JSON.stringify(message)}`));
+      return;
+    }
+    this.handle(worker, message);
+  }
+
+  private handle(worker: Worker, message: WorkerMessage): void {
+    switch (message.type) {
+      case 'ready':
+        worker.state = 'ready';
+        this.dispatch();
+        return;
+      case 'fileProgress': {
+        const batch = worker.inFlight[0];
+        const job = batch?.id === message.batchId ? batch.jobs[batch.confirmed] : undefined;
+        if (job) this.options.onFileProgress(job, message.bytes);
+        return;
+      }
+      case 'filesDone': {
+        const batch = worker.inFlight[0];
+        if (batch?.id !== message.batchId) {
+          this.fail(new FoldercopyError('WORKER_PROTOCOL', `worker ${worker.pid} confirmed batch ${message.batchId} out of order`));
+          return;
+        }
+        const failures = message.failures.length > 0 ? new Map(message.failures.map((f) => [f.index, f.error])) : null;
+        const end = batch.confirmed + message.count;
+        for (let index = batch.confirmed; index < end; index++) {
+          batch.confirmed = index + 1;
+          this.options.onJobDone(batch.jobs[index]!, failures?.get(index) ?? null);
+        }
+        if (batch.confirmed >= batch.jobs.length) {
+          worker.inFlight.shift();
+          this.dispatch();
+        }
+        return;
+      }
+    }
+  }
+
+  private onExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+    const expected = worker.state === 'stopping' || this.closing;
+    const startedUp = worker.state !== 'starting';
+    worker.state = 'exited';
+    this.workers.delete(worker);
+    const started = worker.inFlight[0];
+    const unconfirmed = started ? started.jobs.slice(started.confirmed) : [];
+    this.sweepTemporaryFiles(unconfirmed, worker.pid);
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+
+    if (expected) {
+      this.notify();
+      return;
+    }
+    if (!startedUp) {
+      const output = worker.stderrTail.trim();
+      this.fail(new FoldercopyError('WORKER_START', `a worker process could not start: it ${how}${output ? `\n${output}` : ''}`));
+      return;
+    }
+    this.crashes++;
+    const notStarted = worker.inFlight.slice(1);
+    if (started?.retry) {
+      for (const job of unconfirmed) {
+        this.options.onJobDone(job, {
+          code: 'WORKER_CRASHED',
+          message: `the worker copying it ${how}, twice`,
+          operation: 'worker',
+          path: joinRaw(this.options.source, job.path),
+        });
+      }
+    }
+    const retries: Batch[] = started?.retry
+      ? []
+      : unconfirmed.map((job) => ({ id: this.nextBatchId++, jobs: [job], confirmed: 0, retry: true }));
+    const requeued = [...retries, ...notStarted];
+    this.queue.unshift(...requeued);
+    for (const batch of requeued) this.queuedJobs += batch.jobs.length;
+    if (this.crashes > MAX_CRASHES) {
+      this.fail(new FoldercopyError('WORKER_CRASHED', `worker processes keep dying (the last one ${how}); stopping`));
+      return;
+    }
+    this.dispatch();
+  }
+
+  private sweepTemporaryFiles(jobs: Job[], pid: number): void {
+    for (const job of jobs) unlinkQuietly(bytesFromRaw(tempPathFor(joinRaw(this.options.destination, job.path), pid)));
+  }
+
+  private stopWorker(worker: Worker): void {
+    if (worker.state === 'exited') return;
+    worker.state = 'stopping';
+    // The worker exits on its own when the channel closes (see worker.ts).
+    if (worker.child.connected) worker.child.disconnect();
+    else worker.child.kill('SIGKILL');
+  }
+
+  private inFlightCount(): number {
+    let count = 0;
+    for (const worker of this.workers) count += worker.inFlight.length;
+    return count;
+  }
+
+  private fail(error: FoldercopyError): void {
+    if (this.failure) return;
+    this.failure = error;
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
+  }
+
+  private waitUntil(ready: () => boolean): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (ready()) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ ready, resolve, reject }));
+  }
+
+  private notify(): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const waiter = this.waiters[i]!;
+      if (waiter.ready()) {
+        this.waiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
+  }
+}

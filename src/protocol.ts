@@ -1,0 +1,134 @@
+/**
+ * The one message protocol between the parent and its workers, imported by both.
+ * Workers keep nothing between batches: every batch carries its roots, and every
+ * job carries the metadata the parent read while listing.
+ */
+import { getSystemErrorMap } from 'node:util';
+import type { RawPath } from './raw-path.js';
+
+/** Seconds since the epoch with a fraction, as utimes takes them; never rounded into the next second. */
+export type Seconds = number;
+
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+export interface FileJob {
+  kind: 'file';
+  path: RawPath;
+  size: number;
+  mode: number;
+  atime: Seconds;
+  mtime: Seconds;
+  /** Only set when the owner must change (running as root, owner differs from ours). */
+  owner?: Owner;
+  /** The source has holes; runs of zeros are written as holes. */
+  sparse?: true;
+}
+
+export interface SymlinkJob {
+  kind: 'symlink';
+  path: RawPath;
+  atime: Seconds;
+  mtime: Seconds;
+  owner?: Owner;
+}
+
+/** A second name for a file this run already copied to `target`. */
+export interface HardLinkJob {
+  kind: 'hardlink';
+  path: RawPath;
+  target: RawPath;
+}
+
+export type Job = FileJob | SymlinkJob | HardLinkJob;
+
+/**
+ * Files at least this big travel in a batch of their own and are copied by the
+ * kernel (copy_file_range or a reflink) with progress reported within the file.
+ */
+export const LARGE_FILE_BYTES = 8 * 1024 * 1024;
+
+export function isLargeFile(job: Job): boolean {
+  return job.kind === 'file' && job.size >= LARGE_FILE_BYTES;
+}
+
+/** What was being done when an entry failed; names the "what failed" part of its message. */
+export type Operation =
+  | 'list'
+  | 'stat'
+  | 'read'
+  | 'write'
+  | 'mkdir'
+  | 'rename'
+  | 'link'
+  | 'set-metadata'
+  | 'worker';
+
+/** An error as a plain value: Error fields are not enumerable and would not survive IPC. */
+export interface ErrorRecord {
+  code: string;
+  message: string;
+  operation: Operation;
+  path: RawPath;
+}
+
+export interface CopyBatchMessage {
+  type: 'copy';
+  batchId: number;
+  source: RawPath;
+  destination: RawPath;
+  jobs: Job[];
+}
+
+export type ParentMessage = CopyBatchMessage;
+
+export interface ReadyMessage {
+  type: 'ready';
+}
+
+/**
+ * The next `count` jobs of the batch are finished (in order); failures among them
+ * carry their index in the batch. Sent at the end of a batch and during long ones,
+ * so a crash loses only what was not yet confirmed.
+ */
+export interface FilesDoneMessage {
+  type: 'filesDone';
+  batchId: number;
+  count: number;
+  failures: Array<{ index: number; error: ErrorRecord }>;
+}
+
+/** Bytes written so far of the one large file in progress; for display only. */
+export interface FileProgressMessage {
+  type: 'fileProgress';
+  batchId: number;
+  bytes: number;
+}
+
+export type WorkerMessage = ReadyMessage | FilesDoneMessage | FileProgressMessage;
+
+export function isWorkerMessage(value: unknown): value is WorkerMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const type = (value as { type?: unknown }).type;
+  return type === 'ready' || type === 'filesDone' || type === 'fileProgress';
+}
+
+export function isParentMessage(value: unknown): value is ParentMessage {
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'copy';
+}
+
+const systemErrors = getSystemErrorMap();
+
+/** Turns a thrown fs error into a record; the message is the system's reason, without Node's path decoration. */
+export function errorRecord(error: unknown, operation: Operation, path: RawPath): ErrorRecord {
+  const { code, errno, message } = (error ?? {}) as NodeJS.ErrnoException;
+  const reason = typeof errno === 'number' ? systemErrors.get(errno)?.[1] : undefined;
+  return {
+    code: code ?? 'EUNKNOWN',
+    message: reason ?? message ?? String(error),
+    operation,
+    path,
+  };
+}

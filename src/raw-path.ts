@@ -1,0 +1,39 @@
+/**
+ * Paths inside the copier are "raw": one character per byte of the on-disk name,
+ * so names that are not valid UTF-8 survive the trip through fast-glob, JSON over
+ * IPC and back to the file system byte for byte.
+ *
+ * Newline and carriage return are stored as private-use characters because
+ * fast-glob's matcher is built from regular expressions whose `.` never matches
+ * them: a file named "a\nb" would otherwise vanish from the listing. Node's
+ * latin1 encoder keeps only the low byte of each character, so
+ * `Buffer.from(raw, 'latin1')` undoes both mappings at once.
+ */
+export type RawPath = string;
+
+const ESCAPED_NEWLINE = '\uE00A';
+const ESCAPED_RETURN = '\uE00D';
+const LINE_BREAK = /[\n\r]/g;
+
+export function rawFromBytes(bytes: Buffer): RawPath {
+  return bytes.toString('latin1').replace(LINE_BREAK, (c) => (c === '\n' ? ESCAPED_NEWLINE : ESCAPED_RETURN));
+}
+
+/** A path the user typed (Node decoded argv as UTF-8) in raw form. */
+export function rawFromString(path: string): RawPath {
+  return rawFromBytes(Buffer.from(path, 'utf8'));
+}
+
+export function bytesFromRaw(raw: RawPath): Buffer {
+  return Buffer.from(raw, 'latin1');
+}
+
+/** For messages: UTF-8 where valid, control characters escaped so one error stays one line. */
+export function displayPath(raw: RawPath): string {
+  const text = bytesFromRaw(raw).toString('utf8');
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
+export function joinRaw(root: RawPath, relative: RawPath): RawPath {
+  return relative === '' ? root : root.endsWith('/') ? root + relative : `${root}/${relative}`;
+}

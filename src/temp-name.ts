@@ -1,0 +1,20 @@
+/**
+ * Every file is written under a temporary name in its destination directory and
+ * renamed into place when complete, so no fault leaves a partial file at a final
+ * name. The name says what it is, and carries the writing worker's pid so the
+ * parent can sweep a dead worker's leftovers and a later run can recognise them.
+ */
+import { sep } from 'node:path';
+import type { RawPath } from './raw-path.js';
+
+const SUFFIX = '.foldercopy-part';
+// Leaves room for the dot, the pid and the suffix within the usual 255-byte name limit.
+const MAX_NAME_BYTES_KEPT = 200;
+
+export const TEMP_NAME = /^\..*\.\d+\.foldercopy-part$/s;
+
+export function tempPathFor(finalPath: RawPath, pid: number): RawPath {
+  const nameStart = Math.max(finalPath.lastIndexOf('/'), finalPath.lastIndexOf(sep)) + 1;
+  const name = finalPath.slice(nameStart, nameStart + MAX_NAME_BYTES_KEPT);
+  return `${finalPath.slice(0, nameStart)}.${name}.${pid}${SUFFIX}`;
+}

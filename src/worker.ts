@@ -1,0 +1,78 @@
+/**
+ * The worker process: a stateless executor. It copies the batches the parent
+ * sends, in order, and confirms finished jobs over the IPC channel. It keeps
+ * nothing between batches and never prints; the parent owns all state and output.
+ */
+import { copyJob, copyLargeFile, unlinkQuietly } from './copy-file.js';
+import type { CopyBatchMessage, ErrorRecord, FileJob, FilesDoneMessage, Job, WorkerMessage } from './protocol.js';
+import { isLargeFile, isParentMessage } from './protocol.js';
+import { bytesFromRaw, joinRaw } from './raw-path.js';
+import { tempPathFor } from './temp-name.js';
+
+const COPY_BUFFER_BYTES = 256 * 1024;
+// Long batches confirm progress this often, so a crash re-runs little and the bar keeps moving.
+const CONFIRM_INTERVAL_MS = 100;
+
+const buffer = Buffer.allocUnsafe(COPY_BUFFER_BYTES);
+const pending: CopyBatchMessage[] = [];
+let running = false;
+let largeFileInProgress: { batch: CopyBatchMessage; job: Job } | null = null;
+
+process.umask(0);
+// Ctrl-C reaches the whole process group; the parent decides how to stop.
+process.on('SIGINT', () => {});
+process.on('disconnect', () => {
+  // The parent is gone or done: leave no temporary file of a large copy behind, and no orphan.
+  if (largeFileInProgress) {
+    const { batch, job } = largeFileInProgress;
+    unlinkQuietly(bytesFromRaw(tempPathFor(joinRaw(batch.destination, job.path), process.pid)));
+  }
+  process.exit(0);
+});
+process.on('message', (message: unknown) => {
+  if (!isParentMessage(message)) throw new TypeError(`foldercopy worker: unexpected message ${JSON.stringify(message)}`);
+  pending.push(message);
+  if (!running) void runPending();
+});
+send({ type: 'ready' });
+
+async function runPending(): Promise<void> {
+  running = true;
+  for (let batch = pending.shift(); batch; batch = pending.shift()) await runBatch(batch);
+  running = false;
+}
+
+async function runBatch(batch: CopyBatchMessage): Promise<void> {
+  let confirmed = 0;
+  let failures: FilesDoneMessage['failures'] = [];
+  let lastConfirm = performance.now();
+  const confirm = (upTo: number): void => {
+    send({ type: 'filesDone', batchId: batch.batchId, count: upTo - confirmed, failures });
+    confirmed = upTo;
+    failures = [];
+    lastConfirm = performance.now();
+  };
+  for (let index = 0; index < batch.jobs.length; index++) {
+    const job = batch.jobs[index]!;
+    const error = job.kind === 'file' && isLargeFile(job) ? await copyLarge(batch, job) : copyJob(job, batch, buffer, process.pid);
+    if (error) failures.push({ index, error });
+    if (performance.now() - lastConfirm >= CONFIRM_INTERVAL_MS) confirm(index + 1);
+  }
+  if (confirmed < batch.jobs.length) confirm(batch.jobs.length);
+}
+
+async function copyLarge(batch: CopyBatchMessage, job: FileJob): Promise<ErrorRecord | null> {
+  largeFileInProgress = { batch, job };
+  try {
+    return await copyLargeFile(job, batch, process.pid, buffer, (bytes) =>
+      send({ type: 'fileProgress', batchId: batch.batchId, bytes }),
+    );
+  } finally {
+    largeFileInProgress = null;
+  }
+}
+
+function send(message: WorkerMessage): void {
+  // A failed send means the channel is closing; the 'disconnect' handler ends this process.
+  process.send?.(message, undefined, undefined, () => {});
+}

@@ -1,0 +1,111 @@
+// What a user checks after copying a tree: bytes, modes, times, links, names.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './helpers/run-cli.js';
+import { diffTrees, EDGE_MTIME_NS, oddNamesTree, snapshotTree, useTempDirs, writeTree } from './helpers/tree.js';
+
+const tempDir = useTempDirs();
+
+describe('copying a tree', () => {
+  it('makes a copy identical to the source: bytes, modes, times, links, hard links, odd names', async () => {
+    const root = await tempDir();
+    const source = path.join(root, 'source');
+    await writeTree(source, oddNamesTree());
+    // Reading a file for its hash updates its atime (relatime) once; after that it is stable,
+    // so the second snapshot is what the copier sees and must reproduce.
+    await snapshotTree(source);
+    const before = await snapshotTree(source, { atime: true, sparse: true });
+
+    const result = await runCli([source, path.join(root, 'copy')]);
+
+    expect(result.stderr).toMatch(/copied \d+ files/);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe('');
+    const copy = await snapshotTree(path.join(root, 'copy'), { atime: true, sparse: true });
+    expect(diffTrees(before, copy)).toEqual([]);
+    expect(diffTrees(before, await snapshotTree(source, { atime: true, sparse: true }))).toEqual([]);
+  });
+
+  it('keeps a mtime of x.999999999 s within its second', async () => {
+    const root = await tempDir();
+    await writeTree(path.join(root, 'source'), [{ path: 'edge.txt', type: 'file', content: 'x', mtime: EDGE_MTIME_NS }]);
+
+    await runCli([path.join(root, 'source'), path.join(root, 'copy')]);
+
+    const copied = fs.statSync(path.join(root, 'copy', 'edge.txt'), { bigint: true }).mtimeNs;
+    expect(copied / 1_000_000_000n).toBe(EDGE_MTIME_NS / 1_000_000_000n);
+    expect(EDGE_MTIME_NS - copied).toBeLessThan(2000n);
+  });
+
+  it('copies the contents into an existing destination, and a re-run does not nest', async () => {
+    const root = await tempDir();
+    const source = path.join(root, 'build');
+    await writeTree(source, { 'a.txt': 'a', 'sub/b.txt': 'b' });
+    const destination = path.join(root, 'backup');
+    fs.mkdirSync(destination);
+
+    expect((await runCli([source, destination])).exitCode).toBe(0);
+    expect((await runCli([source, destination])).exitCode).toBe(0);
+
+    expect(fs.readdirSync(destination).sort()).toEqual(['a.txt', 'sub']);
+    expect(fs.readFileSync(path.join(destination, 'sub', 'b.txt'), 'utf8')).toBe('b');
+  });
+
+  it('copies to <source>_copy beside the source when no destination is given', async () => {
+    const root = await tempDir();
+    await writeTree(path.join(root, 'photos'), { 'cat.jpg': 'meow' });
+
+    const result = await runCli(['photos'], { cwd: root });
+
+    expect(result.exitCode).toBe(0);
+    expect(fs.readFileSync(path.join(root, 'photos_copy', 'cat.jpg'), 'utf8')).toBe('meow');
+  });
+
+  it('copies a single file as that file', async () => {
+    const root = await tempDir();
+    await writeTree(root, [{ path: 'report.pdf', type: 'file', content: 'pdf', mode: 0o640, mtime: 1_600_000_000_250_000_000n }]);
+
+    expect((await runCli(['report.pdf', 'out/renamed.pdf'], { cwd: root })).exitCode).toBe(0);
+    expect((await runCli(['report.pdf'], { cwd: root })).exitCode).toBe(0);
+
+    for (const copy of ['out/renamed.pdf', 'report_copy.pdf']) {
+      const stats = fs.statSync(path.join(root, copy), { bigint: true });
+      expect(fs.readFileSync(path.join(root, copy), 'utf8')).toBe('pdf');
+      expect(Number(stats.mode & 0o777n)).toBe(0o640);
+      expect(stats.mtimeNs / 1_000_000n).toBe(1_600_000_000_250n);
+    }
+  });
+
+  it('skips a FIFO with a warning naming it, without opening it', async () => {
+    const root = await tempDir();
+    await writeTree(path.join(root, 'source'), [
+      { path: 'pipe', type: 'fifo' },
+      { path: 'after.txt', type: 'file', content: 'still copied' },
+    ]);
+
+    const result = await runCli([path.join(root, 'source'), path.join(root, 'copy')], { timeoutMs: 20_000 });
+
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toContain(`skipped FIFO (never opened): ${path.join(root, 'source', 'pipe')}`);
+    expect(result.stderr).toMatch(/1 skipped, 0 failed/);
+    expect(fs.existsSync(path.join(root, 'copy', 'pipe'))).toBe(false);
+    expect(fs.readFileSync(path.join(root, 'copy', 'after.txt'), 'utf8')).toBe('still copied');
+  });
+
+  it('keeps sparse files sparse', async () => {
+    const root = await tempDir();
+    const size = 64 * 1024 * 1024;
+    await writeTree(path.join(root, 'source'), [
+      { path: 'disk.img', type: 'sparse', size, data: [{ offset: 1024 * 1024, data: Buffer.alloc(8192, 7) }] },
+    ]);
+
+    expect((await runCli([path.join(root, 'source'), path.join(root, 'copy')])).exitCode).toBe(0);
+
+    const copy = fs.statSync(path.join(root, 'copy', 'disk.img'));
+    expect(copy.size).toBe(size);
+    expect(copy.blocks * 512).toBeLessThan(1024 * 1024);
+    const bytes = fs.readFileSync(path.join(root, 'copy', 'disk.img'));
+    expect(bytes.subarray(1024 * 1024, 1024 * 1024 + 8192).every((byte) => byte === 7)).toBe(true);
+  });
+});
