@@ -40,7 +40,7 @@ function parseJobs(value: string): number {
 }
 
 async function run(source: string, destination: string | undefined, options: { jobs?: number }): Promise<void> {
-  const renderer = createRenderer(process.stderr);
+  const renderer = await createRenderer(process.stderr);
   const controller = new AbortController();
   let stoppedBySignal: 'SIGINT' | 'SIGTERM' | undefined;
   const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {

@@ -1,9 +1,8 @@
 /** Human formatting shared by the progress display and the summary. */
 
-const count = new Intl.NumberFormat('en-US');
-
+/** 12345 → "12,345"; a regular expression, because loading Intl's number formatter costs ~15 ms of start-up. */
 export function formatCount(value: number): string {
-  return count.format(value);
+  return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 const BYTE_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];

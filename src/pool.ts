@@ -75,6 +75,8 @@ export class WorkerPool {
 
   constructor(private readonly options: PoolOptions) {
     this.workerPath = options.workerPath ?? fileURLToPath(new URL('./worker.js', import.meta.url));
+    // A worker takes ~90 ms to start: the first one boots while the parent lists the tree.
+    this.spawn();
   }
 
   submit(jobs: Job[]): void {
@@ -124,8 +126,7 @@ export class WorkerPool {
   }
 
   private dispatch(): void {
-    if (this.closing || this.failure) return;
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && !this.closing && !this.failure) {
       const worker = this.leastBusyReadyWorker();
       if (!worker) {
         this.spawnIfUseful();
@@ -156,7 +157,7 @@ export class WorkerPool {
     return best;
   }
 
-  /** Workers start lazily, so a ten-file copy forks one process, not one per core. */
+  /** Further workers start only when work waits for them, so a ten-file copy forks one process, not one per core. */
   private spawnIfUseful(): void {
     if (this.workers.size >= this.options.size) return;
     let starting = 0;

@@ -4,7 +4,7 @@
  * movement would only garble the log. Failure lines go through here too, so they
  * print above the bar instead of through it.
  */
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import { formatBytes, formatCount, formatDuration, formatRate } from './format.js';
 import type { CopyProgress } from './progress.js';
 
@@ -16,8 +16,11 @@ export interface Renderer {
   stop(): void;
 }
 
-export function createRenderer(stream: NodeJS.WriteStream): Renderer {
-  return stream.isTTY ? new BarRenderer(stream) : new LineRenderer(stream);
+export async function createRenderer(stream: NodeJS.WriteStream): Promise<Renderer> {
+  if (!stream.isTTY) return new LineRenderer(stream);
+  // Loaded only for a terminal: CI runs and pipes skip its start-up cost.
+  const { default: progressBars } = await import('cli-progress');
+  return new BarRenderer(stream, progressBars);
 }
 
 // Rate and ETA are averaged over this window, long enough to smooth a big file's bursts.
@@ -67,8 +70,11 @@ class BarRenderer implements Renderer {
   private readonly bars: cliProgress.MultiBar;
   private bar: cliProgress.SingleBar | undefined;
 
-  constructor(private readonly stream: NodeJS.WriteStream) {
-    this.bars = new cliProgress.MultiBar({
+  constructor(
+    private readonly stream: NodeJS.WriteStream,
+    private readonly progressBars: typeof cliProgress,
+  ) {
+    this.bars = new progressBars.MultiBar({
       stream,
       fps: 10,
       barsize: 24,
@@ -100,7 +106,7 @@ class BarRenderer implements Renderer {
   }
 
   private line(options: cliProgress.Options, params: cliProgress.Params, snapshot: CopyProgress | undefined): string {
-    const bar = cliProgress.Format.BarFormat(params.progress, options);
+    const bar = this.progressBars.Format.BarFormat(params.progress, options);
     if (!snapshot) return bar;
     const text = `${bar} ${describe(snapshot, this.meter).join(' | ')}`;
     const width = (this.stream.columns || 80) - 1;

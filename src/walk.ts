@@ -15,6 +15,7 @@
 import type { BigIntStats, Dirent } from 'node:fs';
 import type { Readable } from 'node:stream';
 import fs from 'node:fs';
+import nodePath from 'node:path';
 import fg from 'fast-glob';
 import { errorRecord, type ErrorRecord, type Seconds } from './protocol.js';
 import { bytesFromRaw, joinRaw, rawFromBytes, type RawPath } from './raw-path.js';
@@ -60,6 +61,7 @@ export async function* walk(root: RawPath): AsyncGenerator<Entry | WalkFailure> 
   }
   yield entryFromStats('', rootStats);
 
+  const absoluteRoot = nodePath.resolve(root);
   const failures: WalkFailure[] = [];
   const requests: Array<{ path: RawPath; callback: ReaddirCallback }> = [];
   let scheduled = false;
@@ -79,7 +81,9 @@ export async function* walk(root: RawPath): AsyncGenerator<Entry | WalkFailure> 
     try {
       entries = readDirectory(request.path);
     } catch (error) {
-      failures.push({ kind: 'failure', error: errorRecord(error, 'list', request.path) });
+      // fast-glob asks for absolute paths; report the one the user typed.
+      const typed = request.path.startsWith(absoluteRoot) ? root + request.path.slice(absoluteRoot.length) : request.path;
+      failures.push({ kind: 'failure', error: errorRecord(error, 'list', typed) });
       entries = [];
     }
     scheduleRead();
