@@ -26,7 +26,7 @@ const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL;
 const SET_ID_BITS = 0o6000;
 const HOLE_BLOCK_BYTES = 4096;
 const ZERO_BLOCK = Buffer.alloc(HOLE_BLOCK_BYTES);
-const LARGE_FILE_POLL_MS = 200;
+const LARGE_FILE_POLL_MS = 100;
 
 /** Marks a failure on the source side; anything else thrown while copying is on the destination side. */
 class ReadFailure {

@@ -43,11 +43,11 @@ class RateMeter {
     return ((last.bytes - first.bytes) * 1000) / (last.at - first.at);
   }
 
-  /** Undefined until there is a slope to extrapolate. */
+  /** Undefined until there is a slope to extrapolate; percent is 0 while the tree is listed. */
   etaMs(): number | undefined {
-    const first = this.samples[0];
+    const first = this.samples.find((sample) => sample.percent > 0);
     const last = this.samples[this.samples.length - 1];
-    if (!first || !last || last.percent <= first.percent || first.percent === 0) return undefined;
+    if (!first || !last || last.percent <= first.percent) return undefined;
     const percentPerMs = (last.percent - first.percent) / (last.at - first.at);
     return (100 - last.percent) / percentPerMs;
   }
@@ -78,6 +78,8 @@ class BarRenderer implements Renderer {
       stream,
       fps: 10,
       barsize: 24,
+      barCompleteChar: '\u2588',
+      barIncompleteChar: '\u2591',
       hideCursor: true,
       clearOnComplete: true,
       // Our own SIGINT handler stops the bar; cli-progress's would race with it.

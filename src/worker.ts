@@ -10,8 +10,9 @@ import { bytesFromRaw, joinRaw } from './raw-path.js';
 import { tempPathFor } from './temp-name.js';
 
 const COPY_BUFFER_BYTES = 256 * 1024;
-// Long batches confirm progress this often, so a crash re-runs little and the bar keeps moving.
-const CONFIRM_INTERVAL_MS = 100;
+// Long batches confirm progress this often, so a crash re-runs little and the bar keeps moving;
+// a large file reports its bytes at the same pace.
+const REPORT_INTERVAL_MS = 100;
 
 const buffer = Buffer.allocUnsafe(COPY_BUFFER_BYTES);
 const pending: CopyBatchMessage[] = [];
@@ -56,17 +57,20 @@ async function runBatch(batch: CopyBatchMessage): Promise<void> {
     const job = batch.jobs[index]!;
     const error = job.kind === 'file' && isLargeFile(job) ? await copyLarge(batch, job) : copyJob(job, batch, buffer, process.pid);
     if (error) failures.push({ index, error });
-    if (performance.now() - lastConfirm >= CONFIRM_INTERVAL_MS) confirm(index + 1);
+    if (performance.now() - lastConfirm >= REPORT_INTERVAL_MS) confirm(index + 1);
   }
   if (confirmed < batch.jobs.length) confirm(batch.jobs.length);
 }
 
 async function copyLarge(batch: CopyBatchMessage, job: FileJob): Promise<ErrorRecord | null> {
   largeFileInProgress = { batch, job };
+  let lastReport = performance.now();
   try {
-    return await copyLargeFile(job, batch, process.pid, buffer, (bytes) =>
-      send({ type: 'fileProgress', batchId: batch.batchId, bytes }),
-    );
+    return await copyLargeFile(job, batch, process.pid, buffer, (bytes) => {
+      if (performance.now() - lastReport < REPORT_INTERVAL_MS) return;
+      lastReport = performance.now();
+      send({ type: 'fileProgress', batchId: batch.batchId, bytes });
+    });
   } finally {
     largeFileInProgress = null;
   }

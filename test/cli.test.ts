@@ -1,0 +1,65 @@
+// What the user sees: a bar on a terminal, calm lines in a pipe, and the installed package working.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT, runCli, runCliInPty, runCommand } from './helpers/run-cli.js';
+import { diffTrees, snapshotTree, useTempDirs, writeTree, type TreeEntry } from './helpers/tree.js';
+
+const tempDir = useTempDirs();
+
+function smallFiles(count: number): TreeEntry[] {
+  return Array.from({ length: count }, (_, i) => ({ path: `dir${i % 40}/f${i}.txt`, type: 'file' as const, content: `${i}\n`.repeat(50) }));
+}
+
+describe('the command line', () => {
+  it('writes only complete lines to a pipe: no carriage return, no escape sequence, nothing on stdout', async () => {
+    const root = await tempDir();
+    await writeTree(path.join(root, 'source'), smallFiles(300));
+
+    const result = await runCli([path.join(root, 'source'), path.join(root, 'copy')]);
+
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).not.toMatch(/[\r\x1b]/);
+    expect(result.stderr).toMatch(/^foldercopy: copied 300 files, 41 directories, 0 symlinks, .* in .*; 0 skipped, 0 failed\n$/m);
+  });
+
+  it('draws a progress bar on a terminal and leaves the terminal clean', async () => {
+    const root = await tempDir();
+    await writeTree(path.join(root, 'source'), smallFiles(6000));
+
+    const { exitCode, output } = await runCliInPty(['-j', '1', path.join(root, 'source'), path.join(root, 'copy')]);
+
+    expect(exitCode).toBe(0);
+    expect(output).toContain('\x1b[?25l');
+    expect(output).toMatch(/\d+%|listing…/);
+    expect(output).toMatch(/files \| [\d.]+ [kMG]?B\/≥?[\d.]+ [kMG]?B/);
+    expect(output.lastIndexOf('\x1b[?25h')).toBeGreaterThan(output.lastIndexOf('\x1b[?25l'));
+    expect(output).toMatch(/foldercopy: copied 6,000 files.*\n$/);
+  });
+
+  it('works when installed from the packed tarball, as npx users get it', async () => {
+    const root = await tempDir();
+    const tarball = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', root], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    const listing = execFileSync('tar', ['-tzf', path.join(root, tarball)], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    expect(listing.filter((file) => !/^package\/(bin|dist)\/|^package\/(package\.json|README\.md|LICENSE)$/.test(file))).toEqual([]);
+    expect(listing).toContain('package/dist/worker.js');
+
+    const prefix = path.join(root, 'prefix');
+    const install = await runCommand(['npm', 'install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', path.join(root, tarball)], {
+      timeoutMs: 120_000,
+    });
+    expect(install.exitCode, install.stderr).toBe(0);
+    await writeTree(path.join(root, 'source'), [
+      { path: 'a/b.txt', type: 'file', content: 'installed', mode: 0o640 },
+      { path: 'link', type: 'symlink', target: 'a/b.txt' },
+    ]);
+
+    const result = await runCommand([path.join(prefix, 'bin', 'foldercopy'), path.join(root, 'source'), path.join(root, 'copy')]);
+
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(diffTrees(await snapshotTree(path.join(root, 'source')), await snapshotTree(path.join(root, 'copy')))).toEqual([]);
+    expect(fs.readlinkSync(path.join(root, 'copy', 'link'))).toBe('a/b.txt');
+  });
+});
