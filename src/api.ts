@@ -186,8 +186,8 @@ class CopyRun {
     if (this.dirs.isBeneathBroken(item.path)) {
       this.fail({
         code: 'ENOENT',
-        message: 'not copied: a directory above it could not be created',
-        operation: 'mkdir',
+        message: 'its directory could not be created',
+        operation: 'write',
         path: joinRaw(this.destination, item.path),
       });
       return;

@@ -19,8 +19,9 @@ import { bytesFromRaw, joinRaw, type RawPath } from './raw-path.js';
 import { tempPathFor } from './temp-name.js';
 
 const MAX_IN_FLIGHT_PER_WORKER = 2;
-// Enough to survive a few OOM kills; few enough that a systematic crash stops the run quickly.
-const MAX_CRASHES = 8;
+// Crashes in a row, with no job finished in between: a few OOM kills or poison files pass,
+// a worker that dies on everything stops the run quickly.
+const MAX_CRASHES_IN_A_ROW = 8;
 // As jest-worker and vitest: a worker asked to leave gets this long before SIGKILL.
 const EXIT_GRACE_MS = 500;
 const STDERR_TAIL_CHARS = 2000;
@@ -69,7 +70,7 @@ export class WorkerPool {
   private readonly workerPath: string;
   private queuedJobs = 0;
   private nextBatchId = 1;
-  private crashes = 0;
+  private crashesInARow = 0;
   private closing = false;
   private failure: FoldercopyError | null = null;
 
@@ -222,6 +223,7 @@ export class WorkerPool {
         }
         const failures = message.failures.length > 0 ? new Map(message.failures.map((f) => [f.index, f.error])) : null;
         const end = batch.confirmed + message.count;
+        if (message.count > 0) this.crashesInARow = 0;
         for (let index = batch.confirmed; index < end; index++) {
           batch.confirmed = index + 1;
           this.options.onJobDone(batch.jobs[index]!, failures?.get(index) ?? null);
@@ -254,7 +256,7 @@ export class WorkerPool {
       this.fail(new FoldercopyError('WORKER_START', `a worker process could not start: it ${how}${output ? `\n${output}` : ''}`));
       return;
     }
-    this.crashes++;
+    this.crashesInARow++;
     const notStarted = worker.inFlight.slice(1);
     if (started?.retry) {
       for (const job of unconfirmed) {
@@ -272,7 +274,7 @@ export class WorkerPool {
     const requeued = [...retries, ...notStarted];
     this.queue.unshift(...requeued);
     for (const batch of requeued) this.queuedJobs += batch.jobs.length;
-    if (this.crashes > MAX_CRASHES) {
+    if (this.crashesInARow > MAX_CRASHES_IN_A_ROW) {
       this.fail(new FoldercopyError('WORKER_CRASHED', `worker processes keep dying (the last one ${how}); stopping`));
       return;
     }

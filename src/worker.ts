@@ -22,14 +22,18 @@ let largeFileInProgress: { batch: CopyBatchMessage; job: Job } | null = null;
 process.umask(0);
 // Ctrl-C reaches the whole process group; the parent decides how to stop.
 process.on('SIGINT', () => {});
-process.on('disconnect', () => {
-  // The parent is gone or done: leave no temporary file of a large copy behind, and no orphan.
+// The parent that forked us: another ppid means it died and this process was re-parented.
+const parentPid = process.ppid;
+
+/** The parent is gone or done: leave no temporary file of a large copy behind, and no orphan. */
+function leave(): never {
   if (largeFileInProgress) {
     const { batch, job } = largeFileInProgress;
     unlinkQuietly(bytesFromRaw(tempPathFor(joinRaw(batch.destination, job.path), process.pid)));
   }
   process.exit(0);
-});
+}
+process.on('disconnect', leave);
 process.on('message', (message: unknown) => {
   if (!isParentMessage(message)) throw new TypeError(`foldercopy worker: unexpected message ${JSON.stringify(message)}`);
   pending.push(message);
@@ -67,6 +71,9 @@ async function copyLarge(batch: CopyBatchMessage, job: FileJob): Promise<ErrorRe
   let lastReport = performance.now();
   try {
     return await copyLargeFile(job, batch, process.pid, buffer, (bytes) => {
+      // A sparse file is copied synchronously, so 'disconnect' cannot run before it ends:
+      // between chunks, check (getppid(), cheap) that the parent is still there.
+      if (process.ppid !== parentPid) leave();
       if (performance.now() - lastReport < REPORT_INTERVAL_MS) return;
       lastReport = performance.now();
       send({ type: 'fileProgress', batchId: batch.batchId, bytes });

@@ -1,0 +1,34 @@
+// A foldercopy worker with faults injected, for the pool tests (PoolOptions.workerPath).
+// Plain ESM so the pool can fork it as is. Each behaviour is keyed by an environment variable,
+// which the forked worker inherits from the test process:
+//   FOLDERCOPY_TEST_FORK_LOG=<file>         appends this process's pid to <file> at start-up (counts forks)
+//   FOLDERCOPY_TEST_EXIT_AT_START=<code>    exits with <code> before the worker is ready
+//   FOLDERCOPY_TEST_CRASH_ON=<rel path>     SIGKILLs itself when a batch holding that job arrives
+//   FOLDERCOPY_TEST_UNLINK_BEFORE=<rel path> removes that source file when its batch arrives,
+//                                           before the real worker sees the batch (a file that vanishes)
+import fs from 'node:fs';
+
+const forkLog = process.env.FOLDERCOPY_TEST_FORK_LOG;
+const exitAtStart = process.env.FOLDERCOPY_TEST_EXIT_AT_START;
+const crashOn = process.env.FOLDERCOPY_TEST_CRASH_ON;
+const unlinkBefore = process.env.FOLDERCOPY_TEST_UNLINK_BEFORE;
+
+if (forkLog) fs.appendFileSync(forkLog, `${process.pid}\n`);
+if (exitAtStart !== undefined && exitAtStart !== '') process.exit(Number(exitAtStart));
+
+/** Paths in messages are "raw" strings, one char per byte (see src/raw-path.ts). */
+function rawBytes(raw) {
+  return Buffer.from(raw, 'latin1');
+}
+
+// Registered before the real worker's listener, so it runs first for every message.
+process.on('message', (message) => {
+  if (typeof message !== 'object' || message === null || message.type !== 'copy') return;
+  const paths = message.jobs.map((job) => job.path);
+  if (unlinkBefore && paths.includes(unlinkBefore)) {
+    fs.rmSync(rawBytes(`${message.source}/${unlinkBefore}`), { force: true });
+  }
+  if (crashOn && paths.includes(crashOn)) process.kill(process.pid, 'SIGKILL');
+});
+
+await import('../../dist/worker.js');

@@ -1,0 +1,218 @@
+// The worker pool under faults: a worker that dies on a job, a worker that cannot start, a file that
+// vanishes mid-copy, and the pool's size as seen from outside (processes, through the CLI).
+// Anything that forks goes through dist/ (npm run build first), as the CLI does.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FoldercopyError } from '../dist/errors.js';
+import { WorkerPool } from '../dist/pool.js';
+import type { ErrorRecord, FileJob, Job } from '../dist/protocol.js';
+import { isAlive, listDescendants, processCommandLine, waitForExit } from './helpers/processes.js';
+import { startCli } from './helpers/run-cli.js';
+import { findTempLeftovers, useTempDirs } from './helpers/tree.js';
+
+const tempDir = useTempDirs();
+const CRASH_WORKER = fileURLToPath(new URL('./helpers/crash-worker.js', import.meta.url));
+const TEMP_FILE = /\.foldercopy-part$/;
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+interface Done {
+  job: Job;
+  error: ErrorRecord | null;
+}
+
+/** Writes `count` files named f000.txt… with distinct contents in `source`; returns their jobs. */
+function makeFiles(source: string, count: number, prefix = 'f'): FileJob[] {
+  const jobs: FileJob[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `${prefix}${String(i).padStart(3, '0')}.txt`;
+    const file = path.join(source, name);
+    fs.writeFileSync(file, `contents of ${name}\n`.repeat(i + 1));
+    const stats = fs.statSync(file);
+    jobs.push({
+      kind: 'file',
+      path: name,
+      size: stats.size,
+      mode: stats.mode & 0o7777,
+      atime: stats.atimeMs / 1000,
+      mtime: stats.mtimeMs / 1000,
+    });
+  }
+  return jobs;
+}
+
+async function makeRoots(): Promise<{ source: string; destination: string; forkLog: string }> {
+  const root = await tempDir();
+  const source = path.join(root, 'source');
+  const destination = path.join(root, 'copy');
+  fs.mkdirSync(source);
+  // The pool does not make directories: the parent (api.ts) does before it submits jobs.
+  fs.mkdirSync(destination);
+  return { source, destination, forkLog: path.join(root, 'forks.log') };
+}
+
+function forkedPids(forkLog: string): number[] {
+  if (!fs.existsSync(forkLog)) return [];
+  return fs.readFileSync(forkLog, 'utf8').split('\n').filter(Boolean).map(Number);
+}
+
+function newPool(source: string, destination: string, size: number, done: Done[]): WorkerPool {
+  return new WorkerPool({
+    size,
+    source,
+    destination,
+    workerPath: CRASH_WORKER,
+    onJobDone: (job, error) => done.push({ job, error }),
+    onFileProgress: () => {},
+  });
+}
+
+describe('a job that kills its worker', () => {
+  it('is reported as WORKER_CRASHED after killing a worker twice; the rest of its batch is copied', async () => {
+    const { source, destination, forkLog } = await makeRoots();
+    const jobs = makeFiles(source, 20);
+    const poison = jobs[7]!;
+    vi.stubEnv('FOLDERCOPY_TEST_CRASH_ON', poison.path);
+    vi.stubEnv('FOLDERCOPY_TEST_FORK_LOG', forkLog);
+    const done: Done[] = [];
+    const pool = newPool(source, destination, 2, done);
+
+    try {
+      pool.submit(jobs);
+      await pool.whenIdle();
+    } finally {
+      await pool.close();
+    }
+
+    // Every job is reported exactly once.
+    expect(done.map((d) => d.job.path).sort()).toEqual(jobs.map((j) => j.path).sort());
+    const poisonReports = done.filter((d) => d.job.path === poison.path);
+    expect(poisonReports).toHaveLength(1);
+    expect(poisonReports[0]!.error).toMatchObject({ code: 'WORKER_CRASHED', operation: 'worker' });
+    expect(poisonReports[0]!.error!.path).toBe(path.join(source, poison.path));
+    const others = done.filter((d) => d.job.path !== poison.path);
+    expect(others.filter((d) => d.error !== null)).toEqual([]);
+    for (const job of jobs) {
+      if (job === poison) continue;
+      expect(fs.readFileSync(path.join(destination, job.path)), job.path).toEqual(fs.readFileSync(path.join(source, job.path)));
+    }
+    expect(fs.existsSync(path.join(destination, poison.path))).toBe(false);
+    expect(await findTempLeftovers(destination, TEMP_FILE)).toEqual([]);
+    // Killed once in its batch and once alone on its retry: at least the first worker and two replacements.
+    const pids = forkedPids(forkLog);
+    expect(pids.length).toBeGreaterThanOrEqual(3);
+    expect(pids.filter(isAlive).map(processCommandLine)).toEqual([]);
+  });
+});
+
+describe('a worker that cannot start', () => {
+  it('makes whenIdle() reject with WORKER_START, without forking again and again', async () => {
+    const { source, destination, forkLog } = await makeRoots();
+    const jobs = makeFiles(source, 30);
+    vi.stubEnv('FOLDERCOPY_TEST_EXIT_AT_START', '3');
+    vi.stubEnv('FOLDERCOPY_TEST_FORK_LOG', forkLog);
+    const done: Done[] = [];
+    const pool = newPool(source, destination, 2, done);
+
+    let rejection: unknown;
+    try {
+      // Three batches, so the pool has a reason to start both of its workers.
+      pool.submit(jobs.slice(0, 10));
+      pool.submit(jobs.slice(10, 20));
+      pool.submit(jobs.slice(20));
+      rejection = await pool.whenIdle().then(
+        () => new Error('whenIdle() resolved'),
+        (error: unknown) => error,
+      );
+      // Time for a respawn loop to show itself.
+      await sleep(1000);
+    } finally {
+      await pool.close();
+    }
+
+    expect(rejection).toBeInstanceOf(FoldercopyError);
+    expect((rejection as FoldercopyError).code).toBe('WORKER_START');
+    expect((rejection as FoldercopyError).message).toMatch(/exited with code 3/);
+    const pids = forkedPids(forkLog);
+    expect(pids.length).toBeGreaterThanOrEqual(1);
+    expect(pids.length).toBeLessThanOrEqual(2);
+    expect(pids.filter(isAlive)).toEqual([]);
+    expect(done).toEqual([]);
+    expect(fs.readdirSync(destination)).toEqual([]);
+  });
+});
+
+describe('a file that vanishes during the copy', () => {
+  it('fails with ENOENT on read; the other files of its batch are copied', async () => {
+    const { source, destination, forkLog } = await makeRoots();
+    const jobs = makeFiles(source, 12);
+    const vanishing = jobs[5]!;
+    vi.stubEnv('FOLDERCOPY_TEST_UNLINK_BEFORE', vanishing.path);
+    vi.stubEnv('FOLDERCOPY_TEST_FORK_LOG', forkLog);
+    const done: Done[] = [];
+    const pool = newPool(source, destination, 1, done);
+
+    try {
+      pool.submit(jobs);
+      await pool.whenIdle();
+    } finally {
+      await pool.close();
+    }
+
+    // The wrapper really removed it.
+    expect(fs.existsSync(path.join(source, vanishing.path))).toBe(false);
+    expect(done).toHaveLength(jobs.length);
+    const failed = done.filter((d) => d.error !== null);
+    expect(failed.map((d) => d.job.path)).toEqual([vanishing.path]);
+    expect(failed[0]!.error).toMatchObject({
+      code: 'ENOENT',
+      operation: 'read',
+      path: path.join(source, vanishing.path),
+    });
+    for (const job of jobs) {
+      if (job === vanishing) continue;
+      expect(fs.readFileSync(path.join(destination, job.path)), job.path).toEqual(fs.readFileSync(path.join(source, job.path)));
+    }
+    expect(fs.existsSync(path.join(destination, vanishing.path))).toBe(false);
+    expect(await findTempLeftovers(destination, TEMP_FILE)).toEqual([]);
+    expect(forkedPids(forkLog).filter(isAlive)).toEqual([]);
+  });
+});
+
+describe('pool size', () => {
+  it('-j 3 runs exactly 3 worker processes, never more at once, and none is left afterwards', async () => {
+    const root = await tempDir();
+    const source = path.join(root, 'source');
+    // 6,000 files: over 20 batches of 256, so all 3 workers are wanted.
+    for (let d = 0; d < 30; d++) {
+      fs.mkdirSync(path.join(source, `d${d}`), { recursive: true });
+      for (let f = 0; f < 200; f++) fs.writeFileSync(path.join(source, `d${d}`, `f${f}.txt`), `${d}/${f}\n`);
+    }
+
+    const started = startCli(['-j', '3', source, path.join(root, 'copy')]);
+    const cliPid = started.child.pid!;
+    const seen = new Set<number>();
+    let mostAtOnce = 0;
+    let exited = false;
+    started.child.once('exit', () => (exited = true));
+    while (!exited) {
+      const workers = listDescendants(cliPid).filter((pid) => processCommandLine(pid)?.includes('worker.js') && isAlive(pid));
+      for (const pid of workers) seen.add(pid);
+      mostAtOnce = Math.max(mostAtOnce, workers.length);
+      await sleep(10);
+    }
+    const result = await started.result;
+
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toMatch(/copied 6,000 files/);
+    expect(mostAtOnce).toBe(3);
+    expect([...seen]).toHaveLength(3);
+    // The CLI waits for its workers before it exits; a small margin for the kernel to reap them.
+    expect((await waitForExit([...seen], 500)).map(processCommandLine)).toEqual([]);
+  });
+});
