@@ -175,13 +175,11 @@ function specialType(stats: BigIntStats): string {
 }
 
 const NS_PER_SECOND = 1_000_000_000n;
-// Just under one second at today's magnitudes, where a double's step is about 240 ns.
-const LAST_FRACTION = 0.999999;
 
 /**
- * utimes takes seconds as a double, truncated to the microsecond below. Rounding
- * a time such as x.9999999996 to the nearest double would land in the next second,
- * so the fraction is clamped to stay within the source's second.
+ * utimes takes seconds as a double, and libuv truncates it to the microsecond.
+ * A double of today's seconds is exact to about 240 ns, so aiming at the middle
+ * of the source's microsecond lands in it: never one below, never in the next second.
  */
 function toSeconds(ns: bigint): Seconds {
   let whole = ns / NS_PER_SECOND;
@@ -190,6 +188,6 @@ function toSeconds(ns: bigint): Seconds {
     whole -= 1n;
     fraction += NS_PER_SECOND;
   }
-  const seconds = Number(whole) + Number(fraction) / 1e9;
-  return seconds >= Number(whole) + 1 ? Number(whole) + LAST_FRACTION : seconds;
+  const micros = Number(fraction / 1000n);
+  return Number(whole) + (micros + 0.5) / 1e6;
 }
