@@ -157,7 +157,7 @@ describe('diffTrees', () => {
     expect(diff).toEqual(['café.txt: missing', 'cafe\\u{301}.txt: extra']);
   });
 
-  test('by default accepts what fs.utimes does to a time but not a fraction rounded into the next second', async () => {
+  test('by default accepts a time truncated to its microsecond, but not one a microsecond low or in the next second', async () => {
     const source = await tempDir();
     await writeTree(source, {
       'edge.txt': { type: 'file', content: 'edge', mtime: EDGE_MTIME_NS },
@@ -165,7 +165,8 @@ describe('diffTrees', () => {
     });
     const copy = path.join(await tempDir(), 'copy');
     copyWithCp(source, copy);
-    execFileSync('touch', ['-m', '-d', '@1650000000.123455689', path.join(copy, 'nanos.txt')]);
+    // What a correct Node copier gets: the microsecond, without the nanoseconds.
+    execFileSync('touch', ['-m', '-d', '@1650000000.123456000', path.join(copy, 'nanos.txt')]);
     // What a copier passing the mtime to fs.utimes as a number gets.
     await fs.utimes(path.join(copy, 'edge.txt'), new Date(), 1_700_000_000.999_999_999);
 
@@ -174,8 +175,10 @@ describe('diffTrees', () => {
     expect(diffTrees(before, after)).toEqual(['edge.txt: mtime 1700000000.999999999 != 1700000001.000000000']);
     expect(diffTrees(before, after, { mtimePrecision: 'ns' })).toEqual([
       'edge.txt: mtime 1700000000.999999999 != 1700000001.000000000',
-      'nanos.txt: mtime 1650000000.123456789 != 1650000000.123455689',
+      'nanos.txt: mtime 1650000000.123456789 != 1650000000.123456000',
     ]);
+    execFileSync('touch', ['-m', '-d', '@1650000000.123455999', path.join(copy, 'nanos.txt')]);
+    expect(diffTrees(before, await snapshotTree(copy))).toContain('nanos.txt: mtime 1650000000.123456789 != 1650000000.123455999');
     expect(diffTrees(before, after, { mtimePrecision: 'second' })).toHaveLength(1);
     expect(diffTrees(before, after, { ignore: ['mtime'] })).toEqual([]);
   });

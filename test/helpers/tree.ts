@@ -494,11 +494,10 @@ export async function snapshotTree(root: string, opts: SnapshotOptions = {}): Pr
 export type DiffAspect = 'mode' | 'owner' | 'mtime' | 'dirMtime' | 'symlinkMtime' | 'atime' | 'hardLinks' | 'sparse' | 'root';
 
 /**
- * 'us' (the default): less than 2 µs apart and in the same second. Node's fs.utimes takes seconds
- * as a double (~240 ns resolution today) and libuv truncates it to whole microseconds, so the best
- * a Node copier can do lands up to ~1.1 µs from the source (measured); a careless one rounds
- * .999999999 into the next second (the nearest double is the whole second), and one that passes
- * Date objects lands up to 1 ms off: both fail.
+ * 'us' (the default): the same microsecond. Node's fs.utimes takes seconds as a double and libuv
+ * truncates it to whole microseconds, so a Node copier can keep the microsecond but not the
+ * nanoseconds; a careless one lands one microsecond low (the double is just below), rounds
+ * .999999999 into the next second, or (passing Date objects) is up to 1 ms off: all fail.
  */
 export type TimePrecision = 'ns' | 'us' | 'second';
 
@@ -513,7 +512,7 @@ function sameTime(a: bigint, b: bigint, precision: TimePrecision): boolean {
     case 'ns':
       return a === b;
     case 'us':
-      return sameSecond && (a > b ? a - b : b - a) < 2000n;
+      return floorDiv(a, 1000n) === floorDiv(b, 1000n);
     case 'second':
       return sameSecond;
   }
