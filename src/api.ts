@@ -62,7 +62,7 @@ export interface CopySummary {
 export type { CopyProgress };
 
 // Jobs the parent may hold queued before it pauses the listing; bounds memory on huge trees.
-const MAX_BACKLOG_JOBS = 65_536;
+const MAX_BACKLOG_JOBS = 32_768;
 // After Ctrl-C, copies in flight get this long to finish before their workers are killed.
 const ABORT_GRACE_MS = 500;
 // On the destination side these hit every later file too: stop instead of failing each one.

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import type { ErrorRecord, FileJob, HardLinkJob, Job, Operation, SymlinkJob } from './protocol.js';
 import { errorRecord } from './protocol.js';
-import { bytesFromRaw, joinRaw, type RawPath } from './raw-path.js';
+import { fsPath, joinRaw, type FsPath, type RawPath } from './raw-path.js';
 import { tempPathFor } from './temp-name.js';
 
 export interface Roots {
@@ -53,13 +53,13 @@ function copyRegularFile(
   pid: number,
   onBytes?: (copied: number) => void,
 ): ErrorRecord | null {
-  const temp = bytesFromRaw(tempPathFor(finalPath, pid));
+  const temp = fsPath(tempPathFor(finalPath, pid));
   let input = -1;
   let output = -1;
   let created = false;
   let stage: Operation = 'write';
   try {
-    input = openForReading(bytesFromRaw(sourcePath));
+    input = openForReading(fsPath(sourcePath));
     output = createExclusive(temp, () => fs.openSync(temp, CREATE_FLAGS, job.mode));
     created = true;
     if (job.sparse) copySparse(input, output, buffer, onBytes);
@@ -79,7 +79,7 @@ function copyRegularFile(
     fs.closeSync(input);
     input = -1;
     stage = 'rename';
-    fs.renameSync(temp, bytesFromRaw(finalPath));
+    fs.renameSync(temp, fsPath(finalPath));
     return null;
   } catch (error) {
     if (input >= 0) closeQuietly(input);
@@ -91,7 +91,7 @@ function copyRegularFile(
   }
 }
 
-function openForReading(path: Buffer): number {
+function openForReading(path: FsPath): number {
   try {
     return fs.openSync(path, READ_FLAGS);
   } catch (error) {
@@ -155,11 +155,11 @@ function writeAll(fd: number, buffer: Buffer, start: number, end: number, positi
 function copySymlink(job: SymlinkJob, sourcePath: RawPath, finalPath: RawPath, pid: number): ErrorRecord | null {
   let target: Buffer;
   try {
-    target = fs.readlinkSync(bytesFromRaw(sourcePath), { encoding: 'buffer' });
+    target = fs.readlinkSync(fsPath(sourcePath), { encoding: 'buffer' });
   } catch (error) {
     return errorRecord(error, 'read', sourcePath);
   }
-  const temp = bytesFromRaw(tempPathFor(finalPath, pid));
+  const temp = fsPath(tempPathFor(finalPath, pid));
   let stage: Operation = 'write';
   try {
     createExclusive(temp, () => fs.symlinkSync(target, temp));
@@ -167,7 +167,7 @@ function copySymlink(job: SymlinkJob, sourcePath: RawPath, finalPath: RawPath, p
     fs.lutimesSync(temp, job.atime, job.mtime);
     if (job.owner) fs.lchownSync(temp, job.owner.uid, job.owner.gid);
     stage = 'rename';
-    fs.renameSync(temp, bytesFromRaw(finalPath));
+    fs.renameSync(temp, fsPath(finalPath));
     return null;
   } catch (error) {
     if (stage !== 'write') unlinkQuietly(temp);
@@ -176,8 +176,8 @@ function copySymlink(job: SymlinkJob, sourcePath: RawPath, finalPath: RawPath, p
 }
 
 function linkSecondName(job: HardLinkJob, roots: Roots, finalPath: RawPath, pid: number): ErrorRecord | null {
-  const existing = bytesFromRaw(joinRaw(roots.destination, job.target));
-  const final = bytesFromRaw(finalPath);
+  const existing = fsPath(joinRaw(roots.destination, job.target));
+  const final = fsPath(finalPath);
   try {
     fs.linkSync(existing, final);
     return null;
@@ -185,7 +185,7 @@ function linkSecondName(job: HardLinkJob, roots: Roots, finalPath: RawPath, pid:
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return errorRecord(error, 'link', finalPath);
   }
   // A re-run: replace the old file atomically through a temporary name.
-  const temp = bytesFromRaw(tempPathFor(finalPath, pid));
+  const temp = fsPath(tempPathFor(finalPath, pid));
   try {
     createExclusive(temp, () => fs.linkSync(existing, temp));
   } catch (error) {
@@ -217,8 +217,8 @@ export async function copyLargeFile(
   const sourcePath = joinRaw(roots.source, job.path);
   const finalPath = joinRaw(roots.destination, job.path);
   if (job.sparse) return copyRegularFile(job, sourcePath, finalPath, buffer, pid, onBytes);
-  const source = bytesFromRaw(sourcePath);
-  const temp = bytesFromRaw(tempPathFor(finalPath, pid));
+  const source = fsPath(sourcePath);
+  const temp = fsPath(tempPathFor(finalPath, pid));
   const poll = setInterval(() => {
     const written = fs.statSync(temp, { throwIfNoEntry: false })?.size;
     if (written !== undefined) onBytes(written);
@@ -237,7 +237,7 @@ export async function copyLargeFile(
     fs.chmodSync(temp, job.mode);
     fs.utimesSync(temp, job.atime, job.mtime);
     stage = 'rename';
-    fs.renameSync(temp, bytesFromRaw(finalPath));
+    fs.renameSync(temp, fsPath(finalPath));
     return null;
   } catch (error) {
     unlinkQuietly(temp);
@@ -245,7 +245,7 @@ export async function copyLargeFile(
   }
 }
 
-async function copyInKernel(source: Buffer, temp: Buffer): Promise<void> {
+async function copyInKernel(source: FsPath, temp: FsPath): Promise<void> {
   const flags = COPYFILE_EXCL | COPYFILE_FICLONE;
   try {
     await fs.promises.copyFile(source, temp, flags);
@@ -257,7 +257,7 @@ async function copyInKernel(source: Buffer, temp: Buffer): Promise<void> {
 }
 
 /** copyFile reports both paths on failure; this tells which side it was. */
-function sourceIsUnreadable(source: Buffer): boolean {
+function sourceIsUnreadable(source: FsPath): boolean {
   try {
     fs.accessSync(source, fs.constants.R_OK);
     return false;
@@ -267,7 +267,7 @@ function sourceIsUnreadable(source: Buffer): boolean {
 }
 
 /** A stale temporary file with our name can only be a leftover of a killed run whose pid we reuse. */
-function createExclusive<T>(temp: Buffer, create: () => T): T {
+function createExclusive<T>(temp: FsPath, create: () => T): T {
   try {
     return create();
   } catch (error) {
@@ -285,7 +285,7 @@ function closeQuietly(fd: number): void {
   }
 }
 
-export function unlinkQuietly(path: Buffer): void {
+export function unlinkQuietly(path: FsPath): void {
   try {
     fs.unlinkSync(path);
   } catch {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import type { OwnerPolicy } from './plan.js';
 import { ownerFor } from './plan.js';
 import { errorRecord, type ErrorRecord, type Owner, type Seconds } from './protocol.js';
-import { bytesFromRaw, joinRaw, type RawPath } from './raw-path.js';
+import { fsPath, joinRaw, rawFromBytes, type RawPath } from './raw-path.js';
 import { TEMP_NAME } from './temp-name.js';
 import type { Entry } from './walk.js';
 
@@ -34,13 +34,12 @@ export class DestinationDirectories {
 
   make(entry: Entry): ErrorRecord | null {
     const path = joinRaw(this.destination, entry.path);
-    const bytes = bytesFromRaw(path);
     try {
-      fs.mkdirSync(bytes, OWNER_RWX);
+      fs.mkdirSync(fsPath(path), OWNER_RWX);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return this.markBroken(entry, error, path);
       try {
-        this.reuse(entry, bytes);
+        this.reuse(entry, path);
       } catch (reuseError) {
         return this.markBroken(entry, reuseError, path);
       }
@@ -63,7 +62,7 @@ export class DestinationDirectories {
     const failures: ErrorRecord[] = [];
     for (let i = this.made.length - 1; i >= 0; i--) {
       const directory = this.made[i]!;
-      const bytes = bytesFromRaw(directory.path);
+      const bytes = fsPath(directory.path);
       try {
         if (directory.owner) fs.chownSync(bytes, directory.owner.uid, directory.owner.gid);
         fs.chmodSync(bytes, directory.mode);
@@ -82,19 +81,21 @@ export class DestinationDirectories {
    * ever written through a symlink; leftovers of a killed run are swept; and it
    * is made writable until finalize() restores its mode.
    */
-  private reuse(entry: Entry, bytes: Buffer): void {
+  private reuse(entry: Entry, path: RawPath): void {
+    const target = fsPath(path);
     // The destination root may be a symlink the user chose to copy into.
-    const stats = entry.path === '' ? fs.statSync(bytes) : fs.lstatSync(bytes);
+    const stats = entry.path === '' ? fs.statSync(target) : fs.lstatSync(target);
     if (!stats.isDirectory()) {
-      fs.unlinkSync(bytes);
-      fs.mkdirSync(bytes, OWNER_RWX);
+      fs.unlinkSync(target);
+      fs.mkdirSync(target, OWNER_RWX);
       return;
     }
     if ((stats.mode & OWNER_RWX) !== OWNER_RWX) {
-      fs.chmodSync(bytes, stats.mode | OWNER_RWX);
+      fs.chmodSync(target, stats.mode | OWNER_RWX);
     }
-    for (const name of fs.readdirSync(bytes, { encoding: 'buffer' })) {
-      if (TEMP_NAME.test(name.toString('latin1'))) fs.unlinkSync(Buffer.concat([bytes, Buffer.from('/'), name]));
+    for (const name of fs.readdirSync(target, { encoding: 'buffer' })) {
+      const raw = rawFromBytes(name);
+      if (TEMP_NAME.test(raw)) fs.unlinkSync(fsPath(joinRaw(path, raw)));
     }
   }
 

@@ -28,6 +28,15 @@ export function bytesFromRaw(raw: RawPath): Buffer {
   return Buffer.from(raw, 'latin1');
 }
 
+export type FsPath = string | Buffer;
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** The path to hand to fs: an ASCII path as it is (no allocation on the per-file path), else its bytes. */
+export function fsPath(raw: RawPath): FsPath {
+  return NON_ASCII.test(raw) ? bytesFromRaw(raw) : raw;
+}
+
 /** For messages: UTF-8 where valid, control characters escaped so one error stays one line. */
 export function displayPath(raw: RawPath): string {
   const text = bytesFromRaw(raw).toString('utf8');

@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import nodePath from 'node:path';
 import fg from 'fast-glob';
 import { errorRecord, type ErrorRecord, type Seconds } from './protocol.js';
-import { bytesFromRaw, joinRaw, rawFromBytes, type RawPath } from './raw-path.js';
+import { fsPath, joinRaw, rawFromBytes, type RawPath } from './raw-path.js';
 
 export type EntryKind = 'dir' | 'file' | 'symlink' | 'special';
 
@@ -54,7 +54,7 @@ type ReaddirCallback = (error: NodeJS.ErrnoException | null, entries?: Dirent[])
 export async function* walk(root: RawPath): AsyncGenerator<Entry | WalkFailure> {
   let rootStats: BigIntStats;
   try {
-    rootStats = fs.statSync(bytesFromRaw(root), { bigint: true });
+    rootStats = fs.statSync(fsPath(root), { bigint: true });
   } catch (error) {
     yield { kind: 'failure', error: errorRecord(error, 'stat', root) };
     return;
@@ -132,7 +132,7 @@ export async function* walk(root: RawPath): AsyncGenerator<Entry | WalkFailure> 
 }
 
 function readDirectory(path: RawPath): Dirent[] {
-  const dirents = fs.readdirSync(bytesFromRaw(path), { encoding: 'buffer', withFileTypes: true });
+  const dirents = fs.readdirSync(fsPath(path), { encoding: 'buffer', withFileTypes: true });
   for (const dirent of dirents) {
     (dirent as unknown as { name: string }).name = rawFromBytes(dirent.name);
   }
@@ -141,7 +141,7 @@ function readDirectory(path: RawPath): Dirent[] {
 
 function statEntry(path: RawPath): BigIntStats | WalkFailure {
   try {
-    return fs.lstatSync(bytesFromRaw(path), { bigint: true });
+    return fs.lstatSync(fsPath(path), { bigint: true });
   } catch (error) {
     return { kind: 'failure', error: errorRecord(error, 'stat', path) };
   }

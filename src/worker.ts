@@ -6,7 +6,7 @@
 import { copyJob, copyLargeFile, unlinkQuietly } from './copy-file.js';
 import type { CopyBatchMessage, ErrorRecord, FileJob, FilesDoneMessage, Job, WorkerMessage } from './protocol.js';
 import { isLargeFile, isParentMessage } from './protocol.js';
-import { bytesFromRaw, joinRaw } from './raw-path.js';
+import { fsPath, joinRaw } from './raw-path.js';
 import { tempPathFor } from './temp-name.js';
 
 const COPY_BUFFER_BYTES = 256 * 1024;
@@ -29,7 +29,7 @@ const parentPid = process.ppid;
 function leave(): never {
   if (largeFileInProgress) {
     const { batch, job } = largeFileInProgress;
-    unlinkQuietly(bytesFromRaw(tempPathFor(joinRaw(batch.destination, job.path), process.pid)));
+    unlinkQuietly(fsPath(tempPathFor(joinRaw(batch.destination, job.path), process.pid)));
   }
   process.exit(0);
 }
