@@ -14,7 +14,8 @@ import { preflight, type CopyTarget } from './preflight.js';
 import { Progress, type CopyProgress } from './progress.js';
 import type { ErrorRecord, Job, Operation } from './protocol.js';
 import { displayPath, joinRaw, rawFromString, type RawPath } from './raw-path.js';
-import { entryFromStats, type Entry, type WalkFailure } from './walk.js';
+import { entryFromStats, type Entry } from './entry.js';
+import type { WalkFailure } from './walk.js';
 
 export interface CopyOptions {
   /** Worker processes; defaults to os.availableParallelism(). */

@@ -10,7 +10,7 @@ import { ownerFor } from './plan.js';
 import { errorRecord, type ErrorRecord, type Owner, type Seconds } from './protocol.js';
 import { fsPath, joinRaw, rawFromBytes, type RawPath } from './raw-path.js';
 import { TEMP_NAME } from './temp-name.js';
-import type { Entry } from './walk.js';
+import type { Entry } from './entry.js';
 
 interface MadeDirectory {
   path: RawPath;

@@ -5,7 +5,7 @@
 import type { FileJob, Job, Owner } from './protocol.js';
 import { isLargeFile } from './protocol.js';
 import type { RawPath } from './raw-path.js';
-import type { Entry } from './walk.js';
+import type { Entry } from './entry.js';
 
 // Many small files per message keeps IPC far below one message per file;
 // bytes bound the time one batch holds a worker (and a crash's re-run).
