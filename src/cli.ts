@@ -11,8 +11,6 @@ import { MAX_JOBS } from './options.js';
 import { createRenderer } from './render.js';
 import { exitCodeFor, failureLine, skipLine, summaryLines } from './report.js';
 
-const ISSUES_URL = 'https://github.com/foldercopy/foldercopy/issues';
-
 const { version } = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const HELP_AFTER = `
@@ -101,7 +99,7 @@ try {
     process.exitCode = error.exitCode === 0 ? EXIT_CODES.success : EXIT_CODES.usage;
   } else {
     process.stderr.write(
-      `foldercopy: internal error; please report it at ${ISSUES_URL} with this output:\n` +
+      'foldercopy: internal error (a bug in foldercopy, not in your files); please report it with this output:\n' +
         `${error instanceof Error ? error.stack : String(error)}\n`,
     );
     process.exitCode = EXIT_CODES.someFailed;

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './helpers/run-cli.js';
+import { isRoot, runCli } from './helpers/run-cli.js';
 import { diffTrees, EDGE_MTIME_NS, oddNamesTree, snapshotTree, useTempDirs, writeTree } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
@@ -106,5 +106,26 @@ describe('copying a tree', () => {
     expect(copy.blocks * 512).toBeLessThan(1024 * 1024);
     const bytes = fs.readFileSync(path.join(root, 'copy', 'disk.img'));
     expect(bytes.subarray(1024 * 1024, 1024 * 1024 + 8192).every((byte) => byte === 7)).toBe(true);
+  });
+
+  it.skipIf(!isRoot())('keeps owner and group of files, directories and symlinks when run as root (skipped: needs root)', async () => {
+    const root = await tempDir();
+    const source = path.join(root, 'source');
+    await writeTree(source, [
+      { path: 'theirs/file.txt', type: 'file', content: 'owned by nobody', mode: 0o4755 },
+      { path: 'theirs/link', type: 'symlink', target: 'file.txt' },
+      { path: 'mine.txt', type: 'file', content: 'owned by root' },
+    ]);
+    fs.lchownSync(path.join(source, 'theirs', 'link'), 65534, 65534);
+    fs.chownSync(path.join(source, 'theirs', 'file.txt'), 65534, 65533);
+    fs.chmodSync(path.join(source, 'theirs', 'file.txt'), 0o4755);
+    fs.chownSync(path.join(source, 'theirs'), 65534, 65534);
+    const before = await snapshotTree(source);
+
+    expect((await runCli([source, path.join(root, 'copy')])).exitCode).toBe(0);
+
+    expect(diffTrees(before, await snapshotTree(path.join(root, 'copy')))).toEqual([]);
+    const copied = fs.statSync(path.join(root, 'copy', 'theirs', 'file.txt'));
+    expect([copied.uid, copied.gid, copied.mode & 0o7777]).toEqual([65534, 65533, 0o4755]);
   });
 });
