@@ -127,7 +127,7 @@ class CopyRun {
       }
     } catch (error) {
       if (!(error instanceof FoldercopyError)) throw error;
-      this.stoppedBy ??= { path: error.path ?? '', code: error.code, operation: 'worker', message: error.message };
+      this.stoppedBy ??= { path: this.target.source, code: error.code, operation: 'worker', message: error.message };
     } finally {
       this.options.signal?.removeEventListener('abort', abort);
       await this.pool.close(this.halt.signal.aborted ? ABORT_GRACE_MS : 0);
@@ -166,14 +166,18 @@ class CopyRun {
         await Promise.race([this.pool.whenBacklogBelow(MAX_BACKLOG_JOBS / 2), this.halted]);
       }
     }
-    this.progress.listingDone();
-    this.batcher.flush();
-    await Promise.race([this.pool.whenIdle(), this.halted]);
+    await this.finishJobs();
   }
 
   private async copySingleFile(): Promise<void> {
     const entry = entryFromStats('', fs.statSync(this.target.source, { bigint: true }));
     this.submit(fileJob(entry, this.policy));
+    await this.finishJobs();
+  }
+
+  /** Everything is listed: send the last partial batch and wait for the pool to finish it all. */
+  private async finishJobs(): Promise<void> {
+    if (this.halt.signal.aborted) return;
     this.progress.listingDone();
     this.batcher.flush();
     await Promise.race([this.pool.whenIdle(), this.halted]);

@@ -15,7 +15,7 @@ import { unlinkQuietly } from './copy-file.js';
 import { FoldercopyError } from './errors.js';
 import type { CopyBatchMessage, ErrorRecord, Job, WorkerMessage } from './protocol.js';
 import { isWorkerMessage } from './protocol.js';
-import { bytesFromRaw, joinRaw, type RawPath } from './raw-path.js';
+import { fsPath, joinRaw, type RawPath } from './raw-path.js';
 import { tempPathFor } from './temp-name.js';
 
 const MAX_IN_FLIGHT_PER_WORKER = 2;
@@ -187,8 +187,14 @@ export class WorkerPool {
       worker.stderrTail = (worker.stderrTail + text).slice(-STDERR_TAIL_CHARS);
     });
     child.on('message', (message: unknown) => this.onMessage(worker, message));
-    // EPIPE and failed sends surface here; 'exit' follows and is where they are handled.
-    child.on('error', () => {});
+    child.on('error', (error) => {
+      // EPIPE and failed sends surface here and 'exit' follows. A failed spawn has no process
+      // and may never see 'exit': it is the start-up failure, or the copy would wait for ever.
+      if (child.pid !== undefined) return;
+      worker.stderrTail = error.message;
+      this.onExit(worker, null, null);
+      markExited();
+    });
     child.on('exit', (code, signal) => {
       this.onExit(worker, code, signal);
       markExited();
@@ -245,7 +251,7 @@ export class WorkerPool {
     const started = worker.inFlight[0];
     const unconfirmed = started ? started.jobs.slice(started.confirmed) : [];
     this.sweepTemporaryFiles(unconfirmed, worker.pid);
-    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    const how = signal ? `was killed by ${signal}` : code === null ? 'could not be started' : `exited with code ${code}`;
 
     if (expected) {
       this.notify();
@@ -282,7 +288,7 @@ export class WorkerPool {
   }
 
   private sweepTemporaryFiles(jobs: Job[], pid: number): void {
-    for (const job of jobs) unlinkQuietly(bytesFromRaw(tempPathFor(joinRaw(this.options.destination, job.path), pid)));
+    for (const job of jobs) unlinkQuietly(fsPath(tempPathFor(joinRaw(this.options.destination, job.path), pid)));
   }
 
   private stopWorker(worker: Worker): void {
