@@ -108,7 +108,7 @@ describe('copying a tree', () => {
     expect(bytes.subarray(1024 * 1024, 1024 * 1024 + 8192).every((byte) => byte === 7)).toBe(true);
   });
 
-  it.skipIf(!isRoot())('keeps owner and group of files, directories and symlinks when run as root (skipped: needs root)', async () => {
+  it.skipIf(!isRoot())('keeps owner and group of files, directories and symlinks when run as root (skipped when not root: only root can give files away)', async () => {
     const root = await tempDir();
     const source = path.join(root, 'source');
     await writeTree(source, [
