@@ -250,7 +250,9 @@ export class WorkerPool {
     this.workers.delete(worker);
     const started = worker.inFlight[0];
     const unconfirmed = started ? started.jobs.slice(started.confirmed) : [];
-    this.sweepTemporaryFiles(unconfirmed, worker.pid);
+    // Every in-flight batch, not only the first: once the channel closes, confirmations are lost,
+    // and a worker told to leave may already be writing its second batch when it is killed.
+    for (const batch of worker.inFlight) this.sweepTemporaryFiles(batch.jobs.slice(batch.confirmed), worker.pid);
     const how = signal ? `was killed by ${signal}` : code === null ? 'could not be started' : `exited with code ${code}`;
 
     if (expected) {

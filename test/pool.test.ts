@@ -73,6 +73,33 @@ function newPool(source: string, destination: string, size: number, done: Done[]
 }
 
 describe('a job that kills its worker', () => {
+  it('leaves no temporary file of any batch the worker held, even one whose earlier batch was never confirmed', async () => {
+    const { source, destination } = await makeRoots();
+    const first = makeFiles(source, 3, 'a');
+    const second = makeFiles(source, 2, 'b');
+    const poison = second[1]!;
+    vi.stubEnv('FOLDERCOPY_TEST_LOSE_CONFIRMATION', `${first[0]!.path}:${path.join(destination, '..', 'lost.marker')}`);
+    vi.stubEnv('FOLDERCOPY_TEST_CRASH_ON', poison.path);
+    vi.stubEnv('FOLDERCOPY_TEST_MID_WRITE', '1');
+    const done: Done[] = [];
+    const pool = newPool(source, destination, 1, done);
+
+    try {
+      // One worker holds both batches; it finishes the first (its confirmation lost), then dies writing the second.
+      pool.submit(first);
+      pool.submit(second);
+      await pool.whenIdle();
+    } finally {
+      await pool.close();
+    }
+
+    expect(await findTempLeftovers(destination, TEMP_FILE)).toEqual([]);
+    expect(done.find((d) => d.job.path === poison.path)?.error).toMatchObject({ code: 'WORKER_CRASHED' });
+    for (const job of [...first, second[0]!]) {
+      expect(fs.readFileSync(path.join(destination, job.path)), job.path).toEqual(fs.readFileSync(path.join(source, job.path)));
+    }
+  });
+
   it('is reported as WORKER_CRASHED after killing a worker twice; the rest of its batch is copied', async () => {
     const { source, destination, forkLog } = await makeRoots();
     const jobs = makeFiles(source, 20);

@@ -6,12 +6,19 @@
 //   FOLDERCOPY_TEST_CRASH_ON=<rel path>     SIGKILLs itself when a batch holding that job arrives
 //   FOLDERCOPY_TEST_UNLINK_BEFORE=<rel path> removes that source file when its batch arrives,
 //                                           before the real worker sees the batch (a file that vanishes)
+//   FOLDERCOPY_TEST_MID_WRITE=1             with CRASH_ON: first leaves that job's temporary file, as a
+//                                           worker killed in the middle of writing it would
+//   FOLDERCOPY_TEST_LOSE_CONFIRMATION=<rel path>:<marker file>
+//                                           drops the confirmation of the batch holding that job, once
+//                                           (the marker records it), as a closed channel loses it
 import fs from 'node:fs';
 
 const forkLog = process.env.FOLDERCOPY_TEST_FORK_LOG;
 const exitAtStart = process.env.FOLDERCOPY_TEST_EXIT_AT_START;
 const crashOn = process.env.FOLDERCOPY_TEST_CRASH_ON;
 const unlinkBefore = process.env.FOLDERCOPY_TEST_UNLINK_BEFORE;
+const midWrite = process.env.FOLDERCOPY_TEST_MID_WRITE === '1';
+const [loseConfirmationOf, loseMarker] = (process.env.FOLDERCOPY_TEST_LOSE_CONFIRMATION ?? '').split(':');
 
 if (forkLog) fs.appendFileSync(forkLog, `${process.pid}\n`);
 if (exitAtStart !== undefined && exitAtStart !== '') process.exit(Number(exitAtStart));
@@ -28,7 +35,22 @@ process.on('message', (message) => {
   if (unlinkBefore && paths.includes(unlinkBefore)) {
     fs.rmSync(rawBytes(`${message.source}/${unlinkBefore}`), { force: true });
   }
-  if (crashOn && paths.includes(crashOn)) process.kill(process.pid, 'SIGKILL');
+  if (loseConfirmationOf && paths.includes(loseConfirmationOf) && !fs.existsSync(loseMarker)) {
+    fs.writeFileSync(loseMarker, `${process.pid}\n`);
+    losingBatch = message.batchId;
+  }
+  if (crashOn && paths.includes(crashOn)) {
+    if (midWrite) {
+      const slash = crashOn.lastIndexOf('/');
+      const temp = `${crashOn.slice(0, slash + 1)}.${crashOn.slice(slash + 1)}.${process.pid}.foldercopy-part`;
+      fs.writeFileSync(rawBytes(`${message.destination}/${temp}`), 'half of it');
+    }
+    process.kill(process.pid, 'SIGKILL');
+  }
 });
+
+let losingBatch = -1;
+const send = process.send.bind(process);
+process.send = (message, ...rest) => (message?.type === 'filesDone' && message.batchId === losingBatch ? true : send(message, ...rest));
 
 await import('../../dist/worker.js');
