@@ -193,13 +193,11 @@ function linkSecondName(job: HardLinkJob, roots: Roots, finalPath: RawPath, pid:
   }
   try {
     fs.renameSync(temp, final);
+    return null;
   } catch (error) {
     unlinkQuietly(temp);
     return errorRecord(error, 'rename', finalPath);
   }
-  // rename() does nothing when both names already are the same file, leaving the temporary name behind.
-  unlinkQuietly(temp);
-  return null;
 }
 
 /**

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isRoot, runCli } from './helpers/run-cli.js';
-import { diffTrees, EDGE_MTIME_NS, oddNamesTree, snapshotTree, useTempDirs, writeTree } from './helpers/tree.js';
+import { diffTrees, EDGE_MTIME_NS, findTempLeftovers, oddNamesTree, snapshotTree, useTempDirs, writeTree } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
 
@@ -25,6 +25,12 @@ describe('copying a tree', () => {
     const copy = await snapshotTree(path.join(root, 'copy'), { atime: true, sparse: true });
     expect(diffTrees(before, copy)).toEqual([]);
     expect(diffTrees(before, await snapshotTree(source, { atime: true, sparse: true }))).toEqual([]);
+
+    // Again over the finished copy: every file, link and hard link is replaced in place, nothing left over.
+    const again = await runCli([source, path.join(root, 'copy')]);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(diffTrees(before, await snapshotTree(path.join(root, 'copy'), { atime: true, sparse: true }))).toEqual([]);
+    expect(await findTempLeftovers(path.join(root, 'copy'), /\.foldercopy-part$/)).toEqual([]);
   });
 
   it('keeps a mtime of x.999999999 s to the microsecond, within its second', async () => {
