@@ -237,7 +237,7 @@ class CopyRun {
     const released = this.hardLinks.settle(job, error === null, this.policy);
     if (released.length > 0 && !this.halt.signal.aborted) {
       for (const next of released) this.progress.planned(next);
-      this.pool.submit(released);
+      this.pool.submit([...released]);
     }
   }
 

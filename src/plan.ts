@@ -52,6 +52,8 @@ export function symlinkJob(entry: Entry, policy: OwnerPolicy): Job {
  * is copied; the others wait for it and become links to the copy. If the first
  * copy fails, the next name is copied in its place.
  */
+const NOTHING_RELEASED: readonly Job[] = Object.freeze([]);
+
 export class HardLinks {
   private readonly groups = new Map<string, { copied: RawPath | null; waiting: Entry[] }>();
   /** First names being copied now, by path, with their inode. */
@@ -71,10 +73,11 @@ export class HardLinks {
   }
 
   /** A file job finished: if it was a first name, returns the jobs its copy releases. */
-  settle(job: Job, succeeded: boolean, policy: OwnerPolicy): Job[] {
-    if (this.copying.size === 0 || job.kind !== 'file') return [];
+  settle(job: Job, succeeded: boolean, policy: OwnerPolicy): readonly Job[] {
+    // Called for every finished job: the common answer allocates nothing.
+    if (this.copying.size === 0 || job.kind !== 'file') return NOTHING_RELEASED;
     const inode = this.copying.get(job.path);
-    if (inode === undefined) return [];
+    if (inode === undefined) return NOTHING_RELEASED;
     this.copying.delete(job.path);
     const group = this.groups.get(inode)!;
     if (succeeded) {
@@ -84,7 +87,7 @@ export class HardLinks {
     const next = group.waiting.shift();
     if (!next) {
       this.groups.delete(inode);
-      return [];
+      return NOTHING_RELEASED;
     }
     this.copying.set(next.path, inode);
     return [fileJob(next, policy)];

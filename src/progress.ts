@@ -56,7 +56,8 @@ export class Progress {
   finished(job: Job): void {
     this.filesDone++;
     if (job.kind === 'file') this.bytesConfirmed += job.size;
-    this.partial.delete(job);
+    // Only large files in flight have partial bytes; most jobs skip the lookup.
+    if (this.partial.size > 0) this.partial.delete(job);
     this.current = job.path;
     this.maybeEmit();
   }
