@@ -71,6 +71,7 @@ export class WorkerPool {
   private queuedJobs = 0;
   private nextBatchId = 1;
   private crashesInARow = 0;
+  private someWorkerWasReady = false;
   private closing = false;
   private failure: FoldercopyError | null = null;
 
@@ -213,6 +214,7 @@ export class WorkerPool {
     switch (message.type) {
       case 'ready':
         worker.state = 'ready';
+        this.someWorkerWasReady = true;
         this.dispatch();
         return;
       case 'fileProgress': {
@@ -259,7 +261,9 @@ export class WorkerPool {
       this.notify();
       return;
     }
-    if (!startedUp) {
+    // Only a worker that exits on its own before any worker was ever ready says the install is broken;
+    // one killed by a signal while booting (the OOM killer, a user) is a crash like any other.
+    if (!startedUp && !this.someWorkerWasReady && signal === null) {
       const output = worker.stderrTail.trim();
       this.fail(new FoldercopyError('WORKER_START', `a worker process could not start: it ${how}${output ? `\n${output}` : ''}`));
       return;

@@ -174,6 +174,37 @@ describe('a worker that cannot start', () => {
   });
 });
 
+describe('a worker killed while it boots', () => {
+  it('is a crash, not a broken install: another worker is forked and every job is copied', async () => {
+    const { source, destination, forkLog } = await makeRoots();
+    const jobs = makeFiles(source, 30);
+    vi.stubEnv('FOLDERCOPY_TEST_KILL_AT_FORK', '2');
+    vi.stubEnv('FOLDERCOPY_TEST_FORK_LOG', forkLog);
+    const done: Done[] = [];
+    const pool = newPool(source, destination, 2, done);
+
+    try {
+      // Three batches, so the pool starts its second worker (the one that is killed) at once.
+      pool.submit(jobs.slice(0, 10));
+      pool.submit(jobs.slice(10, 20));
+      pool.submit(jobs.slice(20));
+      await pool.whenIdle();
+    } finally {
+      await pool.close();
+    }
+
+    const pids = forkedPids(forkLog);
+    expect(pids.length).toBeGreaterThanOrEqual(2);
+    expect(pids.filter(isAlive)).toEqual([]);
+    expect(done.filter((d) => d.error !== null)).toEqual([]);
+    expect(done.map((d) => d.job.path).sort()).toEqual(jobs.map((j) => j.path));
+    for (const job of jobs) {
+      expect(fs.readFileSync(path.join(destination, job.path))).toEqual(fs.readFileSync(path.join(source, job.path)));
+    }
+    expect(await findTempLeftovers(destination, TEMP_FILE)).toEqual([]);
+  });
+});
+
 describe('a file that vanishes during the copy', () => {
   it('fails with ENOENT on read; the other files of its batch are copied', async () => {
     const { source, destination, forkLog } = await makeRoots();

@@ -3,6 +3,7 @@
 // which the forked worker inherits from the test process:
 //   FOLDERCOPY_TEST_FORK_LOG=<file>         appends this process's pid to <file> at start-up (counts forks)
 //   FOLDERCOPY_TEST_EXIT_AT_START=<code>    exits with <code> before the worker is ready
+//   FOLDERCOPY_TEST_KILL_AT_FORK=<n>        with FORK_LOG: the n-th fork SIGKILLs itself before it is ready
 //   FOLDERCOPY_TEST_CRASH_ON=<rel path>     SIGKILLs itself when a batch holding that job arrives
 //   FOLDERCOPY_TEST_UNLINK_BEFORE=<rel path> removes that source file when its batch arrives,
 //                                           before the real worker sees the batch (a file that vanishes)
@@ -15,12 +16,16 @@ import fs from 'node:fs';
 
 const forkLog = process.env.FOLDERCOPY_TEST_FORK_LOG;
 const exitAtStart = process.env.FOLDERCOPY_TEST_EXIT_AT_START;
+const killAtFork = Number(process.env.FOLDERCOPY_TEST_KILL_AT_FORK ?? 0);
 const crashOn = process.env.FOLDERCOPY_TEST_CRASH_ON;
 const unlinkBefore = process.env.FOLDERCOPY_TEST_UNLINK_BEFORE;
 const midWrite = process.env.FOLDERCOPY_TEST_MID_WRITE === '1';
 const [loseConfirmationOf, loseMarker] = (process.env.FOLDERCOPY_TEST_LOSE_CONFIRMATION ?? '').split(':');
 
 if (forkLog) fs.appendFileSync(forkLog, `${process.pid}\n`);
+if (forkLog && killAtFork > 0 && fs.readFileSync(forkLog, 'utf8').trim().split('\n').length === killAtFork) {
+  process.kill(process.pid, 'SIGKILL');
+}
 if (exitAtStart !== undefined && exitAtStart !== '') process.exit(Number(exitAtStart));
 
 /** Paths in messages are "raw" strings, one char per byte (see src/raw-path.ts). */
