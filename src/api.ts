@@ -5,14 +5,18 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DestinationDirectories } from './dirs.js';
+import { DestinationDirectories, type DirectoryOutcome } from './dirs.js';
+import { EntryLog, type EntryEvent } from './entry-log.js';
 import { FoldercopyError } from './errors.js';
-import { resolveJobs } from './options.js';
+import { TreeFilter } from './filter.js';
+import { Manifest } from './manifest.js';
+import { deleteEntry, findExtraneous } from './mirror.js';
+import { resolveRunOptions, type RunOptions } from './options.js';
 import { Batcher, fileJob, HardLinks, symlinkJob, type OwnerPolicy } from './plan.js';
 import { WorkerPool } from './pool.js';
 import { preflight, type CopyTarget } from './preflight.js';
 import { Progress, type CopyProgress } from './progress.js';
-import type { ErrorRecord, Job, Operation } from './protocol.js';
+import { OUTCOME, type ErrorRecord, type Job, type Operation, type OverwritePolicy, type Outcome } from './protocol.js';
 import { displayPath, joinRaw, rawFromString, type RawPath } from './raw-path.js';
 import { entryFromStats, type Entry } from './entry.js';
 import type { WalkFailure } from './walk.js';
@@ -28,11 +32,33 @@ export interface CopyOptions {
   onFailure?: (failure: CopyFailure) => void;
   /** Called for each special file (FIFO, socket, device), which is never opened. */
   onSkip?: (skip: CopySkip) => void;
+  /** Called for each entry created, overwritten, skipped (special files included), deleted or failed. */
+  onEntry?: (event: EntryEvent) => void;
+  /** Globs (picomatch) of entries not to copy; a name without a slash matches at any depth. */
+  exclude?: string[];
+  /** Globs: when given, only files and symlinks matching one are copied. */
+  include?: string[];
+  /** Honour .gitignore files at every level of the source. */
+  gitignore?: boolean;
+  /** When an entry is already at the destination: 'changed' (default), 'checksum', 'never', 'older' or 'always'. */
+  overwrite?: OverwritePolicy;
+  /** Report what would be created, overwritten, skipped and deleted; change nothing. */
+  dryRun?: boolean;
+  /** Re-read every written file and compare its SHA-256 with the source's; a mismatch is a failure. */
+  verify?: boolean;
+  /** Write the SHA-256 of every file in the copy to this file, in `sha256sum` format. */
+  manifest?: string;
+  /** Write one JSON line per entry to this file. */
+  log?: string;
+  /** Remove destination entries that are not in the source (excluded ones are kept), after a successful copy. */
+  delete?: boolean;
+  /** With delete: delete nothing if more than this many entries would go. */
+  maxDelete?: number;
 }
 
 export interface CopyFailure {
   path: string;
-  /** The system's code (EACCES, ENOENT, …) or one of foldercopy's (WORKER_CRASHED, …). */
+  /** The system's code (EACCES, ENOENT, …) or one of foldercopy's (WORKER_CRASHED, EVERIFY, …). */
   code: string;
   operation: Operation;
   message: string;
@@ -46,21 +72,35 @@ export interface CopySkip {
 export interface CopySummary {
   source: string;
   destination: string;
+  dryRun: boolean;
+  /** Entries written (in a dry run: that would be), by kind; directories count when created. */
   files: number;
   directories: number;
   symlinks: number;
   hardLinks: number;
+  /** Bytes of the files written. */
   bytes: number;
-  skipped: CopySkip[];
+  /** Entries of any kind that were not at the destination. */
+  created: number;
+  /** Entries that replaced a different one at the destination. */
+  overwritten: number;
+  /** Entries left as they were: up to date, or kept by the overwrite policy. */
+  skipped: number;
+  /** Entries removed by delete. */
+  deleted: number;
+  /** FIFOs, sockets and devices: never opened, never copied. */
+  specialFiles: CopySkip[];
   failures: CopyFailure[];
   durationMs: number;
   /** The signal was aborted: the copy is partial. */
   aborted: boolean;
   /** A failure that stopped the whole copy, such as a full or read-only destination. */
   stoppedBy: CopyFailure | undefined;
+  /** Why delete removed nothing (failures during the copy, or maxDelete); undefined otherwise. */
+  deletionSkipped: string | undefined;
 }
 
-export type { CopyProgress };
+export type { CopyProgress, EntryEvent, OverwritePolicy };
 
 // Jobs the parent may hold queued before it pauses the listing; bounds memory on huge trees.
 const MAX_BACKLOG_JOBS = 32_768;
@@ -69,18 +109,31 @@ const ABORT_GRACE_MS = 500;
 // On the destination side these hit every later file too: stop instead of failing each one.
 const DESTINATION_FATAL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
 const SOURCE_OPERATIONS = new Set<Operation>(['list', 'stat', 'read']);
+const SKIP_REASONS: Record<OverwritePolicy, string> = {
+  changed: 'same size and mtime',
+  checksum: 'same content',
+  never: 'exists at the destination',
+  older: 'not older at the destination',
+  always: '',
+};
+const ACTIONS: Record<Outcome, EntryEvent['action']> = { c: 'create', o: 'overwrite', s: 'skip', f: 'fail' };
+const EVENT_TYPES: Record<Job['kind'], EntryEvent['type']> = { file: 'file', symlink: 'symlink', hardlink: 'hardlink' };
 
 /** Copies the contents of `source` into `destination` (default: `<source>_copy` beside it). */
 export async function copyFolder(source: string, destination?: string, options: CopyOptions = {}): Promise<CopySummary> {
-  const jobs = resolveJobs(options.jobs);
   const target = preflight(source, destination);
-  return new CopyRun(target, jobs, options).run();
+  const run = resolveRunOptions(options, target);
+  return new CopyRun(target, run, options).run();
 }
 
 class CopyRun {
   private readonly source: RawPath;
   private readonly destination: RawPath;
   private readonly policy: OwnerPolicy;
+  private readonly filter: TreeFilter | null;
+  private readonly log: EntryLog | null;
+  private readonly manifest: Manifest | null;
+  private readonly onEntry: ((event: EntryEvent) => void) | null;
   private readonly progress: Progress;
   private readonly pool: WorkerPool;
   private readonly batcher: Batcher;
@@ -88,30 +141,49 @@ class CopyRun {
   private readonly hardLinks = new HardLinks();
   private readonly halt = new AbortController();
   private readonly halted: Promise<void>;
-  private readonly counts = { files: 0, directories: 0, symlinks: 0, hardLinks: 0, bytes: 0 };
+  private readonly counts = {
+    files: 0,
+    directories: 0,
+    symlinks: 0,
+    hardLinks: 0,
+    bytes: 0,
+    created: 0,
+    overwritten: 0,
+    skipped: 0,
+    deleted: 0,
+  };
   private readonly failures: CopyFailure[] = [];
-  private readonly skipped: CopySkip[] = [];
+  private readonly specialFiles: CopySkip[] = [];
   private stoppedBy: CopyFailure | undefined;
+  private deletionSkipped: string | undefined;
+  private listedEntries = 0;
 
   constructor(
     private readonly target: CopyTarget,
-    jobs: number,
+    private readonly settings: RunOptions,
     private readonly options: CopyOptions,
   ) {
     this.source = rawFromString(target.source);
     this.destination = rawFromString(target.destination);
     this.policy = ownerPolicy(target.existingAncestor);
+    this.filter = target.kind === 'dir' ? TreeFilter.create(this.source, options) : null;
+    this.log = settings.log === undefined ? null : new EntryLog(settings.log);
+    this.manifest = settings.manifest === undefined ? null : new Manifest(settings.manifest);
+    this.onEntry = this.log || options.onEntry ? (event) => this.reportEntry(event) : null;
     this.progress = new Progress(options.onProgress);
     this.halted = new Promise((resolve) => this.halt.signal.addEventListener('abort', () => resolve(), { once: true }));
     this.pool = new WorkerPool({
-      size: jobs,
+      size: settings.jobs,
       source: this.source,
       destination: this.destination,
-      onJobDone: (job, error) => this.onJobDone(job, error),
+      settings: settings.worker,
+      onJobDone: (job, outcome, error, digest) => this.onJobDone(job, outcome, error, digest),
       onFileProgress: (job, bytes) => this.progress.fileProgress(job, bytes),
     });
     this.batcher = new Batcher((batch) => this.pool.submit(batch));
-    this.dirs = new DestinationDirectories(this.destination, this.policy);
+    this.dirs = new DestinationDirectories(this.destination, this.policy, settings.worker.dryRun, (entry, outcome) =>
+      this.onDirectory(entry, outcome),
+    );
   }
 
   async run(): Promise<CopySummary> {
@@ -121,9 +193,10 @@ class CopyRun {
     if (this.options.signal?.aborted) abort();
     try {
       if (!this.halt.signal.aborted) {
-        this.makeParents();
+        if (!this.settings.worker.dryRun) this.makeParents();
         if (this.target.kind === 'dir') await this.copyTree();
         else await this.copySingleFile();
+        if (this.settings.delete) this.mirror();
       }
     } catch (error) {
       if (!(error instanceof FoldercopyError)) throw error;
@@ -133,16 +206,20 @@ class CopyRun {
       await this.pool.close(this.halt.signal.aborted ? ABORT_GRACE_MS : 0);
       for (const error of this.dirs.finalize()) this.fail(error);
       this.progress.emit();
+      this.manifest?.close();
+      this.log?.close();
     }
     return {
       source: this.target.source,
       destination: this.target.destination,
+      dryRun: this.settings.worker.dryRun,
       ...this.counts,
-      skipped: this.skipped,
+      specialFiles: this.specialFiles,
       failures: this.failures,
       durationMs: performance.now() - startedAt,
       aborted: this.options.signal?.aborted === true,
       stoppedBy: this.stoppedBy,
+      deletionSkipped: this.deletionSkipped,
     };
   }
 
@@ -159,7 +236,7 @@ class CopyRun {
   private async copyTree(): Promise<void> {
     // Loading fast-glob takes ~35 ms; importing it here overlaps that with the first worker's start-up.
     const { walk } = await import('./walk.js');
-    for await (const item of walk(this.source)) {
+    for await (const item of walk(this.source, this.filter)) {
       if (this.halt.signal.aborted) break;
       this.plan(item);
       if (this.pool.backlog >= MAX_BACKLOG_JOBS) {
@@ -171,7 +248,10 @@ class CopyRun {
 
   private async copySingleFile(): Promise<void> {
     const entry = entryFromStats('', fs.statSync(this.target.source, { bigint: true }));
-    this.submit(fileJob(entry, this.policy));
+    const job = fileJob(entry, this.policy);
+    if (fs.existsSync(this.target.destination)) job.check = true;
+    this.progress.planned(job);
+    this.batcher.add(job);
     await this.finishJobs();
   }
 
@@ -188,6 +268,7 @@ class CopyRun {
       this.fail(item.error);
       return;
     }
+    if (item.path !== '') this.listedEntries++;
     if (this.dirs.isBeneathBroken(item.path)) {
       this.fail({
         code: 'ENOENT',
@@ -197,17 +278,19 @@ class CopyRun {
       });
       return;
     }
+    if (item.kind === 'dir') {
+      // With --include, a directory is made only once something is copied into it.
+      if (this.filter?.hasIncludes && item.path !== '') this.dirs.defer(item);
+      else this.dirs.make(item);
+      return;
+    }
+    this.dirs.ensureParentsOf(item.path);
     switch (item.kind) {
-      case 'dir': {
-        const error = this.dirs.make(item);
-        if (error) this.fail(error);
-        else this.counts.directories++;
-        return;
-      }
       case 'special': {
         const skip = { path: displayPath(joinRaw(this.source, item.path)), reason: item.specialType ?? 'special file' };
-        this.skipped.push(skip);
+        this.specialFiles.push(skip);
         this.options.onSkip?.(skip);
+        this.onEntry?.({ path: relativeDisplay(item.path), action: 'skip', type: 'special', reason: `${skip.reason}, never opened` });
         return;
       }
       case 'symlink':
@@ -222,26 +305,89 @@ class CopyRun {
   }
 
   private submit(job: Job): void {
+    if (this.dirs.mayHoldEntryFor(job.path)) job.check = true;
     this.progress.planned(job);
     this.batcher.add(job);
   }
 
-  private onJobDone(job: Job, error: ErrorRecord | null): void {
+  private onDirectory(entry: Entry, outcome: DirectoryOutcome): void {
+    if (outcome === 'existing') return;
+    if (outcome === 'created') {
+      this.counts.directories++;
+      this.counts.created++;
+      this.onEntry?.({ path: relativeDisplay(entry.path), action: 'create', type: 'directory' });
+      return;
+    }
+    this.fail(outcome, entry.path, 'directory');
+  }
+
+  private onJobDone(job: Job, outcome: Outcome, error: ErrorRecord | null, digest: string | undefined): void {
     this.progress.finished(job);
-    if (error) this.fail(error);
-    else if (job.kind === 'file') {
-      this.counts.files++;
-      this.counts.bytes += job.size;
-    } else if (job.kind === 'symlink') this.counts.symlinks++;
-    else this.counts.hardLinks++;
+    if (error) this.fail(error, job.path, EVENT_TYPES[job.kind]);
+    else if (outcome === OUTCOME.skipped) {
+      this.counts.skipped++;
+      this.onEntry?.({ path: relativeDisplay(job.path), action: 'skip', type: EVENT_TYPES[job.kind], reason: SKIP_REASONS[this.settings.worker.overwrite] });
+    } else {
+      if (outcome === OUTCOME.created) this.counts.created++;
+      else this.counts.overwritten++;
+      if (job.kind === 'file') {
+        this.counts.files++;
+        this.counts.bytes += job.size;
+      } else if (job.kind === 'symlink') this.counts.symlinks++;
+      else this.counts.hardLinks++;
+      this.onEntry?.({
+        path: relativeDisplay(job.path),
+        action: ACTIONS[outcome],
+        type: EVENT_TYPES[job.kind],
+        ...(job.kind === 'file' && { size: job.size }),
+      });
+    }
+    if (digest) this.manifest?.add(job.path === '' ? rawFromString(path.basename(this.target.destination)) : job.path, digest);
     const released = this.hardLinks.settle(job, error === null, this.policy);
     if (released.length > 0 && !this.halt.signal.aborted) {
-      for (const next of released) this.progress.planned(next);
+      for (const next of released) {
+        if (this.dirs.mayHoldEntryFor(next.path)) next.check = true;
+        this.progress.planned(next);
+      }
       this.pool.submit([...released]);
     }
   }
 
-  private fail(record: ErrorRecord): void {
+  /** --delete, once everything was copied: never after a failure, never past maxDelete. */
+  private mirror(): void {
+    if (this.halt.signal.aborted) return;
+    if (this.failures.length > 0 || this.stoppedBy) {
+      this.deletionSkipped = 'some entries failed to copy';
+      return;
+    }
+    if (this.listedEntries === 0) {
+      this.deletionSkipped = 'the source has nothing to copy';
+      return;
+    }
+    const { deletions, failures } = findExtraneous(this.source, this.destination, this.dirs.presentDirectories(), this.filter);
+    for (const failure of failures) this.fail(failure);
+    if (failures.length > 0) {
+      this.deletionSkipped = 'the destination could not be fully listed';
+      return;
+    }
+    const { maxDelete, worker } = this.settings;
+    const tooMany = maxDelete !== undefined && deletions.length > maxDelete;
+    if (tooMany) {
+      this.deletionSkipped = `${deletions.length} entries would be deleted, more than --max-delete ${maxDelete}`;
+      if (!worker.dryRun) return;
+    }
+    for (const deletion of deletions) {
+      const error = worker.dryRun ? null : deleteEntry(this.destination, deletion);
+      if (error) {
+        this.fail(error, deletion.path);
+        continue;
+      }
+      if (!tooMany) this.counts.deleted++;
+      this.onEntry?.({ path: relativeDisplay(deletion.path), action: 'delete', type: deletion.isDirectory ? 'directory' : 'file' });
+    }
+  }
+
+  private fail(record: ErrorRecord, relativePath?: RawPath, type: EntryEvent['type'] = 'file'): void {
     const failure: CopyFailure = {
       path: displayPath(record.path),
       code: record.code,
@@ -256,7 +402,22 @@ class CopyRun {
     }
     this.failures.push(failure);
     this.options.onFailure?.(failure);
+    this.onEntry?.({
+      path: relativePath === undefined ? failure.path : relativeDisplay(relativePath),
+      action: 'fail',
+      type,
+      reason: `${failure.message} (${failure.code})`,
+    });
   }
+
+  private reportEntry(event: EntryEvent): void {
+    this.log?.add(event);
+    this.options.onEntry?.(event);
+  }
+}
+
+function relativeDisplay(relativePath: RawPath): string {
+  return relativePath === '' ? '.' : displayPath(relativePath);
 }
 
 /** Only root can give files away, so only root keeps owners, as `cp -a` does. */

@@ -4,30 +4,60 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { copyFolder } from './api.js';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { copyFolder, type EntryEvent, type OverwritePolicy } from './api.js';
 import { EXIT_CODES, FoldercopyError } from './errors.js';
 import { MAX_JOBS } from './options.js';
 import { createRenderer } from './render.js';
-import { exitCodeFor, failureLine, skipLine, summaryLines } from './report.js';
+import { entryLine, exitCodeFor, failureLine, skipLine, summaryJson, summaryLines } from './report.js';
 
 const { version } = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const HELP_AFTER = `
 The destination receives the contents of the source, like \`rsync -a src/ dest/\`:
 running the same command again never nests a copy inside the copy. Files are
-written under a temporary name and renamed into place when complete.
+written under a temporary name and renamed into place when complete. On a re-run,
+a file whose copy has the same size and mtime is skipped (rsync's quick check).
+
+Filters: a glob without a slash matches a name at any depth (--exclude node_modules,
+--exclude '*.log'); with a slash it matches the path from the source root
+(--exclude 'build/**'). An excluded directory is not descended into; excluded
+entries at the destination are never deleted.
 
 Examples:
   $ foldercopy ./build /mnt/backup/build   copy the contents of ./build into /mnt/backup/build
   $ foldercopy ./photos                    copy to ./photos_copy
   $ foldercopy -j 4 src dest               use 4 worker processes
+  $ foldercopy --delete --dry-run src dest preview a mirror: what would be copied and deleted
+  $ foldercopy --json -q src dest > r.json a machine-readable summary for CI
 
 Exit codes:
   0        everything was copied (special files are skipped with a warning)
-  1        some entries failed, or the copy stopped (destination full or read-only)
+  1        some entries failed, the copy stopped (destination full or read-only),
+           or --delete deleted nothing because of a failure or --max-delete
   2        bad arguments: nothing was copied
   130/143  interrupted by Ctrl-C (SIGINT) / SIGTERM; a partial summary is printed`;
+
+interface CliOptions {
+  jobs?: number;
+  exclude: string[];
+  include: string[];
+  gitignore?: true;
+  checksum?: true;
+  ignoreExisting?: true;
+  update?: true;
+  force?: true;
+  dryRun?: true;
+  json?: true;
+  log?: string;
+  verify?: true;
+  manifest?: string;
+  delete?: true;
+  maxDelete?: number;
+  quiet?: true;
+  verbose?: true;
+  progress: boolean;
+}
 
 function parseJobs(value: string): number {
   const jobs = Number(value);
@@ -37,8 +67,26 @@ function parseJobs(value: string): number {
   return jobs;
 }
 
-async function run(source: string, destination: string | undefined, options: { jobs?: number }): Promise<void> {
-  const renderer = await createRenderer(process.stderr);
+function parseCount(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number.');
+  return Number(value);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function overwritePolicy(options: CliOptions): OverwritePolicy {
+  if (options.checksum) return 'checksum';
+  if (options.ignoreExisting) return 'never';
+  if (options.update) return 'older';
+  if (options.force) return 'always';
+  return 'changed';
+}
+
+async function run(source: string, destination: string | undefined, options: CliOptions): Promise<void> {
+  const showProgress = options.progress && !options.quiet;
+  const renderer = await createRenderer(process.stderr, showProgress);
   const controller = new AbortController();
   let stoppedBySignal: 'SIGINT' | 'SIGTERM' | undefined;
   const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
@@ -50,8 +98,15 @@ async function run(source: string, destination: string | undefined, options: { j
       process.exit(code);
     }
     stoppedBySignal = signal;
-    renderer.message(`foldercopy: ${signal === 'SIGINT' ? 'interrupted' : 'terminated'}; finishing files in flight (Ctrl-C again to quit at once)`);
+    if (!options.quiet) {
+      renderer.message(`foldercopy: ${signal === 'SIGINT' ? 'interrupted' : 'terminated'}; finishing files in flight (Ctrl-C again to quit at once)`);
+    }
     controller.abort();
+  };
+  const listEntries = (options.verbose || options.dryRun) && !options.quiet;
+  const onEntry = (event: EntryEvent): void => {
+    // Failures and special files have lines of their own.
+    if (listEntries && event.action !== 'fail' && event.type !== 'special') renderer.message(entryLine(event));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -59,13 +114,27 @@ async function run(source: string, destination: string | undefined, options: { j
     const summary = await copyFolder(source, destination, {
       jobs: options.jobs,
       signal: controller.signal,
-      onProgress: (progress) => renderer.progress(progress),
+      onProgress: showProgress ? (progress) => renderer.progress(progress) : undefined,
       onFailure: (failure) => renderer.message(failureLine(failure)),
-      onSkip: (skip) => renderer.message(skipLine(skip)),
+      onSkip: options.quiet ? undefined : (skip) => renderer.message(skipLine(skip)),
+      onEntry,
+      exclude: options.exclude,
+      include: options.include,
+      gitignore: options.gitignore,
+      overwrite: overwritePolicy(options),
+      dryRun: options.dryRun,
+      verify: options.verify,
+      manifest: options.manifest,
+      log: options.log,
+      delete: options.delete,
+      maxDelete: options.maxDelete,
     });
     renderer.stop();
-    process.stderr.write(`${summaryLines(summary).join('\n')}\n`);
-    process.exitCode = exitCodeFor(summary, stoppedBySignal);
+    const exitCode = exitCodeFor(summary, stoppedBySignal);
+    const lines = options.quiet ? summaryLines(summary).slice(1) : summaryLines(summary);
+    if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
+    if (options.json) process.stdout.write(summaryJson(summary, exitCode));
+    process.exitCode = exitCode;
   } catch (error) {
     renderer.stop();
     if (!(error instanceof FoldercopyError)) throw error;
@@ -84,6 +153,23 @@ const program = new Command()
   .argument('<source>', 'the folder (or single file) to copy')
   .argument('[destination]', 'where its contents go (default: <source>_copy beside it)')
   .option('-j, --jobs <n>', `worker processes (default: ${os.availableParallelism()}, the available CPUs)`, parseJobs)
+  .option('--exclude <glob>', 'do not copy entries matching the glob (repeatable)', collect, [])
+  .option('--include <glob>', 'copy only files matching the glob (repeatable; --exclude wins)', collect, [])
+  .option('--gitignore', 'honour .gitignore files at every level of the source')
+  .addOption(new Option('--checksum', 'skip a file only if its content is the same (reads both)').conflicts(['ignoreExisting', 'update', 'force']))
+  .addOption(new Option('--ignore-existing', 'never overwrite anything at the destination').conflicts(['update', 'force']))
+  .addOption(new Option('--update', 'overwrite only files older than the source').conflicts(['force']))
+  .option('--force', 'rewrite every file, even an up-to-date one')
+  .option('-n, --dry-run', 'show what would be created, overwritten, skipped and deleted; change nothing')
+  .option('--delete', 'delete destination entries that are not in the source (excluded ones are kept), after a successful copy')
+  .option('--max-delete <n>', 'with --delete: delete nothing if more than n entries would go', parseCount)
+  .option('--verify', 're-read every written file and compare its SHA-256 with the source')
+  .option('--manifest <file>', 'write the SHA-256 of every file in the copy, for `sha256sum -c` run in the destination')
+  .option('--json', 'print a JSON summary on stdout at the end (nothing else goes to stdout)')
+  .option('--log <file>', 'write one JSON line per entry: path, action, type, size, reason')
+  .addOption(new Option('-q, --quiet', 'print only errors').conflicts(['verbose']))
+  .option('-v, --verbose', 'print one line per entry created, overwritten, skipped or deleted')
+  .option('--no-progress', 'no progress bar or status lines')
   .addHelpText('after', HELP_AFTER)
   .configureOutput({
     // One line with a hint instead of commander's two-line error.

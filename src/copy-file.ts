@@ -1,6 +1,7 @@
 /**
  * Copies one job: a file, a symlink or a second name of a hard-linked file.
- * Runs in a worker, a million times per big tree, so the common path is a short
+ * When something is already at the destination name (Job.check), up-to-date.ts
+ * decides first whether it stays. Runs in a worker, a million times per big tree, so the common path is a short
  * run of synchronous calls (an async call per step costs a thread-pool round trip):
  * open source, create the temporary file with its final mode, read, write, set
  * times on the descriptor, close, rename into place. Never throws: a failure
@@ -8,16 +9,28 @@
  *
  * The worker runs with umask 0, so files are created with exactly their mode.
  */
+import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
-import type { ErrorRecord, FileJob, HardLinkJob, Job, Operation, SymlinkJob } from './protocol.js';
-import { errorRecord } from './protocol.js';
+import type { CopyBatchMessage, ErrorRecord, FileJob, HardLinkJob, Job, Operation, SymlinkJob } from './protocol.js';
+import { errorRecord, OUTCOME, type Outcome } from './protocol.js';
 import { fsPath, joinRaw, type FsPath, type RawPath } from './raw-path.js';
 import { tempPathFor } from './temp-name.js';
+import { existingAt, keepsFile, keepsHardLink, keepsSymlink, refreshMetadata, SourceUnreadable } from './up-to-date.js';
 
-export interface Roots {
-  source: RawPath;
-  destination: RawPath;
+/** What a job runs against: the batch's roots and the run's settings. */
+export type BatchContext = Pick<CopyBatchMessage, 'source' | 'destination' | 'settings'>;
+
+export interface JobResult {
+  outcome: Outcome;
+  error?: ErrorRecord;
+  /** SHA-256 in hex of a regular file's content, when RunSettings.digest asks for it. */
+  digest?: string;
 }
+
+// The common results allocate nothing.
+const CREATED: JobResult = Object.freeze({ outcome: OUTCOME.created });
+const OVERWRITTEN: JobResult = Object.freeze({ outcome: OUTCOME.overwritten });
+const SKIPPED: JobResult = Object.freeze({ outcome: OUTCOME.skipped });
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, COPYFILE_EXCL, COPYFILE_FICLONE } = fs.constants;
 // Refuses a source replaced by a symlink since it was listed; absent on Windows.
@@ -33,26 +46,62 @@ class ReadFailure {
   constructor(readonly cause: unknown) {}
 }
 
-export function copyJob(job: Job, roots: Roots, buffer: Buffer, pid: number): ErrorRecord | null {
-  const finalPath = joinRaw(roots.destination, job.path);
+export function copyJob(job: Job, context: BatchContext, buffer: Buffer, pid: number): JobResult {
+  const finalPath = joinRaw(context.destination, job.path);
   switch (job.kind) {
-    case 'file':
-      return copyRegularFile(job, joinRaw(roots.source, job.path), finalPath, buffer, pid);
+    case 'file': {
+      const sourcePath = joinRaw(context.source, job.path);
+      const planned = decideFile(job, sourcePath, finalPath, context, buffer);
+      if (planned !== CREATED && planned !== OVERWRITTEN) return planned;
+      return writeRegularFile(job, sourcePath, finalPath, context, planned, buffer, pid);
+    }
     case 'symlink':
-      return copySymlink(job, joinRaw(roots.source, job.path), finalPath, pid);
+      return copySymlink(job, joinRaw(context.source, job.path), finalPath, context, pid);
     case 'hardlink':
-      return linkSecondName(job, roots, finalPath, pid);
+      return linkSecondName(job, context, finalPath, buffer, pid);
   }
 }
 
-function copyRegularFile(
+/**
+ * CREATED or OVERWRITTEN when the file is to be written (the outcome it will have);
+ * otherwise the job's final result: kept as it is, a dry run, or a failure.
+ */
+function decideFile(job: FileJob, sourcePath: RawPath, finalPath: RawPath, context: BatchContext, buffer: Buffer): JobResult {
+  let planned = CREATED;
+  if (job.check) {
+    const final = fsPath(finalPath);
+    try {
+      const existing = existingAt(final);
+      if (existing) {
+        if (keepsFile(job, existing, context.settings.overwrite, fsPath(sourcePath), final, buffer)) {
+          const refreshes = context.settings.overwrite === 'changed' || context.settings.overwrite === 'checksum';
+          if (refreshes && !context.settings.dryRun) refreshMetadata(job, existing, final);
+          return context.settings.digest ? { outcome: OUTCOME.skipped, digest: hashFile(final, buffer) } : SKIPPED;
+        }
+        planned = OVERWRITTEN;
+      }
+    } catch (error) {
+      return error instanceof SourceUnreadable
+        ? failed(errorRecord(error.cause, 'read', sourcePath))
+        : failed(errorRecord(error, 'stat', finalPath));
+    }
+  }
+  return planned;
+}
+
+function writeRegularFile(
   job: FileJob,
   sourcePath: RawPath,
   finalPath: RawPath,
+  context: BatchContext,
+  planned: JobResult,
   buffer: Buffer,
   pid: number,
   onBytes?: (copied: number) => void,
-): ErrorRecord | null {
+): JobResult {
+  if (context.settings.dryRun) return planned;
+  const { verify, digest } = context.settings;
+  const hash = verify || digest ? createHash('sha256') : null;
   const temp = fsPath(tempPathFor(finalPath, pid));
   let input = -1;
   let output = -1;
@@ -62,8 +111,8 @@ function copyRegularFile(
     input = openForReading(fsPath(sourcePath));
     output = createExclusive(temp, () => fs.openSync(temp, CREATE_FLAGS, job.mode));
     created = true;
-    if (job.sparse) copySparse(input, output, buffer, onBytes);
-    else copyDense(input, output, buffer, job.size);
+    if (job.sparse) copySparse(input, output, buffer, hash, onBytes);
+    else copyDense(input, output, buffer, job.size, hash, onBytes);
     stage = 'set-metadata';
     fs.futimesSync(output, job.atime, job.mtime);
     if (job.owner) {
@@ -78,17 +127,40 @@ function copyRegularFile(
     fs.closeSync(closing);
     fs.closeSync(input);
     input = -1;
+    const sourceDigest = hash?.digest('hex');
+    if (verify) {
+      stage = 'verify';
+      if (hashFile(temp, buffer) !== sourceDigest) {
+        unlinkQuietly(temp);
+        return failed({ code: 'EVERIFY', message: 'the written copy differs from the source', operation: 'verify', path: finalPath });
+      }
+    }
     stage = 'rename';
     fs.renameSync(temp, fsPath(finalPath));
-    return null;
+    return digest ? { outcome: planned.outcome, digest: sourceDigest } : planned;
   } catch (error) {
     if (input >= 0) closeQuietly(input);
     if (output >= 0) closeQuietly(output);
     if (created) unlinkQuietly(temp);
-    return error instanceof ReadFailure
-      ? errorRecord(error.cause, 'read', sourcePath)
-      : errorRecord(error, stage, finalPath);
+    return failed(error instanceof ReadFailure ? errorRecord(error.cause, 'read', sourcePath) : errorRecord(error, stage, finalPath));
   }
+}
+
+function failed(error: ErrorRecord): JobResult {
+  return { outcome: OUTCOME.failed, error };
+}
+
+/** SHA-256 in hex of a file's content as it is on disk now. */
+function hashFile(path: FsPath, buffer: Buffer): string {
+  const hash = createHash('sha256');
+  const fd = fs.openSync(path, 'r');
+  try {
+    let read: number;
+    while ((read = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0) hash.update(buffer.subarray(0, read));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
 }
 
 function openForReading(path: FsPath): number {
@@ -108,22 +180,40 @@ function readInto(fd: number, buffer: Buffer, position: number | null): number {
 }
 
 /** Reads until end of file; a short read ends the copy only once the listed size is reached. */
-function copyDense(input: number, output: number, buffer: Buffer, listedSize: number): void {
+function copyDense(
+  input: number,
+  output: number,
+  buffer: Buffer,
+  listedSize: number,
+  hash: Hash | null,
+  onChunk: ((copied: number) => void) | undefined,
+): void {
   let copied = 0;
   let read: number;
   do {
     read = readInto(input, buffer, null);
-    if (read > 0) writeAll(output, buffer, 0, read, null);
+    if (read > 0) {
+      writeAll(output, buffer, 0, read, null);
+      hash?.update(buffer.subarray(0, read));
+    }
     copied += read;
+    onChunk?.(copied);
   } while (read > 0 && (read === buffer.length || copied < listedSize));
 }
 
 /** Like `cp --sparse=auto` for a source with holes: all-zero blocks are skipped and become holes. */
-function copySparse(input: number, output: number, buffer: Buffer, onChunk?: (copied: number) => void): void {
+function copySparse(
+  input: number,
+  output: number,
+  buffer: Buffer,
+  hash: Hash | null,
+  onChunk: ((copied: number) => void) | undefined,
+): void {
   let position = 0;
   let read: number;
   while ((read = readInto(input, buffer, position)) > 0) {
     writeDataRuns(output, buffer, read, position);
+    hash?.update(buffer.subarray(0, read));
     position += read;
     onChunk?.(position);
   }
@@ -152,13 +242,25 @@ function writeAll(fd: number, buffer: Buffer, start: number, end: number, positi
   }
 }
 
-function copySymlink(job: SymlinkJob, sourcePath: RawPath, finalPath: RawPath, pid: number): ErrorRecord | null {
+function copySymlink(job: SymlinkJob, sourcePath: RawPath, finalPath: RawPath, context: BatchContext, pid: number): JobResult {
   let target: Buffer;
   try {
     target = fs.readlinkSync(fsPath(sourcePath), { encoding: 'buffer' });
   } catch (error) {
-    return errorRecord(error, 'read', sourcePath);
+    return failed(errorRecord(error, 'read', sourcePath));
   }
+  const final = fsPath(finalPath);
+  let planned = CREATED;
+  if (job.check) {
+    try {
+      const existing = existingAt(final);
+      if (existing && keepsSymlink(existing, context.settings.overwrite, target, final)) return SKIPPED;
+      if (existing) planned = OVERWRITTEN;
+    } catch (error) {
+      return failed(errorRecord(error, 'stat', finalPath));
+    }
+  }
+  if (context.settings.dryRun) return planned;
   const temp = fsPath(tempPathFor(finalPath, pid));
   let stage: Operation = 'write';
   try {
@@ -167,32 +269,55 @@ function copySymlink(job: SymlinkJob, sourcePath: RawPath, finalPath: RawPath, p
     fs.lutimesSync(temp, job.atime, job.mtime);
     if (job.owner) fs.lchownSync(temp, job.owner.uid, job.owner.gid);
     stage = 'rename';
-    fs.renameSync(temp, fsPath(finalPath));
-    return null;
+    fs.renameSync(temp, final);
+    return planned;
   } catch (error) {
     if (stage !== 'write') unlinkQuietly(temp);
-    return errorRecord(error, stage, finalPath);
+    return failed(errorRecord(error, stage, finalPath));
   }
 }
 
-function linkSecondName(job: HardLinkJob, roots: Roots, finalPath: RawPath, pid: number): ErrorRecord | null {
-  const existing = fsPath(joinRaw(roots.destination, job.target));
+function linkSecondName(job: HardLinkJob, context: BatchContext, finalPath: RawPath, buffer: Buffer, pid: number): JobResult {
+  const firstName = fsPath(joinRaw(context.destination, job.target));
   const final = fsPath(finalPath);
+  const { overwrite, dryRun, digest } = context.settings;
+  let planned = CREATED;
+  if (job.check) {
+    try {
+      const existing = existingAt(final);
+      if (existing && keepsHardLink(existing, overwrite, firstName)) {
+        return digest ? { outcome: OUTCOME.skipped, digest: hashFile(final, buffer) } : SKIPPED;
+      }
+      if (existing) planned = OVERWRITTEN;
+    } catch (error) {
+      return failed(errorRecord(error, 'stat', finalPath));
+    }
+  }
+  if (dryRun) return planned;
+  const error = planned === CREATED ? linkInPlace(firstName, final, finalPath) : replaceWithLink(firstName, finalPath, pid);
+  if (error) return failed(error);
+  return digest ? { outcome: planned.outcome, digest: hashFile(final, buffer) } : planned;
+}
+
+function linkInPlace(firstName: FsPath, final: FsPath, finalPath: RawPath): ErrorRecord | null {
   try {
-    fs.linkSync(existing, final);
+    fs.linkSync(firstName, final);
     return null;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return errorRecord(error, 'link', finalPath);
+    return errorRecord(error, 'link', finalPath);
   }
-  // A re-run: replace the old file atomically through a temporary name.
+}
+
+/** Replaces what is at the name atomically, through a temporary name. */
+function replaceWithLink(firstName: FsPath, finalPath: RawPath, pid: number): ErrorRecord | null {
   const temp = fsPath(tempPathFor(finalPath, pid));
   try {
-    createExclusive(temp, () => fs.linkSync(existing, temp));
+    createExclusive(temp, () => fs.linkSync(firstName, temp));
   } catch (error) {
     return errorRecord(error, 'link', finalPath);
   }
   try {
-    fs.renameSync(temp, final);
+    fs.renameSync(temp, fsPath(finalPath));
     return null;
   } catch (error) {
     unlinkQuietly(temp);
@@ -203,18 +328,24 @@ function linkSecondName(job: HardLinkJob, roots: Roots, finalPath: RawPath, pid:
 /**
  * Copies a large file in the kernel (a reflink where the file system has them,
  * else copy_file_range) on the thread pool, so the worker stays free to report
- * how far the copy has come. Sparse sources keep their holes through the block loop.
+ * how far the copy has come. Sparse sources keep their holes through the block
+ * loop, which also serves when the content must be hashed.
  */
 export async function copyLargeFile(
   job: FileJob,
-  roots: Roots,
-  pid: number,
+  context: BatchContext,
   buffer: Buffer,
+  pid: number,
   onBytes: (copied: number) => void,
-): Promise<ErrorRecord | null> {
-  const sourcePath = joinRaw(roots.source, job.path);
-  const finalPath = joinRaw(roots.destination, job.path);
-  if (job.sparse) return copyRegularFile(job, sourcePath, finalPath, buffer, pid, onBytes);
+): Promise<JobResult> {
+  const sourcePath = joinRaw(context.source, job.path);
+  const finalPath = joinRaw(context.destination, job.path);
+  const planned = decideFile(job, sourcePath, finalPath, context, buffer);
+  if (planned !== CREATED && planned !== OVERWRITTEN) return planned;
+  const { dryRun, verify, digest } = context.settings;
+  if (dryRun || job.sparse || verify || digest) {
+    return writeRegularFile(job, sourcePath, finalPath, context, planned, buffer, pid, onBytes);
+  }
   const source = fsPath(sourcePath);
   const temp = fsPath(tempPathFor(finalPath, pid));
   const poll = setInterval(() => {
@@ -225,7 +356,7 @@ export async function copyLargeFile(
     await copyInKernel(source, temp);
   } catch (error) {
     unlinkQuietly(temp);
-    return sourceIsUnreadable(source) ? errorRecord(error, 'read', sourcePath) : errorRecord(error, 'write', finalPath);
+    return failed(sourceIsUnreadable(source) ? errorRecord(error, 'read', sourcePath) : errorRecord(error, 'write', finalPath));
   } finally {
     clearInterval(poll);
   }
@@ -236,10 +367,10 @@ export async function copyLargeFile(
     fs.utimesSync(temp, job.atime, job.mtime);
     stage = 'rename';
     fs.renameSync(temp, fsPath(finalPath));
-    return null;
+    return planned;
   } catch (error) {
     unlinkQuietly(temp);
-    return errorRecord(error, stage, finalPath);
+    return failed(errorRecord(error, stage, finalPath));
   }
 }
 

@@ -13,6 +13,8 @@ import { TEMP_NAME } from './temp-name.js';
 import type { Entry } from './entry.js';
 
 interface MadeDirectory {
+  /** Relative to the destination root. */
+  relative: RawPath;
   path: RawPath;
   mode: number;
   atime: Seconds;
@@ -20,32 +22,60 @@ interface MadeDirectory {
   owner: Owner | undefined;
 }
 
+/** What became of a listed directory: made now, already there, or a failure. */
+export type DirectoryOutcome = 'created' | 'existing' | ErrorRecord;
+
 const OWNER_RWX = 0o700;
 
 export class DestinationDirectories {
   private readonly made: MadeDirectory[] = [];
+  /** Relative paths of directories that existed before this run: entries in them may already be there. */
+  private readonly existing = new Set<RawPath>();
   /** Relative paths of directories that could not be made: nothing is written beneath them. */
   private readonly broken = new Set<RawPath>();
+  /** Listed but not made yet, by relative path: with --include, only directories that receive something are made. */
+  private readonly deferred = new Map<RawPath, Entry>();
 
   constructor(
     private readonly destination: RawPath,
     private readonly policy: OwnerPolicy,
+    /** Look, never write: a dry run. */
+    private readonly dryRun: boolean,
+    private readonly onDirectory: (entry: Entry, outcome: DirectoryOutcome) => void,
   ) {}
 
-  make(entry: Entry): ErrorRecord | null {
-    const path = joinRaw(this.destination, entry.path);
-    try {
-      fs.mkdirSync(fsPath(path), OWNER_RWX);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return this.markBroken(entry, error, path);
-      try {
-        this.reuse(entry, path);
-      } catch (reuseError) {
-        return this.markBroken(entry, reuseError, path);
-      }
+  make(entry: Entry): void {
+    this.onDirectory(entry, this.dryRun ? this.lookAt(entry) : this.makeNow(entry));
+  }
+
+  /** Waits to make the directory until ensureParentsOf() asks for it. */
+  defer(entry: Entry): void {
+    this.deferred.set(entry.path, entry);
+  }
+
+  /** Makes the deferred directories above an entry that is about to be copied, outermost first. */
+  ensureParentsOf(relativePath: RawPath): void {
+    if (this.deferred.size === 0) return;
+    const chain: Entry[] = [];
+    for (let dir = parentOf(relativePath); dir !== null; dir = parentOf(dir)) {
+      const entry = this.deferred.get(dir);
+      if (!entry) break;
+      chain.push(entry);
+      this.deferred.delete(dir);
     }
-    this.made.push({ path, mode: entry.mode, atime: entry.atime, mtime: entry.mtime, owner: ownerFor(entry, this.policy) });
-    return null;
+    for (let i = chain.length - 1; i >= 0; i--) this.make(chain[i]!);
+  }
+
+  /** True when an entry's directory existed before the run, so something may already be at its name. */
+  mayHoldEntryFor(relativePath: RawPath): boolean {
+    if (this.existing.size === 0) return false;
+    return this.existing.has(parentOf(relativePath) ?? '');
+  }
+
+  /** Directories of this run that are at the destination now (in a dry run: that already were), parents first. */
+  presentDirectories(): RawPath[] {
+    if (this.dryRun) return [...this.existing];
+    return this.made.map((directory) => directory.relative);
   }
 
   /** True when the entry lies beneath a directory that could not be made. */
@@ -75,20 +105,55 @@ export class DestinationDirectories {
     return failures;
   }
 
+  private makeNow(entry: Entry): DirectoryOutcome {
+    const path = joinRaw(this.destination, entry.path);
+    let outcome: DirectoryOutcome = 'created';
+    try {
+      fs.mkdirSync(fsPath(path), OWNER_RWX);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return this.markBroken(entry, error, path);
+      try {
+        outcome = this.reuse(entry, path);
+      } catch (reuseError) {
+        return this.markBroken(entry, reuseError, path);
+      }
+    }
+    if (outcome === 'existing') this.existing.add(entry.path);
+    this.made.push({ relative: entry.path, path, mode: entry.mode, atime: entry.atime, mtime: entry.mtime, owner: ownerFor(entry, this.policy) });
+    return outcome;
+  }
+
+  /** A dry run's make(): what would happen, from what is there. */
+  private lookAt(entry: Entry): DirectoryOutcome {
+    const parent = parentOf(entry.path);
+    if (parent !== null && !this.existing.has(parent)) return 'created';
+    const path = joinRaw(this.destination, entry.path);
+    try {
+      const stats = entry.path === '' ? fs.statSync(fsPath(path)) : fs.lstatSync(fsPath(path));
+      if (!stats.isDirectory()) return 'created';
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return 'created';
+      return errorRecord(error, 'stat', path);
+    }
+    this.existing.add(entry.path);
+    return 'existing';
+  }
+
   /**
    * A directory left by an earlier run (or the user's existing destination):
    * something that is not a directory is replaced, as rsync does, so nothing is
    * ever written through a symlink; leftovers of a killed run are swept; and it
    * is made writable until finalize() restores its mode.
    */
-  private reuse(entry: Entry, path: RawPath): void {
+  private reuse(entry: Entry, path: RawPath): DirectoryOutcome {
     const target = fsPath(path);
     // The destination root may be a symlink the user chose to copy into.
     const stats = entry.path === '' ? fs.statSync(target) : fs.lstatSync(target);
     if (!stats.isDirectory()) {
       fs.unlinkSync(target);
       fs.mkdirSync(target, OWNER_RWX);
-      return;
+      return 'created';
     }
     if ((stats.mode & OWNER_RWX) !== OWNER_RWX) {
       fs.chmodSync(target, stats.mode | OWNER_RWX);
@@ -97,10 +162,18 @@ export class DestinationDirectories {
       const raw = rawFromBytes(name);
       if (TEMP_NAME.test(raw)) fs.unlinkSync(fsPath(joinRaw(path, raw)));
     }
+    return 'existing';
   }
 
   private markBroken(entry: Entry, error: unknown, path: RawPath): ErrorRecord {
     this.broken.add(entry.path);
     return errorRecord(error, 'mkdir', path);
   }
+}
+
+/** The relative path of an entry's directory; null for the root itself. */
+export function parentOf(relativePath: RawPath): RawPath | null {
+  if (relativePath === '') return null;
+  const slash = relativePath.lastIndexOf('/');
+  return slash < 0 ? '' : relativePath.slice(0, slash);
 }

@@ -1,8 +1,28 @@
-/** Option defaults and validation shared by the API and the CLI. */
+/**
+ * Option defaults and validation shared by the API and the CLI: everything a run
+ * needs, checked before anything is written.
+ */
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import type { CopyOptions } from './api.js';
+import { FoldercopyError } from './errors.js';
+import type { CopyTarget } from './preflight.js';
+import type { OverwritePolicy, RunSettings } from './protocol.js';
 
 // Far beyond any benefit; a typo such as -j 1000 should not fork a thousand processes.
 export const MAX_JOBS = 64;
+
+const OVERWRITE_POLICIES: readonly OverwritePolicy[] = ['changed', 'checksum', 'never', 'older', 'always'];
+
+export interface RunOptions {
+  jobs: number;
+  worker: RunSettings;
+  delete: boolean;
+  maxDelete: number | undefined;
+  log: string | undefined;
+  manifest: string | undefined;
+}
 
 export function resolveJobs(jobs: number | undefined): number {
   if (jobs === undefined) return os.availableParallelism();
@@ -10,4 +30,62 @@ export function resolveJobs(jobs: number | undefined): number {
     throw new RangeError(`jobs must be an integer from 1 to ${MAX_JOBS}, got ${jobs}`);
   }
   return jobs;
+}
+
+export function resolveRunOptions(options: CopyOptions, target: CopyTarget): RunOptions {
+  const overwrite = options.overwrite ?? 'changed';
+  if (!OVERWRITE_POLICIES.includes(overwrite)) {
+    throw new FoldercopyError('USAGE', `overwrite must be one of ${OVERWRITE_POLICIES.join(', ')}, got ${String(overwrite)}`);
+  }
+  const dryRun = options.dryRun === true;
+  const remove = options.delete === true;
+  const { maxDelete } = options;
+  if (maxDelete !== undefined) {
+    if (!Number.isInteger(maxDelete) || maxDelete < 0) throw new FoldercopyError('USAGE', `the maximum number of deletions must be a whole number, got ${maxDelete}`);
+    if (!remove) throw new FoldercopyError('USAGE', 'a maximum number of deletions needs --delete');
+  }
+  if (remove) checkMirrorable(target);
+  if (options.manifest !== undefined && dryRun) throw new FoldercopyError('USAGE', 'a dry run writes no manifest: nothing is copied to hash');
+  const log = options.log === undefined ? undefined : outputFile(options.log, 'log', target);
+  const manifest = options.manifest === undefined ? undefined : outputFile(options.manifest, 'manifest', target);
+  return {
+    jobs: resolveJobs(options.jobs),
+    worker: { overwrite, dryRun, verify: options.verify === true && !dryRun, digest: manifest !== undefined },
+    delete: remove,
+    maxDelete,
+    log,
+    manifest,
+  };
+}
+
+/** Deleting what the source lacks is only safe when the source is a directory with something in it. */
+function checkMirrorable(target: CopyTarget): void {
+  if (target.kind !== 'dir') throw new FoldercopyError('USAGE', `--delete needs a source directory, not a file: ${target.source}`, target.source);
+  if (fs.readdirSync(target.source).length === 0) {
+    throw new FoldercopyError(
+      'DELETE_REFUSED',
+      `refusing --delete: the source is empty, so everything at the destination would be deleted: ${target.source}`,
+      target.source,
+    );
+  }
+}
+
+/** A log or manifest inside the source would change it, and inside the destination it would be copied over or deleted. */
+function outputFile(file: string, what: string, target: CopyTarget): string {
+  if (file === '') throw new FoldercopyError('USAGE', `the ${what} file name is empty`);
+  const resolved = path.resolve(file);
+  for (const [root, side] of [
+    [target.source, 'source'],
+    [target.destination, 'destination'],
+  ] as const) {
+    const relative = path.relative(path.resolve(root), resolved);
+    if (relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative))) {
+      throw new FoldercopyError('USAGE', `the ${what} file must be outside the ${side}: ${file}`, file);
+    }
+  }
+  const directory = path.dirname(resolved);
+  if (!fs.statSync(directory, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new FoldercopyError('USAGE', `the ${what} file's directory does not exist: ${file}`, file);
+  }
+  return resolved;
 }

@@ -13,8 +13,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { unlinkQuietly } from './copy-file.js';
 import { FoldercopyError } from './errors.js';
-import type { CopyBatchMessage, ErrorRecord, Job, WorkerMessage } from './protocol.js';
-import { isWorkerMessage } from './protocol.js';
+import type { CopyBatchMessage, ErrorRecord, Job, Outcome, RunSettings, WorkerMessage } from './protocol.js';
+import { isWorkerMessage, OUTCOME } from './protocol.js';
 import { fsPath, joinRaw, type RawPath } from './raw-path.js';
 import { tempPathFor } from './temp-name.js';
 
@@ -30,7 +30,9 @@ export interface PoolOptions {
   size: number;
   source: RawPath;
   destination: RawPath;
-  onJobDone: (job: Job, error: ErrorRecord | null) => void;
+  settings: RunSettings;
+  /** `digest` is the file's SHA-256 in hex when RunSettings.digest asked for it. */
+  onJobDone: (job: Job, outcome: Outcome, error: ErrorRecord | null, digest: string | undefined) => void;
   onFileProgress: (job: Job, bytes: number) => void;
   /** Forks this script instead of worker.js; exists so tests can run a worker that crashes. */
   workerPath?: string;
@@ -142,6 +144,7 @@ export class WorkerPool {
         batchId: batch.id,
         source: this.options.source,
         destination: this.options.destination,
+        settings: this.options.settings,
         jobs: batch.jobs,
       };
       // A send to a worker that is dying fails in its 'error' event; its 'exit' re-queues the batch.
@@ -230,11 +233,13 @@ export class WorkerPool {
           return;
         }
         const failures = message.failures.length > 0 ? new Map(message.failures.map((f) => [f.index, f.error])) : null;
-        const end = batch.confirmed + message.count;
+        const first = batch.confirmed;
+        const end = first + message.count;
         if (message.count > 0) this.crashesInARow = 0;
-        for (let index = batch.confirmed; index < end; index++) {
+        for (let index = first; index < end; index++) {
           batch.confirmed = index + 1;
-          this.options.onJobDone(batch.jobs[index]!, failures?.get(index) ?? null);
+          const outcome = message.outcomes[index - first] as Outcome;
+          this.options.onJobDone(batch.jobs[index]!, outcome, failures?.get(index) ?? null, message.digests?.[index - first]);
         }
         if (batch.confirmed >= batch.jobs.length) {
           worker.inFlight.shift();
@@ -272,12 +277,12 @@ export class WorkerPool {
     const notStarted = worker.inFlight.slice(1);
     if (started?.retry) {
       for (const job of unconfirmed) {
-        this.options.onJobDone(job, {
+        this.options.onJobDone(job, OUTCOME.failed, {
           code: 'WORKER_CRASHED',
           message: `the worker copying it ${how}, twice`,
           operation: 'worker',
           path: joinRaw(this.options.source, job.path),
-        });
+        }, undefined);
       }
     }
     const retries: Batch[] = started?.retry

@@ -17,6 +17,8 @@ export interface Owner {
 export interface FileJob {
   kind: 'file';
   path: RawPath;
+  /** Something may already be at the destination name: its directory existed before this run. */
+  check?: true;
   size: number;
   mode: number;
   atime: Seconds;
@@ -30,6 +32,7 @@ export interface FileJob {
 export interface SymlinkJob {
   kind: 'symlink';
   path: RawPath;
+  check?: true;
   atime: Seconds;
   mtime: Seconds;
   owner?: Owner;
@@ -39,6 +42,7 @@ export interface SymlinkJob {
 export interface HardLinkJob {
   kind: 'hardlink';
   path: RawPath;
+  check?: true;
   target: RawPath;
 }
 
@@ -64,6 +68,8 @@ export type Operation =
   | 'rename'
   | 'link'
   | 'set-metadata'
+  | 'verify'
+  | 'delete'
   | 'worker';
 
 /** An error as a plain value: Error fields are not enumerable and would not survive IPC. */
@@ -74,11 +80,31 @@ export interface ErrorRecord {
   path: RawPath;
 }
 
+/**
+ * When an entry is already at the destination name:
+ * 'changed' replaces it unless size and mtime match (rsync's quick check);
+ * 'checksum' unless its content matches; 'never' keeps it; 'older' replaces it
+ * only when the source is newer; 'always' replaces it.
+ */
+export type OverwritePolicy = 'changed' | 'checksum' | 'never' | 'older' | 'always';
+
+/** The same for every batch of a run. */
+export interface RunSettings {
+  overwrite: OverwritePolicy;
+  /** Decide and report, write nothing. */
+  dryRun: boolean;
+  /** Re-read each written file and compare its SHA-256 with the source's before it gets its final name. */
+  verify: boolean;
+  /** Send back the SHA-256 of every regular file in the copy (for a manifest). */
+  digest: boolean;
+}
+
 export interface CopyBatchMessage {
   type: 'copy';
   batchId: number;
   source: RawPath;
   destination: RawPath;
+  settings: RunSettings;
   jobs: Job[];
 }
 
@@ -88,16 +114,29 @@ export interface ReadyMessage {
   type: 'ready';
 }
 
+/** What became of a job, one character each: FilesDoneMessage.outcomes stays small for 256 jobs. */
+export const OUTCOME = {
+  created: 'c',
+  overwritten: 'o',
+  /** Left as it was (up to date, or kept by the overwrite policy). */
+  skipped: 's',
+  failed: 'f',
+} as const;
+export type Outcome = (typeof OUTCOME)[keyof typeof OUTCOME];
+
 /**
- * The next `count` jobs of the batch are finished (in order); failures among them
- * carry their index in the batch. Sent at the end of a batch and during long ones,
- * so a crash loses only what was not yet confirmed.
+ * The next `count` jobs of the batch are finished (in order): `outcomes` has one
+ * Outcome per job; failures carry their index in the batch; with RunSettings.digest,
+ * `digests` has each one's SHA-256 in hex ('' for none). Sent at the end of a batch
+ * and during long ones, so a crash loses only what was not yet confirmed.
  */
 export interface FilesDoneMessage {
   type: 'filesDone';
   batchId: number;
   count: number;
+  outcomes: string;
   failures: Array<{ index: number; error: ErrorRecord }>;
+  digests?: string[];
 }
 
 /** Bytes written so far of the one large file in progress; for display only. */

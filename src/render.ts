@@ -16,8 +16,9 @@ export interface Renderer {
   stop(): void;
 }
 
-export async function createRenderer(stream: NodeJS.WriteStream): Promise<Renderer> {
-  if (!stream.isTTY) return new LineRenderer(stream);
+/** Without `showProgress` only messages are written: no bar, no status lines. */
+export async function createRenderer(stream: NodeJS.WriteStream, showProgress: boolean): Promise<Renderer> {
+  if (!stream.isTTY || !showProgress) return new LineRenderer(stream);
   // Loaded only for a terminal: CI runs and pipes skip its start-up cost.
   const { default: progressBars } = await import('cli-progress');
   return new BarRenderer(stream, progressBars);

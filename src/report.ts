@@ -3,6 +3,7 @@
  * One line per failure: `foldercopy: <what failed>: <path>: <reason>`.
  */
 import type { CopyFailure, CopySkip, CopySummary } from './api.js';
+import type { EntryEvent } from './entry-log.js';
 import { EXIT_CODES } from './errors.js';
 import { formatBytes, formatCount, formatDuration, formatRate } from './format.js';
 import type { Operation } from './protocol.js';
@@ -16,6 +17,8 @@ const WHAT_FAILED: Record<Operation, string> = {
   rename: 'cannot move into place',
   link: 'cannot create hard link',
   'set-metadata': 'cannot set mode, owner or times',
+  verify: 'verification failed',
+  delete: 'cannot delete',
   worker: 'worker process died',
 };
 
@@ -35,20 +38,69 @@ export function summaryLines(summary: CopySummary): string[] {
     `${formatCount(summary.symlinks)} ${plural(summary.symlinks, 'symlink')}`,
   ];
   if (summary.hardLinks > 0) parts.push(`${formatCount(summary.hardLinks)} ${plural(summary.hardLinks, 'hard link')}`);
-  const outcome = summary.aborted ? 'interrupted after copying' : summary.stoppedBy ? 'stopped after copying' : 'copied';
-  const lines = [
-    `foldercopy: ${outcome} ${parts.join(', ')}, ${formatBytes(summary.bytes)} in ${formatDuration(summary.durationMs)}` +
-      ` (${formatRate(seconds > 0 ? summary.bytes / seconds : 0)}); ${formatCount(summary.skipped.length)} skipped, ` +
-      `${formatCount(summary.failures.length)} failed`,
-  ];
+  const outcome = summary.aborted
+    ? 'interrupted after copying'
+    : summary.stoppedBy
+      ? 'stopped after copying'
+      : summary.dryRun
+        ? 'dry run, nothing changed: would copy'
+        : 'copied';
+  const tail = [`${formatCount(summary.skipped + summary.specialFiles.length)} skipped`];
+  if (summary.deleted > 0) tail.push(`${formatCount(summary.deleted)} ${summary.dryRun ? 'to delete' : 'deleted'}`);
+  tail.push(`${formatCount(summary.failures.length)} failed`);
+  // A dry run's speed says nothing about the copy's.
+  const timing = summary.dryRun ? '' : ` in ${formatDuration(summary.durationMs)} (${formatRate(seconds > 0 ? summary.bytes / seconds : 0)})`;
+  const lines = [`foldercopy: ${outcome} ${parts.join(', ')}, ${formatBytes(summary.bytes)}${timing}; ${tail.join(', ')}`];
   if (summary.stoppedBy) lines.push(`foldercopy: copy stopped: ${failureLine(summary.stoppedBy).slice('foldercopy: '.length)}`);
+  if (summary.deletionSkipped) lines.push(deletionSkippedLine(summary));
   return lines;
+}
+
+export function deletionSkippedLine(summary: CopySummary): string {
+  return `foldercopy: ${summary.dryRun ? 'would delete nothing' : 'deleted nothing'}: ${summary.deletionSkipped}`;
 }
 
 export function exitCodeFor(summary: CopySummary, stoppedBySignal: 'SIGINT' | 'SIGTERM' | undefined): number {
   if (summary.aborted && stoppedBySignal) return stoppedBySignal === 'SIGINT' ? EXIT_CODES.interrupted : EXIT_CODES.terminated;
-  if (summary.failures.length > 0 || summary.stoppedBy || summary.aborted) return EXIT_CODES.someFailed;
+  if (summary.failures.length > 0 || summary.stoppedBy || summary.aborted || summary.deletionSkipped) return EXIT_CODES.someFailed;
   return EXIT_CODES.success;
+}
+
+/** The --json document. Its shape is documented in the README; schemaVersion changes if it ever changes incompatibly. */
+export function summaryJson(summary: CopySummary, exitCode: number): string {
+  const status = summary.aborted ? 'interrupted' : summary.stoppedBy ? 'stopped' : exitCode === EXIT_CODES.success ? 'ok' : 'failed';
+  const document = {
+    schemaVersion: 1,
+    status,
+    exitCode,
+    dryRun: summary.dryRun,
+    source: summary.source,
+    destination: summary.destination,
+    durationMs: Math.round(summary.durationMs),
+    bytes: summary.bytes,
+    counts: {
+      files: summary.files,
+      directories: summary.directories,
+      symlinks: summary.symlinks,
+      hardLinks: summary.hardLinks,
+      created: summary.created,
+      overwritten: summary.overwritten,
+      skipped: summary.skipped,
+      deleted: summary.deleted,
+      specialFiles: summary.specialFiles.length,
+      failed: summary.failures.length,
+    },
+    failures: summary.failures,
+    specialFiles: summary.specialFiles,
+    stoppedBy: summary.stoppedBy ?? null,
+    deletionSkipped: summary.deletionSkipped ?? null,
+  };
+  return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+/** One line per entry for --verbose and --dry-run: what happened (or would) to it. */
+export function entryLine(event: EntryEvent): string {
+  return `${event.action} ${event.path}${event.reason ? ` (${event.reason})` : ''}`;
 }
 
 function plural(n: number, singular: string, pluralForm = `${singular}s`): string {

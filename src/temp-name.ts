@@ -7,7 +7,7 @@
 import { sep } from 'node:path';
 import type { RawPath } from './raw-path.js';
 
-const SUFFIX = '.foldercopy-part';
+export const TEMP_NAME_SUFFIX = '.foldercopy-part';
 // Leaves room for the dot, the pid and the suffix within the usual 255-byte name limit.
 const MAX_NAME_BYTES_KEPT = 200;
 
@@ -16,5 +16,5 @@ export const TEMP_NAME = /^\..*\.\d+\.foldercopy-part$/s;
 export function tempPathFor(finalPath: RawPath, pid: number): RawPath {
   const nameStart = Math.max(finalPath.lastIndexOf('/'), finalPath.lastIndexOf(sep)) + 1;
   const name = finalPath.slice(nameStart, nameStart + MAX_NAME_BYTES_KEPT);
-  return `${finalPath.slice(0, nameStart)}.${name}.${pid}${SUFFIX}`;
+  return `${finalPath.slice(0, nameStart)}.${name}.${pid}${TEMP_NAME_SUFFIX}`;
 }

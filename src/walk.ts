@@ -10,7 +10,9 @@
  *  - backpressure: fast-glob pushes every entry it finds into its stream, so the
  *    adapter stops reading directories while the consumer is behind;
  *  - errors as values: an unreadable directory is reported and skipped instead
- *    of ending the listing.
+ *    of ending the listing;
+ *  - filtering (filter.ts) as each directory is read, so an excluded directory
+ *    is never descended into.
  */
 import type { BigIntStats, Dirent } from 'node:fs';
 import type { Readable } from 'node:stream';
@@ -18,6 +20,7 @@ import fs from 'node:fs';
 import nodePath from 'node:path';
 import fg from 'fast-glob';
 import { entryFromStats, type Entry } from './entry.js';
+import type { TreeFilter } from './filter.js';
 import { errorRecord, type ErrorRecord } from './protocol.js';
 import { fsPath, joinRaw, rawFromBytes, type RawPath } from './raw-path.js';
 
@@ -32,7 +35,7 @@ const BUFFERED_ENTRIES_HIGH = 4096;
 type ReaddirCallback = (error: NodeJS.ErrnoException | null, entries?: Dirent[]) => void;
 
 /** Lists `root` (a directory; a symlink to one is followed, as `cp -a root/ dest` would). */
-export async function* walk(root: RawPath): AsyncGenerator<Entry | WalkFailure> {
+export async function* walk(root: RawPath, filter: TreeFilter | null): AsyncGenerator<Entry | WalkFailure> {
   let rootStats: BigIntStats;
   try {
     rootStats = fs.statSync(fsPath(root), { bigint: true });
@@ -61,6 +64,7 @@ export async function* walk(root: RawPath): AsyncGenerator<Entry | WalkFailure> 
     let entries: Dirent[];
     try {
       entries = readDirectory(request.path);
+      if (filter) entries = filter.admit(relativeTo(absoluteRoot, request.path), entries);
     } catch (error) {
       // fast-glob asks for absolute paths; report the one the user typed.
       const typed = request.path.startsWith(absoluteRoot) ? root + request.path.slice(absoluteRoot.length) : request.path;
@@ -118,6 +122,12 @@ function readDirectory(path: RawPath): Dirent[] {
     (dirent as unknown as { name: string }).name = rawFromBytes(dirent.name);
   }
   return dirents as unknown as Dirent[];
+}
+
+/** fast-glob asks for directories by absolute path; filters work on paths relative to the root. */
+function relativeTo(absoluteRoot: string, directory: string): RawPath {
+  if (directory === absoluteRoot) return '';
+  return directory.slice(absoluteRoot.endsWith('/') ? absoluteRoot.length : absoluteRoot.length + 1);
 }
 
 function statEntry(path: RawPath): BigIntStats | WalkFailure {

@@ -3,8 +3,8 @@
  * sends, in order, and confirms finished jobs over the IPC channel. It keeps
  * nothing between batches and never prints; the parent owns all state and output.
  */
-import { copyJob, copyLargeFile, unlinkQuietly } from './copy-file.js';
-import type { CopyBatchMessage, ErrorRecord, FileJob, FilesDoneMessage, Job, WorkerMessage } from './protocol.js';
+import { copyJob, copyLargeFile, unlinkQuietly, type JobResult } from './copy-file.js';
+import type { CopyBatchMessage, FileJob, FilesDoneMessage, Job, WorkerMessage } from './protocol.js';
 import { isLargeFile, isParentMessage } from './protocol.js';
 import { fsPath, joinRaw } from './raw-path.js';
 import { tempPathFor } from './temp-name.js';
@@ -49,29 +49,37 @@ async function runPending(): Promise<void> {
 
 async function runBatch(batch: CopyBatchMessage): Promise<void> {
   let confirmed = 0;
+  let outcomes = '';
   let failures: FilesDoneMessage['failures'] = [];
+  let digests: string[] = [];
   let lastConfirm = performance.now();
   const confirm = (upTo: number): void => {
-    send({ type: 'filesDone', batchId: batch.batchId, count: upTo - confirmed, failures });
+    const message: FilesDoneMessage = { type: 'filesDone', batchId: batch.batchId, count: upTo - confirmed, outcomes, failures };
+    if (batch.settings.digest) message.digests = digests;
+    send(message);
     confirmed = upTo;
+    outcomes = '';
     failures = [];
+    digests = [];
     lastConfirm = performance.now();
   };
   for (let index = 0; index < batch.jobs.length; index++) {
     const job = batch.jobs[index]!;
-    const error = job.kind === 'file' && isLargeFile(job) ? await copyLarge(batch, job) : copyJob(job, batch, buffer, process.pid);
-    if (error) failures.push({ index, error });
+    const result = job.kind === 'file' && isLargeFile(job) ? await copyLarge(batch, job) : copyJob(job, batch, buffer, process.pid);
+    outcomes += result.outcome;
+    if (result.error) failures.push({ index, error: result.error });
+    if (batch.settings.digest) digests.push(result.digest ?? '');
     if (performance.now() - lastConfirm >= REPORT_INTERVAL_MS) confirm(index + 1);
   }
   if (confirmed < batch.jobs.length) confirm(batch.jobs.length);
 }
 
-async function copyLarge(batch: CopyBatchMessage, job: FileJob): Promise<ErrorRecord | null> {
+async function copyLarge(batch: CopyBatchMessage, job: FileJob): Promise<JobResult> {
   largeFileInProgress = { batch, job };
   let lastReport = performance.now();
   try {
-    return await copyLargeFile(job, batch, process.pid, buffer, (bytes) => {
-      // A sparse file is copied synchronously, so 'disconnect' cannot run before it ends:
+    return await copyLargeFile(job, batch, buffer, process.pid, (bytes) => {
+      // The block loop is synchronous, so 'disconnect' cannot run before it ends:
       // between chunks, check (getppid(), cheap) that the parent is still there.
       if (process.ppid !== parentPid) leave();
       if (performance.now() - lastReport < REPORT_INTERVAL_MS) return;

@@ -66,8 +66,9 @@ function newPool(source: string, destination: string, size: number, done: Done[]
     size,
     source,
     destination,
+    settings: { overwrite: 'changed', dryRun: false, verify: false, digest: false },
     workerPath: CRASH_WORKER,
-    onJobDone: (job, error) => done.push({ job, error }),
+    onJobDone: (job, _outcome, error) => done.push({ job, error }),
     onFileProgress: () => {},
   });
 }

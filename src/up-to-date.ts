@@ -1,0 +1,128 @@
+/**
+ * Decides, in the worker, whether an entry already at the destination name is
+ * kept or replaced (RunSettings.overwrite). Only jobs whose directory existed
+ * before the run get here (Job.check): a first copy pays nothing for it.
+ */
+import type { BigIntStats } from 'node:fs';
+import fs from 'node:fs';
+import type { FileJob, OverwritePolicy, Seconds, SymlinkJob } from './protocol.js';
+import type { FsPath } from './raw-path.js';
+
+/** What is at the destination name now, or null when nothing is. */
+export function existingAt(path: FsPath): BigIntStats | null {
+  try {
+    return fs.lstatSync(path, { bigint: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw error;
+  }
+}
+
+/** Whether the existing entry stays, for a regular file job. Reads both files for 'checksum'. */
+export function keepsFile(
+  job: FileJob,
+  existing: BigIntStats,
+  policy: OverwritePolicy,
+  source: FsPath,
+  destination: FsPath,
+  buffer: Buffer,
+): boolean {
+  switch (policy) {
+    case 'always':
+      return false;
+    case 'never':
+      return true;
+    case 'older': {
+      // rsync --update: a destination newer than the source stays; an equal one stays unless the size differs.
+      if (!existing.isFile()) return false;
+      const source = microseconds(job.mtime);
+      const destination = microsecondsOf(existing.mtimeNs);
+      return destination > source || (destination === source && Number(existing.size) === job.size);
+    }
+    case 'changed':
+      return existing.isFile() && Number(existing.size) === job.size && microsecondsOf(existing.mtimeNs) === microseconds(job.mtime);
+    case 'checksum':
+      return existing.isFile() && Number(existing.size) === job.size && sameContent(source, destination, buffer);
+  }
+}
+
+/** A symlink stays when it already points at the same text ('never' keeps whatever is there). */
+export function keepsSymlink(existing: BigIntStats, policy: OverwritePolicy, target: Buffer, destination: FsPath): boolean {
+  if (policy === 'never') return true;
+  if (policy === 'always' || !existing.isSymbolicLink()) return false;
+  return fs.readlinkSync(destination, { encoding: 'buffer' }).equals(target);
+}
+
+/** A second name stays when it already is the same inode as the first name's copy. */
+export function keepsHardLink(existing: BigIntStats, policy: OverwritePolicy, firstName: FsPath): boolean {
+  if (policy === 'never') return true;
+  if (policy === 'always') return false;
+  // In a dry run the first name's copy may not exist yet.
+  const first = existingAt(firstName);
+  return first !== null && first.ino === existing.ino && first.dev === existing.dev;
+}
+
+/**
+ * A kept file whose content is current may still differ in mode, owner or
+ * (with 'checksum') times, as `rsync -a` fixes them without rewriting the data.
+ */
+export function refreshMetadata(job: FileJob, existing: BigIntStats, destination: FsPath): void {
+  let chowned = false;
+  if (job.owner && (Number(existing.uid) !== job.owner.uid || Number(existing.gid) !== job.owner.gid)) {
+    fs.lchownSync(destination, job.owner.uid, job.owner.gid);
+    chowned = true;
+  }
+  // chown clears set-user-ID and set-group-ID bits, so a chown is followed by a chmod.
+  if (chowned || Number(existing.mode & 0o7777n) !== job.mode) fs.chmodSync(destination, job.mode);
+  if (microsecondsOf(existing.mtimeNs) !== microseconds(job.mtime)) fs.utimesSync(destination, job.atime, job.mtime);
+}
+
+/** The source could not be read while comparing: the failure is the source's, not the destination's. */
+export class SourceUnreadable {
+  constructor(readonly cause: unknown) {}
+}
+
+function sameContent(source: FsPath, destination: FsPath, buffer: Buffer): boolean {
+  const half = buffer.length >> 1;
+  let a: number;
+  try {
+    a = fs.openSync(source, 'r');
+  } catch (error) {
+    throw new SourceUnreadable(error);
+  }
+  try {
+    const b = fs.openSync(destination, 'r');
+    try {
+      for (;;) {
+        const readA = readSource(a, buffer, half);
+        const readB = fs.readSync(b, buffer, half, half, null);
+        if (readA !== readB) return false;
+        if (readA === 0) return true;
+        if (!buffer.subarray(0, readA).equals(buffer.subarray(half, half + readB))) return false;
+      }
+    } finally {
+      fs.closeSync(b);
+    }
+  } finally {
+    fs.closeSync(a);
+  }
+}
+
+function readSource(fd: number, buffer: Buffer, length: number): number {
+  try {
+    return fs.readSync(fd, buffer, 0, length, null);
+  } catch (error) {
+    throw new SourceUnreadable(error);
+  }
+}
+
+/** Job times carry the middle of their microsecond (see entry.ts), so flooring gives it back. */
+function microseconds(seconds: Seconds): number {
+  return Math.floor(seconds * 1e6);
+}
+
+function microsecondsOf(ns: bigint): number {
+  const micros = ns / 1000n;
+  return Number(ns < 0n && micros * 1000n !== ns ? micros - 1n : micros);
+}
