@@ -11,6 +11,8 @@ export const TARGETS = {
   ratio: { small: { max: 0.8, stretch: 0.7 }, mixed: { max: 0.8, stretch: 0.7 }, large: { max: 1.05 } },
   peakMemoryMB: { default: 250, huge: 300 },
   tinyLatencySeconds: 0.3,
+  /** A no-op re-run over an up-to-date copy of small: at least this many times faster than the copy. */
+  noopSpeedup: 4,
 };
 
 /** @param {number[]} xs */
@@ -43,8 +45,10 @@ export function summarize(corpus) {
     const ratios = runs.filter((r) => cpByPair.has(r.pair)).map((r) => r.wallSeconds / /** @type {number} */ (cpByPair.get(r.pair)));
     const all = corpus.runs.filter((r) => r.tool === tool);
     const v = corpus.verification[tool];
+    const noop = corpus.runs.filter((r) => r.tool === tool && r.kind === 'noop' && r.ok).map((r) => r.wallSeconds);
     return {
       tool,
+      noopMedianSeconds: noop.length ? median(noop) : null,
       runs: runs.length,
       failed: all.filter((r) => !r.ok).length,
       medianSeconds: median(times),
@@ -84,6 +88,9 @@ export function formatTable(corpus, rows) {
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
     ...body.map(line),
+    ...rows
+      .filter((r) => r.noopMedianSeconds !== null)
+      .map((r) => `${r.tool} again over its up-to-date copy (no-op): ${secs(r.noopMedianSeconds)} median, ${(r.medianSeconds / r.noopMedianSeconds).toFixed(1)}× faster than the copy`),
   ].join('\n');
 }
 
@@ -115,6 +122,12 @@ export function evaluateTargets(summaries) {
     if (!row) continue;
     const limit = name === 'huge' ? TARGETS.peakMemoryMB.huge : TARGETS.peakMemoryMB.default;
     verdict(row.runs > 0 && row.peakRssBytes <= limit * MB, `${name}: peak tree memory ${mb(row.peakRssBytes)} (target ≤ ${limit} MB)`);
+  }
+  for (const [name, rows] of Object.entries(summaries)) {
+    const row = rows.find((r) => r.tool === 'foldercopy');
+    if (!row || row.noopMedianSeconds === null) continue;
+    const speedup = row.medianSeconds / row.noopMedianSeconds;
+    verdict(speedup >= TARGETS.noopSpeedup, `${name}: no-op re-run ${speedup.toFixed(1)}× faster than the first copy (target ≥ ${TARGETS.noopSpeedup}×)`);
   }
   const tiny = fc('tiny');
   if (tiny) {

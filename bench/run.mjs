@@ -16,6 +16,8 @@ import { verifyCopy } from './verify.mjs';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.dirname(HERE);
 const DEFAULT_CORPORA = ['tiny', 'small', 'mixed', 'large'];
+// Corpora on which foldercopy is also timed re-running over its own up-to-date copy.
+const NOOP_CORPORA = new Set(['small']);
 
 const HELP = `Usage: npm run bench -- [options]     (or: node bench/run.mjs [options])
 
@@ -206,8 +208,32 @@ async function benchCorpus(corpus, tools, opts, root) {
   for (let pair = 1; pair <= opts.pairs; pair++) {
     for (const tool of tools) if (!broken.has(tool.name)) await once(tool, 'timed', pair);
   }
+  if (NOOP_CORPORA.has(corpus.name) && !broken.has(tools[0].name)) await noopReruns(corpus, tools[0], opts, runsDir, record);
   await runAsync('rm', ['-rf', '--', runsDir]);
   return record;
+}
+
+/**
+ * foldercopy again over its own finished copy, which is then up to date: every
+ * file is skipped after one lstat. Same preparation as a copy: warm source, synced.
+ * @param {import('./corpus.mjs').Corpus} corpus @param {Tool} tool @param {Options} opts @param {string} runsDir @param {any} record
+ */
+async function noopReruns(corpus, tool, opts, runsDir, record) {
+  const dest = path.join(runsDir, 'noop');
+  const first = await runMeasured(tool.argv(corpus.dir, dest), { timeoutMs: opts.timeoutMs });
+  if (first.exitCode !== 0) {
+    log(`  [${corpus.name}] no-op re-runs skipped: the first copy failed (${errorLine(first.stderr)})`);
+    return;
+  }
+  for (let pair = 1; pair <= opts.pairs; pair++) {
+    checkAborted();
+    await readTree(corpus.dir);
+    await runAsync('sync', []);
+    const m = await runMeasured(tool.argv(corpus.dir, dest), { timeoutMs: opts.timeoutMs });
+    const ok = m.exitCode === 0 && !m.timedOut && !m.spawnError;
+    record.runs.push({ tool: tool.name, kind: 'noop', pair, dest, ok, wallSeconds: m.wallSeconds, peakRssBytes: m.peakRssBytes, exitCode: m.exitCode });
+    log(`  [${corpus.name}] no-op ${pair}/${opts.pairs}  ${tool.name.padEnd(10)}  ${ok ? `${m.wallSeconds.toFixed(3)} s  ${mb(m.peakRssBytes)}` : `FAILED: ${errorLine(m.stderr)}`}`);
+  }
 }
 
 /** Fails in seconds, not after corpus generation, when the tool cannot copy at all. */
