@@ -153,6 +153,9 @@ class CopyRun {
     deleted: 0,
   };
   private readonly failures: CopyFailure[] = [];
+  /** With delete: entries whose name a directory still holds at the destination; they wait for mirror(). */
+  private readonly blockedByDirectory: Job[] = [];
+  private retryingBlocked = false;
   private readonly specialFiles: CopySkip[] = [];
   private stoppedBy: CopyFailure | undefined;
   private deletionSkipped: string | undefined;
@@ -196,7 +199,7 @@ class CopyRun {
         if (!this.settings.worker.dryRun) this.makeParents();
         if (this.target.kind === 'dir') await this.copyTree();
         else await this.copySingleFile();
-        if (this.settings.delete) this.mirror();
+        if (this.settings.delete) await this.mirror();
       }
     } catch (error) {
       if (!(error instanceof FoldercopyError)) throw error;
@@ -323,10 +326,13 @@ class CopyRun {
 
   private onJobDone(job: Job, outcome: Outcome, error: ErrorRecord | null, digest: string | undefined): void {
     this.progress.finished(job);
-    if (error) this.fail(error, job.path, EVENT_TYPES[job.kind]);
+    if (error && this.settings.delete && error.code === 'EISDIR' && error.operation === 'rename' && !this.retryingBlocked) {
+      // A directory where the source now has a file: mirror() deletes it, then this job runs again.
+      this.blockedByDirectory.push(job);
+    } else if (error) this.fail(error, job.path, EVENT_TYPES[job.kind]);
     else if (outcome === OUTCOME.skipped) {
       this.counts.skipped++;
-      this.onEntry?.({ path: relativeDisplay(job.path), action: 'skip', type: EVENT_TYPES[job.kind], reason: SKIP_REASONS[this.settings.worker.overwrite] });
+      this.onEntry?.({ path: relativeDisplay(job.path), action: 'skip', type: EVENT_TYPES[job.kind], reason: skipReason(job, this.settings.worker.overwrite) });
     } else {
       if (outcome === OUTCOME.created) this.counts.created++;
       else this.counts.overwritten++;
@@ -353,27 +359,42 @@ class CopyRun {
     }
   }
 
-  /** --delete, once everything was copied: never after a failure, never past maxDelete. */
-  private mirror(): void {
+  /**
+   * --delete, once everything was copied: never after a failure, never past maxDelete.
+   * Directories standing where the source now has a file go too, and those files are then copied.
+   */
+  private async mirror(): Promise<void> {
     if (this.halt.signal.aborted) return;
     if (this.failures.length > 0 || this.stoppedBy) {
       this.deletionSkipped = 'some entries failed to copy';
+      this.failBlocked();
       return;
     }
     if (this.listedEntries === 0) {
       this.deletionSkipped = 'the source has nothing to copy';
       return;
     }
-    const { deletions, failures } = findExtraneous(this.source, this.destination, this.dirs.presentDirectories(), this.filter);
+    const blocked = this.blockedByDirectory.splice(0);
+    const { deletions, failures } = findExtraneous(
+      this.source,
+      this.destination,
+      this.dirs.listedDirectories(),
+      blocked.map((job) => job.path),
+      this.filter,
+    );
     for (const failure of failures) this.fail(failure);
     if (failures.length > 0) {
       this.deletionSkipped = 'the destination could not be fully listed';
+      this.blockedByDirectory.push(...blocked);
+      this.failBlocked();
       return;
     }
     const { maxDelete, worker } = this.settings;
     const tooMany = maxDelete !== undefined && deletions.length > maxDelete;
     if (tooMany) {
       this.deletionSkipped = `${deletions.length} entries would be deleted, more than --max-delete ${maxDelete}`;
+      this.blockedByDirectory.push(...blocked);
+      this.failBlocked();
       if (!worker.dryRun) return;
     }
     for (const deletion of deletions) {
@@ -384,6 +405,22 @@ class CopyRun {
       }
       if (!tooMany) this.counts.deleted++;
       this.onEntry?.({ path: relativeDisplay(deletion.path), action: 'delete', type: deletion.isDirectory ? 'directory' : 'file' });
+    }
+    if (blocked.length === 0 || tooMany) return;
+    this.retryingBlocked = true;
+    for (const job of blocked) this.progress.planned(job);
+    this.pool.submit(blocked);
+    await Promise.race([this.pool.whenIdle(), this.halted]);
+  }
+
+  /** The directories in their way were not deleted: these entries failed after all. */
+  private failBlocked(): void {
+    for (const job of this.blockedByDirectory.splice(0)) {
+      this.fail(
+        { code: 'EISDIR', message: 'a directory is in the way, and --delete did not run', operation: 'rename', path: joinRaw(this.destination, job.path) },
+        job.path,
+        EVENT_TYPES[job.kind],
+      );
     }
   }
 
@@ -414,6 +451,11 @@ class CopyRun {
     this.log?.add(event);
     this.options.onEntry?.(event);
   }
+}
+
+function skipReason(job: Job, policy: OverwritePolicy): string {
+  if (policy === 'never' || job.kind === 'file') return SKIP_REASONS[policy];
+  return job.kind === 'symlink' ? 'same target' : 'same inode';
 }
 
 function relativeDisplay(relativePath: RawPath): string {

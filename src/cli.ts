@@ -9,7 +9,7 @@ import { copyFolder, type EntryEvent, type OverwritePolicy } from './api.js';
 import { EXIT_CODES, FoldercopyError } from './errors.js';
 import { MAX_JOBS } from './options.js';
 import { createRenderer } from './render.js';
-import { entryLine, exitCodeFor, failureLine, skipLine, summaryJson, summaryLines } from './report.js';
+import { entryLine, exitCodeFor, failureLine, refusalJson, skipLine, summaryJson, summaryLines } from './report.js';
 
 const { version } = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -139,6 +139,7 @@ async function run(source: string, destination: string | undefined, options: Cli
     renderer.stop();
     if (!(error instanceof FoldercopyError)) throw error;
     process.stderr.write(`foldercopy: ${error.message}\n`);
+    if (options.json) process.stdout.write(refusalJson(error, EXIT_CODES.usage));
     process.exitCode = EXIT_CODES.usage;
   } finally {
     process.off('SIGINT', onSignal);

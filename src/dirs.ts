@@ -13,8 +13,6 @@ import { TEMP_NAME } from './temp-name.js';
 import type { Entry } from './entry.js';
 
 interface MadeDirectory {
-  /** Relative to the destination root. */
-  relative: RawPath;
   path: RawPath;
   mode: number;
   atime: Seconds;
@@ -35,6 +33,8 @@ export class DestinationDirectories {
   private readonly broken = new Set<RawPath>();
   /** Listed but not made yet, by relative path: with --include, only directories that receive something are made. */
   private readonly deferred = new Map<RawPath, Entry>();
+  /** Every directory of the source the walk went through, made or not, parents first. */
+  private readonly listed: RawPath[] = [];
 
   constructor(
     private readonly destination: RawPath,
@@ -45,11 +45,13 @@ export class DestinationDirectories {
   ) {}
 
   make(entry: Entry): void {
+    this.listed.push(entry.path);
     this.onDirectory(entry, this.dryRun ? this.lookAt(entry) : this.makeNow(entry));
   }
 
   /** Waits to make the directory until ensureParentsOf() asks for it. */
   defer(entry: Entry): void {
+    this.listed.push(entry.path);
     this.deferred.set(entry.path, entry);
   }
 
@@ -63,7 +65,10 @@ export class DestinationDirectories {
       chain.push(entry);
       this.deferred.delete(dir);
     }
-    for (let i = chain.length - 1; i >= 0; i--) this.make(chain[i]!);
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const entry = chain[i]!;
+      this.onDirectory(entry, this.dryRun ? this.lookAt(entry) : this.makeNow(entry));
+    }
   }
 
   /** True when an entry's directory existed before the run, so something may already be at its name. */
@@ -72,10 +77,9 @@ export class DestinationDirectories {
     return this.existing.has(parentOf(relativePath) ?? '');
   }
 
-  /** Directories of this run that are at the destination now (in a dry run: that already were), parents first. */
-  presentDirectories(): RawPath[] {
-    if (this.dryRun) return [...this.existing];
-    return this.made.map((directory) => directory.relative);
+  /** Every source directory the walk went through, relative, parents first: where --delete compares. */
+  listedDirectories(): readonly RawPath[] {
+    return this.listed;
   }
 
   /** True when the entry lies beneath a directory that could not be made. */
@@ -119,7 +123,7 @@ export class DestinationDirectories {
       }
     }
     if (outcome === 'existing') this.existing.add(entry.path);
-    this.made.push({ relative: entry.path, path, mode: entry.mode, atime: entry.atime, mtime: entry.mtime, owner: ownerFor(entry, this.policy) });
+    this.made.push({ path, mode: entry.mode, atime: entry.atime, mtime: entry.mtime, owner: ownerFor(entry, this.policy) });
     return outcome;
   }
 

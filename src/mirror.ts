@@ -1,8 +1,8 @@
 /**
  * --delete: after a successful copy, removes what the destination holds and the
- * source no longer does. Only directories this run copied are compared, name by
- * name against the source's listing, so an excluded directory (never copied) is
- * never looked into, and an excluded name inside a copied one is kept.
+ * source no longer does. Only directories the walk went through are compared,
+ * name by name against the source's listing, so an excluded directory (never
+ * listed) is never looked into, and an excluded name inside a listed one is kept.
  */
 import fs from 'node:fs';
 import type { TreeFilter } from './filter.js';
@@ -22,14 +22,20 @@ export interface ExtraneousEntries {
   failures: ErrorRecord[];
 }
 
+/**
+ * `directories`: where to compare; `inTheWay`: destination directories standing
+ * where the source has a file or link now, deleted whole.
+ */
 export function findExtraneous(
   source: RawPath,
   destination: RawPath,
   directories: Iterable<RawPath>,
+  inTheWay: readonly RawPath[],
   filter: TreeFilter | null,
 ): ExtraneousEntries {
   const deletions: Deletion[] = [];
   const failures: ErrorRecord[] = [];
+  for (const directory of inTheWay) collect(destination, directory, true, filter, deletions, failures);
   for (const directory of directories) {
     let inSource: Set<RawPath>;
     let atDestination: fs.Dirent<Buffer>[];
@@ -42,7 +48,9 @@ export function findExtraneous(
     try {
       atDestination = fs.readdirSync(fsPath(joinRaw(destination, directory)), { encoding: 'buffer', withFileTypes: true });
     } catch (error) {
-      failures.push(errorRecord(error, 'list', joinRaw(destination, directory)));
+      // Not at the destination (a dry run, or --include made no copy of it): nothing to delete there.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') failures.push(errorRecord(error, 'list', joinRaw(destination, directory)));
       continue;
     }
     for (const dirent of atDestination) {

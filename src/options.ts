@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CopyOptions } from './api.js';
 import { FoldercopyError } from './errors.js';
-import type { CopyTarget } from './preflight.js';
+import { isInside, realPathOf, type CopyTarget } from './preflight.js';
 import type { OverwritePolicy, RunSettings } from './protocol.js';
 
 // Far beyond any benefit; a typo such as -j 1000 should not fork a thousand processes.
@@ -74,18 +74,16 @@ function checkMirrorable(target: CopyTarget): void {
 function outputFile(file: string, what: string, target: CopyTarget): string {
   if (file === '') throw new FoldercopyError('USAGE', `the ${what} file name is empty`);
   const resolved = path.resolve(file);
-  for (const [root, side] of [
-    [target.source, 'source'],
-    [target.destination, 'destination'],
-  ] as const) {
-    const relative = path.relative(path.resolve(root), resolved);
-    if (relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative))) {
-      throw new FoldercopyError('USAGE', `the ${what} file must be outside the ${side}: ${file}`, file);
-    }
-  }
-  const directory = path.dirname(resolved);
-  if (!fs.statSync(directory, { throwIfNoEntry: false })?.isDirectory()) {
+  if (!fs.statSync(path.dirname(resolved), { throwIfNoEntry: false })?.isDirectory()) {
     throw new FoldercopyError('USAGE', `the ${what} file's directory does not exist: ${file}`, file);
+  }
+  // Through symlinks too: a link to the source is the source.
+  const real = realPathOf(resolved);
+  for (const [root, side] of [
+    [target.realSource, 'source'],
+    [target.realDestination, 'destination'],
+  ] as const) {
+    if (real === root || isInside(real, root)) throw new FoldercopyError('USAGE', `the ${what} file must be outside the ${side}: ${file}`, file);
   }
   return resolved;
 }

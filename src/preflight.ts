@@ -15,6 +15,9 @@ export interface CopyTarget {
   destination: string;
   /** The destination itself if it exists, else its nearest existing ancestor. */
   existingAncestor: string;
+  /** Both with symlinks resolved (the destination's nearest existing part): what overlap checks compare. */
+  realSource: string;
+  realDestination: string;
 }
 
 export function preflight(sourceArgument: string, destinationArgument: string | undefined): CopyTarget {
@@ -41,7 +44,7 @@ export function preflight(sourceArgument: string, destinationArgument: string | 
   }
 
   const realSource = fs.realpathSync(source);
-  const realDestination = path.join(fs.realpathSync(existingAncestor), path.relative(existingAncestor, destination));
+  const realDestination = realPathOf(destination);
   if (realSource === realDestination) {
     throw new FoldercopyError('SAME_PATH', `the source and the destination are the same ${kind === 'dir' ? 'directory' : 'file'}: ${source}`, source);
   }
@@ -51,7 +54,7 @@ export function preflight(sourceArgument: string, destinationArgument: string | 
   if (isInside(realSource, realDestination)) {
     throw new FoldercopyError('SOURCE_INSIDE_DESTINATION', `the source is inside the destination, where the copy could overwrite it: ${source}`, source);
   }
-  return { kind, source, destination, existingAncestor };
+  return { kind, source, destination, existingAncestor, realSource, realDestination };
 }
 
 /** Drops trailing separators (so `src/` and `src` mean the same) and `.` segments. */
@@ -102,7 +105,13 @@ function nearestExisting(target: string): string {
   return current === path.resolve(target) ? target : current;
 }
 
-function isInside(child: string, parent: string): boolean {
+/** The path with symlinks resolved as far as it exists. */
+export function realPathOf(target: string): string {
+  const existing = nearestExisting(target);
+  return path.join(fs.realpathSync(existing), path.relative(existing, target));
+}
+
+export function isInside(child: string, parent: string): boolean {
   const relative = path.relative(parent, child);
   return relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
 }

@@ -4,7 +4,7 @@
  */
 import type { CopyFailure, CopySkip, CopySummary } from './api.js';
 import type { EntryEvent } from './entry-log.js';
-import { EXIT_CODES } from './errors.js';
+import { EXIT_CODES, type FoldercopyError } from './errors.js';
 import { formatBytes, formatCount, formatDuration, formatRate } from './format.js';
 import type { Operation } from './protocol.js';
 
@@ -95,6 +95,12 @@ export function summaryJson(summary: CopySummary, exitCode: number): string {
     stoppedBy: summary.stoppedBy ?? null,
     deletionSkipped: summary.deletionSkipped ?? null,
   };
+  return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+/** The --json document when the copy could not start (bad arguments, a refused source or destination). */
+export function refusalJson(error: FoldercopyError, exitCode: number): string {
+  const document = { schemaVersion: 1, status: 'refused', exitCode, error: { code: error.code, message: error.message, path: error.path ?? null } };
   return `${JSON.stringify(document, null, 2)}\n`;
 }
 
