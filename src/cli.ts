@@ -11,6 +11,13 @@ import { MAX_JOBS } from './options.js';
 import { createRenderer } from './render.js';
 import { entryLine, exitCodeFor, failureLine, refusalJson, skipLine, summaryJson, summaryLines } from './report.js';
 
+// A reader that goes away (`| head`) must not kill a copy halfway with a stack trace: the copy goes on unheard.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 const { version } = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const HELP_AFTER = `
@@ -40,8 +47,8 @@ Exit codes:
 
 interface CliOptions {
   jobs?: number;
-  exclude: string[];
-  include: string[];
+  exclude?: string[];
+  include?: string[];
   gitignore?: true;
   checksum?: true;
   ignoreExisting?: true;
@@ -72,8 +79,8 @@ function parseCount(value: string): number {
   return Number(value);
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function overwritePolicy(options: CliOptions): OverwritePolicy {
@@ -154,8 +161,8 @@ const program = new Command()
   .argument('<source>', 'the folder (or single file) to copy')
   .argument('[destination]', 'where its contents go (default: <source>_copy beside it)')
   .option('-j, --jobs <n>', `worker processes (default: ${os.availableParallelism()}, the available CPUs)`, parseJobs)
-  .option('--exclude <glob>', 'do not copy entries matching the glob (repeatable)', collect, [])
-  .option('--include <glob>', 'copy only files matching the glob (repeatable; --exclude wins)', collect, [])
+  .option('--exclude <glob>', 'do not copy entries matching the glob (repeatable)', collect)
+  .option('--include <glob>', 'copy only files matching the glob (repeatable; --exclude wins)', collect)
   .option('--gitignore', 'honour .gitignore files at every level of the source')
   .addOption(new Option('--checksum', 'skip a file only if its content is the same (reads both)').conflicts(['ignoreExisting', 'update', 'force']))
   .addOption(new Option('--ignore-existing', 'never overwrite anything at the destination').conflicts(['update', 'force']))

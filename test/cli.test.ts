@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT, runCli, runCliInPty, runCommand } from './helpers/run-cli.js';
+import { CLI_PATH, REPO_ROOT, runCli, runCliInPty, runCommand } from './helpers/run-cli.js';
 import { diffTrees, snapshotTree, useTempDirs, writeTree, type TreeEntry } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
@@ -23,6 +23,20 @@ describe('the command line', () => {
     expect(result.stdout).toBe('');
     expect(result.stderr).not.toMatch(/[\r\x1b]/);
     expect(result.stderr).toMatch(/^foldercopy: copied 300 files, 41 directories, 0 symlinks, .* in .*; 0 skipped, 0 failed\n$/m);
+  });
+
+  it('keeps copying when the reader of its output goes away (`| head -1`): exit 0, no stack trace, complete copy', async () => {
+    const root = await tempDir();
+    const source = path.join(root, 'source');
+    await writeTree(source, smallFiles(300));
+
+    // `-v` prints a line per entry to stderr, merged into the pipe that head closes after one line.
+    const script = '"$0" "$1" -v "$2" "$3" 2>&1 | head -1; exit "${PIPESTATUS[0]}"';
+    const result = await runCommand(['bash', '-c', script, process.execPath, CLI_PATH, source, path.join(root, 'copy')]);
+
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toBe('create .\n');
+    expect(diffTrees(await snapshotTree(source), await snapshotTree(path.join(root, 'copy')))).toEqual([]);
   });
 
   it('draws a progress bar on a terminal and leaves the terminal clean', async () => {
