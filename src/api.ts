@@ -207,6 +207,7 @@ class CopyRun {
     } finally {
       this.options.signal?.removeEventListener('abort', abort);
       await this.pool.close(this.halt.signal.aborted ? ABORT_GRACE_MS : 0);
+      this.failBlocked();
       for (const error of this.dirs.finalize()) this.fail(error);
       this.progress.emit();
       this.manifest?.close();
@@ -367,34 +368,28 @@ class CopyRun {
     if (this.halt.signal.aborted) return;
     if (this.failures.length > 0 || this.stoppedBy) {
       this.deletionSkipped = 'some entries failed to copy';
-      this.failBlocked();
       return;
     }
     if (this.listedEntries === 0) {
       this.deletionSkipped = 'the source has nothing to copy';
       return;
     }
-    const blocked = this.blockedByDirectory.splice(0);
     const { deletions, failures } = findExtraneous(
       this.source,
       this.destination,
       this.dirs.listedDirectories(),
-      blocked.map((job) => job.path),
+      this.blockedByDirectory.map((job) => job.path),
       this.filter,
     );
     for (const failure of failures) this.fail(failure);
     if (failures.length > 0) {
       this.deletionSkipped = 'the destination could not be fully listed';
-      this.blockedByDirectory.push(...blocked);
-      this.failBlocked();
       return;
     }
     const { maxDelete, worker } = this.settings;
     const tooMany = maxDelete !== undefined && deletions.length > maxDelete;
     if (tooMany) {
       this.deletionSkipped = `${deletions.length} entries would be deleted, more than --max-delete ${maxDelete}`;
-      this.blockedByDirectory.push(...blocked);
-      this.failBlocked();
       if (!worker.dryRun) return;
     }
     for (const deletion of deletions) {
@@ -406,14 +401,15 @@ class CopyRun {
       if (!tooMany) this.counts.deleted++;
       this.onEntry?.({ path: relativeDisplay(deletion.path), action: 'delete', type: deletion.isDirectory ? 'directory' : 'file' });
     }
-    if (blocked.length === 0 || tooMany) return;
+    if (this.blockedByDirectory.length === 0 || tooMany) return;
+    const blocked = this.blockedByDirectory.splice(0);
     this.retryingBlocked = true;
     for (const job of blocked) this.progress.planned(job);
     this.pool.submit(blocked);
     await Promise.race([this.pool.whenIdle(), this.halted]);
   }
 
-  /** The directories in their way were not deleted: these entries failed after all. */
+  /** Whatever stopped mirror() from deleting the directories in their way: these entries failed after all. */
   private failBlocked(): void {
     for (const job of this.blockedByDirectory.splice(0)) {
       this.fail(

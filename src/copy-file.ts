@@ -64,29 +64,26 @@ export function copyJob(job: Job, context: BatchContext, buffer: Buffer, pid: nu
 
 /**
  * CREATED or OVERWRITTEN when the file is to be written (the outcome it will have);
- * otherwise the job's final result: kept as it is, a dry run, or a failure.
+ * otherwise the job's final result: kept as it is, or a failure.
  */
 function decideFile(job: FileJob, sourcePath: RawPath, finalPath: RawPath, context: BatchContext, buffer: Buffer): JobResult {
-  let planned = CREATED;
-  if (job.check) {
-    const final = fsPath(finalPath);
-    try {
-      const existing = existingAt(final);
-      if (existing) {
-        if (keepsFile(job, existing, context.settings.overwrite, fsPath(sourcePath), final, buffer)) {
-          const refreshes = context.settings.overwrite === 'changed' || context.settings.overwrite === 'checksum';
-          if (refreshes && !context.settings.dryRun) refreshMetadata(job, existing, final);
-          return context.settings.digest ? { outcome: OUTCOME.skipped, digest: hashFile(final, buffer) } : SKIPPED;
-        }
-        planned = OVERWRITTEN;
-      }
-    } catch (error) {
-      return error instanceof SourceUnreadable
-        ? failed(errorRecord(error.cause, 'read', sourcePath))
-        : failed(errorRecord(error, 'stat', finalPath));
-    }
+  if (!job.check) return CREATED;
+  const { overwrite, dryRun, digest } = context.settings;
+  const final = fsPath(finalPath);
+  let stage: Operation = 'stat';
+  try {
+    const existing = existingAt(final);
+    if (!existing) return CREATED;
+    if (!keepsFile(job, existing, overwrite, fsPath(sourcePath), final, buffer)) return OVERWRITTEN;
+    stage = 'set-metadata';
+    if ((overwrite === 'changed' || overwrite === 'checksum') && !dryRun) refreshMetadata(job, existing, final);
+    stage = 'read';
+    return digest ? { outcome: OUTCOME.skipped, digest: hashFile(final, buffer) } : SKIPPED;
+  } catch (error) {
+    return error instanceof SourceUnreadable
+      ? failed(errorRecord(error.cause, 'read', sourcePath))
+      : failed(errorRecord(error, stage, finalPath));
   }
-  return planned;
 }
 
 function writeRegularFile(

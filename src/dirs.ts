@@ -46,7 +46,7 @@ export class DestinationDirectories {
 
   make(entry: Entry): void {
     this.listed.push(entry.path);
-    this.onDirectory(entry, this.dryRun ? this.lookAt(entry) : this.makeNow(entry));
+    this.makeListed(entry);
   }
 
   /** Waits to make the directory until ensureParentsOf() asks for it. */
@@ -65,10 +65,7 @@ export class DestinationDirectories {
       chain.push(entry);
       this.deferred.delete(dir);
     }
-    for (let i = chain.length - 1; i >= 0; i--) {
-      const entry = chain[i]!;
-      this.onDirectory(entry, this.dryRun ? this.lookAt(entry) : this.makeNow(entry));
-    }
+    for (let i = chain.length - 1; i >= 0; i--) this.makeListed(chain[i]!);
   }
 
   /** True when an entry's directory existed before the run, so something may already be at its name. */
@@ -107,6 +104,10 @@ export class DestinationDirectories {
     }
     this.made.length = 0;
     return failures;
+  }
+
+  private makeListed(entry: Entry): void {
+    this.onDirectory(entry, this.dryRun ? this.lookAt(entry) : this.makeNow(entry));
   }
 
   private makeNow(entry: Entry): DirectoryOutcome {
