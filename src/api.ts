@@ -8,16 +8,17 @@ import path from 'node:path';
 import { DestinationDirectories, type DirectoryOutcome } from './dirs.js';
 import { EntryLog, type EntryEvent } from './entry-log.js';
 import { FoldercopyError } from './errors.js';
-import { TreeFilter } from './filter.js';
+import type { TreeFilter } from './filter.js';
 import { Manifest } from './manifest.js';
 import { deleteEntry, findExtraneous } from './mirror.js';
 import { resolveRunOptions, type RunOptions } from './options.js';
 import { Batcher, fileJob, HardLinks, symlinkJob, type OwnerPolicy } from './plan.js';
 import { WorkerPool } from './pool.js';
+import { stage, unstage, type Staging } from './staging.js';
 import { preflight, type CopyTarget } from './preflight.js';
 import { Progress, type CopyProgress } from './progress.js';
-import { OUTCOME, type ErrorRecord, type Job, type Operation, type OverwritePolicy, type Outcome } from './protocol.js';
-import { displayPath, joinRaw, rawFromString, type RawPath } from './raw-path.js';
+import { errorRecord, OUTCOME, type ErrorRecord, type Job, type Operation, type OverwritePolicy, type Outcome } from './protocol.js';
+import { displayPath, fsPath, joinRaw, rawFromString, type RawPath } from './raw-path.js';
 import { entryFromStats, type Entry } from './entry.js';
 import type { WalkFailure } from './walk.js';
 
@@ -123,14 +124,25 @@ const EVENT_TYPES: Record<Job['kind'], EntryEvent['type']> = { file: 'file', sym
 export async function copyFolder(source: string, destination?: string, options: CopyOptions = {}): Promise<CopySummary> {
   const target = preflight(source, destination);
   const run = resolveRunOptions(options, target);
-  return new CopyRun(target, run, options).run();
+  const filter = target.kind === 'dir' ? await loadFilter(rawFromString(target.source), options) : null;
+  return new CopyRun(target, run, filter, options).run();
+}
+
+/** The matchers load only when asked for: their ~15 ms would count against every small copy. */
+async function loadFilter(root: RawPath, options: CopyOptions): Promise<TreeFilter | null> {
+  if (!options.exclude?.length && !options.include?.length && !options.gitignore) return null;
+  const { TreeFilter } = await import('./filter.js');
+  return TreeFilter.create(root, options);
 }
 
 class CopyRun {
   private readonly source: RawPath;
+  /** Where entries are written: the destination, or the staging directory of a first copy. */
   private readonly destination: RawPath;
+  private readonly finalDestination: RawPath;
+  private readonly staging: Staging | null;
+  private readonly settings: RunOptions;
   private readonly policy: OwnerPolicy;
-  private readonly filter: TreeFilter | null;
   private readonly log: EntryLog | null;
   private readonly manifest: Manifest | null;
   private readonly onEntry: ((event: EntryEvent) => void) | null;
@@ -163,13 +175,20 @@ class CopyRun {
 
   constructor(
     private readonly target: CopyTarget,
-    private readonly settings: RunOptions,
+    settings: RunOptions,
+    private readonly filter: TreeFilter | null,
     private readonly options: CopyOptions,
   ) {
     this.source = rawFromString(target.source);
-    this.destination = rawFromString(target.destination);
+    this.finalDestination = rawFromString(target.destination);
+    this.staging = settings.worker.staged ? stage(this.finalDestination) : null;
+    // What a killed run left may be incomplete: only a check of every entry can tell, whatever the policy.
+    if (this.staging?.adopted && (settings.worker.overwrite === 'never' || settings.worker.overwrite === 'older')) {
+      settings = { ...settings, worker: { ...settings.worker, overwrite: 'changed' } };
+    }
+    this.settings = settings;
+    this.destination = this.staging?.path ?? this.finalDestination;
     this.policy = ownerPolicy(target.existingAncestor);
-    this.filter = target.kind === 'dir' ? TreeFilter.create(this.source, options) : null;
     this.log = settings.log === undefined ? null : new EntryLog(settings.log);
     this.manifest = settings.manifest === undefined ? null : new Manifest(settings.manifest);
     this.onEntry = this.log || options.onEntry ? (event) => this.reportEntry(event) : null;
@@ -209,6 +228,7 @@ class CopyRun {
       await this.pool.close(this.halt.signal.aborted ? ABORT_GRACE_MS : 0);
       this.failBlocked();
       for (const error of this.dirs.finalize()) this.fail(error);
+      if (this.staging) this.unstage(this.staging);
       this.progress.emit();
       this.manifest?.close();
       this.log?.close();
@@ -374,6 +394,8 @@ class CopyRun {
       this.deletionSkipped = 'the source has nothing to copy';
       return;
     }
+    // A first copy holds only what the source has.
+    if (this.staging && !this.staging.adopted) return;
     const { deletions, failures } = findExtraneous(
       this.source,
       this.destination,
@@ -420,9 +442,27 @@ class CopyRun {
     }
   }
 
+  /** The staged copy becomes the destination, complete or (interrupted, stopped) with whole files only. */
+  private unstage(staging: Staging): void {
+    try {
+      unstage(staging, this.finalDestination);
+    } catch (error) {
+      // Stopped before the root was made: there is nothing to move.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(fsPath(staging.path))) return;
+      const where = displayPath(staging.path);
+      this.stoppedBy ??= {
+        path: this.target.destination,
+        code: (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN',
+        operation: 'rename',
+        message: `the copy is in ${where} and could not be renamed: ${errorRecord(error, 'rename', staging.path).message}`,
+      };
+    }
+  }
+
   private fail(record: ErrorRecord, relativePath?: RawPath, type: EntryEvent['type'] = 'file'): void {
     const failure: CopyFailure = {
-      path: displayPath(record.path),
+      // Inside a staged copy, name the place the user asked for.
+      path: displayPath(this.staging && record.path.startsWith(this.staging.path) ? this.finalDestination + record.path.slice(this.staging.path.length) : record.path),
       code: record.code,
       operation: record.operation,
       message: record.message,

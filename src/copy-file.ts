@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import type { CopyBatchMessage, ErrorRecord, FileJob, HardLinkJob, Job, Operation, SymlinkJob } from './protocol.js';
 import { errorRecord, OUTCOME, type Outcome } from './protocol.js';
 import { fsPath, joinRaw, type FsPath, type RawPath } from './raw-path.js';
-import { tempPathFor } from './temp-name.js';
+import { tempPathFor, unlinkQuietly, writingPathFor } from './temp-name.js';
 import { existingAt, keepsFile, keepsHardLink, keepsSymlink, refreshMetadata, SourceUnreadable } from './up-to-date.js';
 
 /** What a job runs against: the batch's roots and the run's settings. */
@@ -97,9 +97,9 @@ function writeRegularFile(
   onBytes?: (copied: number) => void,
 ): JobResult {
   if (context.settings.dryRun) return planned;
-  const { verify, digest } = context.settings;
+  const { verify, digest, staged } = context.settings;
   const hash = verify || digest ? createHash('sha256') : null;
-  const temp = fsPath(tempPathFor(finalPath, pid));
+  const temp = fsPath(writingPathFor(finalPath, pid, staged));
   let input = -1;
   let output = -1;
   let created = false;
@@ -133,7 +133,7 @@ function writeRegularFile(
       }
     }
     stage = 'rename';
-    fs.renameSync(temp, fsPath(finalPath));
+    if (!staged) fs.renameSync(temp, fsPath(finalPath));
     return digest ? { outcome: planned.outcome, digest: sourceDigest } : planned;
   } catch (error) {
     if (input >= 0) closeQuietly(input);
@@ -258,7 +258,8 @@ function copySymlink(job: SymlinkJob, sourcePath: RawPath, finalPath: RawPath, c
     }
   }
   if (context.settings.dryRun) return planned;
-  const temp = fsPath(tempPathFor(finalPath, pid));
+  const { staged } = context.settings;
+  const temp = fsPath(writingPathFor(finalPath, pid, staged));
   let stage: Operation = 'write';
   try {
     createExclusive(temp, () => fs.symlinkSync(target, temp));
@@ -266,7 +267,7 @@ function copySymlink(job: SymlinkJob, sourcePath: RawPath, finalPath: RawPath, c
     fs.lutimesSync(temp, job.atime, job.mtime);
     if (job.owner) fs.lchownSync(temp, job.owner.uid, job.owner.gid);
     stage = 'rename';
-    fs.renameSync(temp, final);
+    if (!staged) fs.renameSync(temp, final);
     return planned;
   } catch (error) {
     if (stage !== 'write') unlinkQuietly(temp);
@@ -344,7 +345,7 @@ export async function copyLargeFile(
     return writeRegularFile(job, sourcePath, finalPath, context, planned, buffer, pid, onBytes);
   }
   const source = fsPath(sourcePath);
-  const temp = fsPath(tempPathFor(finalPath, pid));
+  const temp = fsPath(writingPathFor(finalPath, pid, context.settings.staged));
   const poll = setInterval(() => {
     const written = fs.statSync(temp, { throwIfNoEntry: false })?.size;
     if (written !== undefined) onBytes(written);
@@ -363,7 +364,7 @@ export async function copyLargeFile(
     fs.chmodSync(temp, job.mode);
     fs.utimesSync(temp, job.atime, job.mtime);
     stage = 'rename';
-    fs.renameSync(temp, fsPath(finalPath));
+    if (!context.settings.staged) fs.renameSync(temp, fsPath(finalPath));
     return planned;
   } catch (error) {
     unlinkQuietly(temp);
@@ -408,13 +409,5 @@ function closeQuietly(fd: number): void {
     fs.closeSync(fd);
   } catch {
     // Already failing; the first error is the one reported.
-  }
-}
-
-export function unlinkQuietly(path: FsPath): void {
-  try {
-    fs.unlinkSync(path);
-  } catch {
-    // Nothing to remove, or the original failure is the one worth reporting.
   }
 }

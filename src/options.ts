@@ -50,7 +50,13 @@ export function resolveRunOptions(options: CopyOptions, target: CopyTarget): Run
   const manifest = options.manifest === undefined ? undefined : outputFile(options.manifest, 'manifest', target);
   return {
     jobs: resolveJobs(options.jobs),
-    worker: { overwrite, dryRun, verify: options.verify === true && !dryRun, digest: manifest !== undefined },
+    worker: {
+      overwrite,
+      dryRun,
+      verify: options.verify === true && !dryRun,
+      digest: manifest !== undefined,
+      staged: target.kind === 'dir' && !dryRun && fs.lstatSync(target.destination, { throwIfNoEntry: false }) === undefined,
+    },
     delete: remove,
     maxDelete,
     log,

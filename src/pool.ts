@@ -11,12 +11,11 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { unlinkQuietly } from './copy-file.js';
 import { FoldercopyError } from './errors.js';
 import type { CopyBatchMessage, ErrorRecord, Job, Outcome, RunSettings, WorkerMessage } from './protocol.js';
 import { isWorkerMessage, OUTCOME } from './protocol.js';
-import { fsPath, joinRaw, type RawPath } from './raw-path.js';
-import { tempPathFor } from './temp-name.js';
+import { joinRaw, type RawPath } from './raw-path.js';
+import { discardWrite } from './temp-name.js';
 
 const MAX_IN_FLIGHT_PER_WORKER = 2;
 // Crashes in a row, with no job finished in between: a few OOM kills or poison files pass,
@@ -298,8 +297,10 @@ export class WorkerPool {
     this.dispatch();
   }
 
+  /** What a dead worker may have half written. In a staged copy that is the entry's own name, still invisible. */
   private sweepTemporaryFiles(jobs: Job[], pid: number): void {
-    for (const job of jobs) unlinkQuietly(fsPath(tempPathFor(joinRaw(this.options.destination, job.path), pid)));
+    const { destination, settings } = this.options;
+    for (const job of jobs) discardWrite(joinRaw(destination, job.path), pid, settings.staged);
   }
 
   private stopWorker(worker: Worker): void {

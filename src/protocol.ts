@@ -97,6 +97,11 @@ export interface RunSettings {
   verify: boolean;
   /** Send back the SHA-256 of every regular file in the copy (for a manifest). */
   digest: boolean;
+  /**
+   * The destination root is a temporary directory renamed into place at the end
+   * (a first copy): entries are written at their names, with no rename each.
+   */
+  staged: boolean;
 }
 
 export interface CopyBatchMessage {

@@ -5,7 +5,7 @@
  */
 import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
-import type { FileJob, OverwritePolicy, Seconds, SymlinkJob } from './protocol.js';
+import type { FileJob, OverwritePolicy, Seconds } from './protocol.js';
 import type { FsPath } from './raw-path.js';
 
 /** What is at the destination name now, or null when nothing is. */

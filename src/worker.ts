@@ -3,11 +3,11 @@
  * sends, in order, and confirms finished jobs over the IPC channel. It keeps
  * nothing between batches and never prints; the parent owns all state and output.
  */
-import { copyJob, copyLargeFile, unlinkQuietly, type JobResult } from './copy-file.js';
+import { copyJob, copyLargeFile, type JobResult } from './copy-file.js';
 import type { CopyBatchMessage, FileJob, FilesDoneMessage, Job, WorkerMessage } from './protocol.js';
 import { isLargeFile, isParentMessage } from './protocol.js';
-import { fsPath, joinRaw } from './raw-path.js';
-import { tempPathFor } from './temp-name.js';
+import { joinRaw } from './raw-path.js';
+import { discardWrite } from './temp-name.js';
 
 const COPY_BUFFER_BYTES = 256 * 1024;
 // Long batches confirm progress this often, so a crash re-runs little and the bar keeps moving;
@@ -29,7 +29,7 @@ const parentPid = process.ppid;
 function leave(): never {
   if (largeFileInProgress) {
     const { batch, job } = largeFileInProgress;
-    unlinkQuietly(fsPath(tempPathFor(joinRaw(batch.destination, job.path), process.pid)));
+    discardWrite(joinRaw(batch.destination, job.path), process.pid, batch.settings.staged);
   }
   process.exit(0);
 }

@@ -42,22 +42,54 @@ function workerPids(cliPid: number): number[] {
   return listDescendants(cliPid).filter((pid) => isAlive(pid) && (processCommandLine(pid)?.includes('worker.js') ?? false));
 }
 
-/** True once some file is at its final name one level below `dst` (where the big tree's files are). */
+/** A first copy's staging directories beside `dst`: `.<name>.<pid>.foldercopy-part` (src/staging.ts). */
+function stagingDirectories(dst: string): string[] {
+  const prefix = `.${path.basename(dst)}.`;
+  const names = fs.existsSync(path.dirname(dst)) ? fs.readdirSync(path.dirname(dst)) : [];
+  return names.filter((n) => n.startsWith(prefix) && TEMP_NAME.test(n)).map((n) => path.join(path.dirname(dst), n));
+}
+
+/** Where a copy to `dst` is being written: `dst`, or, while a first copy runs, its staging directory. */
+function copyLocation(dst: string): string {
+  return fs.existsSync(dst) ? dst : (stagingDirectories(dst)[0] ?? dst);
+}
+
+/** True once some file is written one level below where the copy goes (where the big tree's files are). */
 function hasCopiedFile(dst: string): boolean {
+  const where = copyLocation(dst);
   let names: string[];
   try {
-    names = fs.readdirSync(dst);
+    names = fs.readdirSync(where);
   } catch {
     return false;
   }
   for (const name of names) {
     try {
-      if (fs.readdirSync(path.join(dst, name)).some((child) => !ANY_TEMP.test(child))) return true;
+      if (fs.readdirSync(path.join(where, name)).some((child) => !ANY_TEMP.test(child))) return true;
     } catch {
       // Not a directory, or not readable yet.
     }
   }
   return false;
+}
+
+/** Names one level below `dir`'s subdirectories (where the big tree's files are); 0 while `dir` is missing. */
+function filesBelow(dir: string): number {
+  let count = 0;
+  for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    try {
+      count += fs.readdirSync(path.join(dir, name)).length;
+    } catch {
+      // Not a directory.
+    }
+  }
+  return count;
+}
+
+/** The 64 GiB sparse file is being written: at its name inside a staged first copy. */
+function sparseFileInFlight(dst: string): boolean {
+  const where = copyLocation(dst);
+  return fs.existsSync(where) && fs.readdirSync(where).some((n) => n === 'disk.img' || /^\.disk\.img\.\d+\.foldercopy-part$/.test(n));
 }
 
 /** Resolves with performance.now() when the process exits (not when its pipes close). */
@@ -274,6 +306,8 @@ describe('Ctrl-C and SIGTERM', () => {
       expect(result.stderr).toMatch(/^foldercopy: interrupted after copying [\d,]+ files?, /m);
       expect(result.stderr).not.toMatch(NO_STACK_TRACE);
       expect(await findTempLeftovers(dst, ANY_TEMP)).toEqual([]);
+      // The staged first copy was moved into place, with what it had.
+      expect(stagingDirectories(dst)).toEqual([]);
       // It was stopped, not finished, and what it did copy is right.
       expect((await listFilesRecursive(dst)).length).toBeLessThan(BIG_FILE_COUNT);
       expect(partialCopyProblems(bigSource, dst)).toEqual([]);
@@ -289,10 +323,7 @@ describe('Ctrl-C and SIGTERM', () => {
     const started = startCli(['-j', '2', sparseSource, dst]);
     const exited = exitTime(started);
     try {
-      await waitFor(() => fs.existsSync(dst) && fs.readdirSync(dst).some((n) => /^\.disk\.img\.\d+\.foldercopy-part$/.test(n)), {
-        timeoutMs: 30_000,
-        description: 'the large sparse file in flight',
-      });
+      await waitFor(() => sparseFileInFlight(dst), { timeoutMs: 30_000, description: 'the large sparse file in flight' });
     } catch (error) {
       killAll(started);
       throw error;
@@ -314,6 +345,7 @@ describe('Ctrl-C and SIGTERM', () => {
       expect(workers.length).toBeGreaterThanOrEqual(1);
       expect((await waitForExit(workers, 250)).map(processCommandLine)).toEqual([]);
       expect(await findTempLeftovers(dst, ANY_TEMP)).toEqual([]);
+      expect(stagingDirectories(dst)).toEqual([]);
       expect(fs.existsSync(path.join(dst, 'disk.img'))).toBe(false);
     } finally {
       killAll(started, workers);
@@ -364,7 +396,7 @@ describe('Ctrl-C and SIGTERM', () => {
       dst=$4
       (
         tries=0
-        while [ -z "$(find "$dst" -type f -name 'f*' -print -quit 2>/dev/null)" ] && [ $tries -lt 600 ]; do
+        while [ -z "$(find "$(dirname "$dst")" -type f -name 'f*' -print -quit 2>/dev/null)" ] && [ $tries -lt 600 ]; do
           sleep 0.05; tries=$((tries + 1))
         done
         kill -INT -$$
@@ -400,6 +432,37 @@ describe('resume', () => {
     expect(result.stderr).toMatch(/0 failed/);
     expect(await findTempLeftovers(dst, ANY_TEMP)).toEqual([]);
     expect(diffTrees(await snapshotTree(largeSource), await snapshotTree(dst))).toEqual([]);
+  });
+});
+
+describe('resume of a first copy', () => {
+  it('after a SIGKILL of the whole group, nothing is at the destination; a re-run adopts the staged copy, redoes a half-written file, and finishes', async () => {
+    const dst = path.join(await tempDir(), 'copy');
+    const started = startCli(['-j', '2', bigSource, dst]);
+    try {
+      // Entries appear at their names in a staged copy as soon as they are created: wait for a few thousand.
+      await waitFor(() => filesBelow(copyLocation(dst)) >= 3000, { timeoutMs: 30_000, description: 'files in the staged copy' });
+      started.signalGroup('SIGKILL');
+      await started.result;
+    } finally {
+      killAll(started);
+    }
+    // A first copy is staged: nothing at all under the destination's name until it ends.
+    expect(fs.existsSync(dst)).toBe(false);
+    const [staging] = stagingDirectories(dst);
+    expect(staging).toBeDefined();
+    // As a kill in the middle of a write leaves it: short, with the time of the write.
+    const halfWritten = path.join(staging!, 'd000', 'f6.txt');
+    fs.mkdirSync(path.dirname(halfWritten), { recursive: true });
+    fs.writeFileSync(halfWritten, 'file');
+
+    // --ignore-existing would keep whatever is there: not in a copy nobody has seen finished.
+    const result = await runCli(['-j', '2', '--ignore-existing', bigSource, dst]);
+
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/; [1-9][\d,]* skipped, 0 failed/);
+    expect(stagingDirectories(dst)).toEqual([]);
+    expect(diffTrees(bigSnapshot, await snapshotTree(dst))).toEqual([]);
   });
 });
 
@@ -447,7 +510,10 @@ describe('the parent dies', () => {
       process.kill(cliPid, 'SIGKILL');
 
       expect((await waitForExit(workers, WORKERS_AFTER_PARENT_BOUND_MS)).map(processCommandLine)).toEqual([]);
-      expect(await findTempLeftovers(dst, ANY_TEMP)).toEqual([]);
+      // Killed mid first copy: the copy stays under its staging name, for the next run to adopt.
+      expect(fs.existsSync(dst)).toBe(false);
+      expect(stagingDirectories(dst)).toHaveLength(1);
+      expect(partialCopyProblems(bigSource, stagingDirectories(dst)[0]!)).toEqual([]);
     } finally {
       killAll(started, workers);
     }
@@ -459,16 +525,16 @@ describe('the parent dies', () => {
     const cliPid = started.child.pid!;
     let workers: number[] = [];
     try {
-      await waitFor(() => fs.existsSync(dst) && fs.readdirSync(dst).some((n) => /^\.disk\.img\.\d+\.foldercopy-part$/.test(n)), {
-        timeoutMs: 30_000,
-        description: 'the large sparse file in flight',
-      });
+      await waitFor(() => sparseFileInFlight(dst), { timeoutMs: 30_000, description: 'the large sparse file in flight' });
       workers = workerPids(cliPid);
       process.kill(cliPid, 'SIGKILL');
 
       expect(workers.length).toBeGreaterThanOrEqual(1);
       expect((await waitForExit(workers, WORKERS_AFTER_PARENT_BOUND_MS)).map(processCommandLine)).toEqual([]);
-      expect(await findTempLeftovers(dst, ANY_TEMP)).toEqual([]);
+      // The worker removed the half-written file on its way out.
+      const staging = copyLocation(dst);
+      expect(fs.existsSync(path.join(staging, 'disk.img'))).toBe(false);
+      expect(await findTempLeftovers(staging, ANY_TEMP)).toEqual([]);
     } finally {
       killAll(started, workers);
     }

@@ -1,0 +1,66 @@
+/**
+ * A first copy (nothing at the destination yet) is made in a directory with a
+ * temporary name beside it, `.<name>.<pid>.foldercopy-part`, and renamed into
+ * place when the run ends. Entries are written at their own names inside it, so
+ * no file needs a rename of its own (a fifth of the kernel's work per small
+ * file), and no partial file is ever under a final name. A run killed before the
+ * end leaves that directory behind: the next run adopts it and carries on from
+ * what it finds there, re-checking every entry.
+ */
+import fs from 'node:fs';
+import { fsPath, rawFromBytes, type RawPath } from './raw-path.js';
+import { tempPathFor, TEMP_NAME_SUFFIX } from './temp-name.js';
+
+export interface Staging {
+  path: RawPath;
+  /** Left by a killed run: what is in it may be incomplete. */
+  adopted: boolean;
+}
+
+export function stage(destination: RawPath): Staging {
+  const path = tempPathFor(destination, process.pid);
+  const [adoptable, ...others] = staleStagings(path);
+  if (adoptable === undefined) return { path, adopted: false };
+  fs.renameSync(fsPath(adoptable), fsPath(path));
+  for (const other of others) fs.rmSync(fsPath(other), { recursive: true, force: true });
+  return { path, adopted: true };
+}
+
+export function unstage(staging: Staging, destination: RawPath): void {
+  fs.renameSync(fsPath(staging.path), fsPath(destination));
+}
+
+/** Staging directories of runs of the same copy whose process is gone. */
+function staleStagings(ours: RawPath): RawPath[] {
+  const slash = ours.lastIndexOf('/');
+  const parent = slash < 0 ? '.' : ours.slice(0, slash + 1);
+  const name = ours.slice(slash + 1);
+  // Our own name with another pid: `.<name>.` + digits + suffix.
+  const prefix = name.slice(0, name.length - TEMP_NAME_SUFFIX.length).replace(/\d+$/, '');
+  let names: Buffer[];
+  try {
+    names = fs.readdirSync(fsPath(parent), { encoding: 'buffer' });
+  } catch {
+    return [];
+  }
+  const stale: RawPath[] = [];
+  for (const bytes of names) {
+    const candidate = rawFromBytes(bytes);
+    if (!candidate.startsWith(prefix) || !candidate.endsWith(TEMP_NAME_SUFFIX)) continue;
+    const pid = candidate.slice(prefix.length, candidate.length - TEMP_NAME_SUFFIX.length);
+    if (!/^\d+$/.test(pid) || isRunning(Number(pid))) continue;
+    const path = slash < 0 ? candidate : `${ours.slice(0, slash + 1)}${candidate}`;
+    if (fs.lstatSync(fsPath(path)).isDirectory()) stale.push(path);
+  }
+  return stale;
+}
+
+/** A live process with that pid may be another run copying to the same place: leave its directory alone. */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
