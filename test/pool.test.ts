@@ -66,7 +66,7 @@ function newPool(source: string, destination: string, size: number, done: Done[]
     size,
     source,
     destination,
-    settings: { overwrite: 'changed', dryRun: false, verify: false, digest: false },
+    settings: { overwrite: 'changed', dryRun: false, verify: false, digest: false, staged: false },
     workerPath: CRASH_WORKER,
     onJobDone: (job, _outcome, error) => done.push({ job, error }),
     onFileProgress: () => {},
