@@ -32,14 +32,13 @@ export function unstage(staging: Staging, destination: RawPath): void {
 
 /** Staging directories of runs of the same copy whose process is gone. */
 function staleStagings(ours: RawPath): RawPath[] {
-  const slash = ours.lastIndexOf('/');
-  const parent = slash < 0 ? '.' : ours.slice(0, slash + 1);
-  const name = ours.slice(slash + 1);
+  const directory = ours.slice(0, ours.lastIndexOf('/') + 1);
+  const name = ours.slice(directory.length);
   // Our own name with another pid: `.<name>.` + digits + suffix.
   const prefix = name.slice(0, name.length - TEMP_NAME_SUFFIX.length).replace(/\d+$/, '');
   let names: Buffer[];
   try {
-    names = fs.readdirSync(fsPath(parent), { encoding: 'buffer' });
+    names = fs.readdirSync(fsPath(directory || '.'), { encoding: 'buffer' });
   } catch {
     return [];
   }
@@ -49,7 +48,7 @@ function staleStagings(ours: RawPath): RawPath[] {
     if (!candidate.startsWith(prefix) || !candidate.endsWith(TEMP_NAME_SUFFIX)) continue;
     const pid = candidate.slice(prefix.length, candidate.length - TEMP_NAME_SUFFIX.length);
     if (!/^\d+$/.test(pid) || isRunning(Number(pid))) continue;
-    const path = slash < 0 ? candidate : `${ours.slice(0, slash + 1)}${candidate}`;
+    const path = directory + candidate;
     if (fs.lstatSync(fsPath(path)).isDirectory()) stale.push(path);
   }
   return stale;
