@@ -110,11 +110,14 @@ async function run(source: string, destination: string | undefined, options: Cli
     }
     controller.abort();
   };
-  const listEntries = (options.verbose || options.dryRun) && !options.quiet;
-  const onEntry = (event: EntryEvent): void => {
-    // Failures and special files have lines of their own.
-    if (listEntries && event.action !== 'fail' && event.type !== 'special') renderer.message(entryLine(event));
-  };
+  // Only when listed: an entry event costs the copy a formatted path per entry.
+  const onEntry =
+    (options.verbose || options.dryRun) && !options.quiet
+      ? (event: EntryEvent): void => {
+          // Failures and special files have lines of their own.
+          if (event.action !== 'fail' && event.type !== 'special') renderer.message(entryLine(event));
+        }
+      : undefined;
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
