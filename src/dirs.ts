@@ -15,6 +15,8 @@ import type { Entry } from './entry.js';
 interface MadeDirectory {
   path: RawPath;
   mode: number;
+  /** mkdir or the existing directory already has `mode`: finalize() leaves it. */
+  modeIsSet: boolean;
   atime: Seconds;
   mtime: Seconds;
   owner: Owner | undefined;
@@ -24,6 +26,17 @@ interface MadeDirectory {
 export type DirectoryOutcome = 'created' | 'existing' | ErrorRecord;
 
 const OWNER_RWX = 0o700;
+const PERMISSION_BITS = 0o777;
+
+/** The process's umask, read without setting it; null where /proc does not say. */
+function readUmask(): number | null {
+  try {
+    const match = /^Umask:\s*([0-7]+)$/m.exec(fs.readFileSync('/proc/self/status', 'latin1'));
+    return match ? parseInt(match[1]!, 8) : null;
+  } catch {
+    return null;
+  }
+}
 
 export class DestinationDirectories {
   private readonly made: MadeDirectory[] = [];
@@ -35,6 +48,13 @@ export class DestinationDirectories {
   private readonly deferred = new Map<RawPath, Entry>();
   /** Every directory of the source the walk went through, made or not, parents first. */
   private readonly listed: RawPath[] = [];
+  /**
+   * Lets mkdir give a directory its final mode, saving a chmod each: null when
+   * unknown, or once a directory came out with another mode (a set-group-ID or
+   * default-ACL parent), which the first such mkdir checks.
+   */
+  private umask = readUmask();
+  private exactModeChecked = false;
 
   constructor(
     private readonly destination: RawPath,
@@ -96,7 +116,7 @@ export class DestinationDirectories {
       const bytes = fsPath(directory.path);
       try {
         if (directory.owner) fs.chownSync(bytes, directory.owner.uid, directory.owner.gid);
-        fs.chmodSync(bytes, directory.mode);
+        if (!directory.modeIsSet) fs.chmodSync(bytes, directory.mode);
         fs.utimesSync(bytes, directory.atime, directory.mtime);
       } catch (error) {
         failures.push(errorRecord(error, 'set-metadata', directory.path));
@@ -112,20 +132,50 @@ export class DestinationDirectories {
 
   private makeNow(entry: Entry): DirectoryOutcome {
     const path = joinRaw(this.destination, entry.path);
+    const owner = ownerFor(entry, this.policy);
+    let modeIsSet = this.mkdirGivesExactly(entry, owner);
     let outcome: DirectoryOutcome = 'created';
     try {
-      fs.mkdirSync(fsPath(path), OWNER_RWX);
+      fs.mkdirSync(fsPath(path), modeIsSet ? entry.mode : OWNER_RWX);
+      if (modeIsSet && !this.exactModeChecked) modeIsSet = this.checkExactMode(path, entry.mode);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return this.markBroken(entry, error, path);
       try {
-        outcome = this.reuse(entry, path);
+        const reused = this.reuse(entry, path);
+        outcome = reused === 'created' ? 'created' : 'existing';
+        modeIsSet = reused === entry.mode && owner === undefined;
       } catch (reuseError) {
         return this.markBroken(entry, reuseError, path);
       }
     }
     if (outcome === 'existing') this.existing.add(entry.path);
-    this.made.push({ path, mode: entry.mode, atime: entry.atime, mtime: entry.mtime, owner: ownerFor(entry, this.policy) });
+    this.made.push({ path, mode: entry.mode, modeIsSet, atime: entry.atime, mtime: entry.mtime, owner });
     return outcome;
+  }
+
+  /**
+   * Whether mkdir can make this directory with its final mode: the umask takes
+   * nothing from it, the owner can still write into it, no special bit, no chown
+   * to follow (which would open a window under our group). The root is made
+   * private and gets its mode last.
+   */
+  private mkdirGivesExactly(entry: Entry, owner: Owner | undefined): boolean {
+    return (
+      this.umask !== null &&
+      entry.path !== '' &&
+      owner === undefined &&
+      (entry.mode & ~PERMISSION_BITS) === 0 &&
+      (entry.mode & OWNER_RWX) === OWNER_RWX &&
+      (entry.mode & this.umask) === 0
+    );
+  }
+
+  /** The first directory made with its final mode shows whether mkdir honours modes here. */
+  private checkExactMode(path: RawPath, mode: number): boolean {
+    this.exactModeChecked = true;
+    if ((fs.lstatSync(fsPath(path)).mode & 0o7777) === mode) return true;
+    this.umask = null;
+    return false;
   }
 
   /** A dry run's make(): what would happen, from what is there. */
@@ -150,8 +200,10 @@ export class DestinationDirectories {
    * something that is not a directory is replaced, as rsync does, so nothing is
    * ever written through a symlink; leftovers of a killed run are swept; and it
    * is made writable until finalize() restores its mode.
+   * Returns 'created' when it had to be replaced; otherwise the mode it has now
+   * if that is untouched, or -1.
    */
-  private reuse(entry: Entry, path: RawPath): DirectoryOutcome {
+  private reuse(entry: Entry, path: RawPath): 'created' | number {
     const target = fsPath(path);
     // The destination root may be a symlink the user chose to copy into.
     const stats = entry.path === '' ? fs.statSync(target) : fs.lstatSync(target);
@@ -160,14 +212,16 @@ export class DestinationDirectories {
       fs.mkdirSync(target, OWNER_RWX);
       return 'created';
     }
-    if ((stats.mode & OWNER_RWX) !== OWNER_RWX) {
-      fs.chmodSync(target, stats.mode | OWNER_RWX);
+    let mode = stats.mode & 0o7777;
+    if ((mode & OWNER_RWX) !== OWNER_RWX) {
+      fs.chmodSync(target, mode | OWNER_RWX);
+      mode = -1;
     }
     for (const name of fs.readdirSync(target, { encoding: 'buffer' })) {
       const raw = rawFromBytes(name);
       if (TEMP_NAME.test(raw)) fs.unlinkSync(fsPath(joinRaw(path, raw)));
     }
-    return 'existing';
+    return mode;
   }
 
   private markBroken(entry: Entry, error: unknown, path: RawPath): ErrorRecord {

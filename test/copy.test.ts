@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isRoot, runCli } from './helpers/run-cli.js';
+import { CLI_PATH, isRoot, runCli, runCommand } from './helpers/run-cli.js';
 import { diffTrees, EDGE_MTIME_NS, findTempLeftovers, oddNamesTree, snapshotTree, useTempDirs, writeTree } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
@@ -72,6 +72,47 @@ describe('copying a tree', () => {
 
     expect(result.exitCode).toBe(0);
     expect(fs.readFileSync(path.join(root, 'photos_copy', 'cat.jpg'), 'utf8')).toBe('meow');
+  });
+
+  it('gives directories exactly their modes, whatever the umask or a set-group-ID parent hands down', async () => {
+    // As root, the copy runs as nobody: root keeps owners, and that path always sets modes with chmod.
+    const asUser = isRoot() ? ('nobody' as const) : undefined;
+    const root = await tempDir();
+    fs.chmodSync(root, 0o755);
+    const source = path.join(root, 'source');
+    const modes: Record<string, number> = { a: 0o755, 'a/b': 0o700, c: 0o750, d: 0o775, e: 0o555, f: 0o1777, g: 0o711 };
+    await writeTree(source, [
+      ...Object.entries(modes).map(([dir, mode]) => ({ path: dir, type: 'dir' as const, mode })),
+      { path: 'e/inside.txt', type: 'file', content: 'in a read-only directory' },
+    ]);
+    const inheriting = path.join(root, 'shared');
+    const plain = path.join(root, 'plain');
+    fs.mkdirSync(inheriting);
+    fs.mkdirSync(plain);
+    if (asUser) {
+      for (const entry of [source, inheriting, plain, ...fs.readdirSync(source, { recursive: true }).map((name) => path.join(source, String(name)))]) {
+        fs.lchownSync(entry, 65534, 65534);
+      }
+    }
+    fs.chmodSync(inheriting, 0o2775);
+    const modesIn = (copy: string): Record<string, number> =>
+      Object.fromEntries(Object.keys(modes).map((dir) => [dir, fs.statSync(path.join(copy, dir)).mode & 0o7777]));
+    const copyWithUmask = (umask: string, destination: string) =>
+      runCommand(['sh', '-c', `umask ${umask}; exec "$@"`, 'sh', process.execPath, CLI_PATH, source, destination], { asUser });
+
+    const inherited = await copyWithUmask('022', path.join(inheriting, 'copy'));
+    const strict = await copyWithUmask('077', path.join(plain, 'copy'));
+
+    expect(inherited.exitCode, inherited.stderr).toBe(0);
+    expect(strict.exitCode, strict.stderr).toBe(0);
+    expect(modesIn(path.join(inheriting, 'copy'))).toEqual(modes);
+    expect(modesIn(path.join(plain, 'copy'))).toEqual(modes);
+
+    // A re-run puts back a mode changed in the copy.
+    fs.chmodSync(path.join(plain, 'copy', 'a'), 0o700);
+    const again = await copyWithUmask('022', path.join(plain, 'copy'));
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(modesIn(path.join(plain, 'copy'))).toEqual(modes);
   });
 
   it('copies a single file as that file', async () => {
