@@ -161,12 +161,16 @@ export class WorkerPool {
     return best;
   }
 
-  /** Further workers start only when work waits for them, so a ten-file copy forks one process, not one per core. */
+  /**
+   * Further workers start only when work waits for them, so a ten-file copy forks
+   * one process, not one per core; but as soon as a second batch waits, since a
+   * worker takes a good part of a second-long copy to boot while the parent lists.
+   */
   private spawnIfUseful(): void {
     if (this.workers.size >= this.options.size) return;
     let starting = 0;
     for (const worker of this.workers) if (worker.state === 'starting') starting++;
-    if (this.queue.length > starting * MAX_IN_FLIGHT_PER_WORKER) this.spawn();
+    if (this.queue.length > starting) this.spawn();
   }
 
   private spawn(): void {
