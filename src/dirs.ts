@@ -1,8 +1,9 @@
 /**
  * Destination directories. The parent makes each one as soon as it is listed, so
- * its files can be dispatched; and it sets their mode, owner and times only at
- * the end, deepest first, because writing the files changes a directory's mtime
- * and a read-only mode would stop them being written at all.
+ * its files can be dispatched; and it sets their owner and times only at the end,
+ * deepest first, because writing the files changes a directory's mtime. The mode
+ * waits for the end too, since a read-only mode would stop the files being written
+ * at all, unless mkdir can give it at once (the usual 755 or 700 under umask 022).
  */
 import fs from 'node:fs';
 import type { OwnerPolicy } from './plan.js';
