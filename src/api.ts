@@ -1,7 +1,8 @@
 /**
  * copyFolder(): the library entry point the CLI is a thin layer over.
  * Data flow: preflight → walk (entries) → plan (the parent makes directories,
- * batches jobs) → pool (workers copy) → progress → summary.
+ * batches jobs) → pool (workers stat and copy, and hand back what the parent must
+ * schedule: hard links, large files) → progress → summary.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,14 +13,14 @@ import type { TreeFilter } from './filter.js';
 import { Manifest } from './manifest.js';
 import { deleteEntry, findExtraneous } from './mirror.js';
 import { resolveRunOptions, type RunOptions } from './options.js';
-import { Batcher, fileJob, HardLinks, symlinkJob, type OwnerPolicy } from './plan.js';
-import { WorkerPool } from './pool.js';
+import { Batcher, HardLinks } from './plan.js';
+import { WorkerPool, type JobReport } from './pool.js';
 import { stage, unstage, type Staging } from './staging.js';
 import { preflight, type CopyTarget } from './preflight.js';
 import { Progress, type CopyProgress } from './progress.js';
-import { errorRecord, OUTCOME, type ErrorRecord, type Job, type Operation, type OverwritePolicy, type Outcome } from './protocol.js';
+import { errorRecord, LARGE_FILE_BYTES, OUTCOME, type ErrorRecord, type FileJob, type Job, type Operation, type OverwritePolicy, type Outcome } from './protocol.js';
 import { displayPath, fsPath, joinRaw, rawFromString, type RawPath } from './raw-path.js';
-import { entryFromStats, type Entry } from './entry.js';
+import type { DirectoryEntry, Entry } from './entry.js';
 import type { WalkFailure } from './walk.js';
 
 export interface CopyOptions {
@@ -117,7 +118,7 @@ const SKIP_REASONS: Record<OverwritePolicy, string> = {
   older: 'not older at the destination',
   always: '',
 };
-const ACTIONS: Record<Outcome, EntryEvent['action']> = { c: 'create', o: 'overwrite', s: 'skip', f: 'fail' };
+const ACTIONS: Record<Exclude<Outcome, 'd'>, EntryEvent['action']> = { c: 'create', o: 'overwrite', s: 'skip', f: 'fail' };
 const EVENT_TYPES: Record<Job['kind'], EntryEvent['type']> = { file: 'file', symlink: 'symlink', hardlink: 'hardlink' };
 
 /** Copies the contents of `source` into `destination` (default: `<source>_copy` beside it). */
@@ -142,13 +143,14 @@ class CopyRun {
   private readonly finalDestination: RawPath;
   private readonly staging: Staging | null;
   private readonly settings: RunOptions;
-  private readonly policy: OwnerPolicy;
   private readonly log: EntryLog | null;
   private readonly manifest: Manifest | null;
   private readonly onEntry: ((event: EntryEvent) => void) | null;
   private readonly progress: Progress;
   private readonly pool: WorkerPool;
   private readonly batcher: Batcher;
+  /** Jobs that finished jobs release or hand back, batched anew after each confirmation. */
+  private readonly followUps: Batcher;
   private readonly dirs: DestinationDirectories;
   private readonly hardLinks = new HardLinks();
   private readonly halt = new AbortController();
@@ -188,7 +190,6 @@ class CopyRun {
     }
     this.settings = settings;
     this.destination = this.staging?.path ?? this.finalDestination;
-    this.policy = ownerPolicy(target.existingAncestor);
     this.log = settings.log === undefined ? null : new EntryLog(settings.log);
     this.manifest = settings.manifest === undefined ? null : new Manifest(settings.manifest);
     this.onEntry = this.log || options.onEntry ? (event) => this.reportEntry(event) : null;
@@ -199,11 +200,13 @@ class CopyRun {
       source: this.source,
       destination: this.destination,
       settings: settings.worker,
-      onJobDone: (job, outcome, error, digest) => this.onJobDone(job, outcome, error, digest),
+      onJobDone: (job, report) => this.onJobDone(job, report),
+      onConfirmation: () => this.followUps.flush(),
       onFileProgress: (job, bytes) => this.progress.fileProgress(job, bytes),
     });
     this.batcher = new Batcher((batch) => this.pool.submit(batch));
-    this.dirs = new DestinationDirectories(this.destination, this.policy, settings.worker.dryRun, (entry, outcome) =>
+    this.followUps = new Batcher((batch) => this.pool.submit(batch));
+    this.dirs = new DestinationDirectories(this.destination, settings.worker.owners, settings.worker.dryRun, (entry, outcome) =>
       this.onDirectory(entry, outcome),
     );
   }
@@ -271,10 +274,9 @@ class CopyRun {
   }
 
   private async copySingleFile(): Promise<void> {
-    const entry = entryFromStats('', fs.statSync(this.target.source, { bigint: true }));
-    const job = fileJob(entry, this.policy);
+    const job: FileJob = { kind: 'file', path: '' };
     if (fs.existsSync(this.target.destination)) job.check = true;
-    this.progress.planned(job);
+    this.progress.planned();
     this.batcher.add(job);
     await this.finishJobs();
   }
@@ -318,23 +320,17 @@ class CopyRun {
         return;
       }
       case 'symlink':
-        this.submit(symlinkJob(item, this.policy));
-        return;
       case 'file': {
-        const job = item.inode === undefined ? fileJob(item, this.policy) : this.hardLinks.add({ ...item, inode: item.inode }, this.policy);
-        if (job) this.submit(job);
+        const job: Job = { kind: item.kind, path: item.path };
+        if (this.dirs.mayHoldEntryFor(job.path)) job.check = true;
+        this.progress.planned();
+        this.batcher.add(job);
         return;
       }
     }
   }
 
-  private submit(job: Job): void {
-    if (this.dirs.mayHoldEntryFor(job.path)) job.check = true;
-    this.progress.planned(job);
-    this.batcher.add(job);
-  }
-
-  private onDirectory(entry: Entry, outcome: DirectoryOutcome): void {
+  private onDirectory(entry: DirectoryEntry, outcome: DirectoryOutcome): void {
     if (outcome === 'existing') return;
     if (outcome === 'created') {
       this.counts.directories++;
@@ -345,8 +341,14 @@ class CopyRun {
     this.fail(outcome, entry.path, 'directory');
   }
 
-  private onJobDone(job: Job, outcome: Outcome, error: ErrorRecord | null, digest: string | undefined): void {
-    this.progress.finished(job);
+  private onJobDone(job: Job, report: JobReport): void {
+    const { outcome, size, error, digest } = report;
+    if (outcome === OUTCOME.deferred) {
+      this.reschedule(job, report);
+      return;
+    }
+    const written = outcome === OUTCOME.created || outcome === OUTCOME.overwritten;
+    this.progress.finished(job, written ? size : 0);
     if (error && this.settings.delete && error.code === 'EISDIR' && error.operation === 'rename' && !this.retryingBlocked) {
       // A directory where the source now has a file: mirror() deletes it, then this job runs again.
       this.blockedByDirectory.push(job);
@@ -359,25 +361,44 @@ class CopyRun {
       else this.counts.overwritten++;
       if (job.kind === 'file') {
         this.counts.files++;
-        this.counts.bytes += job.size;
+        this.counts.bytes += size;
       } else if (job.kind === 'symlink') this.counts.symlinks++;
       else this.counts.hardLinks++;
       this.onEntry?.({
         path: relativeDisplay(job.path),
-        action: ACTIONS[outcome],
+        action: ACTIONS[outcome as Exclude<Outcome, 'd'>],
         type: EVENT_TYPES[job.kind],
-        ...(job.kind === 'file' && { size: job.size }),
+        ...(job.kind === 'file' && { size }),
       });
     }
     if (digest) this.manifest?.add(job.path === '' ? rawFromString(path.basename(this.target.destination)) : job.path, digest);
-    const released = this.hardLinks.settle(job, error === null, this.policy);
+    const released = this.hardLinks.settle(job, error === null);
     if (released.length > 0 && !this.halt.signal.aborted) {
       for (const next of released) {
         if (this.dirs.mayHoldEntryFor(next.path)) next.check = true;
-        this.progress.planned(next);
+        this.followUps.add(next);
       }
-      this.pool.submit([...released]);
     }
+  }
+
+  /** A job its worker handed back: one name of a file with several, a large file to send alone, or the rest of a long batch. */
+  private reschedule(job: Job, { size, inode }: JobReport): void {
+    if (this.halt.signal.aborted) {
+      this.progress.finished(job, 0);
+      return;
+    }
+    if (job.kind === 'file' && inode !== undefined) {
+      const next = this.hardLinks.add(job, inode);
+      if (next) this.followUps.add(next);
+      return;
+    }
+    if (job.kind === 'file' && size >= LARGE_FILE_BYTES && !job.large) {
+      const large: FileJob = { ...job, large: true };
+      this.progress.sized(large, size);
+      this.followUps.add(large);
+      return;
+    }
+    this.followUps.add(job);
   }
 
   /**
@@ -426,7 +447,7 @@ class CopyRun {
     if (this.blockedByDirectory.length === 0 || tooMany) return;
     const blocked = this.blockedByDirectory.splice(0);
     this.retryingBlocked = true;
-    for (const job of blocked) this.progress.planned(job);
+    for (let i = 0; i < blocked.length; i++) this.progress.planned();
     this.pool.submit(blocked);
     await Promise.race([this.pool.whenIdle(), this.halted]);
   }
@@ -496,14 +517,4 @@ function skipReason(job: Job, policy: OverwritePolicy): string {
 
 function relativeDisplay(relativePath: RawPath): string {
   return relativePath === '' ? '.' : displayPath(relativePath);
-}
-
-/** Only root can give files away, so only root keeps owners, as `cp -a` does. */
-function ownerPolicy(existingAncestor: string): OwnerPolicy {
-  const uid = process.geteuid?.();
-  const gid = process.getegid?.();
-  if (uid !== 0 || gid === undefined) return { preserve: false, uid: -1, gid: -1, groupInherited: false };
-  // New entries under a set-group-ID directory take its group, not ours.
-  const groupInherited = (fs.statSync(existingAncestor).mode & 0o2000) !== 0;
-  return { preserve: true, uid, gid, groupInherited };
 }

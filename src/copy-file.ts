@@ -3,16 +3,19 @@
  * When something is already at the destination name (Job.check), up-to-date.ts
  * decides first whether it stays. Runs in a worker, a million times per big tree, so the common path is a short
  * run of synchronous calls (an async call per step costs a thread-pool round trip):
- * open source, create the temporary file with its final mode, read, write, set
- * times on the descriptor, close, rename into place. Never throws: a failure
- * comes back as a record naming the path and the operation.
+ * open source, read its stats from the descriptor, create the temporary file with
+ * its final mode, read, write, set times on the descriptor, close, rename into
+ * place. Never throws: a failure comes back as a record naming the path and the
+ * operation.
  *
  * The worker runs with umask 0, so files are created with exactly their mode.
  */
+import type { BigIntStats } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
+import { metadataFromStats, ownerFor, sourceFileFromStats, type Metadata, type SourceFile } from './metadata.js';
 import type { CopyBatchMessage, ErrorRecord, FileJob, HardLinkJob, Job, Operation, SymlinkJob } from './protocol.js';
-import { errorRecord, OUTCOME, type Outcome } from './protocol.js';
+import { errorRecord, LARGE_FILE_BYTES, OUTCOME, type Outcome } from './protocol.js';
 import { fsPath, joinRaw, type FsPath, type RawPath } from './raw-path.js';
 import { tempPathFor, unlinkQuietly, writingPathFor } from './temp-name.js';
 import { existingAt, keepsFile, keepsHardLink, keepsSymlink, refreshMetadata, SourceUnreadable } from './up-to-date.js';
@@ -22,19 +25,24 @@ export type BatchContext = Pick<CopyBatchMessage, 'source' | 'destination' | 'se
 
 export interface JobResult {
   outcome: Outcome;
+  /** Bytes of a regular file's source, as found now; 0 for other jobs. */
+  size: number;
   error?: ErrorRecord;
   /** SHA-256 in hex of a regular file's content, when RunSettings.digest asks for it. */
   digest?: string;
+  /** A file handed back because it has other names: its `dev:ino`. */
+  inode?: string;
 }
 
-// The common results allocate nothing.
-const CREATED: JobResult = Object.freeze({ outcome: OUTCOME.created });
-const OVERWRITTEN: JobResult = Object.freeze({ outcome: OUTCOME.overwritten });
-const SKIPPED: JobResult = Object.freeze({ outcome: OUTCOME.skipped });
+// The common results of links allocate nothing.
+const CREATED: JobResult = Object.freeze({ outcome: OUTCOME.created, size: 0 });
+const OVERWRITTEN: JobResult = Object.freeze({ outcome: OUTCOME.overwritten, size: 0 });
+const SKIPPED: JobResult = Object.freeze({ outcome: OUTCOME.skipped, size: 0 });
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, COPYFILE_EXCL, COPYFILE_FICLONE } = fs.constants;
-// Refuses a source replaced by a symlink since it was listed; absent on Windows.
-const READ_FLAGS = O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0);
+// O_NOFOLLOW refuses a source replaced by a symlink since it was listed, O_NONBLOCK
+// keeps one replaced by a FIFO from blocking the open; both absent on Windows.
+const READ_FLAGS = O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
 const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL;
 const SET_ID_BITS = 0o6000;
 const HOLE_BLOCK_BYTES = 4096;
@@ -49,12 +57,8 @@ class ReadFailure {
 export function copyJob(job: Job, context: BatchContext, buffer: Buffer, pid: number): JobResult {
   const finalPath = joinRaw(context.destination, job.path);
   switch (job.kind) {
-    case 'file': {
-      const sourcePath = joinRaw(context.source, job.path);
-      const planned = decideFile(job, sourcePath, finalPath, context, buffer);
-      if (planned !== CREATED && planned !== OVERWRITTEN) return planned;
-      return writeRegularFile(job, sourcePath, finalPath, context, planned, buffer, pid);
-    }
+    case 'file':
+      return copyRegularFile(job, joinRaw(context.source, job.path), finalPath, context, buffer, pid);
     case 'symlink':
       return copySymlink(job, joinRaw(context.source, job.path), finalPath, context, pid);
     case 'hardlink':
@@ -62,23 +66,76 @@ export function copyJob(job: Job, context: BatchContext, buffer: Buffer, pid: nu
   }
 }
 
-/**
- * CREATED or OVERWRITTEN when the file is to be written (the outcome it will have);
- * otherwise the job's final result: kept as it is, or a failure.
- */
-function decideFile(job: FileJob, sourcePath: RawPath, finalPath: RawPath, context: BatchContext, buffer: Buffer): JobResult {
-  if (!job.check) return CREATED;
-  const { overwrite, dryRun, digest } = context.settings;
+function copyRegularFile(job: FileJob, sourcePath: RawPath, finalPath: RawPath, context: BatchContext, buffer: Buffer, pid: number): JobResult {
+  // A first copy opens the source at once and reads its stats from the descriptor;
+  // a check or a dry run, which may not need the content, looks at it first.
+  const looksFirst = job.check === true || context.settings.dryRun;
+  let input = -1;
+  if (!looksFirst) {
+    try {
+      input = openForReading(fsPath(sourcePath));
+    } catch (error) {
+      return failed(errorRecord((error as ReadFailure).cause, 'read', sourcePath));
+    }
+  }
+  const source = statSource(sourcePath, input);
+  const early = 'code' in source ? failed(source) : deferral(job, source);
+  if (early) {
+    if (input >= 0) closeQuietly(input);
+    return early;
+  }
+  const decided = decideFile(job, source as SourceFile, sourcePath, finalPath, context, buffer);
+  if (!isWrite(decided) || context.settings.dryRun) {
+    if (input >= 0) closeQuietly(input);
+    return decided;
+  }
+  if (input < 0) {
+    try {
+      input = openForReading(fsPath(sourcePath));
+    } catch (error) {
+      return failed(errorRecord((error as ReadFailure).cause, 'read', sourcePath));
+    }
+  }
+  return writeRegularFile(input, source as SourceFile, sourcePath, finalPath, context, decided, buffer, pid);
+}
+
+/** The source's stats, from its descriptor when it is open; a source that is no longer a regular file fails. */
+function statSource(sourcePath: RawPath, fd: number): SourceFile | ErrorRecord {
+  let stats: BigIntStats;
+  try {
+    stats = fd >= 0 ? fs.fstatSync(fd, { bigint: true }) : fs.lstatSync(fsPath(sourcePath), { bigint: true });
+  } catch (error) {
+    return errorRecord(error, 'stat', sourcePath);
+  }
+  if (!stats.isFile()) return { code: 'ECHANGED', message: 'it is no longer a regular file', operation: 'stat', path: sourcePath };
+  return sourceFileFromStats(stats);
+}
+
+/** A file the parent must schedule itself (see FileJob): handed back, untouched. */
+function deferral(job: FileJob, source: SourceFile): JobResult | null {
+  if (source.inode !== undefined && !job.linked) return { outcome: OUTCOME.deferred, size: source.size, inode: source.inode };
+  if (source.size >= LARGE_FILE_BYTES && !job.large) return { outcome: OUTCOME.deferred, size: source.size };
+  return null;
+}
+
+function isWrite(result: JobResult): boolean {
+  return result.outcome === OUTCOME.created || result.outcome === OUTCOME.overwritten;
+}
+
+/** Created or overwritten when the file is to be written; otherwise the job's final result: kept as it is, or a failure. */
+function decideFile(job: FileJob, source: SourceFile, sourcePath: RawPath, finalPath: RawPath, context: BatchContext, buffer: Buffer): JobResult {
+  if (!job.check) return { outcome: OUTCOME.created, size: source.size };
+  const { overwrite, dryRun, digest, owners } = context.settings;
   const final = fsPath(finalPath);
   let stage: Operation = 'stat';
   try {
     const existing = existingAt(final);
-    if (!existing) return CREATED;
-    if (!keepsFile(job, existing, overwrite, fsPath(sourcePath), final, buffer)) return OVERWRITTEN;
+    if (!existing) return { outcome: OUTCOME.created, size: source.size };
+    if (!keepsFile(source, existing, overwrite, fsPath(sourcePath), final, buffer)) return { outcome: OUTCOME.overwritten, size: source.size };
     stage = 'set-metadata';
-    if ((overwrite === 'changed' || overwrite === 'checksum') && !dryRun) refreshMetadata(job, existing, final);
+    if ((overwrite === 'changed' || overwrite === 'checksum') && !dryRun) refreshMetadata(source, ownerFor(source, owners), existing, final);
     stage = 'read';
-    return digest ? { outcome: OUTCOME.skipped, digest: hashFile(final, buffer) } : SKIPPED;
+    return { outcome: OUTCOME.skipped, size: source.size, ...(digest && { digest: hashFile(final, buffer) }) };
   } catch (error) {
     return error instanceof SourceUnreadable
       ? failed(errorRecord(error.cause, 'read', sourcePath))
@@ -86,8 +143,10 @@ function decideFile(job: FileJob, sourcePath: RawPath, finalPath: RawPath, conte
   }
 }
 
+/** Writes the open source `input` (and closes it) to the destination. */
 function writeRegularFile(
-  job: FileJob,
+  input: number,
+  source: SourceFile,
   sourcePath: RawPath,
   finalPath: RawPath,
   context: BatchContext,
@@ -96,26 +155,24 @@ function writeRegularFile(
   pid: number,
   onBytes?: (copied: number) => void,
 ): JobResult {
-  if (context.settings.dryRun) return planned;
-  const { verify, digest, staged } = context.settings;
+  const { verify, digest, staged, owners } = context.settings;
   const hash = verify || digest ? createHash('sha256') : null;
   const temp = fsPath(writingPathFor(finalPath, pid, staged));
-  let input = -1;
+  const owner = ownerFor(source, owners);
   let output = -1;
   let created = false;
   let stage: Operation = 'write';
   try {
-    input = openForReading(fsPath(sourcePath));
-    output = createExclusive(temp, () => fs.openSync(temp, CREATE_FLAGS, job.mode));
+    output = createExclusive(temp, () => fs.openSync(temp, CREATE_FLAGS, source.mode));
     created = true;
-    if (job.sparse) copySparse(input, output, buffer, hash, onBytes);
-    else copyDense(input, output, buffer, job.size, hash, onBytes);
+    if (source.sparse) copySparse(input, output, buffer, hash, onBytes);
+    else copyDense(input, output, buffer, source.size, hash, onBytes);
     stage = 'set-metadata';
-    fs.futimesSync(output, job.atime, job.mtime);
-    if (job.owner) {
-      fs.fchownSync(output, job.owner.uid, job.owner.gid);
+    fs.futimesSync(output, source.atime, source.mtime);
+    if (owner) {
+      fs.fchownSync(output, owner.uid, owner.gid);
       // chown clears set-user-ID and set-group-ID bits; put them back.
-      if (job.mode & SET_ID_BITS) fs.fchmodSync(output, job.mode);
+      if (source.mode & SET_ID_BITS) fs.fchmodSync(output, source.mode);
     }
     // close() can report a delayed write error (NFS, quota): it counts as a failed write.
     stage = 'write';
@@ -134,7 +191,7 @@ function writeRegularFile(
     }
     stage = 'rename';
     if (!staged) fs.renameSync(temp, fsPath(finalPath));
-    return digest ? { outcome: planned.outcome, digest: sourceDigest } : planned;
+    return digest ? { ...planned, digest: sourceDigest } : planned;
   } catch (error) {
     if (input >= 0) closeQuietly(input);
     if (output >= 0) closeQuietly(output);
@@ -144,7 +201,7 @@ function writeRegularFile(
 }
 
 function failed(error: ErrorRecord): JobResult {
-  return { outcome: OUTCOME.failed, error };
+  return { outcome: OUTCOME.failed, size: 0, error };
 }
 
 /** SHA-256 in hex of a file's content as it is on disk now. */
@@ -176,12 +233,12 @@ function readInto(fd: number, buffer: Buffer, position: number | null): number {
   }
 }
 
-/** Reads until end of file; a short read ends the copy only once the listed size is reached. */
+/** Reads until end of file; a short read ends the copy only once the size the stat gave is reached. */
 function copyDense(
   input: number,
   output: number,
   buffer: Buffer,
-  listedSize: number,
+  statSize: number,
   hash: Hash | null,
   onChunk: ((copied: number) => void) | undefined,
 ): void {
@@ -195,7 +252,7 @@ function copyDense(
     }
     copied += read;
     onChunk?.(copied);
-  } while (read > 0 && (read === buffer.length || copied < listedSize));
+  } while (read > 0 && (read === buffer.length || copied < statSize));
 }
 
 /** Like `cp --sparse=auto` for a source with holes: all-zero blocks are skipped and become holes. */
@@ -241,7 +298,11 @@ function writeAll(fd: number, buffer: Buffer, start: number, end: number, positi
 
 function copySymlink(job: SymlinkJob, sourcePath: RawPath, finalPath: RawPath, context: BatchContext, pid: number): JobResult {
   let target: Buffer;
+  let metadata: Metadata;
   try {
+    const stats = fs.lstatSync(fsPath(sourcePath), { bigint: true });
+    if (!stats.isSymbolicLink()) return failed({ code: 'ECHANGED', message: 'it is no longer a symlink', operation: 'stat', path: sourcePath });
+    metadata = metadataFromStats(stats);
     target = fs.readlinkSync(fsPath(sourcePath), { encoding: 'buffer' });
   } catch (error) {
     return failed(errorRecord(error, 'read', sourcePath));
@@ -264,8 +325,9 @@ function copySymlink(job: SymlinkJob, sourcePath: RawPath, finalPath: RawPath, c
   try {
     createExclusive(temp, () => fs.symlinkSync(target, temp));
     stage = 'set-metadata';
-    fs.lutimesSync(temp, job.atime, job.mtime);
-    if (job.owner) fs.lchownSync(temp, job.owner.uid, job.owner.gid);
+    fs.lutimesSync(temp, metadata.atime, metadata.mtime);
+    const owner = ownerFor(metadata, context.settings.owners);
+    if (owner) fs.lchownSync(temp, owner.uid, owner.gid);
     stage = 'rename';
     if (!staged) fs.renameSync(temp, final);
     return planned;
@@ -284,7 +346,7 @@ function linkSecondName(job: HardLinkJob, context: BatchContext, finalPath: RawP
     try {
       const existing = existingAt(final);
       if (existing && keepsHardLink(existing, overwrite, firstName)) {
-        return digest ? { outcome: OUTCOME.skipped, digest: hashFile(final, buffer) } : SKIPPED;
+        return digest ? { outcome: OUTCOME.skipped, size: 0, digest: hashFile(final, buffer) } : SKIPPED;
       }
       if (existing) planned = OVERWRITTEN;
     } catch (error) {
@@ -294,7 +356,7 @@ function linkSecondName(job: HardLinkJob, context: BatchContext, finalPath: RawP
   if (dryRun) return planned;
   const error = planned === CREATED ? linkInPlace(firstName, final, finalPath) : replaceWithLink(firstName, finalPath, pid);
   if (error) return failed(error);
-  return digest ? { outcome: planned.outcome, digest: hashFile(final, buffer) } : planned;
+  return digest ? { outcome: planned.outcome, size: 0, digest: hashFile(final, buffer) } : planned;
 }
 
 function linkInPlace(firstName: FsPath, final: FsPath, finalPath: RawPath): ErrorRecord | null {
@@ -338,33 +400,45 @@ export async function copyLargeFile(
 ): Promise<JobResult> {
   const sourcePath = joinRaw(context.source, job.path);
   const finalPath = joinRaw(context.destination, job.path);
-  const planned = decideFile(job, sourcePath, finalPath, context, buffer);
-  if (planned !== CREATED && planned !== OVERWRITTEN) return planned;
-  const { dryRun, verify, digest } = context.settings;
-  if (dryRun || job.sparse || verify || digest) {
-    return writeRegularFile(job, sourcePath, finalPath, context, planned, buffer, pid, onBytes);
+  const stats = statSource(sourcePath, -1);
+  if ('code' in stats) return failed(stats);
+  const source = stats;
+  const early = deferral(job, source);
+  if (early) return early;
+  const planned = decideFile(job, source, sourcePath, finalPath, context, buffer);
+  const { dryRun, verify, digest, staged, owners } = context.settings;
+  if (!isWrite(planned) || dryRun) return planned;
+  if (source.sparse || verify || digest) {
+    let input: number;
+    try {
+      input = openForReading(fsPath(sourcePath));
+    } catch (error) {
+      return failed(errorRecord((error as ReadFailure).cause, 'read', sourcePath));
+    }
+    return writeRegularFile(input, source, sourcePath, finalPath, context, planned, buffer, pid, onBytes);
   }
-  const source = fsPath(sourcePath);
-  const temp = fsPath(writingPathFor(finalPath, pid, context.settings.staged));
+  const from = fsPath(sourcePath);
+  const temp = fsPath(writingPathFor(finalPath, pid, staged));
   const poll = setInterval(() => {
     const written = fs.statSync(temp, { throwIfNoEntry: false })?.size;
     if (written !== undefined) onBytes(written);
   }, LARGE_FILE_POLL_MS);
   try {
-    await copyInKernel(source, temp);
+    await copyInKernel(from, temp);
   } catch (error) {
     unlinkQuietly(temp);
-    return failed(sourceIsUnreadable(source) ? errorRecord(error, 'read', sourcePath) : errorRecord(error, 'write', finalPath));
+    return failed(sourceIsUnreadable(from) ? errorRecord(error, 'read', sourcePath) : errorRecord(error, 'write', finalPath));
   } finally {
     clearInterval(poll);
   }
   let stage: Operation = 'set-metadata';
   try {
-    if (job.owner) fs.chownSync(temp, job.owner.uid, job.owner.gid);
-    fs.chmodSync(temp, job.mode);
-    fs.utimesSync(temp, job.atime, job.mtime);
+    const owner = ownerFor(source, owners);
+    if (owner) fs.chownSync(temp, owner.uid, owner.gid);
+    fs.chmodSync(temp, source.mode);
+    fs.utimesSync(temp, source.atime, source.mtime);
     stage = 'rename';
-    if (!context.settings.staged) fs.renameSync(temp, fsPath(finalPath));
+    if (!staged) fs.renameSync(temp, fsPath(finalPath));
     return planned;
   } catch (error) {
     unlinkQuietly(temp);

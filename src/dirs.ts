@@ -6,12 +6,11 @@
  * at all, unless mkdir can give it at once (the usual 755 or 700 under umask 022).
  */
 import fs from 'node:fs';
-import type { OwnerPolicy } from './plan.js';
-import { ownerFor } from './plan.js';
-import { errorRecord, type ErrorRecord, type Owner, type Seconds } from './protocol.js';
+import { ownerFor } from './metadata.js';
+import { errorRecord, type ErrorRecord, type Owner, type OwnerPolicy, type Seconds } from './protocol.js';
 import { fsPath, joinRaw, rawFromBytes, type RawPath } from './raw-path.js';
 import { TEMP_NAME } from './temp-name.js';
-import type { Entry } from './entry.js';
+import type { DirectoryEntry } from './entry.js';
 
 interface MadeDirectory {
   path: RawPath;
@@ -46,7 +45,7 @@ export class DestinationDirectories {
   /** Relative paths of directories that could not be made: nothing is written beneath them. */
   private readonly broken = new Set<RawPath>();
   /** Listed but not made yet, by relative path: with --include, only directories that receive something are made. */
-  private readonly deferred = new Map<RawPath, Entry>();
+  private readonly deferred = new Map<RawPath, DirectoryEntry>();
   /** Every directory of the source the walk went through, made or not, parents first. */
   private readonly listed: RawPath[] = [];
   /**
@@ -62,16 +61,16 @@ export class DestinationDirectories {
     private readonly policy: OwnerPolicy,
     /** Look, never write: a dry run. */
     private readonly dryRun: boolean,
-    private readonly onDirectory: (entry: Entry, outcome: DirectoryOutcome) => void,
+    private readonly onDirectory: (entry: DirectoryEntry, outcome: DirectoryOutcome) => void,
   ) {}
 
-  make(entry: Entry): void {
+  make(entry: DirectoryEntry): void {
     this.listed.push(entry.path);
     this.makeListed(entry);
   }
 
   /** Waits to make the directory until ensureParentsOf() asks for it. */
-  defer(entry: Entry): void {
+  defer(entry: DirectoryEntry): void {
     this.listed.push(entry.path);
     this.deferred.set(entry.path, entry);
   }
@@ -79,7 +78,7 @@ export class DestinationDirectories {
   /** Makes the deferred directories above an entry that is about to be copied, outermost first. */
   ensureParentsOf(relativePath: RawPath): void {
     if (this.deferred.size === 0) return;
-    const chain: Entry[] = [];
+    const chain: DirectoryEntry[] = [];
     for (let dir = parentOf(relativePath); dir !== null; dir = parentOf(dir)) {
       const entry = this.deferred.get(dir);
       if (!entry) break;
@@ -127,11 +126,11 @@ export class DestinationDirectories {
     return failures;
   }
 
-  private makeListed(entry: Entry): void {
+  private makeListed(entry: DirectoryEntry): void {
     this.onDirectory(entry, this.dryRun ? this.lookAt(entry) : this.makeNow(entry));
   }
 
-  private makeNow(entry: Entry): DirectoryOutcome {
+  private makeNow(entry: DirectoryEntry): DirectoryOutcome {
     const path = joinRaw(this.destination, entry.path);
     const owner = ownerFor(entry, this.policy);
     let modeIsSet = this.mkdirGivesExactly(entry, owner);
@@ -160,7 +159,7 @@ export class DestinationDirectories {
    * to follow (which would open a window under our group). The root is made
    * private and gets its mode last.
    */
-  private mkdirGivesExactly(entry: Entry, owner: Owner | undefined): boolean {
+  private mkdirGivesExactly(entry: DirectoryEntry, owner: Owner | undefined): boolean {
     return (
       this.umask !== null &&
       entry.path !== '' &&
@@ -180,7 +179,7 @@ export class DestinationDirectories {
   }
 
   /** A dry run's make(): what would happen, from what is there. */
-  private lookAt(entry: Entry): DirectoryOutcome {
+  private lookAt(entry: DirectoryEntry): DirectoryOutcome {
     const parent = parentOf(entry.path);
     if (parent !== null && !this.existing.has(parent)) return 'created';
     const path = joinRaw(this.destination, entry.path);
@@ -204,7 +203,7 @@ export class DestinationDirectories {
    * Returns 'created' when it had to be replaced; otherwise the mode it has now
    * if that is untouched, or -1.
    */
-  private reuse(entry: Entry, path: RawPath): 'created' | number {
+  private reuse(entry: DirectoryEntry, path: RawPath): 'created' | number {
     const target = fsPath(path);
     // The destination root may be a symlink the user chose to copy into.
     const stats = entry.path === '' ? fs.statSync(target) : fs.lstatSync(target);
@@ -225,7 +224,7 @@ export class DestinationDirectories {
     return mode;
   }
 
-  private markBroken(entry: Entry, error: unknown, path: RawPath): ErrorRecord {
+  private markBroken(entry: DirectoryEntry, error: unknown, path: RawPath): ErrorRecord {
     this.broken.add(entry.path);
     return errorRecord(error, 'mkdir', path);
   }

@@ -1,72 +1,65 @@
 /**
- * One listed item of the source tree, read once from lstat: what it is and the
- * metadata its copy must carry. Times are kept as utimes will need them.
+ * One listed item of the source tree. What it is comes from the directory
+ * listing itself (d_type), so a file costs the parent no stat: the worker that
+ * copies it reads its metadata. Only directories, which the parent makes, carry
+ * their metadata here.
  */
-import type { BigIntStats } from 'node:fs';
-import type { Seconds } from './protocol.js';
+import type { BigIntStats, Dirent } from 'node:fs';
+import { metadataFromStats, type Metadata } from './metadata.js';
 import type { RawPath } from './raw-path.js';
 
-export type EntryKind = 'dir' | 'file' | 'symlink' | 'special';
-
-export interface Entry {
+export interface DirectoryEntry extends Metadata {
+  kind: 'dir';
   /** Relative to the source root; '' is the root itself. */
   path: RawPath;
-  kind: EntryKind;
-  size: number;
-  mode: number;
-  uid: number;
-  gid: number;
-  atime: Seconds;
-  mtime: Seconds;
-  /** Fewer blocks than the size needs: the file has holes. */
-  sparse: boolean;
-  /** Set for files with more than one name, so the copy can share one inode too. */
-  inode?: string;
-  /** For special files: what kind, for the warning. */
-  specialType?: string;
+}
+
+export interface LinkOrFileEntry {
+  kind: 'file' | 'symlink';
+  path: RawPath;
+}
+
+/** A FIFO, socket or device: never opened, never copied. */
+export interface SpecialEntry {
+  kind: 'special';
+  path: RawPath;
+  /** What kind, for the warning. */
+  specialType: string;
+}
+
+export type Entry = DirectoryEntry | LinkOrFileEntry | SpecialEntry;
+
+/** Dirents and stats answer the same questions about an entry's type. */
+type Typed = Pick<Dirent, 'isFile' | 'isDirectory' | 'isSymbolicLink' | 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice'>;
+
+/** An entry the listing gave a type; directories are turned away, since they need their stats. */
+export function entryFromDirent(path: RawPath, dirent: Typed): LinkOrFileEntry | SpecialEntry {
+  if (dirent.isFile()) return { kind: 'file', path };
+  if (dirent.isSymbolicLink()) return { kind: 'symlink', path };
+  return { kind: 'special', path, specialType: specialType(dirent) };
 }
 
 export function entryFromStats(path: RawPath, stats: BigIntStats): Entry {
-  const kind = stats.isDirectory() ? 'dir' : stats.isFile() ? 'file' : stats.isSymbolicLink() ? 'symlink' : 'special';
-  const size = Number(stats.size);
-  const entry: Entry = {
-    path,
-    kind,
-    size,
-    mode: Number(stats.mode & 0o7777n),
-    uid: Number(stats.uid),
-    gid: Number(stats.gid),
-    atime: toSeconds(stats.atimeNs),
-    mtime: toSeconds(stats.mtimeNs),
-    sparse: kind === 'file' && Number(stats.blocks) * 512 < size,
-  };
-  if (kind === 'file' && stats.nlink > 1n) entry.inode = `${stats.dev}:${stats.ino}`;
-  if (kind === 'special') entry.specialType = specialType(stats);
-  return entry;
+  return stats.isDirectory() ? { kind: 'dir', path, ...metadataFromStats(stats) } : entryFromDirent(path, stats);
 }
 
-function specialType(stats: BigIntStats): string {
-  if (stats.isFIFO()) return 'FIFO';
-  if (stats.isSocket()) return 'socket';
-  if (stats.isCharacterDevice()) return 'character device';
-  if (stats.isBlockDevice()) return 'block device';
+/** A listing may not know an entry's type (DT_UNKNOWN on some file systems): then it must be stat'ed. */
+export function hasType(dirent: Typed): boolean {
+  return (
+    dirent.isFile() ||
+    dirent.isDirectory() ||
+    dirent.isSymbolicLink() ||
+    dirent.isFIFO() ||
+    dirent.isSocket() ||
+    dirent.isCharacterDevice() ||
+    dirent.isBlockDevice()
+  );
+}
+
+function specialType(entry: Typed): string {
+  if (entry.isFIFO()) return 'FIFO';
+  if (entry.isSocket()) return 'socket';
+  if (entry.isCharacterDevice()) return 'character device';
+  if (entry.isBlockDevice()) return 'block device';
   return 'special file';
-}
-
-const NS_PER_SECOND = 1_000_000_000n;
-
-/**
- * utimes takes seconds as a double, and libuv truncates it to the microsecond.
- * A double of today's seconds is exact to about 240 ns, so aiming at the middle
- * of the source's microsecond lands in it: never one below, never in the next second.
- */
-function toSeconds(ns: bigint): Seconds {
-  let whole = ns / NS_PER_SECOND;
-  let fraction = ns % NS_PER_SECOND;
-  if (fraction < 0n) {
-    whole -= 1n;
-    fraction += NS_PER_SECOND;
-  }
-  const micros = Number(fraction / 1000n);
-  return Number(whole) + (micros + 0.5) / 1e6;
 }

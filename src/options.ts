@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { CopyOptions } from './api.js';
 import { FoldercopyError } from './errors.js';
 import { isInside, realPathOf, type CopyTarget } from './preflight.js';
-import type { OverwritePolicy, RunSettings } from './protocol.js';
+import type { OverwritePolicy, OwnerPolicy, RunSettings } from './protocol.js';
 
 // Far beyond any benefit; a typo such as -j 1000 should not fork a thousand processes.
 export const MAX_JOBS = 64;
@@ -56,12 +56,23 @@ export function resolveRunOptions(options: CopyOptions, target: CopyTarget): Run
       verify: options.verify === true && !dryRun,
       digest: manifest !== undefined,
       staged: target.kind === 'dir' && !dryRun && fs.lstatSync(target.destination, { throwIfNoEntry: false }) === undefined,
+      owners: ownerPolicy(target.existingAncestor),
     },
     delete: remove,
     maxDelete,
     log,
     manifest,
   };
+}
+
+/** Only root can give files away, so only root keeps owners, as `cp -a` does. */
+function ownerPolicy(existingAncestor: string): OwnerPolicy {
+  const uid = process.geteuid?.();
+  const gid = process.getegid?.();
+  if (uid !== 0 || gid === undefined) return { preserve: false, uid: -1, gid: -1, groupInherited: false };
+  // New entries under a set-group-ID directory take its group, not ours.
+  const groupInherited = (fs.statSync(existingAncestor).mode & 0o2000) !== 0;
+  return { preserve: true, uid, gid, groupInherited };
 }
 
 /** Deleting what the source lacks is only safe when the source is a directory with something in it. */

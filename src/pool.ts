@@ -25,13 +25,26 @@ const MAX_CRASHES_IN_A_ROW = 8;
 const EXIT_GRACE_MS = 500;
 const STDERR_TAIL_CHARS = 2000;
 
+/** What became of one job, as its worker confirmed it (see FilesDoneMessage). */
+export interface JobReport {
+  outcome: Outcome;
+  /** Bytes of a regular file's source; 0 for other jobs. */
+  size: number;
+  error: ErrorRecord | null;
+  /** The file's SHA-256 in hex, when RunSettings.digest asked for it. */
+  digest: string | undefined;
+  /** For a file deferred because it has other names. */
+  inode: string | undefined;
+}
+
 export interface PoolOptions {
   size: number;
   source: RawPath;
   destination: RawPath;
   settings: RunSettings;
-  /** `digest` is the file's SHA-256 in hex when RunSettings.digest asked for it. */
-  onJobDone: (job: Job, outcome: Outcome, error: ErrorRecord | null, digest: string | undefined) => void;
+  onJobDone: (job: Job, report: JobReport) => void;
+  /** After the jobs of one confirmation were reported: the moment to submit what they released, as one batch. */
+  onConfirmation: () => void;
   onFileProgress: (job: Job, bytes: number) => void;
   /** Forks this script instead of worker.js; exists so tests can run a worker that crashes. */
   workerPath?: string;
@@ -236,14 +249,21 @@ export class WorkerPool {
           return;
         }
         const failures = message.failures.length > 0 ? new Map(message.failures.map((f) => [f.index, f.error])) : null;
+        const inodes = message.linked.length > 0 ? new Map(message.linked.map((l) => [l.index, l.inode])) : null;
         const first = batch.confirmed;
         const end = first + message.count;
         if (message.count > 0) this.crashesInARow = 0;
         for (let index = first; index < end; index++) {
           batch.confirmed = index + 1;
-          const outcome = message.outcomes[index - first] as Outcome;
-          this.options.onJobDone(batch.jobs[index]!, outcome, failures?.get(index) ?? null, message.digests?.[index - first]);
+          this.options.onJobDone(batch.jobs[index]!, {
+            outcome: message.outcomes[index - first] as Outcome,
+            size: message.sizes[index - first] ?? 0,
+            error: failures?.get(index) ?? null,
+            digest: message.digests?.[index - first],
+            inode: inodes?.get(index),
+          });
         }
+        this.options.onConfirmation();
         if (batch.confirmed >= batch.jobs.length) {
           worker.inFlight.shift();
           this.dispatch();
@@ -280,13 +300,15 @@ export class WorkerPool {
     const notStarted = worker.inFlight.slice(1);
     if (started?.retry) {
       for (const job of unconfirmed) {
-        this.options.onJobDone(job, OUTCOME.failed, {
+        const error: ErrorRecord = {
           code: 'WORKER_CRASHED',
           message: `the worker copying it ${how}, twice`,
           operation: 'worker',
           path: joinRaw(this.options.source, job.path),
-        }, undefined);
+        };
+        this.options.onJobDone(job, { outcome: OUTCOME.failed, size: 0, error, digest: undefined, inode: undefined });
       }
+      this.options.onConfirmation();
     }
     const retries: Batch[] = started?.retry
       ? []

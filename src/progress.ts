@@ -6,13 +6,16 @@ import type { Job } from './protocol.js';
 import { displayPath, type RawPath } from './raw-path.js';
 
 export interface CopyProgress {
-  /** Files, symlinks and hard links finished (copied or failed). */
+  /** Files, symlinks and hard links finished (copied, kept or failed). */
   filesDone: number;
   /** Grows while `listing` is true. */
   filesTotal: number;
+  /**
+   * Bytes of files written so far. Workers learn each file's size as they copy it,
+   * so there is no byte total ahead of the copy.
+   */
   bytesDone: number;
-  bytesTotal: number;
-  /** The tree is still being listed: totals are lower bounds. */
+  /** The tree is still being listed: filesTotal is a lower bound. */
   listing: boolean;
   /** 0 while listing (the total is not known yet); after that it only goes up. */
   percent: number;
@@ -22,17 +25,17 @@ export interface CopyProgress {
 }
 
 // Each file costs about as much as this many bytes (creating it, setting its metadata),
-// so trees of small files get a percent and ETA that track time, not only bytes.
+// so the percent and ETA track time, not only files; large files weigh in by their
+// size as soon as a worker has found it.
 const BYTES_PER_FILE_EQUIVALENT = 32 * 1024;
 export const PROGRESS_INTERVAL_MS = 100;
 
 export class Progress {
   private filesTotal = 0;
-  private bytesTotal = 0;
   private filesDone = 0;
   private bytesConfirmed = 0;
-  /** Bytes written so far of large files still in flight. */
-  private readonly partial = new Map<Job, number>();
+  /** Large files in flight: their size, and the bytes written so far. */
+  private readonly large = new Map<Job, { size: number; written: number }>();
   private bytesShown = 0;
   private percentShown = 0;
   private listing = true;
@@ -42,9 +45,8 @@ export class Progress {
 
   constructor(private readonly listener: ((progress: CopyProgress) => void) | undefined) {}
 
-  planned(job: Job): void {
+  planned(): void {
     this.filesTotal++;
-    if (job.kind === 'file') this.bytesTotal += job.size;
     this.maybeEmit();
   }
 
@@ -53,33 +55,43 @@ export class Progress {
     this.emit();
   }
 
-  finished(job: Job): void {
+  /** A large file, sent alone, whose size a worker found. */
+  sized(job: Job, size: number): void {
+    this.large.set(job, { size, written: 0 });
+  }
+
+  /** `bytesWritten` is the file's size if it was written, else 0. */
+  finished(job: Job, bytesWritten: number): void {
     this.filesDone++;
-    if (job.kind === 'file') this.bytesConfirmed += job.size;
-    // Only large files in flight have partial bytes; most jobs skip the lookup.
-    if (this.partial.size > 0) this.partial.delete(job);
+    this.bytesConfirmed += bytesWritten;
+    // Only large files are in the map; most jobs skip the lookup.
+    if (this.large.size > 0) this.large.delete(job);
     this.current = job.path;
     this.maybeEmit();
   }
 
   fileProgress(job: Job, bytes: number): void {
-    this.partial.set(job, bytes);
+    const file = this.large.get(job);
+    if (file) file.written = bytes;
     this.current = job.path;
     this.maybeEmit();
   }
 
   snapshot(): CopyProgress {
     let bytesDone = this.bytesConfirmed;
-    for (const bytes of this.partial.values()) bytesDone += bytes;
-    this.bytesShown = Math.max(this.bytesShown, Math.min(bytesDone, this.bytesTotal));
-    const work = this.bytesTotal + this.filesTotal * BYTES_PER_FILE_EQUIVALENT;
-    const workDone = this.bytesShown + this.filesDone * BYTES_PER_FILE_EQUIVALENT;
-    if (!this.listing) this.percentShown = Math.max(this.percentShown, work === 0 ? 100 : (100 * workDone) / work);
+    let bytesAhead = this.bytesConfirmed;
+    for (const file of this.large.values()) {
+      bytesDone += Math.min(file.written, file.size);
+      bytesAhead += file.size;
+    }
+    this.bytesShown = Math.max(this.bytesShown, bytesDone);
+    const work = bytesAhead + this.filesTotal * BYTES_PER_FILE_EQUIVALENT;
+    const workDone = bytesDone + this.filesDone * BYTES_PER_FILE_EQUIVALENT;
+    if (!this.listing) this.percentShown = Math.max(this.percentShown, work === 0 ? 100 : Math.min(100, (100 * workDone) / work));
     return {
       filesDone: this.filesDone,
       filesTotal: this.filesTotal,
       bytesDone: this.bytesShown,
-      bytesTotal: this.bytesTotal,
       listing: this.listing,
       percent: this.percentShown,
       currentPath: this.current === undefined ? undefined : displayPath(this.current),

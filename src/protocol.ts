@@ -14,28 +14,39 @@ export interface Owner {
   gid: number;
 }
 
+/**
+ * Who must own the copies: decided once per run by the parent, applied by the
+ * workers to each file from its stats. Only root can give files away.
+ */
+export interface OwnerPolicy {
+  preserve: boolean;
+  /** Our own ids: a file we create already has them, unless the directory hands down its group. */
+  uid: number;
+  gid: number;
+  groupInherited: boolean;
+}
+
+/**
+ * A regular file, by path only: the worker stats it as it opens it. A file it
+ * finds with other names, or large, it hands back (OUTCOME.deferred) for the
+ * parent to schedule: the parent alone knows which name of an inode is copied
+ * first, and gives a large file a batch of its own.
+ */
 export interface FileJob {
   kind: 'file';
   path: RawPath;
   /** Something may already be at the destination name: its directory existed before this run. */
   check?: true;
-  size: number;
-  mode: number;
-  atime: Seconds;
-  mtime: Seconds;
-  /** Only set when the owner must change (running as root, owner differs from ours). */
-  owner?: Owner;
-  /** The source has holes; runs of zeros are written as holes. */
-  sparse?: true;
+  /** The parent chose this name of a multi-name file to be copied. */
+  linked?: true;
+  /** The parent knows it is large and sent it alone. */
+  large?: true;
 }
 
 export interface SymlinkJob {
   kind: 'symlink';
   path: RawPath;
   check?: true;
-  atime: Seconds;
-  mtime: Seconds;
-  owner?: Owner;
 }
 
 /** A second name for a file this run already copied to `target`. */
@@ -54,8 +65,8 @@ export type Job = FileJob | SymlinkJob | HardLinkJob;
  */
 export const LARGE_FILE_BYTES = 8 * 1024 * 1024;
 
-export function isLargeFile(job: Job): boolean {
-  return job.kind === 'file' && job.size >= LARGE_FILE_BYTES;
+export function isLargeFile(job: Job): job is FileJob {
+  return job.kind === 'file' && job.large === true;
 }
 
 /** What was being done when an entry failed; names the "what failed" part of its message. */
@@ -102,6 +113,7 @@ export interface RunSettings {
    * (a first copy): entries are written at their names, with no rename each.
    */
   staged: boolean;
+  owners: OwnerPolicy;
 }
 
 export interface CopyBatchMessage {
@@ -126,21 +138,27 @@ export const OUTCOME = {
   /** Left as it was (up to date, or kept by the overwrite policy). */
   skipped: 's',
   failed: 'f',
+  /** Handed back unfinished, for the parent to schedule again (see FileJob). */
+  deferred: 'd',
 } as const;
 export type Outcome = (typeof OUTCOME)[keyof typeof OUTCOME];
 
 /**
  * The next `count` jobs of the batch are finished (in order): `outcomes` has one
- * Outcome per job; failures carry their index in the batch; with RunSettings.digest,
- * `digests` has each one's SHA-256 in hex ('' for none). Sent at the end of a batch
- * and during long ones, so a crash loses only what was not yet confirmed.
+ * Outcome per job, `sizes` the bytes of each regular file as the worker found it
+ * (0 for other jobs); failures carry their index in the batch, and so do deferred
+ * files with other names, with their inode; with RunSettings.digest, `digests`
+ * has each one's SHA-256 in hex ('' for none). Sent at the end of a batch and
+ * during long ones, so a crash loses only what was not yet confirmed.
  */
 export interface FilesDoneMessage {
   type: 'filesDone';
   batchId: number;
   count: number;
   outcomes: string;
+  sizes: number[];
   failures: Array<{ index: number; error: ErrorRecord }>;
+  linked: Array<{ index: number; inode: string }>;
   digests?: string[];
 }
 

@@ -16,7 +16,12 @@ const ESCAPED_RETURN = '\uE00D';
 const LINE_BREAK = /[\n\r]/g;
 
 export function rawFromBytes(bytes: Buffer): RawPath {
-  return bytes.toString('latin1').replace(LINE_BREAK, (c) => (c === '\n' ? ESCAPED_NEWLINE : ESCAPED_RETURN));
+  return rawFromLatin1(bytes.toString('latin1'));
+}
+
+/** A name read with the latin1 encoding already has one character per byte. */
+export function rawFromLatin1(name: string): RawPath {
+  return name.replace(LINE_BREAK, (c) => (c === '\n' ? ESCAPED_NEWLINE : ESCAPED_RETURN));
 }
 
 /** A path the user typed (Node decoded argv as UTF-8) in raw form. */

@@ -60,7 +60,7 @@ function describe(snapshot: CopyProgress, meter: RateMeter): string[] {
   return [
     snapshot.listing ? 'listing…' : `${Math.floor(snapshot.percent)}%`,
     `${formatCount(snapshot.filesDone)}/${atLeast}${formatCount(snapshot.filesTotal)} files`,
-    `${formatBytes(snapshot.bytesDone)}/${atLeast}${formatBytes(snapshot.bytesTotal)}`,
+    formatBytes(snapshot.bytesDone),
     formatRate(meter.bytesPerSecond()),
     snapshot.listing || eta === undefined ? 'ETA --' : `ETA ${formatDuration(eta)}`,
   ];

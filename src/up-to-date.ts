@@ -5,7 +5,8 @@
  */
 import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
-import type { FileJob, OverwritePolicy, Seconds } from './protocol.js';
+import type { Metadata, SourceFile } from './metadata.js';
+import type { Owner, OverwritePolicy, Seconds } from './protocol.js';
 import type { FsPath } from './raw-path.js';
 
 /** What is at the destination name now, or null when nothing is. */
@@ -21,7 +22,7 @@ export function existingAt(path: FsPath): BigIntStats | null {
 
 /** Whether the existing entry stays, for a regular file job. Reads both files for 'checksum'. */
 export function keepsFile(
-  job: FileJob,
+  file: SourceFile,
   existing: BigIntStats,
   policy: OverwritePolicy,
   source: FsPath,
@@ -36,14 +37,14 @@ export function keepsFile(
     case 'older': {
       // rsync --update: a destination newer than the source stays; an equal one stays unless the size differs.
       if (!existing.isFile()) return false;
-      const source = microseconds(job.mtime);
+      const source = microseconds(file.mtime);
       const destination = microsecondsOf(existing.mtimeNs);
-      return destination > source || (destination === source && Number(existing.size) === job.size);
+      return destination > source || (destination === source && Number(existing.size) === file.size);
     }
     case 'changed':
-      return existing.isFile() && Number(existing.size) === job.size && microsecondsOf(existing.mtimeNs) === microseconds(job.mtime);
+      return existing.isFile() && Number(existing.size) === file.size && microsecondsOf(existing.mtimeNs) === microseconds(file.mtime);
     case 'checksum':
-      return existing.isFile() && Number(existing.size) === job.size && sameContent(source, destination, buffer);
+      return existing.isFile() && Number(existing.size) === file.size && sameContent(source, destination, buffer);
   }
 }
 
@@ -67,15 +68,15 @@ export function keepsHardLink(existing: BigIntStats, policy: OverwritePolicy, fi
  * A kept file whose content is current may still differ in mode, owner or
  * (with 'checksum') times, as `rsync -a` fixes them without rewriting the data.
  */
-export function refreshMetadata(job: FileJob, existing: BigIntStats, destination: FsPath): void {
+export function refreshMetadata(file: Metadata, owner: Owner | undefined, existing: BigIntStats, destination: FsPath): void {
   let chowned = false;
-  if (job.owner && (Number(existing.uid) !== job.owner.uid || Number(existing.gid) !== job.owner.gid)) {
-    fs.lchownSync(destination, job.owner.uid, job.owner.gid);
+  if (owner && (Number(existing.uid) !== owner.uid || Number(existing.gid) !== owner.gid)) {
+    fs.lchownSync(destination, owner.uid, owner.gid);
     chowned = true;
   }
   // chown clears set-user-ID and set-group-ID bits, so a chown is followed by a chmod.
-  if (chowned || Number(existing.mode & 0o7777n) !== job.mode) fs.chmodSync(destination, job.mode);
-  if (microsecondsOf(existing.mtimeNs) !== microseconds(job.mtime)) fs.utimesSync(destination, job.atime, job.mtime);
+  if (chowned || Number(existing.mode & 0o7777n) !== file.mode) fs.chmodSync(destination, file.mode);
+  if (microsecondsOf(existing.mtimeNs) !== microseconds(file.mtime)) fs.utimesSync(destination, file.atime, file.mtime);
 }
 
 /** The source could not be read while comparing: the failure is the source's, not the destination's. */
@@ -117,7 +118,7 @@ function readSource(fd: number, buffer: Buffer, length: number): number {
   }
 }
 
-/** Job times carry the middle of their microsecond (see entry.ts), so flooring gives it back. */
+/** Source times carry the middle of their microsecond (see metadata.ts), so flooring gives it back. */
 function microseconds(seconds: Seconds): number {
   return Math.floor(seconds * 1e6);
 }

@@ -4,6 +4,8 @@
  * (dotfiles, directories and links included, links never followed) through a
  * file-system adapter of ours, which gives it:
  *  - raw names (see raw-path.ts), so any byte sequence Linux allows survives;
+ *  - types from the listing itself (d_type): only directories are stat'ed here,
+ *    since the parent makes them; a file is stat'ed by the worker that copies it;
  *  - synchronous readdir, one directory per event-loop turn: an async call per
  *    directory is a thread-pool round trip, slow here, and the turn lets the
  *    parent drain worker messages while listing;
@@ -19,10 +21,10 @@ import type { Readable } from 'node:stream';
 import fs from 'node:fs';
 import nodePath from 'node:path';
 import fg from 'fast-glob';
-import { entryFromStats, type Entry } from './entry.js';
+import { entryFromDirent, entryFromStats, hasType, type Entry } from './entry.js';
 import type { TreeFilter } from './filter.js';
 import { errorRecord, type ErrorRecord } from './protocol.js';
-import { fsPath, joinRaw, rawFromBytes, type RawPath } from './raw-path.js';
+import { fsPath, joinRaw, rawFromLatin1, type RawPath } from './raw-path.js';
 
 export interface WalkFailure {
   kind: 'failure';
@@ -94,15 +96,15 @@ export async function* walk(root: RawPath, filter: TreeFilter | null): AsyncGene
         scheduleRead();
       }) as unknown as typeof fs.readdir,
     },
-  }) as Readable & AsyncIterable<{ path: RawPath }>;
+  }) as Readable & AsyncIterable<{ path: RawPath; dirent: Dirent }>;
 
   try {
     for await (const found of stream) {
       if (failures.length > 0) yield* failures.splice(0);
-      const path = joinRaw(root, found.path);
-      const stats = statEntry(path);
-      if ('kind' in stats) yield stats;
-      else yield entryFromStats(found.path, stats);
+      if (found.dirent.isDirectory()) {
+        const stats = statEntry(joinRaw(root, found.path));
+        yield 'kind' in stats ? stats : entryFromStats(found.path, stats);
+      } else yield entryFromDirent(found.path, found.dirent);
       if (paused && stream.readableLength < BUFFERED_ENTRIES_HIGH / 2) {
         paused = false;
         scheduleRead();
@@ -116,12 +118,15 @@ export async function* walk(root: RawPath, filter: TreeFilter | null): AsyncGene
   }
 }
 
+/** latin1 gives raw names without a Buffer per name; an entry the listing gives no type is stat'ed. */
 function readDirectory(path: RawPath): Dirent[] {
-  const dirents = fs.readdirSync(fsPath(path), { encoding: 'buffer', withFileTypes: true });
-  for (const dirent of dirents) {
-    (dirent as unknown as { name: string }).name = rawFromBytes(dirent.name);
+  const dirents = fs.readdirSync(fsPath(path), { encoding: 'latin1', withFileTypes: true });
+  for (let i = 0; i < dirents.length; i++) {
+    const dirent = dirents[i]!;
+    dirent.name = rawFromLatin1(dirent.name);
+    if (!hasType(dirent)) dirents[i] = Object.assign(fs.lstatSync(fsPath(joinRaw(path, dirent.name))), { name: dirent.name }) as unknown as Dirent;
   }
-  return dirents as unknown as Dirent[];
+  return dirents;
 }
 
 /** fast-glob asks for directories by absolute path; filters work on paths relative to the root. */

@@ -5,7 +5,7 @@
  */
 import { copyJob, copyLargeFile, type JobResult } from './copy-file.js';
 import type { CopyBatchMessage, FileJob, FilesDoneMessage, Job, WorkerMessage } from './protocol.js';
-import { isLargeFile, isParentMessage } from './protocol.js';
+import { isLargeFile, isParentMessage, OUTCOME } from './protocol.js';
 import { joinRaw } from './raw-path.js';
 import { discardWrite } from './temp-name.js';
 
@@ -13,6 +13,9 @@ const COPY_BUFFER_BYTES = 256 * 1024;
 // Long batches confirm progress this often, so a crash re-runs little and the bar keeps moving;
 // a large file reports its bytes at the same pace.
 const REPORT_INTERVAL_MS = 100;
+// Once a batch has written this much, the rest is handed back (OUTCOME.deferred) to be
+// batched again: bytes bound the time one batch holds a worker, and a crash's re-run.
+const BATCH_MAX_BYTES = 4 * 1024 * 1024;
 
 const buffer = Buffer.allocUnsafe(COPY_BUFFER_BYTES);
 const pending: CopyBatchMessage[] = [];
@@ -50,25 +53,39 @@ async function runPending(): Promise<void> {
 async function runBatch(batch: CopyBatchMessage): Promise<void> {
   let confirmed = 0;
   let outcomes = '';
+  let sizes: number[] = [];
   let failures: FilesDoneMessage['failures'] = [];
+  let linked: FilesDoneMessage['linked'] = [];
   let digests: string[] = [];
   let lastConfirm = performance.now();
+  let bytesWritten = 0;
   const confirm = (upTo: number): void => {
-    const message: FilesDoneMessage = { type: 'filesDone', batchId: batch.batchId, count: upTo - confirmed, outcomes, failures };
+    const message: FilesDoneMessage = { type: 'filesDone', batchId: batch.batchId, count: upTo - confirmed, outcomes, sizes, failures, linked };
     if (batch.settings.digest) message.digests = digests;
     send(message);
     confirmed = upTo;
     outcomes = '';
+    sizes = [];
     failures = [];
+    linked = [];
     digests = [];
     lastConfirm = performance.now();
   };
   for (let index = 0; index < batch.jobs.length; index++) {
+    if (bytesWritten >= BATCH_MAX_BYTES) {
+      outcomes += OUTCOME.deferred;
+      sizes.push(0);
+      if (batch.settings.digest) digests.push('');
+      continue;
+    }
     const job = batch.jobs[index]!;
-    const result = job.kind === 'file' && isLargeFile(job) ? await copyLarge(batch, job) : copyJob(job, batch, buffer, process.pid);
+    const result = isLargeFile(job) ? await copyLarge(batch, job) : copyJob(job, batch, buffer, process.pid);
     outcomes += result.outcome;
+    sizes.push(result.size);
     if (result.error) failures.push({ index, error: result.error });
+    if (result.inode !== undefined) linked.push({ index, inode: result.inode });
     if (batch.settings.digest) digests.push(result.digest ?? '');
+    if ((result.outcome === OUTCOME.created || result.outcome === OUTCOME.overwritten) && !batch.settings.dryRun) bytesWritten += result.size;
     if (performance.now() - lastConfirm >= REPORT_INTERVAL_MS) confirm(index + 1);
   }
   if (confirmed < batch.jobs.length) confirm(batch.jobs.length);

@@ -1,4 +1,5 @@
 // The library API as an embedding tool uses it: progress, summary, abort, errors.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,7 +41,37 @@ describe('copyFolder()', () => {
       expect(after.percent).toBeGreaterThanOrEqual(before.percent);
       if (before.listing) expect(before.percent).toBe(0);
     }
-    expect(snapshots.at(-1)).toMatchObject({ filesDone: 1504, filesTotal: 1504, bytesDone: bytes, bytesTotal: bytes, listing: false, percent: 100 });
+    expect(snapshots.at(-1)).toMatchObject({ filesDone: 1504, filesTotal: 1504, bytesDone: bytes, listing: false, percent: 100 });
+    expect(diffTrees(await snapshotTree(source), await snapshotTree(path.join(root, 'copy')))).toEqual([]);
+  });
+
+  it('copies and reports each file once though workers hand files back: past 4 MiB in a batch, with other names, large', async () => {
+    const root = await tempDir();
+    const source = path.join(root, 'source');
+    const medium = Array.from({ length: 40 }, (_, i): TreeEntry => ({ path: `medium/m${i}.bin`, type: 'file', content: randomBytes(512 * 1024) }));
+    const bigShared = randomBytes(9 * 1024 * 1024);
+    await writeTree(source, [
+      ...medium,
+      { path: 'shared/big', type: 'file', content: bigShared },
+      { path: 'shared/big-2', type: 'hardlink', target: 'shared/big' },
+      { path: 'shared/big-3', type: 'hardlink', target: 'shared/big' },
+      { path: 'shared/small', type: 'file', content: 'small' },
+      { path: 'shared/small-2', type: 'hardlink', target: 'shared/small' },
+      { path: 'alone.bin', type: 'file', content: randomBytes(8 * 1024 * 1024) },
+    ]);
+    const copied: string[] = [];
+    let last: CopyProgress | undefined;
+
+    const summary = await copyFolder(source, path.join(root, 'copy'), {
+      jobs: 2,
+      onEntry: (entry) => entry.type !== 'directory' && copied.push(entry.path),
+      onProgress: (progress) => (last = progress),
+    });
+
+    const bytes = 40 * 512 * 1024 + bigShared.length + 'small'.length + 8 * 1024 * 1024;
+    expect(summary).toMatchObject({ files: 43, hardLinks: 3, bytes, failures: [] });
+    expect(copied.sort()).toEqual([...medium.map((e) => e.path), 'alone.bin', 'shared/big', 'shared/big-2', 'shared/big-3', 'shared/small', 'shared/small-2'].sort());
+    expect(last).toMatchObject({ filesDone: 46, filesTotal: 46, bytesDone: bytes, percent: 100 });
     expect(diffTrees(await snapshotTree(source), await snapshotTree(path.join(root, 'copy')))).toEqual([]);
   });
 

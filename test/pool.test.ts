@@ -33,15 +33,7 @@ function makeFiles(source: string, count: number, prefix = 'f'): FileJob[] {
     const name = `${prefix}${String(i).padStart(3, '0')}.txt`;
     const file = path.join(source, name);
     fs.writeFileSync(file, `contents of ${name}\n`.repeat(i + 1));
-    const stats = fs.statSync(file);
-    jobs.push({
-      kind: 'file',
-      path: name,
-      size: stats.size,
-      mode: stats.mode & 0o7777,
-      atime: stats.atimeMs / 1000,
-      mtime: stats.mtimeMs / 1000,
-    });
+    jobs.push({ kind: 'file', path: name });
   }
   return jobs;
 }
@@ -66,9 +58,17 @@ function newPool(source: string, destination: string, size: number, done: Done[]
     size,
     source,
     destination,
-    settings: { overwrite: 'changed', dryRun: false, verify: false, digest: false, staged: false },
+    settings: {
+      overwrite: 'changed',
+      dryRun: false,
+      verify: false,
+      digest: false,
+      staged: false,
+      owners: { preserve: false, uid: -1, gid: -1, groupInherited: false },
+    },
     workerPath: CRASH_WORKER,
-    onJobDone: (job, _outcome, error) => done.push({ job, error }),
+    onJobDone: (job, { error }) => done.push({ job, error }),
+    onConfirmation: () => {},
     onFileProgress: () => {},
   });
 }
@@ -207,6 +207,31 @@ describe('a worker killed while it boots', () => {
 });
 
 describe('a file that vanishes during the copy', () => {
+  it('fails a file replaced by a FIFO since it was listed, instead of blocking on it; the rest is copied', async () => {
+    const { source, destination } = await makeRoots();
+    const jobs = makeFiles(source, 6);
+    const replaced = jobs[2]!;
+    vi.stubEnv('FOLDERCOPY_TEST_FIFO_BEFORE', replaced.path);
+    const done: Done[] = [];
+    const pool = newPool(source, destination, 1, done);
+
+    try {
+      pool.submit(jobs);
+      await pool.whenIdle();
+    } finally {
+      await pool.close();
+    }
+
+    expect(fs.lstatSync(path.join(source, replaced.path)).isFIFO()).toBe(true);
+    expect(done.filter((d) => d.error !== null)).toEqual([
+      { job: replaced, error: expect.objectContaining({ code: 'ECHANGED', path: path.join(source, replaced.path) }) },
+    ]);
+    expect(fs.existsSync(path.join(destination, replaced.path))).toBe(false);
+    for (const job of jobs) {
+      if (job !== replaced) expect(fs.readFileSync(path.join(destination, job.path)), job.path).toEqual(fs.readFileSync(path.join(source, job.path)));
+    }
+  }, 10_000);
+
   it('fails with ENOENT on read; the other files of its batch are copied', async () => {
     const { source, destination, forkLog } = await makeRoots();
     const jobs = makeFiles(source, 12);

@@ -7,11 +7,14 @@
 //   FOLDERCOPY_TEST_CRASH_ON=<rel path>     SIGKILLs itself when a batch holding that job arrives
 //   FOLDERCOPY_TEST_UNLINK_BEFORE=<rel path> removes that source file when its batch arrives,
 //                                           before the real worker sees the batch (a file that vanishes)
+//   FOLDERCOPY_TEST_FIFO_BEFORE=<rel path>  replaces that source file with a FIFO when its batch arrives
+//                                           (a file that changed type since it was listed)
 //   FOLDERCOPY_TEST_MID_WRITE=1             with CRASH_ON: first leaves that job's temporary file, as a
 //                                           worker killed in the middle of writing it would
 //   FOLDERCOPY_TEST_LOSE_CONFIRMATION=<rel path>:<marker file>
 //                                           drops the confirmation of the batch holding that job, once
 //                                           (the marker records it), as a closed channel loses it
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 
 const forkLog = process.env.FOLDERCOPY_TEST_FORK_LOG;
@@ -19,6 +22,7 @@ const exitAtStart = process.env.FOLDERCOPY_TEST_EXIT_AT_START;
 const killAtFork = Number(process.env.FOLDERCOPY_TEST_KILL_AT_FORK ?? 0);
 const crashOn = process.env.FOLDERCOPY_TEST_CRASH_ON;
 const unlinkBefore = process.env.FOLDERCOPY_TEST_UNLINK_BEFORE;
+const fifoBefore = process.env.FOLDERCOPY_TEST_FIFO_BEFORE;
 const midWrite = process.env.FOLDERCOPY_TEST_MID_WRITE === '1';
 const [loseConfirmationOf, loseMarker] = (process.env.FOLDERCOPY_TEST_LOSE_CONFIRMATION ?? '').split(':');
 
@@ -39,6 +43,10 @@ process.on('message', (message) => {
   const paths = message.jobs.map((job) => job.path);
   if (unlinkBefore && paths.includes(unlinkBefore)) {
     fs.rmSync(rawBytes(`${message.source}/${unlinkBefore}`), { force: true });
+  }
+  if (fifoBefore && paths.includes(fifoBefore)) {
+    fs.rmSync(rawBytes(`${message.source}/${fifoBefore}`));
+    execFileSync('mkfifo', [`${message.source}/${fifoBefore}`]);
   }
   if (loseConfirmationOf && paths.includes(loseConfirmationOf) && !fs.existsSync(loseMarker)) {
     fs.writeFileSync(loseMarker, `${process.pid}\n`);

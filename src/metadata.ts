@@ -1,0 +1,70 @@
+/**
+ * The metadata a copy carries, read from a source's stats: by the parent for
+ * directories, by the workers for files and symlinks, from the stat they make
+ * anyway (so the parent never stats a file). Times are kept as utimes takes them.
+ */
+import type { BigIntStats } from 'node:fs';
+import type { Owner, OwnerPolicy, Seconds } from './protocol.js';
+
+export interface Metadata {
+  mode: number;
+  uid: number;
+  gid: number;
+  atime: Seconds;
+  mtime: Seconds;
+}
+
+/** A regular file of the source, as a worker found it when it came to copy it. */
+export interface SourceFile extends Metadata {
+  size: number;
+  /** Fewer blocks than the size needs: the file has holes. */
+  sparse: boolean;
+  /** `dev:ino`, set only when the file has other names, so the copy can share one inode too. */
+  inode: string | undefined;
+}
+
+export function metadataFromStats(stats: BigIntStats): Metadata {
+  return {
+    mode: Number(stats.mode) & 0o7777,
+    uid: Number(stats.uid),
+    gid: Number(stats.gid),
+    atime: toSeconds(stats.atimeNs),
+    mtime: toSeconds(stats.mtimeNs),
+  };
+}
+
+// Runs for every file in a worker: one object, no spread, one BigInt division per time.
+export function sourceFileFromStats(stats: BigIntStats): SourceFile {
+  const size = Number(stats.size);
+  return {
+    mode: Number(stats.mode) & 0o7777,
+    uid: Number(stats.uid),
+    gid: Number(stats.gid),
+    atime: toSeconds(stats.atimeNs),
+    mtime: toSeconds(stats.mtimeNs),
+    size,
+    sparse: Number(stats.blocks) * 512 < size,
+    inode: stats.nlink > 1n ? `${stats.dev}:${stats.ino}` : undefined,
+  };
+}
+
+/** The owner a copy must be given, or undefined when creating it gives the right one already. */
+export function ownerFor(metadata: Pick<Metadata, 'uid' | 'gid'>, policy: OwnerPolicy): Owner | undefined {
+  if (!policy.preserve) return undefined;
+  if (metadata.uid === policy.uid && metadata.gid === policy.gid && !policy.groupInherited) return undefined;
+  return { uid: metadata.uid, gid: metadata.gid };
+}
+
+/**
+ * utimes takes seconds as a double, and libuv truncates it to the microsecond.
+ * A double of today's seconds is exact to about 240 ns, so aiming at the middle
+ * of the source's microsecond lands in it: never one below, never in the next second.
+ * Microseconds since the epoch fit a double exactly, so only the first step is a BigInt.
+ */
+function toSeconds(ns: bigint): Seconds {
+  let micros = Number(ns / 1000n);
+  // BigInt division truncates towards zero; times before 1970 need the floor.
+  if (ns < 0n && BigInt(micros) * 1000n !== ns) micros -= 1;
+  const whole = Math.floor(micros / 1e6);
+  return whole + (micros - whole * 1e6 + 0.5) / 1e6;
+}
