@@ -8,8 +8,8 @@
 import fs from 'node:fs';
 import { ownerFor } from './metadata.js';
 import { errorRecord, type ErrorRecord, type Owner, type OwnerPolicy, type Seconds } from './protocol.js';
-import { fsPath, joinRaw, rawFromBytes, type RawPath } from './raw-path.js';
-import { TEMP_NAME } from './temp-name.js';
+import { fsPath, joinRaw, rawFromLatin1, type RawPath } from './raw-path.js';
+import { TEMP_NAME, TEMP_NAME_SUFFIX } from './temp-name.js';
 import type { DirectoryEntry } from './entry.js';
 
 interface MadeDirectory {
@@ -217,9 +217,9 @@ export class DestinationDirectories {
       fs.chmodSync(target, mode | OWNER_RWX);
       mode = -1;
     }
-    for (const name of fs.readdirSync(target, { encoding: 'buffer' })) {
-      const raw = rawFromBytes(name);
-      if (TEMP_NAME.test(raw)) fs.unlinkSync(fsPath(joinRaw(path, raw)));
+    // Every directory of a re-run is listed here: latin1 names cost no Buffer each, and the suffix test is cheap.
+    for (const name of fs.readdirSync(target, { encoding: 'latin1' })) {
+      if (name.endsWith(TEMP_NAME_SUFFIX) && TEMP_NAME.test(name)) fs.unlinkSync(fsPath(joinRaw(path, rawFromLatin1(name))));
     }
     return mode;
   }
