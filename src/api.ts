@@ -383,10 +383,7 @@ class CopyRun {
 
   /** A job its worker handed back: one name of a file with several, a large file to send alone, or the rest of a long batch. */
   private reschedule(job: Job, { size, inode }: JobReport): void {
-    if (this.halt.signal.aborted) {
-      this.progress.finished(job, 0);
-      return;
-    }
+    if (this.halt.signal.aborted) return;
     if (job.kind === 'file' && inode !== undefined) {
       const next = this.hardLinks.add(job, inode);
       if (next) this.followUps.add(next);
