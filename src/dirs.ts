@@ -6,7 +6,7 @@
  * at all, unless mkdir can give it at once (the usual 755 or 700 under umask 022).
  */
 import fs from 'node:fs';
-import { ownerFor } from './metadata.js';
+import { microseconds, microsecondsOf, ownerFor } from './metadata.js';
 import { errorRecord, type ErrorRecord, type Owner, type OwnerPolicy, type Seconds } from './protocol.js';
 import { fsPath, joinRaw, rawFromLatin1, type RawPath } from './raw-path.js';
 import { TEMP_NAME, TEMP_NAME_SUFFIX } from './temp-name.js';
@@ -206,18 +206,20 @@ export class DestinationDirectories {
   private reuse(entry: DirectoryEntry, path: RawPath): 'created' | number {
     const target = fsPath(path);
     // The destination root may be a symlink the user chose to copy into.
-    const stats = entry.path === '' ? fs.statSync(target) : fs.lstatSync(target);
+    const stats = entry.path === '' ? fs.statSync(target, { bigint: true }) : fs.lstatSync(target, { bigint: true });
     if (!stats.isDirectory()) {
       fs.unlinkSync(target);
       fs.mkdirSync(target, OWNER_RWX);
       return 'created';
     }
-    let mode = stats.mode & 0o7777;
+    let mode = Number(stats.mode) & 0o7777;
     if ((mode & OWNER_RWX) !== OWNER_RWX) {
       fs.chmodSync(target, mode | OWNER_RWX);
       mode = -1;
     }
-    // Every directory of a re-run is listed here: latin1 names cost no Buffer each, and the suffix test is cheap.
+    // Still the mtime a complete run gave it: nothing was created in it since, so no killed
+    // run left anything here, and listing it (a no-op re-run's biggest cost after the walk) is spared.
+    if (microsecondsOf(stats.mtimeNs) === microseconds(entry.mtime)) return mode;
     for (const name of fs.readdirSync(target, { encoding: 'latin1' })) {
       if (name.endsWith(TEMP_NAME_SUFFIX) && TEMP_NAME.test(name)) fs.unlinkSync(fsPath(joinRaw(path, rawFromLatin1(name))));
     }

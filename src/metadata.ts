@@ -56,9 +56,18 @@ export function ownerFor(metadata: Pick<Metadata, 'uid' | 'gid'>, policy: OwnerP
  * Microseconds since the epoch fit a double exactly, so only the first step is a BigInt.
  */
 function toSeconds(ns: bigint): Seconds {
-  let micros = Number(ns / 1000n);
-  // BigInt division truncates towards zero; times before 1970 need the floor.
-  if (ns < 0n && BigInt(micros) * 1000n !== ns) micros -= 1;
+  const micros = microsecondsOf(ns);
   const whole = Math.floor(micros / 1e6);
   return whole + (micros - whole * 1e6 + 0.5) / 1e6;
+}
+
+/** The microsecond a time falls in; times here carry the middle of theirs, so flooring gives it back. */
+export function microseconds(seconds: Seconds): number {
+  return Math.floor(seconds * 1e6);
+}
+
+/** The microsecond of a stat's nanoseconds, floored (BigInt division truncates towards zero). */
+export function microsecondsOf(ns: bigint): number {
+  const micros = ns / 1000n;
+  return Number(ns < 0n && micros * 1000n !== ns ? micros - 1n : micros);
 }

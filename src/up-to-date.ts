@@ -5,8 +5,8 @@
  */
 import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
-import type { Metadata, SourceFile } from './metadata.js';
-import type { Owner, OverwritePolicy, Seconds } from './protocol.js';
+import { microseconds, microsecondsOf, type Metadata, type SourceFile } from './metadata.js';
+import type { Owner, OverwritePolicy } from './protocol.js';
 import type { FsPath } from './raw-path.js';
 
 /** What is at the destination name now, or null when nothing is. */
@@ -116,14 +116,4 @@ function readSource(fd: number, buffer: Buffer, length: number): number {
   } catch (error) {
     throw new SourceUnreadable(error);
   }
-}
-
-/** Source times carry the middle of their microsecond (see metadata.ts), so flooring gives it back. */
-function microseconds(seconds: Seconds): number {
-  return Math.floor(seconds * 1e6);
-}
-
-function microsecondsOf(ns: bigint): number {
-  const micros = ns / 1000n;
-  return Number(ns < 0n && micros * 1000n !== ns ? micros - 1n : micros);
 }
