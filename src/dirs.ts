@@ -5,6 +5,7 @@
  * waits for the end too, since a read-only mode would stop the files being written
  * at all, unless mkdir can give it at once (the usual 755 or 700 under umask 022).
  */
+import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
 import { microseconds, microsecondsOf, ownerFor } from './metadata.js';
 import { errorRecord, type ErrorRecord, type Owner, type OwnerPolicy, type Seconds } from './protocol.js';
@@ -136,21 +137,37 @@ export class DestinationDirectories {
     let modeIsSet = this.mkdirGivesExactly(entry, owner);
     let outcome: DirectoryOutcome = 'created';
     try {
-      fs.mkdirSync(fsPath(path), modeIsSet ? entry.mode : OWNER_RWX);
-      if (modeIsSet && !this.exactModeChecked) modeIsSet = this.checkExactMode(path, entry.mode);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return this.markBroken(entry, error, path);
-      try {
-        const reused = this.reuse(entry, path);
+      // Under a directory that was already there (a re-run), look before making:
+      // mkdir would mostly fail, and a thrown EEXIST costs more than the stat.
+      let there = this.mayBeThere(entry.path) ? statDestination(entry, path) : undefined;
+      if (!there) {
+        try {
+          fs.mkdirSync(fsPath(path), modeIsSet ? entry.mode : OWNER_RWX);
+          if (modeIsSet && !this.exactModeChecked) modeIsSet = this.checkExactMode(path, entry.mode);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+          // Something is there after all; nothing when it is a dangling symlink, which stays a failure.
+          there = statDestination(entry, path);
+          if (!there) throw error;
+        }
+      }
+      if (there) {
+        const reused = this.reuse(entry, path, there);
         outcome = reused === 'created' ? 'created' : 'existing';
         modeIsSet = reused === entry.mode && owner === undefined;
-      } catch (reuseError) {
-        return this.markBroken(entry, reuseError, path);
       }
+    } catch (error) {
+      return this.markBroken(entry, error, path);
     }
     if (outcome === 'existing') this.existing.add(entry.path);
     this.made.push({ path, mode: entry.mode, modeIsSet, atime: entry.atime, mtime: entry.mtime, owner });
     return outcome;
+  }
+
+  /** The root may be an existing destination; anything else only if its parent was there before this run. */
+  private mayBeThere(relativePath: RawPath): boolean {
+    const parent = parentOf(relativePath);
+    return parent === null || this.existing.has(parent);
   }
 
   /**
@@ -203,10 +220,8 @@ export class DestinationDirectories {
    * Returns 'created' when it had to be replaced; otherwise the mode it has now
    * if that is untouched, or -1.
    */
-  private reuse(entry: DirectoryEntry, path: RawPath): 'created' | number {
+  private reuse(entry: DirectoryEntry, path: RawPath, stats: BigIntStats): 'created' | number {
     const target = fsPath(path);
-    // The destination root may be a symlink the user chose to copy into.
-    const stats = entry.path === '' ? fs.statSync(target, { bigint: true }) : fs.lstatSync(target, { bigint: true });
     if (!stats.isDirectory()) {
       fs.unlinkSync(target);
       fs.mkdirSync(target, OWNER_RWX);
@@ -230,6 +245,12 @@ export class DestinationDirectories {
     this.broken.add(entry.path);
     return errorRecord(error, 'mkdir', path);
   }
+}
+
+/** What is at a directory's destination name, or undefined; the root may be a symlink the user chose to copy into. */
+function statDestination(entry: DirectoryEntry, path: RawPath): BigIntStats | undefined {
+  const options = { bigint: true, throwIfNoEntry: false } as const;
+  return entry.path === '' ? fs.statSync(fsPath(path), options) : fs.lstatSync(fsPath(path), options);
 }
 
 /** The relative path of an entry's directory; null for the root itself. */
