@@ -215,7 +215,7 @@ async function benchCorpus(corpus, tools, opts, root) {
 
 /**
  * foldercopy again over its own finished copy, which is then up to date: every
- * file is skipped after one lstat. Same preparation as a copy: warm source, synced.
+ * file is skipped after an lstat of the source and one of the copy. Same preparation as a copy: warm source, synced.
  * @param {import('./corpus.mjs').Corpus} corpus @param {Tool} tool @param {Options} opts @param {string} runsDir @param {any} record
  */
 async function noopReruns(corpus, tool, opts, runsDir, record) {

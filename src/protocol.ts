@@ -1,7 +1,7 @@
 /**
  * The one message protocol between the parent and its workers, imported by both.
- * Workers keep nothing between batches: every batch carries its roots, and every
- * job carries the metadata the parent read while listing.
+ * Workers keep nothing between batches: every batch carries its roots and the
+ * run's settings, and every job is a path the worker stats itself.
  */
 import { getSystemErrorMap } from 'node:util';
 import type { RawPath } from './raw-path.js';
