@@ -69,34 +69,32 @@ export function copyJob(job: Job, context: BatchContext, buffer: Buffer, pid: nu
 function copyRegularFile(job: FileJob, sourcePath: RawPath, finalPath: RawPath, context: BatchContext, buffer: Buffer, pid: number): JobResult {
   // A first copy opens the source at once and reads its stats from the descriptor;
   // a check or a dry run, which may not need the content, looks at it first.
-  const looksFirst = job.check === true || context.settings.dryRun;
-  let input = -1;
-  if (!looksFirst) {
-    try {
-      input = openForReading(fsPath(sourcePath));
-    } catch (error) {
-      return failed(errorRecord((error as ReadFailure).cause, 'read', sourcePath));
-    }
-  }
+  let input = job.check || context.settings.dryRun ? -1 : openSource(sourcePath);
+  if (typeof input !== 'number') return failed(input);
   const source = statSource(sourcePath, input);
-  const early = 'code' in source ? failed(source) : deferral(job, source);
-  if (early) {
-    if (input >= 0) closeQuietly(input);
-    return early;
+  if ('code' in source) return closing(input, failed(source));
+  const handedBack = deferral(job, source);
+  if (handedBack) return closing(input, handedBack);
+  const decided = decideFile(job, source, sourcePath, finalPath, context, buffer);
+  if (!isWrite(decided) || context.settings.dryRun) return closing(input, decided);
+  if (input < 0) input = openSource(sourcePath);
+  if (typeof input !== 'number') return failed(input);
+  return writeRegularFile(input, source, sourcePath, finalPath, context, decided, buffer, pid);
+}
+
+/** The source opened for reading, or why it cannot be. */
+function openSource(sourcePath: RawPath): number | ErrorRecord {
+  try {
+    return fs.openSync(fsPath(sourcePath), READ_FLAGS);
+  } catch (error) {
+    return errorRecord(error, 'read', sourcePath);
   }
-  const decided = decideFile(job, source as SourceFile, sourcePath, finalPath, context, buffer);
-  if (!isWrite(decided) || context.settings.dryRun) {
-    if (input >= 0) closeQuietly(input);
-    return decided;
-  }
-  if (input < 0) {
-    try {
-      input = openForReading(fsPath(sourcePath));
-    } catch (error) {
-      return failed(errorRecord((error as ReadFailure).cause, 'read', sourcePath));
-    }
-  }
-  return writeRegularFile(input, source as SourceFile, sourcePath, finalPath, context, decided, buffer, pid);
+}
+
+/** Closes the source, when it is open, on the way out with `result`. */
+function closing(fd: number, result: JobResult): JobResult {
+  if (fd >= 0) closeQuietly(fd);
+  return result;
 }
 
 /** The source's stats, from its descriptor when it is open; a source that is no longer a regular file fails. */
@@ -215,14 +213,6 @@ function hashFile(path: FsPath, buffer: Buffer): string {
     fs.closeSync(fd);
   }
   return hash.digest('hex');
-}
-
-function openForReading(path: FsPath): number {
-  try {
-    return fs.openSync(path, READ_FLAGS);
-  } catch (error) {
-    throw new ReadFailure(error);
-  }
 }
 
 function readInto(fd: number, buffer: Buffer, position: number | null): number {
@@ -409,12 +399,8 @@ export async function copyLargeFile(
   const { dryRun, verify, digest, staged, owners } = context.settings;
   if (!isWrite(planned) || dryRun) return planned;
   if (source.sparse || verify || digest) {
-    let input: number;
-    try {
-      input = openForReading(fsPath(sourcePath));
-    } catch (error) {
-      return failed(errorRecord((error as ReadFailure).cause, 'read', sourcePath));
-    }
+    const input = openSource(sourcePath);
+    if (typeof input !== 'number') return failed(input);
     return writeRegularFile(input, source, sourcePath, finalPath, context, planned, buffer, pid, onBytes);
   }
   const from = fsPath(sourcePath);
