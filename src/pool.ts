@@ -8,8 +8,12 @@
  * swept, and each is retried once, alone, on a fresh worker; a job that kills a
  * worker twice is reported as failed. A worker that cannot start, or workers
  * that keep dying, stop the pool instead of respawning in a loop.
+ *
+ * The CLI forks the first worker before it loads (forkEarlyWorker); the first
+ * pool adopts it.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { FoldercopyError } from './errors.js';
 import type { CopyBatchMessage, ErrorRecord, Job, Outcome, RunSettings, WorkerMessage } from './protocol.js';
@@ -90,9 +94,9 @@ export class WorkerPool {
   private failure: FoldercopyError | null = null;
 
   constructor(private readonly options: PoolOptions) {
-    this.workerPath = options.workerPath ?? fileURLToPath(new URL('./worker.js', import.meta.url));
+    this.workerPath = options.workerPath ?? WORKER_PATH;
     // A worker takes ~90 ms to start: the first one boots while the parent lists the tree.
-    this.spawn();
+    this.spawn(options.workerPath === undefined ? adoptEarlyWorker() : null);
   }
 
   submit(jobs: Job[]): void {
@@ -186,22 +190,19 @@ export class WorkerPool {
     if (this.queue.length > starting) this.spawn();
   }
 
-  private spawn(): void {
-    const child = fork(this.workerPath, [], {
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      // A debugger flag would make every worker try to bind the parent's inspector port.
-      execArgv: process.execArgv.filter((arg) => !arg.startsWith('--inspect')),
-    });
+  private spawn(early: EarlyWorker | null = null): void {
+    const child = early?.child ?? forkWorker(this.workerPath);
     let markExited!: () => void;
     const worker: Worker = {
       child,
       pid: child.pid ?? -1,
-      state: 'starting',
+      state: early?.ready ? 'ready' : 'starting',
       inFlight: [],
       stderrTail: '',
       exited: new Promise((resolve) => (markExited = resolve)),
     };
     this.workers.add(worker);
+    if (early?.ready) this.someWorkerWasReady = true;
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (text: string) => {
       worker.stderrTail = (worker.stderrTail + text).slice(-STDERR_TAIL_CHARS);
@@ -363,5 +364,75 @@ export class WorkerPool {
         waiter.resolve();
       }
     }
+  }
+}
+
+const WORKER_PATH = fileURLToPath(new URL('./worker.js', import.meta.url));
+
+function forkWorker(workerPath: string): ChildProcess {
+  return fork(workerPath, [], {
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    // A debugger flag would make every worker try to bind the parent's inspector port.
+    execArgv: process.execArgv.filter((arg) => !arg.startsWith('--inspect')),
+  });
+}
+
+/** A worker forked before any pool exists, and whether its 'ready' came in meanwhile. */
+interface EarlyWorker {
+  child: ChildProcess;
+  ready: boolean;
+  /** Its listeners until a pool adopts it. */
+  onMessage: (message: unknown) => void;
+  onError: () => void;
+}
+
+let earlyWorker: EarlyWorker | null = null;
+
+/**
+ * Forks the first worker before the CLI has even loaded: booting one takes about
+ * as long as loading and checking everything else, so a small copy's start-up
+ * halves its wait. The next pool adopts it; unadopted (a usage error), it holds
+ * nothing open, and leaves when its channel closes with this process.
+ */
+export function forkEarlyWorker(): void {
+  if (earlyWorker) return;
+  const child = forkWorker(WORKER_PATH);
+  const early: EarlyWorker = {
+    child,
+    ready: false,
+    onMessage: (message) => {
+      if (isWorkerMessage(message) && message.type === 'ready') early.ready = true;
+    },
+    // A failed fork reports here; the pool then forks its own and reports that one.
+    onError: () => {},
+  };
+  child.on('message', early.onMessage);
+  child.on('error', early.onError);
+  holdOpen(child, false);
+  earlyWorker = early;
+}
+
+/** The early worker, if it is still alive; the pool takes over its events from here. */
+function adoptEarlyWorker(): EarlyWorker | null {
+  const early = earlyWorker;
+  earlyWorker = null;
+  if (!early) return null;
+  const { child } = early;
+  child.off('message', early.onMessage);
+  child.off('error', early.onError);
+  // Events are delivered on later turns: alive now, its exit is still to be seen by the pool.
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null || !child.connected) {
+    child.kill('SIGKILL');
+    return null;
+  }
+  holdOpen(child, true);
+  return early;
+}
+
+/** Whether the child's process, channel and stderr pipe keep this process's event loop alive. */
+function holdOpen(child: ChildProcess, hold: boolean): void {
+  for (const handle of [child, child.channel, child.stderr as Socket | null]) {
+    if (hold) handle?.ref();
+    else handle?.unref();
   }
 }

@@ -9,8 +9,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FoldercopyError } from '../dist/errors.js';
 import { WorkerPool } from '../dist/pool.js';
 import type { ErrorRecord, FileJob, Job } from '../dist/protocol.js';
-import { isAlive, listDescendants, processCommandLine, waitForExit } from './helpers/processes.js';
-import { startCli } from './helpers/run-cli.js';
+import { isAlive, listDescendants, processCommandLine, processesWithEnv, waitForExit } from './helpers/processes.js';
+import { runCli, startCli } from './helpers/run-cli.js';
 import { findTempLeftovers, useTempDirs } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
@@ -269,6 +269,20 @@ describe('a file that vanishes during the copy', () => {
 });
 
 describe('pool size', () => {
+  it('a usage error ends the CLI at once (exit 2); the worker it forked early leaves with it', async () => {
+    const root = await tempDir();
+    const mark = `FOLDERCOPY_TEST_RUN=${path.basename(root)}`;
+
+    const result = await runCli([path.join(root, 'missing'), path.join(root, 'copy')], { env: { FOLDERCOPY_TEST_RUN: path.basename(root) } });
+
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/source not found/);
+    // The worker may still be booting when the CLI exits; it leaves once it sees the closed channel.
+    for (let waited = 0; processesWithEnv(mark).length > 0 && waited < 2000; waited += 50) await sleep(50);
+    expect(processesWithEnv(mark).map(processCommandLine)).toEqual([]);
+  });
+
+
   it('-j 3 runs exactly 3 worker processes, never more at once, and none is left afterwards', async () => {
     const root = await tempDir();
     const source = path.join(root, 'source');

@@ -51,6 +51,22 @@ export function isAlive(pid: number): boolean {
   return stat !== null && stat.state !== 'Z' && stat.state !== 'X';
 }
 
+/** Live processes whose environment holds `NAME=value`: how a test finds the processes of one run after it has left them. */
+export function processesWithEnv(assignment: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let environ: string;
+    try {
+      environ = readFileSync(`/proc/${name}/environ`, 'latin1');
+    } catch {
+      continue;
+    }
+    if (environ.split('\0').includes(assignment) && isAlive(Number(name))) found.push(Number(name));
+  }
+  return found;
+}
+
 /** The command line of a process, for messages; null once it is gone. */
 export function processCommandLine(pid: number): string | null {
   try {
