@@ -73,6 +73,19 @@ function newPool(source: string, destination: string, size: number, done: Done[]
   });
 }
 
+/** Submits each batch to a pool of `size` crash-worker processes, waits for all, closes it; returns what was reported. */
+async function runPool(source: string, destination: string, size: number, batches: FileJob[][]): Promise<Done[]> {
+  const done: Done[] = [];
+  const pool = newPool(source, destination, size, done);
+  try {
+    for (const batch of batches) pool.submit(batch);
+    await pool.whenIdle();
+  } finally {
+    await pool.close();
+  }
+  return done;
+}
+
 describe('a job that kills its worker', () => {
   it('leaves no temporary file of any batch the worker held, even one whose earlier batch was never confirmed', async () => {
     const { source, destination } = await makeRoots();
@@ -82,17 +95,8 @@ describe('a job that kills its worker', () => {
     vi.stubEnv('FOLDERCOPY_TEST_LOSE_CONFIRMATION', `${first[0]!.path}:${path.join(destination, '..', 'lost.marker')}`);
     vi.stubEnv('FOLDERCOPY_TEST_CRASH_ON', poison.path);
     vi.stubEnv('FOLDERCOPY_TEST_MID_WRITE', '1');
-    const done: Done[] = [];
-    const pool = newPool(source, destination, 1, done);
-
-    try {
-      // One worker holds both batches; it finishes the first (its confirmation lost), then dies writing the second.
-      pool.submit(first);
-      pool.submit(second);
-      await pool.whenIdle();
-    } finally {
-      await pool.close();
-    }
+    // One worker holds both batches; it finishes the first (its confirmation lost), then dies writing the second.
+    const done = await runPool(source, destination, 1, [first, second]);
 
     expect(await findTempLeftovers(destination, TEMP_FILE)).toEqual([]);
     expect(done.find((d) => d.job.path === poison.path)?.error).toMatchObject({ code: 'WORKER_CRASHED' });
@@ -107,15 +111,7 @@ describe('a job that kills its worker', () => {
     const poison = jobs[7]!;
     vi.stubEnv('FOLDERCOPY_TEST_CRASH_ON', poison.path);
     vi.stubEnv('FOLDERCOPY_TEST_FORK_LOG', forkLog);
-    const done: Done[] = [];
-    const pool = newPool(source, destination, 2, done);
-
-    try {
-      pool.submit(jobs);
-      await pool.whenIdle();
-    } finally {
-      await pool.close();
-    }
+    const done = await runPool(source, destination, 2, [jobs]);
 
     // Every job is reported exactly once.
     expect(done.map((d) => d.job.path).sort()).toEqual(jobs.map((j) => j.path).sort());
@@ -181,18 +177,8 @@ describe('a worker killed while it boots', () => {
     const jobs = makeFiles(source, 30);
     vi.stubEnv('FOLDERCOPY_TEST_KILL_AT_FORK', '2');
     vi.stubEnv('FOLDERCOPY_TEST_FORK_LOG', forkLog);
-    const done: Done[] = [];
-    const pool = newPool(source, destination, 2, done);
-
-    try {
-      // Three batches, so the pool starts its second worker (the one that is killed) at once.
-      pool.submit(jobs.slice(0, 10));
-      pool.submit(jobs.slice(10, 20));
-      pool.submit(jobs.slice(20));
-      await pool.whenIdle();
-    } finally {
-      await pool.close();
-    }
+    // Three batches, so the pool starts its second worker (the one that is killed) at once.
+    const done = await runPool(source, destination, 2, [jobs.slice(0, 10), jobs.slice(10, 20), jobs.slice(20)]);
 
     const pids = forkedPids(forkLog);
     expect(pids.length).toBeGreaterThanOrEqual(2);
@@ -212,15 +198,7 @@ describe('a file that vanishes during the copy', () => {
     const jobs = makeFiles(source, 6);
     const replaced = jobs[2]!;
     vi.stubEnv('FOLDERCOPY_TEST_FIFO_BEFORE', replaced.path);
-    const done: Done[] = [];
-    const pool = newPool(source, destination, 1, done);
-
-    try {
-      pool.submit(jobs);
-      await pool.whenIdle();
-    } finally {
-      await pool.close();
-    }
+    const done = await runPool(source, destination, 1, [jobs]);
 
     expect(fs.lstatSync(path.join(source, replaced.path)).isFIFO()).toBe(true);
     expect(done.filter((d) => d.error !== null)).toEqual([
@@ -238,15 +216,7 @@ describe('a file that vanishes during the copy', () => {
     const vanishing = jobs[5]!;
     vi.stubEnv('FOLDERCOPY_TEST_UNLINK_BEFORE', vanishing.path);
     vi.stubEnv('FOLDERCOPY_TEST_FORK_LOG', forkLog);
-    const done: Done[] = [];
-    const pool = newPool(source, destination, 1, done);
-
-    try {
-      pool.submit(jobs);
-      await pool.whenIdle();
-    } finally {
-      await pool.close();
-    }
+    const done = await runPool(source, destination, 1, [jobs]);
 
     // The wrapper really removed it.
     expect(fs.existsSync(path.join(source, vanishing.path))).toBe(false);
