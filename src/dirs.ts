@@ -197,15 +197,12 @@ export class DestinationDirectories {
 
   /** A dry run's make(): what would happen, from what is there. */
   private lookAt(entry: DirectoryEntry): DirectoryOutcome {
-    const parent = parentOf(entry.path);
-    if (parent !== null && !this.existing.has(parent)) return 'created';
+    if (!this.mayBeThere(entry.path)) return 'created';
     const path = joinRaw(this.destination, entry.path);
     try {
-      const stats = entry.path === '' ? fs.statSync(fsPath(path)) : fs.lstatSync(fsPath(path));
-      if (!stats.isDirectory()) return 'created';
+      if (!statDestination(entry, path)?.isDirectory()) return 'created';
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return 'created';
+      if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return 'created';
       return errorRecord(error, 'stat', path);
     }
     this.existing.add(entry.path);
