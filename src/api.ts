@@ -1,6 +1,6 @@
 /**
  * copyFolder(): the library entry point the CLI is a thin layer over.
- * Data flow: preflight → walk (entries) → plan (the parent makes directories,
+ * Data flow: preflight → walk (a listing per directory) → plan (the parent makes directories,
  * batches jobs) → pool (workers stat and copy, and hand back what the parent must
  * schedule: hard links, large files) → progress → summary.
  */
@@ -20,8 +20,8 @@ import { preflight, type CopyTarget } from './preflight.js';
 import { Progress, type CopyProgress } from './progress.js';
 import { errorRecord, LARGE_FILE_BYTES, OUTCOME, type ErrorRecord, type FileJob, type Job, type Operation, type OverwritePolicy, type Outcome } from './protocol.js';
 import { displayPath, fsPath, joinRaw, rawFromString, type RawPath } from './raw-path.js';
-import type { DirectoryEntry, Entry } from './entry.js';
-import type { WalkFailure } from './walk.js';
+import type { DirectoryEntry, SpecialEntry } from './entry.js';
+import type { Listing } from './walk.js';
 
 export interface CopyOptions {
   /** Worker processes; defaults to os.availableParallelism(). */
@@ -265,7 +265,8 @@ class CopyRun {
     const { walk } = await import('./walk.js');
     for await (const item of walk(this.source, this.filter)) {
       if (this.halt.signal.aborted) break;
-      this.plan(item);
+      if (item.kind === 'failure') this.fail(item.error);
+      else this.plan(item);
       if (this.pool.backlog >= MAX_BACKLOG_JOBS) {
         await Promise.race([this.pool.whenBacklogBelow(MAX_BACKLOG_JOBS / 2), this.halted]);
       }
@@ -289,45 +290,49 @@ class CopyRun {
     await Promise.race([this.pool.whenIdle(), this.halted]);
   }
 
-  private plan(item: Entry | WalkFailure): void {
-    if (item.kind === 'failure') {
-      this.fail(item.error);
+  /** Makes (or defers) the directory and batches a job for each file and symlink in it. */
+  private plan({ directory, entries }: Listing): void {
+    this.listedEntries += entries.length + (directory.path === '' ? 0 : 1);
+    if (this.dirs.isBeneathBroken(directory.path)) {
+      this.failUnwritable(directory.path);
+      for (const entry of entries) this.failUnwritable(entry.path);
       return;
     }
-    if (item.path !== '') this.listedEntries++;
-    if (this.dirs.isBeneathBroken(item.path)) {
-      this.fail({
-        code: 'ENOENT',
-        message: 'its directory could not be created',
-        operation: 'write',
-        path: joinRaw(this.destination, item.path),
-      });
+    // With --include, a directory is made only once something is copied into it.
+    if (this.filter?.hasIncludes && directory.path !== '') this.dirs.defer(directory);
+    else this.dirs.make(directory);
+    if (entries.length === 0) return;
+    // All entries share the directory: what holds for the first holds for them all.
+    const first = entries[0]!.path;
+    this.dirs.ensureParentsOf(first);
+    if (this.dirs.isBeneathBroken(first)) {
+      for (const entry of entries) this.failUnwritable(entry.path);
       return;
     }
-    if (item.kind === 'dir') {
-      // With --include, a directory is made only once something is copied into it.
-      if (this.filter?.hasIncludes && item.path !== '') this.dirs.defer(item);
-      else this.dirs.make(item);
-      return;
-    }
-    this.dirs.ensureParentsOf(item.path);
-    switch (item.kind) {
-      case 'special': {
-        const skip = { path: displayPath(joinRaw(this.source, item.path)), reason: item.specialType ?? 'special file' };
-        this.specialFiles.push(skip);
-        this.options.onSkip?.(skip);
-        this.onEntry?.({ path: relativeDisplay(item.path), action: 'skip', type: 'special', reason: `${skip.reason}, never opened` });
-        return;
+    const check = this.dirs.mayHoldEntryFor(first);
+    let jobs = 0;
+    for (const entry of entries) {
+      if (entry.kind === 'special') {
+        this.skipSpecial(entry);
+        continue;
       }
-      case 'symlink':
-      case 'file': {
-        const job: Job = { kind: item.kind, path: item.path };
-        if (this.dirs.mayHoldEntryFor(job.path)) job.check = true;
-        this.progress.planned();
-        this.batcher.add(job);
-        return;
-      }
+      const job: Job = { kind: entry.kind, path: entry.path };
+      if (check) job.check = true;
+      this.batcher.add(job);
+      jobs++;
     }
+    this.progress.planned(jobs);
+  }
+
+  private failUnwritable(relativePath: RawPath): void {
+    this.fail({ code: 'ENOENT', message: 'its directory could not be created', operation: 'write', path: joinRaw(this.destination, relativePath) });
+  }
+
+  private skipSpecial(entry: SpecialEntry): void {
+    const skip = { path: displayPath(joinRaw(this.source, entry.path)), reason: entry.specialType };
+    this.specialFiles.push(skip);
+    this.options.onSkip?.(skip);
+    this.onEntry?.({ path: relativeDisplay(entry.path), action: 'skip', type: 'special', reason: `${skip.reason}, never opened` });
   }
 
   private onDirectory(entry: DirectoryEntry, outcome: DirectoryOutcome): void {
@@ -444,7 +449,7 @@ class CopyRun {
     if (this.blockedByDirectory.length === 0 || tooMany) return;
     const blocked = this.blockedByDirectory.splice(0);
     this.retryingBlocked = true;
-    for (let i = 0; i < blocked.length; i++) this.progress.planned();
+    this.progress.planned(blocked.length);
     this.pool.submit(blocked);
     await Promise.race([this.pool.whenIdle(), this.halted]);
   }

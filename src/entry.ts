@@ -9,7 +9,6 @@ import { metadataFromStats, type Metadata } from './metadata.js';
 import type { RawPath } from './raw-path.js';
 
 export interface DirectoryEntry extends Metadata {
-  kind: 'dir';
   /** Relative to the source root; '' is the root itself. */
   path: RawPath;
 }
@@ -27,20 +26,18 @@ export interface SpecialEntry {
   specialType: string;
 }
 
-export type Entry = DirectoryEntry | LinkOrFileEntry | SpecialEntry;
-
 /** Dirents and stats answer the same questions about an entry's type. */
 type Typed = Pick<Dirent, 'isFile' | 'isDirectory' | 'isSymbolicLink' | 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice'>;
 
-/** An entry the listing gave a type; directories are turned away, since they need their stats. */
+/** A file, symlink or special file, typed by the listing; directories need their stats (directoryEntry). */
 export function entryFromDirent(path: RawPath, dirent: Typed): LinkOrFileEntry | SpecialEntry {
   if (dirent.isFile()) return { kind: 'file', path };
   if (dirent.isSymbolicLink()) return { kind: 'symlink', path };
   return { kind: 'special', path, specialType: specialType(dirent) };
 }
 
-export function entryFromStats(path: RawPath, stats: BigIntStats): Entry {
-  return stats.isDirectory() ? { kind: 'dir', path, ...metadataFromStats(stats) } : entryFromDirent(path, stats);
+export function directoryEntry(path: RawPath, stats: BigIntStats): DirectoryEntry {
+  return { path, ...metadataFromStats(stats) };
 }
 
 /** A listing may not know an entry's type (DT_UNKNOWN on some file systems): then it must be stat'ed. */

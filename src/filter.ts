@@ -28,7 +28,7 @@ import fs from 'node:fs';
 import ignore, { type Ignore } from 'ignore';
 import picomatch from 'picomatch';
 import { FoldercopyError } from './errors.js';
-import { fsPath, joinRaw, rawFromBytes, rawFromString, type RawPath } from './raw-path.js';
+import { childPath, fsPath, joinRaw, rawFromBytes, rawFromString, type RawPath } from './raw-path.js';
 
 export interface FilterOptions {
   /** Globs (picomatch syntax); a matching entry is not copied and an excluded directory is not descended into. */
@@ -152,10 +152,6 @@ function isGitignoreFile(dirent: DirentLike): boolean {
 function parentDirectory(path: RawPath): RawPath {
   const slash = path.lastIndexOf('/');
   return slash < 0 ? '' : path.slice(0, slash);
-}
-
-function childPath(relativeDir: RawPath, name: RawPath): RawPath {
-  return relativeDir === '' ? name : `${relativeDir}/${name}`;
 }
 
 export class TreeFilter {

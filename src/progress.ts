@@ -45,8 +45,8 @@ export class Progress {
 
   constructor(private readonly listener: ((progress: CopyProgress) => void) | undefined) {}
 
-  planned(): void {
-    this.filesTotal++;
+  planned(jobs = 1): void {
+    this.filesTotal += jobs;
     this.maybeEmit();
   }
 

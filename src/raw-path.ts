@@ -51,3 +51,8 @@ export function displayPath(raw: RawPath): string {
 export function joinRaw(root: RawPath, relative: RawPath): RawPath {
   return relative === '' ? root : root.endsWith('/') ? root + relative : `${root}/${relative}`;
 }
+
+/** A name inside a directory given relative to the root, where '' is the root itself. */
+export function childPath(relativeDir: RawPath, name: RawPath): RawPath {
+  return relativeDir === '' ? name : `${relativeDir}/${name}`;
+}

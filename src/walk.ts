@@ -1,94 +1,102 @@
 /**
- * Lists the source tree as a stream of typed entries, parents before children,
- * so copying starts long before the listing ends. fast-glob does the traversal
- * (dotfiles, directories and links included, links never followed) through a
- * file-system adapter of ours, which gives it:
- *  - raw names (see raw-path.ts), so any byte sequence Linux allows survives;
- *  - types from the listing itself (d_type): only directories are stat'ed here,
- *    since the parent makes them; a file is stat'ed by the worker that copies it;
- *  - synchronous readdir, one directory per event-loop turn: an async call per
+ * Lists the source tree as a stream of listings, one per directory, parents
+ * before children, so copying starts long before the listing ends. fast-glob
+ * drives the traversal (which directory next, links never followed) through a
+ * file-system adapter of ours, which reads each directory for it and:
+ *  - hands fast-glob only the subdirectories; the rest (files, symlinks, special
+ *    files) becomes that directory's listing, so the parent's work per entry (a
+ *    stream event, a pattern test, a promise) is paid per directory instead;
+ *  - gives raw names (see raw-path.ts), so any byte sequence Linux allows survives;
+ *  - takes types from the listing itself (d_type): only directories are stat'ed,
+ *    as they are read, since the parent makes them; a file is stat'ed by the
+ *    worker that copies it;
+ *  - reads synchronously, one directory per event-loop turn: an async call per
  *    directory is a thread-pool round trip, slow here, and the turn lets the
  *    parent drain worker messages while listing;
- *  - backpressure: fast-glob pushes every entry it finds into its stream, so the
- *    adapter stops reading directories while the consumer is behind;
- *  - errors as values: an unreadable directory is reported and skipped instead
- *    of ending the listing;
- *  - filtering (filter.ts) as each directory is read, so an excluded directory
- *    is never descended into.
+ *  - holds listings in a stream of ours and stops reading while it is full
+ *    (fast-glob itself ignores backpressure);
+ *  - reports errors as values: an unreadable directory is reported and skipped
+ *    instead of ending the listing;
+ *  - filters (filter.ts) as each directory is read, so an excluded directory is
+ *    never descended into.
  */
-import type { BigIntStats, Dirent } from 'node:fs';
-import type { Readable } from 'node:stream';
+import type { Dirent } from 'node:fs';
 import fs from 'node:fs';
 import nodePath from 'node:path';
+import { Readable } from 'node:stream';
 import fg from 'fast-glob';
-import { entryFromDirent, entryFromStats, hasType, type Entry } from './entry.js';
+import { directoryEntry, entryFromDirent, hasType, type DirectoryEntry, type LinkOrFileEntry, type SpecialEntry } from './entry.js';
 import type { TreeFilter } from './filter.js';
 import { errorRecord, type ErrorRecord } from './protocol.js';
-import { fsPath, joinRaw, rawFromLatin1, type RawPath } from './raw-path.js';
+import { childPath, fsPath, joinRaw, rawFromLatin1, type RawPath } from './raw-path.js';
+
+/** One directory as read: the directory itself, and what it holds besides subdirectories (each its own listing). */
+export interface Listing {
+  kind: 'listing';
+  directory: DirectoryEntry;
+  entries: Array<LinkOrFileEntry | SpecialEntry>;
+}
 
 export interface WalkFailure {
   kind: 'failure';
   error: ErrorRecord;
 }
 
-// Entries fast-glob may hold ahead of the consumer before directory reading pauses.
-const BUFFERED_ENTRIES_HIGH = 4096;
+export type WalkItem = Listing | WalkFailure;
+
+// Listings read ahead of the consumer before reading pauses: about 4,000 entries at ~60 per directory.
+const BUFFERED_LISTINGS = 64;
 
 type ReaddirCallback = (error: NodeJS.ErrnoException | null, entries?: Dirent[]) => void;
 
 /** Lists `root` (a directory; a symlink to one is followed, as `cp -a root/ dest` would). */
-export async function* walk(root: RawPath, filter: TreeFilter | null): AsyncGenerator<Entry | WalkFailure> {
-  let rootStats: BigIntStats;
-  try {
-    rootStats = fs.statSync(fsPath(root), { bigint: true });
-  } catch (error) {
-    yield { kind: 'failure', error: errorRecord(error, 'stat', root) };
-    return;
-  }
-  yield entryFromStats('', rootStats);
-
-  const absoluteRoot = nodePath.resolve(root);
-  const failures: WalkFailure[] = [];
-  const requests: Array<{ path: RawPath; callback: ReaddirCallback }> = [];
+export function walk(root: RawPath, filter: TreeFilter | null): AsyncIterable<WalkItem> {
+  const requests: Array<{ path: string; callback: ReaddirCallback }> = [];
   let scheduled = false;
   let paused = false;
-  let finished = false;
 
   const readNextDirectory = (): void => {
     scheduled = false;
-    if (finished) return;
-    if (stream.readableLength >= BUFFERED_ENTRIES_HIGH) {
-      paused = true;
-      return;
-    }
+    // The consumer stopped early (Ctrl-C): directories still queued must not be read.
+    if (listings.destroyed || paused) return;
     const request = requests.shift();
     if (!request) return;
-    let entries: Dirent[];
-    try {
-      entries = readDirectory(request.path);
-      if (filter) entries = filter.admit(relativeTo(absoluteRoot, request.path), entries);
-    } catch (error) {
-      // fast-glob asks for absolute paths; report the one the user typed.
-      const typed = request.path.startsWith(absoluteRoot) ? root + request.path.slice(absoluteRoot.length) : request.path;
-      failures.push({ kind: 'failure', error: errorRecord(error, 'list', typed) });
-      entries = [];
-    }
+    const { items, subdirectories } = readListing(root, relativeTo(absoluteRoot, request.path), rootEntry, filter);
+    for (const item of items) if (!listings.push(item)) paused = true;
     scheduleRead();
-    request.callback(null, entries);
+    request.callback(null, subdirectories);
   };
   const scheduleRead = (): void => {
-    if (scheduled || requests.length === 0) return;
+    if (scheduled || paused || requests.length === 0) return;
     scheduled = true;
     setImmediate(readNextDirectory);
   };
 
-  const stream = fg.stream('**', {
+  const listings = new Readable({
+    objectMode: true,
+    highWaterMark: BUFFERED_LISTINGS,
+    read: () => {
+      paused = false;
+      scheduleRead();
+    },
+  });
+
+  let rootEntry: DirectoryEntry;
+  try {
+    rootEntry = directoryEntry('', fs.statSync(fsPath(root), { bigint: true }));
+  } catch (error) {
+    listings.push({ kind: 'failure', error: errorRecord(error, 'stat', root) });
+    listings.push(null);
+    return listings;
+  }
+  const absoluteRoot = nodePath.resolve(root);
+
+  const traversal = fg.stream('**', {
     cwd: root,
     dot: true,
     onlyFiles: false,
     followSymbolicLinks: false,
     unique: false,
-    objectMode: true,
     fs: {
       readdir: ((path: string, optionsOrCallback: unknown, maybeCallback?: ReaddirCallback) => {
         const callback = (typeof optionsOrCallback === 'function' ? optionsOrCallback : maybeCallback) as ReaddirCallback;
@@ -96,26 +104,48 @@ export async function* walk(root: RawPath, filter: TreeFilter | null): AsyncGene
         scheduleRead();
       }) as unknown as typeof fs.readdir,
     },
-  }) as Readable & AsyncIterable<{ path: RawPath; dirent: Dirent }>;
+  });
+  // Its output is the directories, which came with their listings already.
+  traversal.resume();
+  traversal.on('end', () => listings.push(null));
+  traversal.on('error', (error) => listings.destroy(error));
+  return listings;
+}
 
-  try {
-    for await (const found of stream) {
-      if (failures.length > 0) yield* failures.splice(0);
-      if (found.dirent.isDirectory()) {
-        const stats = statEntry(joinRaw(root, found.path));
-        yield 'kind' in stats ? stats : entryFromStats(found.path, stats);
-      } else yield entryFromDirent(found.path, found.dirent);
-      if (paused && stream.readableLength < BUFFERED_ENTRIES_HIGH / 2) {
-        paused = false;
-        scheduleRead();
-      }
+/** One directory: its listing (or why there is none), and the subdirectories fast-glob goes on with. */
+function readListing(
+  root: RawPath,
+  relative: RawPath,
+  rootEntry: DirectoryEntry,
+  filter: TreeFilter | null,
+): { items: WalkItem[]; subdirectories: Dirent[] } {
+  const path = joinRaw(root, relative);
+  let directory = rootEntry;
+  if (relative !== '') {
+    try {
+      const stats = fs.lstatSync(fsPath(path), { bigint: true });
+      // Replaced since its parent was read: reading it now could follow a symlink out of the tree.
+      if (!stats.isDirectory()) return { items: [failure('ECHANGED', 'it is no longer a directory', path)], subdirectories: [] };
+      directory = directoryEntry(relative, stats);
+    } catch (error) {
+      return { items: [{ kind: 'failure', error: errorRecord(error, 'stat', path) }], subdirectories: [] };
     }
-    yield* failures;
-  } finally {
-    // The consumer may stop early (Ctrl-C); directories still queued must not be read.
-    finished = true;
-    requests.length = 0;
   }
+  let dirents: Dirent[];
+  try {
+    dirents = readDirectory(path);
+    if (filter) dirents = filter.admit(relative, dirents);
+  } catch (error) {
+    // The directory is still made, empty.
+    return { items: [{ kind: 'listing', directory, entries: [] }, { kind: 'failure', error: errorRecord(error, 'list', path) }], subdirectories: [] };
+  }
+  const entries: Array<LinkOrFileEntry | SpecialEntry> = [];
+  const subdirectories: Dirent[] = [];
+  for (const dirent of dirents) {
+    if (dirent.isDirectory()) subdirectories.push(dirent);
+    else entries.push(entryFromDirent(childPath(relative, dirent.name), dirent));
+  }
+  return { items: [{ kind: 'listing', directory, entries }], subdirectories };
 }
 
 /** latin1 gives raw names without a Buffer per name; an entry the listing gives no type is stat'ed. */
@@ -129,16 +159,12 @@ function readDirectory(path: RawPath): Dirent[] {
   return dirents;
 }
 
-/** fast-glob asks for directories by absolute path; filters work on paths relative to the root. */
+/** fast-glob asks for directories by absolute path; listings and filters use paths relative to the root. */
 function relativeTo(absoluteRoot: string, directory: string): RawPath {
   if (directory === absoluteRoot) return '';
   return directory.slice(absoluteRoot.endsWith('/') ? absoluteRoot.length : absoluteRoot.length + 1);
 }
 
-function statEntry(path: RawPath): BigIntStats | WalkFailure {
-  try {
-    return fs.lstatSync(fsPath(path), { bigint: true });
-  } catch (error) {
-    return { kind: 'failure', error: errorRecord(error, 'stat', path) };
-  }
+function failure(code: string, message: string, path: RawPath): WalkFailure {
+  return { kind: 'failure', error: { code, message, operation: 'list', path } };
 }

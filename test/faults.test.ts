@@ -7,6 +7,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFolder } from '../dist/index.js';
 import { isAlive, listDescendants, processCommandLine, waitForExit } from './helpers/processes.js';
 import { CLI_PATH, describeIfRoot, isRoot, runCli, runInPty, startCli, waitFor, type StartedProcess } from './helpers/run-cli.js';
 import {
@@ -707,5 +708,29 @@ describe('symlinks', () => {
     const copied = (await listFilesRecursive(dst)).map(String);
     expect(copied.filter((p) => /treasure|more\.txt/.test(p))).toEqual([]);
     expect(fs.readlinkSync(path.join(dst, 'out-absolute'))).toBe(outside);
+  });
+
+  it('a directory replaced by a symlink after its parent was listed is reported (ECHANGED), never followed', async () => {
+    const root = await tempDir();
+    const outside = path.join(root, 'outside');
+    await writeTree(outside, { 'treasure.txt': 'must not be copied\n' });
+    const source = path.join(root, 'source');
+    await writeTree(source, { 'file.txt': 'inside\n', 'sub/inner.txt': 'inner\n' });
+    const dst = path.join(root, 'copy');
+
+    // The root's listing is planned (and its directory made) before any subdirectory is read.
+    const summary = await copyFolder(source, dst, {
+      onEntry: (event) => {
+        if (event.path !== '.') return;
+        fs.rmSync(path.join(source, 'sub'), { recursive: true });
+        fs.symlinkSync(outside, path.join(source, 'sub'));
+      },
+    });
+
+    expect(summary.failures).toEqual([
+      { path: path.join(source, 'sub'), code: 'ECHANGED', operation: 'list', message: 'it is no longer a directory' },
+    ]);
+    expect(fs.readdirSync(dst)).toEqual(['file.txt']);
+    expect(fs.readdirSync(outside)).toEqual(['treasure.txt']);
   });
 });
