@@ -91,10 +91,12 @@ export function walk(root: RawPath, filter: TreeFilter | null): AsyncIterable<Wa
   }
   const absoluteRoot = nodePath.resolve(root);
 
+  // fast-glob only ever sees directories, each of which came with its listing, so it needs
+  // to emit nothing (onlyFiles): the walk ends when its traversal does.
   const traversal = fg.stream('**', {
     cwd: root,
     dot: true,
-    onlyFiles: false,
+    onlyFiles: true,
     followSymbolicLinks: false,
     unique: false,
     fs: {
@@ -105,7 +107,6 @@ export function walk(root: RawPath, filter: TreeFilter | null): AsyncIterable<Wa
       }) as unknown as typeof fs.readdir,
     },
   });
-  // Its output is the directories, which came with their listings already.
   traversal.resume();
   traversal.on('end', () => listings.push(null));
   traversal.on('error', (error) => listings.destroy(error));
