@@ -11,6 +11,7 @@
 //                                           (a file that changed type since it was listed)
 //   FOLDERCOPY_TEST_MID_WRITE=1             with CRASH_ON: first leaves that job's temporary file, as a
 //                                           worker killed in the middle of writing it would
+//   FOLDERCOPY_TEST_ENV_LOG=<file>:<NAME>   appends the value of environment variable NAME, or (unset), to <file>
 //   FOLDERCOPY_TEST_LOSE_CONFIRMATION=<rel path>:<marker file>
 //                                           drops the confirmation of the batch holding that job, once
 //                                           (the marker records it), as a closed channel loses it
@@ -24,9 +25,11 @@ const crashOn = process.env.FOLDERCOPY_TEST_CRASH_ON;
 const unlinkBefore = process.env.FOLDERCOPY_TEST_UNLINK_BEFORE;
 const fifoBefore = process.env.FOLDERCOPY_TEST_FIFO_BEFORE;
 const midWrite = process.env.FOLDERCOPY_TEST_MID_WRITE === '1';
+const [envLog, envName] = (process.env.FOLDERCOPY_TEST_ENV_LOG ?? '').split(':');
 const [loseConfirmationOf, loseMarker] = (process.env.FOLDERCOPY_TEST_LOSE_CONFIRMATION ?? '').split(':');
 
 if (forkLog) fs.appendFileSync(forkLog, `${process.pid}\n`);
+if (envLog) fs.appendFileSync(envLog, `${process.env[envName] ?? '(unset)'}\n`);
 if (forkLog && killAtFork > 0 && fs.readFileSync(forkLog, 'utf8').trim().split('\n').length === killAtFork) {
   process.kill(process.pid, 'SIGKILL');
 }
