@@ -85,7 +85,7 @@ export function walk(root: RawPath, filter: TreeFilter | null): AsyncIterable<Wa
   try {
     rootEntry = directoryEntry('', fs.statSync(fsPath(root), { bigint: true }));
   } catch (error) {
-    listings.push({ kind: 'failure', error: errorRecord(error, 'stat', root) });
+    listings.push(failure(errorRecord(error, 'stat', root)));
     listings.push(null);
     return listings;
   }
@@ -126,10 +126,12 @@ function readListing(
     try {
       const stats = fs.lstatSync(fsPath(path), { bigint: true });
       // Replaced since its parent was read: reading it now could follow a symlink out of the tree.
-      if (!stats.isDirectory()) return { items: [failure('ECHANGED', 'it is no longer a directory', path)], subdirectories: [] };
+      if (!stats.isDirectory()) {
+        return { items: [failure({ code: 'ECHANGED', message: 'it is no longer a directory', operation: 'list', path })], subdirectories: [] };
+      }
       directory = directoryEntry(relative, stats);
     } catch (error) {
-      return { items: [{ kind: 'failure', error: errorRecord(error, 'stat', path) }], subdirectories: [] };
+      return { items: [failure(errorRecord(error, 'stat', path))], subdirectories: [] };
     }
   }
   let dirents: Dirent[];
@@ -138,7 +140,7 @@ function readListing(
     if (filter) dirents = filter.admit(relative, dirents);
   } catch (error) {
     // The directory is still made, empty.
-    return { items: [{ kind: 'listing', directory, entries: [] }, { kind: 'failure', error: errorRecord(error, 'list', path) }], subdirectories: [] };
+    return { items: [{ kind: 'listing', directory, entries: [] }, failure(errorRecord(error, 'list', path))], subdirectories: [] };
   }
   const entries: Array<LinkOrFileEntry | SpecialEntry> = [];
   const subdirectories: Dirent[] = [];
@@ -166,6 +168,6 @@ function relativeTo(absoluteRoot: string, directory: string): RawPath {
   return directory.slice(absoluteRoot.endsWith('/') ? absoluteRoot.length : absoluteRoot.length + 1);
 }
 
-function failure(code: string, message: string, path: RawPath): WalkFailure {
-  return { kind: 'failure', error: { code, message, operation: 'list', path } };
+function failure(error: ErrorRecord): WalkFailure {
+  return { kind: 'failure', error };
 }
