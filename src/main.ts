@@ -1,8 +1,9 @@
 /**
- * The command's entry point, bundled (with its dependencies) by esbuild so
- * that starting the CLI reads a few files instead of a hundred modules.
- * Booting a worker takes about as long as loading the CLI: the first one is
- * forked before the CLI is even loaded (cli.js is a chunk of its own).
+ * The command's entry point. esbuild bundles it with everything it imports,
+ * dependencies included, so that starting the CLI reads one file instead of
+ * over a hundred modules. Booting a worker takes about as long as loading the
+ * CLI: the first one is forked before cli.js and its dependencies are set up,
+ * which the bundle does only at the dynamic import below.
  */
 import { forkEarlyWorker } from './pool.js';
 
