@@ -377,13 +377,9 @@ class CopyRun {
       });
     }
     if (digest) this.manifest?.add(job.path === '' ? rawFromString(path.basename(this.target.destination)) : job.path, digest);
+    // Released jobs carry their own check: it was decided when their name was listed.
     const released = this.hardLinks.settle(job, error === null);
-    if (released.length > 0 && !this.halt.signal.aborted) {
-      for (const next of released) {
-        if (this.dirs.mayHoldEntryFor(next.path)) next.check = true;
-        this.followUps.add(next);
-      }
-    }
+    if (!this.halt.signal.aborted) for (const next of released) this.followUps.add(next);
   }
 
   /** A job its worker handed back: one name of a file with several, a large file to send alone, or the rest of a long batch. */
