@@ -9,7 +9,7 @@ import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
 import { microseconds, microsecondsOf, ownerFor } from './metadata.js';
 import { errorRecord, type ErrorRecord, type Owner, type OwnerPolicy, type Seconds } from './protocol.js';
-import { fsPath, joinRaw, rawFromLatin1, type RawPath } from './raw-path.js';
+import { fsPath, joinRaw, parentOf, rawFromLatin1, type RawPath } from './raw-path.js';
 import { TEMP_NAME, TEMP_NAME_SUFFIX } from './temp-name.js';
 import type { DirectoryEntry } from './entry.js';
 
@@ -251,8 +251,3 @@ function statDestination(entry: DirectoryEntry, path: RawPath): BigIntStats | un
 }
 
 /** The relative path of an entry's directory; null for the root itself. */
-export function parentOf(relativePath: RawPath): RawPath | null {
-  if (relativePath === '') return null;
-  const slash = relativePath.lastIndexOf('/');
-  return slash < 0 ? '' : relativePath.slice(0, slash);
-}

@@ -28,7 +28,7 @@ import fs from 'node:fs';
 import ignore, { type Ignore } from 'ignore';
 import picomatch from 'picomatch';
 import { FoldercopyError } from './errors.js';
-import { childPath, fsPath, joinRaw, rawFromBytes, rawFromString, type RawPath } from './raw-path.js';
+import { childPath, fsPath, joinRaw, parentOf, rawFromBytes, rawFromString, type RawPath } from './raw-path.js';
 
 export interface FilterOptions {
   /** Globs (picomatch syntax); a matching entry is not copied and an excluded directory is not descended into. */
@@ -149,11 +149,6 @@ function isGitignoreFile(dirent: DirentLike): boolean {
   return dirent.name === '.gitignore' && dirent.isFile();
 }
 
-function parentDirectory(path: RawPath): RawPath {
-  const slash = path.lastIndexOf('/');
-  return slash < 0 ? '' : path.slice(0, slash);
-}
-
 export class TreeFilter {
   readonly hasIncludes: boolean;
   private readonly globsReadPaths: boolean;
@@ -201,8 +196,8 @@ export class TreeFilter {
    * directory it read apply.
    */
   excludes(relativePath: RawPath, isDirectory: boolean): boolean {
-    const gitignore = this.gitignore ? this.gitignoreMatcher(parentDirectory(relativePath)) : null;
-    for (let path = relativePath, directory = isDirectory; path !== ''; path = parentDirectory(path), directory = true) {
+    const gitignore = this.gitignore ? this.gitignoreMatcher(parentOf(relativePath) ?? '') : null;
+    for (let path = relativePath, directory = isDirectory; path !== ''; path = parentOf(path) ?? '', directory = true) {
       if (this.drops(path.slice(path.lastIndexOf('/') + 1), path, directory, gitignore)) return true;
     }
     return false;
@@ -221,7 +216,8 @@ export class TreeFilter {
     if (dirents.some(isGitignoreFile)) {
       const rules = this.readGitignore(relativeDir);
       if (rules.length > 0) {
-        const inherited = relativeDir === '' ? null : this.gitignoreRulesFor(parentDirectory(relativeDir));
+        const parent = parentOf(relativeDir);
+        const inherited = parent === null ? null : this.gitignoreRulesFor(parent);
         const ig = ignore(IGNORE_OPTIONS);
         if (inherited !== null) ig.add(inherited);
         this.gitignoreRulesByDirectory.set(relativeDir, ig.add(rules));
@@ -243,11 +239,11 @@ export class TreeFilter {
 
   private gitignoreRulesFor(relativeDir: RawPath): Ignore | null {
     if (this.gitignoreRulesByDirectory.size === 0) return null;
-    for (let dir = relativeDir; ; dir = parentDirectory(dir)) {
+    for (let dir: RawPath | null = relativeDir; dir !== null; dir = parentOf(dir)) {
       const rules = this.gitignoreRulesByDirectory.get(dir);
       if (rules !== undefined) return rules;
-      if (dir === '') return null;
     }
+    return null;
   }
 
   /**

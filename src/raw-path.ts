@@ -56,3 +56,10 @@ export function joinRaw(root: RawPath, relative: RawPath): RawPath {
 export function childPath(relativeDir: RawPath, name: RawPath): RawPath {
   return relativeDir === '' ? name : `${relativeDir}/${name}`;
 }
+
+/** The directory holding a path relative to the root ('' for a top-level name); null for the root itself. */
+export function parentOf(relativePath: RawPath): RawPath | null {
+  if (relativePath === '') return null;
+  const slash = relativePath.lastIndexOf('/');
+  return slash < 0 ? '' : relativePath.slice(0, slash);
+}
