@@ -249,5 +249,3 @@ function statDestination(entry: DirectoryEntry, path: RawPath): BigIntStats | un
   const options = { bigint: true, throwIfNoEntry: false } as const;
   return entry.path === '' ? fs.statSync(fsPath(path), options) : fs.lstatSync(fsPath(path), options);
 }
-
-/** The relative path of an entry's directory; null for the root itself. */
