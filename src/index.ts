@@ -1,4 +1,4 @@
-export { copyFolder } from './api.js';
-export type { CopyFailure, CopyOptions, CopyProgress, CopySkip, CopySummary } from './api.js';
-export { EXIT_CODES, FoldercopyError } from './errors.js';
-export type { Operation } from './protocol.js';
+/** The library: copyFolder() and the types its options, callbacks and summary use. */
+export { copyFolder } from './run/copy-folder.js';
+export type { CopyFailure, CopyOptions, CopyProgress, CopySkip, CopySummary, EntryEvent, Operation, OverwritePolicy } from './run/types.js';
+export { EXIT_CODES, FoldercopyError } from './shared/errors.js';

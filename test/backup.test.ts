@@ -3,8 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { copyFolder, FoldercopyError, type CopySummary } from '../dist/index.js';
-import type { EntryEvent } from '../dist/entry-log.js';
+import { copyFolder, FoldercopyError, type CopySummary, type EntryEvent } from '../dist/index.js';
 import { isRoot, runCli, runCliInPty, runCommand, type RunResult } from './helpers/run-cli.js';
 import { diffTrees, findTempLeftovers, snapshotTree, useTempDirs, writeTree, type TreeEntry } from './helpers/tree.js';
 

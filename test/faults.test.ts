@@ -25,7 +25,7 @@ import {
 const tempDir = useTempDirs();
 
 const MiB = 1024 * 1024;
-/** The product's temporary name: `.<name>.<workerpid>.foldercopy-part` (src/temp-name.ts). */
+/** The product's temporary name: `.<name>.<workerpid>.foldercopy-part` (src/shared/temp-name.ts). */
 const TEMP_NAME = /^\.(.*)\.(\d+)\.foldercopy-part$/s;
 const ANY_TEMP = /\.foldercopy-part$/;
 const NO_STACK_TRACE = /^\s+at /m;
@@ -43,7 +43,7 @@ function workerPids(cliPid: number): number[] {
   return listDescendants(cliPid).filter((pid) => isAlive(pid) && (processCommandLine(pid)?.includes('worker.js') ?? false));
 }
 
-/** A first copy's staging directories beside `dst`: `.<name>.<pid>.foldercopy-part` (src/staging.ts). */
+/** A first copy's staging directories beside `dst`: `.<name>.<pid>.foldercopy-part` (src/destination/staging.ts). */
 function stagingDirectories(dst: string): string[] {
   const prefix = `.${path.basename(dst)}.`;
   const names = fs.existsSync(path.dirname(dst)) ? fs.readdirSync(path.dirname(dst)) : [];

@@ -3,9 +3,9 @@
 // missing from the lists below was either dropped or never reached.
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FoldercopyError } from '../dist/errors.js';
-import { TreeFilter, type FilterOptions } from '../dist/filter.js';
-import { bytesFromRaw, rawFromBytes, rawFromString } from '../dist/raw-path.js';
+import { FoldercopyError } from '../src/shared/errors.js';
+import { bytesFromRaw, rawFromBytes, rawFromString } from '../src/shared/raw-path.js';
+import { TreeFilter, type FilterOptions } from '../src/source/filter.js';
 import { NON_UTF8_NAME, useTempDirs, writeTree, type TreeSpec } from './helpers/tree.js';
 
 const tempDir = useTempDirs();

@@ -1,14 +1,15 @@
 // The worker pool under faults: a worker that dies on a job, a worker that cannot start, a file that
 // vanishes mid-copy, and the pool's size as seen from outside (processes, through the CLI).
-// Anything that forks goes through dist/ (npm run build first), as the CLI does.
+// The pool is imported from src/; the worker it forks is the built one (dist/worker.js, through
+// helpers/crash-worker.js), so npm run build comes first, as for the CLI.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FoldercopyError } from '../dist/errors.js';
-import { WorkerPool } from '../dist/pool.js';
-import type { ErrorRecord, FileJob, Job } from '../dist/protocol.js';
+import { WorkerPool } from '../src/pool/pool.js';
+import { RunStopped, type ErrorRecord } from '../src/shared/errors.js';
+import type { FileJob, Job } from '../src/shared/jobs.js';
 import { isAlive, listDescendants, processCommandLine, processesWithEnv, waitForExit } from './helpers/processes.js';
 import { runCli, startCli } from './helpers/run-cli.js';
 import { findTempLeftovers, useTempDirs } from './helpers/tree.js';
@@ -43,7 +44,7 @@ async function makeRoots(): Promise<{ source: string; destination: string; forkL
   const source = path.join(root, 'source');
   const destination = path.join(root, 'copy');
   fs.mkdirSync(source);
-  // The pool does not make directories: the parent (api.ts) does before it submits jobs.
+  // The pool does not make directories: the parent (run/plan.ts through destination/) does before it submits jobs.
   fs.mkdirSync(destination);
   return { source, destination, forkLog: path.join(root, 'forks.log') };
 }
@@ -67,7 +68,7 @@ function newPool(source: string, destination: string, size: number, done: Done[]
       owners: { preserve: false, uid: -1, gid: -1, groupInherited: false },
     },
     workerPath: CRASH_WORKER,
-    onJobDone: (job, { error }) => done.push({ job, error }),
+    onJobDone: (job, { error }) => done.push({ job, error: error ?? null }),
     onConfirmation: () => {},
     onFileProgress: () => {},
   });
@@ -151,7 +152,7 @@ describe('a job that kills its worker', () => {
 });
 
 describe('a worker that cannot start', () => {
-  it('makes whenIdle() reject with WORKER_START, without forking again and again', async () => {
+  it('makes whenIdle() reject with a WORKER_START run stop, without forking again and again', async () => {
     const { source, destination, forkLog } = await makeRoots();
     const jobs = makeFiles(source, 30);
     vi.stubEnv('FOLDERCOPY_TEST_EXIT_AT_START', '3');
@@ -175,9 +176,10 @@ describe('a worker that cannot start', () => {
       await pool.close();
     }
 
-    expect(rejection).toBeInstanceOf(FoldercopyError);
-    expect((rejection as FoldercopyError).code).toBe('WORKER_START');
-    expect((rejection as FoldercopyError).message).toMatch(/exited with code 3/);
+    expect(rejection).toBeInstanceOf(RunStopped);
+    expect((rejection as RunStopped).record.code).toBe('WORKER_START');
+    expect((rejection as RunStopped).record.operation).toBe('worker');
+    expect((rejection as RunStopped).record.message).toMatch(/exited with code 3/);
     const pids = forkedPids(forkLog);
     expect(pids.length).toBeGreaterThanOrEqual(1);
     expect(pids.length).toBeLessThanOrEqual(2);

@@ -35,7 +35,7 @@ if (forkLog && killAtFork > 0 && fs.readFileSync(forkLog, 'utf8').trim().split('
 }
 if (exitAtStart !== undefined && exitAtStart !== '') process.exit(Number(exitAtStart));
 
-/** Paths in messages are "raw" strings, one char per byte (see src/raw-path.ts). */
+/** Paths in messages are "raw" strings, one char per byte (see src/shared/raw-path.ts). */
 function rawBytes(raw) {
   return Buffer.from(raw, 'latin1');
 }

@@ -2,33 +2,15 @@
  * Folds copy events into counters and hands out throttled snapshots.
  * No terminal code here: the CLI's renderer and library users both read snapshots.
  */
-import type { Job } from './protocol.js';
-import { displayPath, type RawPath } from './raw-path.js';
-
-export interface CopyProgress {
-  /** Files, symlinks and hard links finished (copied, kept or failed). */
-  filesDone: number;
-  /** Grows while `listing` is true. */
-  filesTotal: number;
-  /**
-   * Bytes of files written so far. Workers learn each file's size as they copy it,
-   * so there is no byte total ahead of the copy.
-   */
-  bytesDone: number;
-  /** The tree is still being listed: filesTotal is a lower bound. */
-  listing: boolean;
-  /** 0 while listing (the total is not known yet); after that it only goes up. */
-  percent: number;
-  /** The entry most recently worked on, relative to the source. */
-  currentPath: string | undefined;
-  elapsedMs: number;
-}
+import type { Job } from '../shared/jobs.js';
+import { displayPath, type RawPath } from '../shared/raw-path.js';
+import type { CopyProgress } from './types.js';
 
 // Each file costs about as much as this many bytes (creating it, setting its metadata),
 // so the percent and ETA track time, not only files; large files weigh in by their
 // size as soon as a worker has found it.
 const BYTES_PER_FILE_EQUIVALENT = 32 * 1024;
-export const PROGRESS_INTERVAL_MS = 100;
+const PROGRESS_INTERVAL_MS = 100;
 
 export class Progress {
   private filesTotal = 0;

@@ -1,12 +1,12 @@
 /**
  * Paths inside the copier are "raw": one character per byte of the on-disk name,
- * so names that are not valid UTF-8 survive the trip through fast-glob, JSON over
- * IPC and back to the file system byte for byte.
+ * so names that are not valid UTF-8 survive the filters, JSON over IPC and the
+ * trip back to the file system byte for byte.
  *
  * Newline and carriage return are stored as private-use characters because
- * fast-glob's matcher is built from regular expressions whose `.` never matches
- * them: a file named "a\nb" would otherwise vanish from the listing. Node's
- * latin1 encoder keeps only the low byte of each character, so
+ * picomatch's regular expressions (the --exclude and --include globs) never
+ * match them with `.` or `*`: `*.txt` would otherwise miss a file named "a\nb.txt".
+ * Node's latin1 encoder keeps only the low byte of each character, so
  * `Buffer.from(raw, 'latin1')` undoes both mappings at once.
  */
 export type RawPath = string;

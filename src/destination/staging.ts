@@ -8,8 +8,8 @@
  * what it finds there, re-checking every entry.
  */
 import fs from 'node:fs';
-import { fsPath, rawFromBytes, type RawPath } from './raw-path.js';
-import { tempPathFor, TEMP_NAME_SUFFIX } from './temp-name.js';
+import { fsPath, rawFromBytes, type RawPath } from '../shared/raw-path.js';
+import { tempPathFor, TEMP_NAME_SUFFIX } from '../shared/temp-name.js';
 
 export interface Staging {
   path: RawPath;
@@ -26,8 +26,8 @@ export function stage(destination: RawPath): Staging {
   return { path, adopted: true };
 }
 
-export function unstage(staging: Staging, destination: RawPath): void {
-  fs.renameSync(fsPath(staging.path), fsPath(destination));
+export function unstage(stagingPath: RawPath, destination: RawPath): void {
+  fs.renameSync(fsPath(stagingPath), fsPath(destination));
 }
 
 /** Staging directories of runs of the same copy whose process is gone. */

@@ -6,7 +6,7 @@
  */
 import type cliProgress from 'cli-progress';
 import { formatBytes, formatCount, formatDuration, formatRate } from './format.js';
-import type { CopyProgress } from './progress.js';
+import type { CopyProgress } from '../run/types.js';
 
 export interface Renderer {
   progress(snapshot: CopyProgress): void;

@@ -4,7 +4,7 @@
  * anyway (so the parent never stats a file). Times are kept as utimes takes them.
  */
 import type { BigIntStats } from 'node:fs';
-import type { Owner, OwnerPolicy, Seconds } from './protocol.js';
+import type { Owner, OwnerPolicy, Seconds } from './jobs.js';
 
 export interface Metadata {
   mode: number;

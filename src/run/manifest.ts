@@ -5,22 +5,32 @@
  * run ends, so a manifest at its final name is never half written.
  */
 import fs from 'node:fs';
-import { bytesFromRaw, type RawPath } from './raw-path.js';
-import { TEMP_NAME_SUFFIX } from './temp-name.js';
+import { refusal } from '../shared/errors.js';
+import { bytesFromRaw, type RawPath } from '../shared/raw-path.js';
+import { TEMP_NAME_SUFFIX } from '../shared/temp-name.js';
 
 const FLUSH_BYTES = 64 * 1024;
 const BACKSLASH = 0x5c;
 const NEWLINE = 0x0a;
 
 export class Manifest {
-  private readonly temp: string;
-  private readonly fd: number;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
 
-  constructor(private readonly path: string) {
-    this.temp = `${path}.${process.pid}${TEMP_NAME_SUFFIX}`;
-    this.fd = fs.openSync(this.temp, 'w');
+  private constructor(
+    private readonly path: string,
+    private readonly temp: string,
+    private readonly fd: number,
+  ) {}
+
+  /** Opens the manifest under its temporary name; a directory that cannot be written is a refusal. */
+  static open(path: string): Manifest {
+    const temp = `${path}.${process.pid}${TEMP_NAME_SUFFIX}`;
+    try {
+      return new Manifest(path, temp, fs.openSync(temp, 'w'));
+    } catch (error) {
+      throw refusal('MANIFEST_UNWRITABLE', 'cannot write the manifest', path, error);
+    }
   }
 
   add(relativePath: RawPath, sha256: string): void {
@@ -39,6 +49,12 @@ export class Manifest {
     this.flush();
     fs.closeSync(this.fd);
     fs.renameSync(this.temp, this.path);
+  }
+
+  /** A run refused after the manifest was opened leaves nothing behind. */
+  discard(): void {
+    fs.closeSync(this.fd);
+    fs.rmSync(this.temp, { force: true });
   }
 
   private flush(): void {

@@ -5,8 +5,8 @@
  * their metadata here.
  */
 import type { BigIntStats, Dirent } from 'node:fs';
-import { metadataFromStats, type Metadata } from './metadata.js';
-import type { RawPath } from './raw-path.js';
+import { metadataFromStats, type Metadata } from '../shared/metadata.js';
+import type { RawPath } from '../shared/raw-path.js';
 
 export interface DirectoryEntry extends Metadata {
   /** Relative to the source root; '' is the root itself. */

@@ -5,9 +5,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { copyFolder, type EntryEvent, type OverwritePolicy } from './api.js';
-import { EXIT_CODES, FoldercopyError } from './errors.js';
-import { MAX_JOBS } from './options.js';
+import { copyFolder } from '../run/copy-folder.js';
+import { MAX_JOBS } from '../run/options.js';
+import type { EntryEvent, OverwritePolicy } from '../run/types.js';
+import { EXIT_CODES, FoldercopyError } from '../shared/errors.js';
 import { createRenderer } from './render.js';
 import { entryLine, exitCodeFor, failureLine, refusalJson, skipLine, summaryJson, summaryLines } from './report.js';
 

@@ -2,11 +2,9 @@
  * What the user reads at the end, and the exit code a script acts on.
  * One line per failure: `foldercopy: <what failed>: <path>: <reason>`.
  */
-import type { CopyFailure, CopySkip, CopySummary } from './api.js';
-import type { EntryEvent } from './entry-log.js';
-import { EXIT_CODES, type FoldercopyError } from './errors.js';
+import type { CopyFailure, CopySkip, CopySummary, EntryEvent } from '../run/types.js';
+import { EXIT_CODES, type FoldercopyError, type Operation } from '../shared/errors.js';
 import { formatBytes, formatCount, formatDuration, formatRate } from './format.js';
-import type { Operation } from './protocol.js';
 
 const WHAT_FAILED: Record<Operation, string> = {
   list: 'cannot list directory',
@@ -56,7 +54,7 @@ export function summaryLines(summary: CopySummary): string[] {
   return lines;
 }
 
-export function deletionSkippedLine(summary: CopySummary): string {
+function deletionSkippedLine(summary: CopySummary): string {
   return `foldercopy: ${summary.dryRun ? 'would delete nothing' : 'deleted nothing'}: ${summary.deletionSkipped}`;
 }
 

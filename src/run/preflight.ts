@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { FoldercopyError } from './errors.js';
+import { FoldercopyError, refusal } from '../shared/errors.js';
 
 export interface CopyTarget {
   kind: 'dir' | 'file';
@@ -30,10 +30,10 @@ export function preflight(sourceArgument: string, destinationArgument: string | 
 
   let destination = destinationArgument === undefined ? siblingCopyName(source, kind) : normalise(destinationArgument);
   if (destination === '') throw new FoldercopyError('DESTINATION_INVALID', 'the destination path is empty');
-  let destinationStats = fs.statSync(destination, { throwIfNoEntry: false });
+  let destinationStats = statDestination(destination);
   if (kind === 'file' && destinationStats?.isDirectory()) {
     destination = path.join(destination, path.basename(source));
-    destinationStats = fs.statSync(destination, { throwIfNoEntry: false });
+    destinationStats = statDestination(destination);
   }
   if (kind === 'dir' && destinationStats && !destinationStats.isDirectory()) {
     throw new FoldercopyError('DESTINATION_NOT_DIRECTORY', `the destination exists and is not a directory: ${destination}`, destination);
@@ -84,6 +84,17 @@ function statSource(source: string): fs.Stats {
       throw new FoldercopyError('SOURCE_NOT_FOUND', `source not found: ${source}`, source, { cause: error });
     }
     throw new FoldercopyError('SOURCE_UNREADABLE', `cannot read the source: ${source}: ${code ?? String(error)}`, source, { cause: error });
+  }
+}
+
+/** What is at the destination, or undefined when nothing is (a file on the way there is refused below). */
+function statDestination(destination: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(destination);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw refusal('DESTINATION_INVALID', 'cannot use the destination', destination, error);
   }
 }
 

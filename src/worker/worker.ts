@@ -2,25 +2,30 @@
  * The worker process: a stateless executor. It copies the batches the parent
  * sends, in order, and confirms finished jobs over the IPC channel. It keeps
  * nothing between batches and never prints; the parent owns all state and output.
+ * It imports only shared/: the parent's modules never load here.
  */
-import { copyJob, copyLargeFile, type JobResult } from './copy-file.js';
-import type { CopyBatchMessage, FileJob, FilesDoneMessage, Job, WorkerMessage } from './protocol.js';
-import { isLargeFile, isParentMessage, OUTCOME } from './protocol.js';
-import { joinRaw } from './raw-path.js';
-import { discardWrite } from './temp-name.js';
+import type { FileJob, Job } from '../shared/jobs.js';
+import { isLargeFile } from '../shared/jobs.js';
+import { isToWorker, ResultsEncoder, type CopyBatch, type FromWorker, type JobResult } from '../shared/protocol.js';
+import { joinRaw } from '../shared/raw-path.js';
+import { discardWrite } from '../shared/temp-name.js';
+import { copyFile, copyLargeFile } from './copy-file.js';
+import { copySymlink, linkSecondName } from './copy-link.js';
+import { isWrite, type BatchContext } from './job-result.js';
 
 const COPY_BUFFER_BYTES = 256 * 1024;
 // Long batches confirm progress this often, so a crash re-runs little and the bar keeps moving;
 // a large file reports its bytes at the same pace.
 const REPORT_INTERVAL_MS = 100;
-// Once a batch has written this much, the rest is handed back (OUTCOME.deferred) to be
+// Once a batch has written this much, the rest is handed back ('batchFull') to be
 // batched again: bytes bound the time one batch holds a worker, and a crash's re-run.
 const BATCH_MAX_BYTES = 4 * 1024 * 1024;
+const BATCH_FULL: JobResult = Object.freeze({ outcome: 'batchFull', size: 0 });
 
 const buffer = Buffer.allocUnsafe(COPY_BUFFER_BYTES);
-const pending: CopyBatchMessage[] = [];
+const pending: CopyBatch[] = [];
 let running = false;
-let largeFileInProgress: { batch: CopyBatchMessage; job: Job } | null = null;
+let largeFileInProgress: { batch: CopyBatch; job: Job } | null = null;
 
 process.umask(0);
 // Ctrl-C reaches the whole process group; the parent decides how to stop.
@@ -38,7 +43,7 @@ function leave(): never {
 }
 process.on('disconnect', leave);
 process.on('message', (message: unknown) => {
-  if (!isParentMessage(message)) throw new TypeError(`foldercopy worker: unexpected message ${JSON.stringify(message)}`);
+  if (!isToWorker(message)) throw new TypeError(`foldercopy worker: unexpected message ${JSON.stringify(message)}`);
   pending.push(message);
   if (!running) void runPending();
 });
@@ -50,48 +55,35 @@ async function runPending(): Promise<void> {
   running = false;
 }
 
-async function runBatch(batch: CopyBatchMessage): Promise<void> {
-  let confirmed = 0;
-  let outcomes = '';
-  let sizes: number[] = [];
-  let failures: FilesDoneMessage['failures'] = [];
-  let linked: FilesDoneMessage['linked'] = [];
-  let digests: string[] = [];
+async function runBatch(batch: CopyBatch): Promise<void> {
+  const results = new ResultsEncoder(batch.settings.digest);
   let lastConfirm = performance.now();
   let bytesWritten = 0;
-  const confirm = (upTo: number): void => {
-    const message: FilesDoneMessage = { type: 'filesDone', batchId: batch.batchId, count: upTo - confirmed, outcomes, sizes, failures, linked };
-    if (batch.settings.digest) message.digests = digests;
-    send(message);
-    confirmed = upTo;
-    outcomes = '';
-    sizes = [];
-    failures = [];
-    linked = [];
-    digests = [];
-    lastConfirm = performance.now();
-  };
   for (let index = 0; index < batch.jobs.length; index++) {
-    if (bytesWritten >= BATCH_MAX_BYTES) {
-      outcomes += OUTCOME.deferred;
-      sizes.push(0);
-      if (batch.settings.digest) digests.push('');
-      continue;
-    }
     const job = batch.jobs[index]!;
-    const result = isLargeFile(job) ? await copyLarge(batch, job) : copyJob(job, batch, buffer, process.pid);
-    outcomes += result.outcome;
-    sizes.push(result.size);
-    if (result.error) failures.push({ index, error: result.error });
-    if (result.inode !== undefined) linked.push({ index, inode: result.inode });
-    if (batch.settings.digest) digests.push(result.digest ?? '');
-    if ((result.outcome === OUTCOME.created || result.outcome === OUTCOME.overwritten) && !batch.settings.dryRun) bytesWritten += result.size;
-    if (performance.now() - lastConfirm >= REPORT_INTERVAL_MS) confirm(index + 1);
+    const result = bytesWritten >= BATCH_MAX_BYTES ? BATCH_FULL : isLargeFile(job) ? await copyLarge(batch, job) : copyJob(job, batch);
+    results.add(result);
+    if (isWrite(result) && !batch.settings.dryRun) bytesWritten += result.size;
+    if (performance.now() - lastConfirm >= REPORT_INTERVAL_MS) {
+      send(results.take(batch.batchId));
+      lastConfirm = performance.now();
+    }
   }
-  if (confirmed < batch.jobs.length) confirm(batch.jobs.length);
+  if (results.pending > 0) send(results.take(batch.batchId));
 }
 
-async function copyLarge(batch: CopyBatchMessage, job: FileJob): Promise<JobResult> {
+function copyJob(job: Job, context: BatchContext): JobResult {
+  switch (job.kind) {
+    case 'file':
+      return copyFile(job, context, buffer, process.pid);
+    case 'symlink':
+      return copySymlink(job, context, process.pid);
+    case 'hardlink':
+      return linkSecondName(job, context, buffer, process.pid);
+  }
+}
+
+async function copyLarge(batch: CopyBatch, job: FileJob): Promise<JobResult> {
   largeFileInProgress = { batch, job };
   let lastReport = performance.now();
   try {
@@ -108,7 +100,7 @@ async function copyLarge(batch: CopyBatchMessage, job: FileJob): Promise<JobResu
   }
 }
 
-function send(message: WorkerMessage): void {
+function send(message: FromWorker): void {
   // A failed send means the channel is closing; the 'disconnect' handler ends this process.
   process.send?.(message, undefined, undefined, () => {});
 }

@@ -1,13 +1,14 @@
 /**
  * Decides, in the worker, whether an entry already at the destination name is
  * kept or replaced (RunSettings.overwrite). Only jobs whose directory existed
- * before the run get here (Job.check): a first copy pays nothing for it.
+ * before the run get here (Job.mayExist): a first copy pays nothing for it.
  */
 import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
-import { microseconds, microsecondsOf, type Metadata, type SourceFile } from './metadata.js';
-import type { Owner, OverwritePolicy } from './protocol.js';
-import type { FsPath } from './raw-path.js';
+import type { Owner, OverwritePolicy } from '../shared/jobs.js';
+import { microseconds, microsecondsOf, type Metadata, type SourceFile } from '../shared/metadata.js';
+import type { FsPath } from '../shared/raw-path.js';
+import { SourceFailure } from './job-result.js';
 
 /** What is at the destination name now, or null when nothing is. */
 export function existingAt(path: FsPath): BigIntStats | null {
@@ -79,18 +80,13 @@ export function refreshMetadata(file: Metadata, owner: Owner | undefined, existi
   if (microsecondsOf(existing.mtimeNs) !== microseconds(file.mtime)) fs.utimesSync(destination, file.atime, file.mtime);
 }
 
-/** The source could not be read while comparing: the failure is the source's, not the destination's. */
-export class SourceUnreadable {
-  constructor(readonly cause: unknown) {}
-}
-
 function sameContent(source: FsPath, destination: FsPath, buffer: Buffer): boolean {
   const half = buffer.length >> 1;
   let a: number;
   try {
     a = fs.openSync(source, 'r');
   } catch (error) {
-    throw new SourceUnreadable(error);
+    throw new SourceFailure(error);
   }
   try {
     const b = fs.openSync(destination, 'r');
@@ -114,6 +110,6 @@ function readSource(fd: number, buffer: Buffer, length: number): number {
   try {
     return fs.readSync(fd, buffer, 0, length, null);
   } catch (error) {
-    throw new SourceUnreadable(error);
+    throw new SourceFailure(error);
   }
 }

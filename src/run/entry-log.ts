@@ -3,26 +3,23 @@
  * failed), written as the run goes, so even an interrupted run leaves a record.
  */
 import fs from 'node:fs';
-
-export interface EntryEvent {
-  /** Relative to the source (and the destination); '.' is the root. */
-  path: string;
-  action: 'create' | 'overwrite' | 'skip' | 'delete' | 'fail';
-  type: 'file' | 'directory' | 'symlink' | 'hardlink' | 'special';
-  /** Bytes of a regular file. */
-  size?: number;
-  /** Why it was skipped or failed. */
-  reason?: string;
-}
+import { refusal } from '../shared/errors.js';
+import type { EntryEvent } from './types.js';
 
 const FLUSH_CHARS = 64 * 1024;
 
 export class EntryLog {
-  private readonly fd: number;
   private pending = '';
 
-  constructor(path: string) {
-    this.fd = fs.openSync(path, 'w');
+  private constructor(private readonly fd: number) {}
+
+  /** Opens (and truncates) the log file; one that cannot be written is a refusal. */
+  static open(path: string): EntryLog {
+    try {
+      return new EntryLog(fs.openSync(path, 'w'));
+    } catch (error) {
+      throw refusal('LOG_UNWRITABLE', 'cannot write the log file', path, error);
+    }
   }
 
   add(event: EntryEvent): void {

@@ -27,8 +27,8 @@
 import fs from 'node:fs';
 import ignore, { type Ignore } from 'ignore';
 import picomatch from 'picomatch';
-import { FoldercopyError } from './errors.js';
-import { childPath, fsPath, joinRaw, parentOf, rawFromBytes, rawFromString, type RawPath } from './raw-path.js';
+import { FoldercopyError } from '../shared/errors.js';
+import { childPath, fsPath, joinRaw, parentOf, rawFromBytes, rawFromString, type RawPath } from '../shared/raw-path.js';
 
 export interface FilterOptions {
   /** Globs (picomatch syntax); a matching entry is not copied and an excluded directory is not descended into. */

@@ -1,43 +1,25 @@
 /**
- * Copies one job: a file, a symlink or a second name of a hard-linked file.
- * When something is already at the destination name (Job.check), up-to-date.ts
- * decides first whether it stays. Runs in a worker, a million times per big tree, so the common path is a short
- * run of synchronous calls (an async call per step costs a thread-pool round trip):
- * open source, read its stats from the descriptor, create the temporary file with
- * its final mode, read, write, set times on the descriptor, close, rename into
- * place. Never throws: a failure comes back as a record naming the path and the
- * operation.
+ * Copies one regular file. When something is already at the destination name
+ * (Job.mayExist), up-to-date.ts decides first whether it stays. Runs a million
+ * times per big tree, so the common path is a short run of synchronous calls
+ * (an async call per step costs a thread-pool round trip): open the source, read
+ * its stats from the descriptor, create the temporary file with its final mode,
+ * read, write, set times on the descriptor, close, rename into place. Never
+ * throws: a failure comes back as a record naming the path and the operation.
  *
  * The worker runs with umask 0, so files are created with exactly their mode.
  */
 import type { BigIntStats } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
-import { metadataFromStats, ownerFor, sourceFileFromStats, type Metadata, type SourceFile } from './metadata.js';
-import type { CopyBatchMessage, ErrorRecord, FileJob, HardLinkJob, Job, Operation, SymlinkJob } from './protocol.js';
-import { errorRecord, LARGE_FILE_BYTES, OUTCOME, type Outcome } from './protocol.js';
-import { fsPath, joinRaw, type FsPath, type RawPath } from './raw-path.js';
-import { tempPathFor, unlinkQuietly, writingPathFor } from './temp-name.js';
-import { existingAt, keepsFile, keepsHardLink, keepsSymlink, refreshMetadata, SourceUnreadable } from './up-to-date.js';
-
-/** What a job runs against: the batch's roots and the run's settings. */
-export type BatchContext = Pick<CopyBatchMessage, 'source' | 'destination' | 'settings'>;
-
-export interface JobResult {
-  outcome: Outcome;
-  /** Bytes of a regular file's source, as found now; 0 for other jobs. */
-  size: number;
-  error?: ErrorRecord;
-  /** SHA-256 in hex of a regular file's content, when RunSettings.digest asks for it. */
-  digest?: string;
-  /** A file handed back because it has other names: its `dev:ino`. */
-  inode?: string;
-}
-
-// The common results of links allocate nothing.
-const CREATED: JobResult = Object.freeze({ outcome: OUTCOME.created, size: 0 });
-const OVERWRITTEN: JobResult = Object.freeze({ outcome: OUTCOME.overwritten, size: 0 });
-const SKIPPED: JobResult = Object.freeze({ outcome: OUTCOME.skipped, size: 0 });
+import { errorRecord, type ErrorRecord, type Operation } from '../shared/errors.js';
+import { LARGE_FILE_BYTES, type FileJob } from '../shared/jobs.js';
+import { ownerFor, sourceFileFromStats, type SourceFile } from '../shared/metadata.js';
+import type { JobResult } from '../shared/protocol.js';
+import { fsPath, joinRaw, type FsPath, type RawPath } from '../shared/raw-path.js';
+import { unlinkQuietly, writingPathFor } from '../shared/temp-name.js';
+import { closeQuietly, createExclusive, failed, hashFile, isWrite, SourceFailure, type BatchContext } from './job-result.js';
+import { existingAt, keepsFile, refreshMetadata } from './up-to-date.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, COPYFILE_EXCL, COPYFILE_FICLONE } = fs.constants;
 // O_NOFOLLOW refuses a source replaced by a symlink since it was listed, O_NONBLOCK
@@ -49,31 +31,16 @@ const HOLE_BLOCK_BYTES = 4096;
 const ZERO_BLOCK = Buffer.alloc(HOLE_BLOCK_BYTES);
 const LARGE_FILE_POLL_MS = 100;
 
-/** Marks a failure on the source side; anything else thrown while copying is on the destination side. */
-class ReadFailure {
-  constructor(readonly cause: unknown) {}
-}
-
-export function copyJob(job: Job, context: BatchContext, buffer: Buffer, pid: number): JobResult {
+export function copyFile(job: FileJob, context: BatchContext, buffer: Buffer, pid: number): JobResult {
+  const sourcePath = joinRaw(context.source, job.path);
   const finalPath = joinRaw(context.destination, job.path);
-  switch (job.kind) {
-    case 'file':
-      return copyRegularFile(job, joinRaw(context.source, job.path), finalPath, context, buffer, pid);
-    case 'symlink':
-      return copySymlink(job, joinRaw(context.source, job.path), finalPath, context, pid);
-    case 'hardlink':
-      return linkSecondName(job, context, finalPath, buffer, pid);
-  }
-}
-
-function copyRegularFile(job: FileJob, sourcePath: RawPath, finalPath: RawPath, context: BatchContext, buffer: Buffer, pid: number): JobResult {
   // A first copy opens the source at once and reads its stats from the descriptor;
-  // a check or a dry run, which may not need the content, looks at it first.
-  let input = job.check || context.settings.dryRun ? -1 : openSource(sourcePath);
+  // a file that may exist already, or a dry run, may not need the content: it looks first.
+  let input = job.mayExist || context.settings.dryRun ? -1 : openSource(sourcePath);
   if (typeof input !== 'number') return failed(input);
   const source = statSource(sourcePath, input);
   if ('code' in source) return closing(input, failed(source));
-  const handedBack = deferral(job, source);
+  const handedBack = handBack(job, source);
   if (handedBack) return closing(input, handedBack);
   const decided = decideFile(job, source, sourcePath, finalPath, context, buffer);
   if (!isWrite(decided) || context.settings.dryRun) return closing(input, decided);
@@ -110,32 +77,28 @@ function statSource(sourcePath: RawPath, fd: number): SourceFile | ErrorRecord {
 }
 
 /** A file the parent must schedule itself (see FileJob): handed back, untouched. */
-function deferral(job: FileJob, source: SourceFile): JobResult | null {
-  if (source.inode !== undefined && !job.linked) return { outcome: OUTCOME.deferred, size: source.size, inode: source.inode };
-  if (source.size >= LARGE_FILE_BYTES && !job.large) return { outcome: OUTCOME.deferred, size: source.size };
+function handBack(job: FileJob, source: SourceFile): JobResult | null {
+  if (source.inode !== undefined && !job.firstName) return { outcome: 'otherNames', size: source.size, inode: source.inode };
+  if (source.size >= LARGE_FILE_BYTES && !job.large) return { outcome: 'large', size: source.size };
   return null;
-}
-
-function isWrite(result: JobResult): boolean {
-  return result.outcome === OUTCOME.created || result.outcome === OUTCOME.overwritten;
 }
 
 /** Created or overwritten when the file is to be written; otherwise the job's final result: kept as it is, or a failure. */
 function decideFile(job: FileJob, source: SourceFile, sourcePath: RawPath, finalPath: RawPath, context: BatchContext, buffer: Buffer): JobResult {
-  if (!job.check) return { outcome: OUTCOME.created, size: source.size };
+  if (!job.mayExist) return { outcome: 'created', size: source.size };
   const { overwrite, dryRun, digest, owners } = context.settings;
   const final = fsPath(finalPath);
   let stage: Operation = 'stat';
   try {
     const existing = existingAt(final);
-    if (!existing) return { outcome: OUTCOME.created, size: source.size };
-    if (!keepsFile(source, existing, overwrite, fsPath(sourcePath), final, buffer)) return { outcome: OUTCOME.overwritten, size: source.size };
+    if (!existing) return { outcome: 'created', size: source.size };
+    if (!keepsFile(source, existing, overwrite, fsPath(sourcePath), final, buffer)) return { outcome: 'overwritten', size: source.size };
     stage = 'set-metadata';
     if ((overwrite === 'changed' || overwrite === 'checksum') && !dryRun) refreshMetadata(source, ownerFor(source, owners), existing, final);
     stage = 'read';
-    return { outcome: OUTCOME.skipped, size: source.size, ...(digest && { digest: hashFile(final, buffer) }) };
+    return { outcome: 'skipped', size: source.size, ...(digest && { digest: hashFile(final, buffer) }) };
   } catch (error) {
-    return error instanceof SourceUnreadable
+    return error instanceof SourceFailure
       ? failed(errorRecord(error.cause, 'read', sourcePath))
       : failed(errorRecord(error, stage, finalPath));
   }
@@ -194,32 +157,15 @@ function writeRegularFile(
     if (input >= 0) closeQuietly(input);
     if (output >= 0) closeQuietly(output);
     if (created) unlinkQuietly(temp);
-    return failed(error instanceof ReadFailure ? errorRecord(error.cause, 'read', sourcePath) : errorRecord(error, stage, finalPath));
+    return failed(error instanceof SourceFailure ? errorRecord(error.cause, 'read', sourcePath) : errorRecord(error, stage, finalPath));
   }
-}
-
-function failed(error: ErrorRecord): JobResult {
-  return { outcome: OUTCOME.failed, size: 0, error };
-}
-
-/** SHA-256 in hex of a file's content as it is on disk now. */
-function hashFile(path: FsPath, buffer: Buffer): string {
-  const hash = createHash('sha256');
-  const fd = fs.openSync(path, 'r');
-  try {
-    let read: number;
-    while ((read = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0) hash.update(buffer.subarray(0, read));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest('hex');
 }
 
 function readInto(fd: number, buffer: Buffer, position: number | null): number {
   try {
     return fs.readSync(fd, buffer, 0, buffer.length, position);
   } catch (error) {
-    throw new ReadFailure(error);
+    throw new SourceFailure(error);
   }
 }
 
@@ -286,95 +232,6 @@ function writeAll(fd: number, buffer: Buffer, start: number, end: number, positi
   }
 }
 
-function copySymlink(job: SymlinkJob, sourcePath: RawPath, finalPath: RawPath, context: BatchContext, pid: number): JobResult {
-  let target: Buffer;
-  let metadata: Metadata;
-  try {
-    const stats = fs.lstatSync(fsPath(sourcePath), { bigint: true });
-    if (!stats.isSymbolicLink()) return failed({ code: 'ECHANGED', message: 'it is no longer a symlink', operation: 'stat', path: sourcePath });
-    metadata = metadataFromStats(stats);
-    target = fs.readlinkSync(fsPath(sourcePath), { encoding: 'buffer' });
-  } catch (error) {
-    return failed(errorRecord(error, 'read', sourcePath));
-  }
-  const final = fsPath(finalPath);
-  let planned = CREATED;
-  if (job.check) {
-    try {
-      const existing = existingAt(final);
-      if (existing && keepsSymlink(existing, context.settings.overwrite, target, final)) return SKIPPED;
-      if (existing) planned = OVERWRITTEN;
-    } catch (error) {
-      return failed(errorRecord(error, 'stat', finalPath));
-    }
-  }
-  if (context.settings.dryRun) return planned;
-  const { staged } = context.settings;
-  const temp = fsPath(writingPathFor(finalPath, pid, staged));
-  let stage: Operation = 'write';
-  try {
-    createExclusive(temp, () => fs.symlinkSync(target, temp));
-    stage = 'set-metadata';
-    fs.lutimesSync(temp, metadata.atime, metadata.mtime);
-    const owner = ownerFor(metadata, context.settings.owners);
-    if (owner) fs.lchownSync(temp, owner.uid, owner.gid);
-    stage = 'rename';
-    if (!staged) fs.renameSync(temp, final);
-    return planned;
-  } catch (error) {
-    if (stage !== 'write') unlinkQuietly(temp);
-    return failed(errorRecord(error, stage, finalPath));
-  }
-}
-
-function linkSecondName(job: HardLinkJob, context: BatchContext, finalPath: RawPath, buffer: Buffer, pid: number): JobResult {
-  const firstName = fsPath(joinRaw(context.destination, job.target));
-  const final = fsPath(finalPath);
-  const { overwrite, dryRun, digest } = context.settings;
-  let planned = CREATED;
-  if (job.check) {
-    try {
-      const existing = existingAt(final);
-      if (existing && keepsHardLink(existing, overwrite, firstName)) {
-        return digest ? { outcome: OUTCOME.skipped, size: 0, digest: hashFile(final, buffer) } : SKIPPED;
-      }
-      if (existing) planned = OVERWRITTEN;
-    } catch (error) {
-      return failed(errorRecord(error, 'stat', finalPath));
-    }
-  }
-  if (dryRun) return planned;
-  const error = planned === CREATED ? linkInPlace(firstName, final, finalPath) : replaceWithLink(firstName, finalPath, pid);
-  if (error) return failed(error);
-  return digest ? { outcome: planned.outcome, size: 0, digest: hashFile(final, buffer) } : planned;
-}
-
-function linkInPlace(firstName: FsPath, final: FsPath, finalPath: RawPath): ErrorRecord | null {
-  try {
-    fs.linkSync(firstName, final);
-    return null;
-  } catch (error) {
-    return errorRecord(error, 'link', finalPath);
-  }
-}
-
-/** Replaces what is at the name atomically, through a temporary name. */
-function replaceWithLink(firstName: FsPath, finalPath: RawPath, pid: number): ErrorRecord | null {
-  const temp = fsPath(tempPathFor(finalPath, pid));
-  try {
-    createExclusive(temp, () => fs.linkSync(firstName, temp));
-  } catch (error) {
-    return errorRecord(error, 'link', finalPath);
-  }
-  try {
-    fs.renameSync(temp, fsPath(finalPath));
-    return null;
-  } catch (error) {
-    unlinkQuietly(temp);
-    return errorRecord(error, 'rename', finalPath);
-  }
-}
-
 /**
  * Copies a large file in the kernel (a reflink where the file system has them,
  * else copy_file_range) on the thread pool, so the worker stays free to report
@@ -393,7 +250,7 @@ export async function copyLargeFile(
   const stats = statSource(sourcePath, -1);
   if ('code' in stats) return failed(stats);
   const source = stats;
-  const early = deferral(job, source);
+  const early = handBack(job, source);
   if (early) return early;
   const planned = decideFile(job, source, sourcePath, finalPath, context, buffer);
   const { dryRun, verify, digest, staged, owners } = context.settings;
@@ -450,24 +307,5 @@ function sourceIsUnreadable(source: FsPath): boolean {
     return false;
   } catch {
     return true;
-  }
-}
-
-/** A stale temporary file with our name can only be a leftover of a killed run whose pid we reuse. */
-function createExclusive<T>(temp: FsPath, create: () => T): T {
-  try {
-    return create();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    fs.unlinkSync(temp);
-    return create();
-  }
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    fs.closeSync(fd);
-  } catch {
-    // Already failing; the first error is the one reported.
   }
 }

@@ -7,11 +7,12 @@
  */
 import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
-import { microseconds, microsecondsOf, ownerFor } from './metadata.js';
-import { errorRecord, type ErrorRecord, type Owner, type OwnerPolicy, type Seconds } from './protocol.js';
-import { fsPath, joinRaw, parentOf, rawFromLatin1, type RawPath } from './raw-path.js';
-import { TEMP_NAME, TEMP_NAME_SUFFIX } from './temp-name.js';
-import type { DirectoryEntry } from './entry.js';
+import { errorRecord, type ErrorRecord } from '../shared/errors.js';
+import type { Owner, OwnerPolicy, Seconds } from '../shared/jobs.js';
+import { microseconds, microsecondsOf, ownerFor } from '../shared/metadata.js';
+import { fsPath, joinRaw, parentOf, rawFromLatin1, type RawPath } from '../shared/raw-path.js';
+import { TEMP_NAME, TEMP_NAME_SUFFIX } from '../shared/temp-name.js';
+import type { DirectoryEntry } from '../source/entry.js';
 
 interface MadeDirectory {
   path: RawPath;

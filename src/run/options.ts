@@ -5,10 +5,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { CopyOptions } from './api.js';
-import { FoldercopyError } from './errors.js';
+import { FoldercopyError } from '../shared/errors.js';
+import type { OverwritePolicy, OwnerPolicy, RunSettings } from '../shared/jobs.js';
 import { isInside, realPathOf, type CopyTarget } from './preflight.js';
-import type { OverwritePolicy, OwnerPolicy, RunSettings } from './protocol.js';
+import type { CopyOptions } from './types.js';
 
 // Far beyond any benefit; a typo such as -j 1000 should not fork a thousand processes.
 export const MAX_JOBS = 64;
@@ -24,7 +24,7 @@ export interface RunOptions {
   manifest: string | undefined;
 }
 
-export function resolveJobs(jobs: number | undefined): number {
+function resolveJobs(jobs: number | undefined): number {
   if (jobs === undefined) return os.availableParallelism();
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > MAX_JOBS) {
     throw new RangeError(`jobs must be an integer from 1 to ${MAX_JOBS}, got ${jobs}`);

@@ -1,0 +1,165 @@
+/**
+ * --delete: after a successful copy, removes what the destination holds and the
+ * source no longer does. Only directories the walk went through are compared,
+ * name by name against the source's listing, so an excluded directory (never
+ * listed) is never looked into, and an excluded name inside a listed one is kept.
+ * A directory standing where the source now has a file is deleted too, and the
+ * file, held back until then, is copied after it.
+ */
+import fs from 'node:fs';
+import { errorRecord, type ErrorRecord } from '../shared/errors.js';
+import type { Job } from '../shared/jobs.js';
+import { childPath, fsPath, joinRaw, rawFromBytes, type RawPath } from '../shared/raw-path.js';
+import { TEMP_NAME } from '../shared/temp-name.js';
+import type { TreeFilter } from '../source/filter.js';
+
+export interface DeletePassOptions {
+  source: RawPath;
+  destination: RawPath;
+  filter: TreeFilter | null;
+  maxDelete: number | undefined;
+  dryRun: boolean;
+}
+
+/** Where the pass reports what it did (the run's tally). */
+export interface DeletionReport {
+  fail(error: ErrorRecord, relativePath?: RawPath): void;
+  deleted(relativePath: RawPath, isDirectory: boolean, counted: boolean): void;
+}
+
+/** Why the pass deleted nothing, or the held-back jobs that can run now that their way is clear. */
+export type DeletePassResult = { skipped: string } | { retry: Job[] };
+
+export class DeletePass {
+  /** Entries whose name a directory still holds at the destination; they wait for run(). */
+  private readonly blocked: Job[] = [];
+  private retrying = false;
+
+  constructor(private readonly options: DeletePassOptions) {}
+
+  /** Holds back a job whose rename met a directory; false for any other failure, and once the pass has run. */
+  holds(job: Job, error: ErrorRecord): boolean {
+    if (this.retrying || error.code !== 'EISDIR' || error.operation !== 'rename') return false;
+    this.blocked.push(job);
+    return true;
+  }
+
+  /** `directories`: every source directory the walk went through, parents first. Never past maxDelete. */
+  run(directories: readonly RawPath[], report: DeletionReport): DeletePassResult {
+    const { source, destination, filter, maxDelete, dryRun } = this.options;
+    const blockedPaths = this.blocked.map((job) => job.path);
+    const { deletions, failures } = findExtraneous(source, destination, directories, blockedPaths, filter);
+    for (const failure of failures) report.fail(failure);
+    if (failures.length > 0) return { skipped: 'the destination could not be fully listed' };
+    const tooMany = maxDelete !== undefined && deletions.length > maxDelete;
+    const skipped = tooMany ? `${deletions.length} entries would be deleted, more than --max-delete ${maxDelete}` : undefined;
+    // A dry run still lists what would go, even past the limit.
+    if (skipped && !dryRun) return { skipped };
+    for (const deletion of deletions) {
+      const error = dryRun ? null : deleteEntry(destination, deletion);
+      if (error) report.fail(error, deletion.path);
+      else report.deleted(deletion.path, deletion.isDirectory, !tooMany);
+    }
+    if (skipped) return { skipped };
+    this.retrying = true;
+    return { retry: this.blocked.splice(0) };
+  }
+
+  /** Whatever stopped run() from clearing their way: these entries failed after all. */
+  takeBlocked(): Array<{ job: Job; error: ErrorRecord }> {
+    return this.blocked.splice(0).map((job) => ({
+      job,
+      error: { code: 'EISDIR', message: 'a directory is in the way, and --delete did not run', operation: 'rename', path: joinRaw(this.options.destination, job.path) },
+    }));
+  }
+}
+
+export interface Deletion {
+  /** Relative to the destination root. */
+  path: RawPath;
+  isDirectory: boolean;
+}
+
+export interface ExtraneousEntries {
+  /** Deepest first, so each directory is empty by the time its turn comes. */
+  deletions: Deletion[];
+  failures: ErrorRecord[];
+}
+
+/**
+ * `directories`: where to compare; `inTheWay`: destination directories standing
+ * where the source has a file or link now, deleted whole.
+ */
+function findExtraneous(
+  source: RawPath,
+  destination: RawPath,
+  directories: Iterable<RawPath>,
+  inTheWay: readonly RawPath[],
+  filter: TreeFilter | null,
+): ExtraneousEntries {
+  const deletions: Deletion[] = [];
+  const failures: ErrorRecord[] = [];
+  for (const directory of inTheWay) collect(destination, directory, true, filter, deletions, failures);
+  for (const directory of directories) {
+    let inSource: Set<RawPath>;
+    let atDestination: fs.Dirent<Buffer>[];
+    try {
+      inSource = new Set(fs.readdirSync(fsPath(joinRaw(source, directory)), { encoding: 'buffer' }).map(rawFromBytes));
+    } catch (error) {
+      failures.push(errorRecord(error, 'list', joinRaw(source, directory)));
+      continue;
+    }
+    try {
+      atDestination = fs.readdirSync(fsPath(joinRaw(destination, directory)), { encoding: 'buffer', withFileTypes: true });
+    } catch (error) {
+      // Not at the destination (a dry run, or --include made no copy of it): nothing to delete there.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') failures.push(errorRecord(error, 'list', joinRaw(destination, directory)));
+      continue;
+    }
+    for (const dirent of atDestination) {
+      const name = rawFromBytes(dirent.name);
+      if (inSource.has(name) || TEMP_NAME.test(name)) continue;
+      collect(destination, childPath(directory, name), dirent.isDirectory(), filter, deletions, failures);
+    }
+  }
+  return { deletions, failures };
+}
+
+/** Adds an entry and, for a directory, its contents; returns false when something in it must stay. */
+function collect(
+  destination: RawPath,
+  relative: RawPath,
+  isDirectory: boolean,
+  filter: TreeFilter | null,
+  deletions: Deletion[],
+  failures: ErrorRecord[],
+): boolean {
+  if (filter?.excludes(relative, isDirectory)) return false;
+  let whole = true;
+  if (isDirectory) {
+    let children: fs.Dirent<Buffer>[];
+    try {
+      children = fs.readdirSync(fsPath(joinRaw(destination, relative)), { encoding: 'buffer', withFileTypes: true });
+    } catch (error) {
+      failures.push(errorRecord(error, 'list', joinRaw(destination, relative)));
+      return false;
+    }
+    for (const child of children) {
+      if (!collect(destination, childPath(relative, rawFromBytes(child.name)), child.isDirectory(), filter, deletions, failures)) whole = false;
+    }
+  }
+  if (whole) deletions.push({ path: relative, isDirectory });
+  return whole;
+}
+
+function deleteEntry(destination: RawPath, deletion: Deletion): ErrorRecord | null {
+  const path = joinRaw(destination, deletion.path);
+  try {
+    if (deletion.isDirectory) fs.rmdirSync(fsPath(path));
+    else fs.unlinkSync(fsPath(path));
+    return null;
+  } catch (error) {
+    return errorRecord(error, 'delete', path);
+  }
+}

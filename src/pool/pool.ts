@@ -1,0 +1,300 @@
+/**
+ * A fixed-size pool of forked worker processes. The parent owns every table:
+ * queued batches, each worker's in-flight batches (at most two, so a worker never
+ * waits for its next batch and the queue stays here, not in the IPC buffer), and
+ * how far each batch is confirmed.
+ *
+ * A worker that dies loses only its unconfirmed jobs: their temporary files are
+ * swept, and each is retried once, alone, on a fresh worker; a job that kills a
+ * worker twice is reported as failed, naming the exit code or signal and what
+ * the worker said. A worker that cannot start, or workers that keep dying, stop
+ * the run (RunStopped) instead of respawning in a loop.
+ */
+import { RunStopped, type ErrorRecord } from '../shared/errors.js';
+import type { Job, RunSettings } from '../shared/jobs.js';
+import { decodeResults, type FilesDone, type FromWorker, type JobResult } from '../shared/protocol.js';
+import { joinRaw, rawFromString, type RawPath } from '../shared/raw-path.js';
+import { discardWrite } from '../shared/temp-name.js';
+import { adoptEarlyWorker, forkWorker, WORKER_PATH, WorkerProcess, type Batch, type EarlyWorker, type WorkerState } from './worker-process.js';
+
+const MAX_IN_FLIGHT_PER_WORKER = 2;
+// Crashes in a row, with no job finished in between: a few OOM kills or poison files pass,
+// a worker that dies on everything stops the run quickly.
+const MAX_CRASHES_IN_A_ROW = 8;
+// As jest-worker and vitest: a worker asked to leave gets this long before SIGKILL.
+const EXIT_GRACE_MS = 500;
+
+export interface PoolOptions {
+  size: number;
+  source: RawPath;
+  destination: RawPath;
+  settings: RunSettings;
+  onJobDone: (job: Job, result: JobResult) => void;
+  /** After the jobs of one confirmation were reported: the moment to submit what they released, as one batch. */
+  onConfirmation: () => void;
+  onFileProgress: (job: Job, bytes: number) => void;
+  /** Forks this script instead of worker.js; exists so tests can run a worker that crashes. */
+  workerPath?: string;
+}
+
+/** open: dispatching; stopped: a failure ended it; closing: close() was called. */
+type PoolState = 'open' | 'stopped' | 'closing';
+
+interface Waiter {
+  ready: () => boolean;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+export class WorkerPool {
+  private readonly queue: Batch[] = [];
+  private readonly workers = new Set<WorkerProcess>();
+  private readonly waiters: Waiter[] = [];
+  private readonly workerPath: string;
+  private state: PoolState = 'open';
+  private stop: RunStopped | null = null;
+  private queuedJobs = 0;
+  private nextBatchId = 1;
+  private crashesInARow = 0;
+  private someWorkerWasReady = false;
+
+  constructor(private readonly options: PoolOptions) {
+    this.workerPath = options.workerPath ?? WORKER_PATH;
+    // A worker takes ~90 ms to start: the first one boots while the parent lists the tree.
+    this.spawn(options.workerPath === undefined ? adoptEarlyWorker() : null);
+  }
+
+  submit(jobs: Job[]): void {
+    this.queue.push({ id: this.nextBatchId++, jobs, confirmed: 0, retry: false });
+    this.queuedJobs += jobs.length;
+    this.dispatch();
+  }
+
+  /** Jobs waiting in the parent's queue, not yet sent to a worker. */
+  get backlog(): number {
+    return this.queuedJobs;
+  }
+
+  whenBacklogBelow(jobs: number): Promise<void> {
+    return this.waitUntil(() => this.queuedJobs < jobs);
+  }
+
+  /** Resolves when every submitted job is finished; rejects with RunStopped if the pool had to stop. */
+  whenIdle(): Promise<void> {
+    return this.waitUntil(() => this.queue.length === 0 && this.inFlightCount() === 0);
+  }
+
+  /**
+   * Stops the pool: drops queued batches, gives in-flight ones `graceMs` to finish,
+   * then lets workers leave (SIGKILL after a grace) and sweeps what they left.
+   */
+  async close(graceMs = 0): Promise<void> {
+    if (this.state === 'open') this.state = 'closing';
+    this.queue.length = 0;
+    this.queuedJobs = 0;
+    if (this.inFlightCount() > 0 && graceMs > 0) {
+      let graceOver = false;
+      const graceTimer = setTimeout(() => {
+        graceOver = true;
+        this.notify();
+      }, graceMs);
+      await this.waitUntil(() => graceOver || this.inFlightCount() === 0).catch(() => {});
+      clearTimeout(graceTimer);
+    }
+    this.state = 'closing';
+    const leaving = [...this.workers];
+    for (const worker of leaving) worker.stop();
+    const killTimer = setTimeout(() => {
+      for (const worker of leaving) worker.kill();
+    }, EXIT_GRACE_MS);
+    await Promise.all(leaving.map((worker) => worker.exited));
+    clearTimeout(killTimer);
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0 && this.state === 'open') {
+      const worker = this.leastBusyReadyWorker();
+      if (!worker) {
+        this.spawnIfUseful();
+        break;
+      }
+      const batch = this.queue.shift()!;
+      this.queuedJobs -= batch.jobs.length;
+      worker.inFlight.push(batch);
+      const { source, destination, settings } = this.options;
+      worker.send({ type: 'copy', batchId: batch.id, source, destination, settings, jobs: batch.jobs });
+    }
+    this.notify();
+  }
+
+  private leastBusyReadyWorker(): WorkerProcess | undefined {
+    let best: WorkerProcess | undefined;
+    for (const worker of this.workers) {
+      if (!worker.canTake(MAX_IN_FLIGHT_PER_WORKER)) continue;
+      if (!best || worker.inFlight.length < best.inFlight.length) best = worker;
+    }
+    return best;
+  }
+
+  /**
+   * Further workers start only when work waits for them, so a ten-file copy forks
+   * one process, not one per core; but as soon as a second batch waits, since a
+   * worker takes a good part of a second-long copy to boot while the parent lists.
+   */
+  private spawnIfUseful(): void {
+    if (this.workers.size >= this.options.size) return;
+    let starting = 0;
+    for (const worker of this.workers) if (worker.state === 'starting') starting++;
+    if (this.queue.length > starting) this.spawn();
+  }
+
+  private spawn(early: EarlyWorker | null = null): void {
+    const worker = new WorkerProcess(early?.child ?? forkWorker(this.workerPath), early?.ready ?? false, {
+      onMessage: (from, message) => this.onMessage(from, message),
+      onBadMessage: (from, message) => this.fail(protocolError(`worker ${from.pid} sent an unexpected message: ${JSON.stringify(message)}`)),
+      onExit: (from, code, signal, before) => this.onExit(from, code, signal, before),
+    });
+    this.workers.add(worker);
+    if (worker.state === 'ready') this.someWorkerWasReady = true;
+  }
+
+  private onMessage(worker: WorkerProcess, message: FromWorker): void {
+    switch (message.type) {
+      case 'ready':
+        this.someWorkerWasReady = true;
+        this.dispatch();
+        return;
+      case 'fileProgress': {
+        const batch = worker.inFlight[0];
+        const job = batch?.id === message.batchId ? batch.jobs[batch.confirmed] : undefined;
+        if (job) this.options.onFileProgress(job, message.bytes);
+        return;
+      }
+      case 'filesDone':
+        this.onFilesDone(worker, message);
+    }
+  }
+
+  private onFilesDone(worker: WorkerProcess, message: FilesDone): void {
+    const batch = worker.inFlight[0];
+    if (batch?.id !== message.batchId) {
+      this.fail(protocolError(`worker ${worker.pid} confirmed batch ${message.batchId} out of order`));
+      return;
+    }
+    let results: JobResult[];
+    try {
+      results = decodeResults(message);
+    } catch (error) {
+      this.fail(protocolError(`worker ${worker.pid} sent results that do not decode: ${(error as Error).message}`));
+      return;
+    }
+    if (results.length > batch.jobs.length - batch.confirmed) {
+      this.fail(protocolError(`worker ${worker.pid} confirmed more jobs than batch ${batch.id} holds`));
+      return;
+    }
+    if (results.length > 0) this.crashesInARow = 0;
+    for (const result of results) this.options.onJobDone(batch.jobs[batch.confirmed++]!, result);
+    this.options.onConfirmation();
+    if (batch.confirmed >= batch.jobs.length) {
+      worker.inFlight.shift();
+      this.dispatch();
+    }
+  }
+
+  private onExit(worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null, before: WorkerState): void {
+    this.workers.delete(worker);
+    const started = worker.inFlight[0];
+    const unconfirmed = started ? started.jobs.slice(started.confirmed) : [];
+    // Every in-flight batch, not only the first: once the channel closes, confirmations are lost,
+    // and a worker told to leave may already be writing its second batch when it is killed.
+    for (const batch of worker.inFlight) this.sweepTemporaryFiles(batch.jobs.slice(batch.confirmed), worker.pid);
+    if (before === 'stopping' || this.state !== 'open') {
+      this.notify();
+      return;
+    }
+    const how = signal ? `was killed by ${signal}` : code === null ? 'could not be started' : `exited with code ${code}`;
+    // Only a worker that exits on its own before any worker was ever ready says the install is broken;
+    // one killed by a signal while booting (the OOM killer, a user) is a crash like any other.
+    if (before === 'starting' && !this.someWorkerWasReady && signal === null) {
+      const output = worker.output();
+      this.fail({
+        code: 'WORKER_START',
+        message: `a worker process could not start: it ${how}${output ? `\n${output}` : ''}`,
+        operation: 'worker',
+        path: rawFromString(this.workerPath),
+      });
+      return;
+    }
+    this.crashesInARow++;
+    const said = worker.lastWords();
+    const why = `${how}${said ? ` (${said})` : ''}`;
+    const notStarted = worker.inFlight.slice(1);
+    if (started?.retry) {
+      for (const job of unconfirmed) {
+        const error: ErrorRecord = {
+          code: 'WORKER_CRASHED',
+          message: `the worker copying it ${why}, twice`,
+          operation: 'worker',
+          path: joinRaw(this.options.source, job.path),
+        };
+        this.options.onJobDone(job, { outcome: 'failed', size: 0, error });
+      }
+      this.options.onConfirmation();
+    }
+    const retries: Batch[] = started?.retry
+      ? []
+      : unconfirmed.map((job) => ({ id: this.nextBatchId++, jobs: [job], confirmed: 0, retry: true }));
+    const requeued = [...retries, ...notStarted];
+    this.queue.unshift(...requeued);
+    for (const batch of requeued) this.queuedJobs += batch.jobs.length;
+    if (this.crashesInARow > MAX_CRASHES_IN_A_ROW) {
+      this.fail({
+        code: 'WORKER_CRASHED',
+        message: `worker processes keep dying (the last one ${why}); stopping`,
+        operation: 'worker',
+        path: this.options.source,
+      });
+      return;
+    }
+    this.dispatch();
+  }
+
+  /** What a dead worker may have half written. In a staged copy that is the entry's own name, still invisible. */
+  private sweepTemporaryFiles(jobs: Job[], pid: number): void {
+    const { destination, settings } = this.options;
+    for (const job of jobs) discardWrite(joinRaw(destination, job.path), pid, settings.staged);
+  }
+
+  private inFlightCount(): number {
+    let count = 0;
+    for (const worker of this.workers) count += worker.inFlight.length;
+    return count;
+  }
+
+  private fail(record: ErrorRecord): void {
+    if (this.state !== 'open') return;
+    this.state = 'stopped';
+    this.stop = new RunStopped(record);
+    for (const waiter of this.waiters.splice(0)) waiter.reject(this.stop);
+  }
+
+  private waitUntil(ready: () => boolean): Promise<void> {
+    if (this.stop) return Promise.reject(this.stop);
+    if (ready()) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ ready, resolve, reject }));
+  }
+
+  private notify(): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const waiter = this.waiters[i]!;
+      if (waiter.ready()) {
+        this.waiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
+  }
+}
+
+function protocolError(message: string): ErrorRecord {
+  return { code: 'WORKER_PROTOCOL', message, operation: 'worker', path: '' };
+}

@@ -1,0 +1,225 @@
+/**
+ * copyFolder(): the library's one function, which the CLI is a thin layer over,
+ * and the run's sequence: preflight and options (refusals) → prepare (opens
+ * and creates, refusals too) → walk → plan → pool → tally → delete pass → finish.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { DestinationDirectories, type DirectoryOutcome } from '../destination/directories.js';
+import { DeletePass } from '../destination/mirror.js';
+import { unstage } from '../destination/staging.js';
+import { WorkerPool } from '../pool/pool.js';
+import { errorRecord, RunStopped } from '../shared/errors.js';
+import type { Job } from '../shared/jobs.js';
+import type { JobResult } from '../shared/protocol.js';
+import { displayPath, fsPath, rawFromString, type RawPath } from '../shared/raw-path.js';
+import type { DirectoryEntry } from '../source/entry.js';
+import type { TreeFilter } from '../source/filter.js';
+import { walk } from '../source/walk.js';
+import { resolveRunOptions } from './options.js';
+import { Planner } from './plan.js';
+import { preflight, type CopyTarget } from './preflight.js';
+import { prepareRun, type PreparedRun } from './prepare.js';
+import { Progress } from './progress.js';
+import { Tally } from './tally.js';
+import type { CopyOptions, CopySummary } from './types.js';
+
+// Jobs the parent may hold queued before it pauses the listing; bounds memory on huge trees.
+const MAX_BACKLOG_JOBS = 32_768;
+// After Ctrl-C, copies in flight get this long to finish before their workers are killed.
+const ABORT_GRACE_MS = 500;
+
+/** Copies the contents of `source` into `destination` (default: `<source>_copy` beside it). */
+export async function copyFolder(source: string, destination?: string, options: CopyOptions = {}): Promise<CopySummary> {
+  const target = preflight(source, destination);
+  const settings = resolveRunOptions(options, target);
+  const filter = target.kind === 'dir' ? await loadFilter(rawFromString(target.source), options) : null;
+  return new CopyRun(target, prepareRun(target, settings), filter, options).run();
+}
+
+/** The matchers load only when asked for: their ~15 ms would count against every small copy. */
+async function loadFilter(root: RawPath, options: CopyOptions): Promise<TreeFilter | null> {
+  if (!options.exclude?.length && !options.include?.length && !options.gitignore) return null;
+  const { TreeFilter } = await import('../source/filter.js');
+  return TreeFilter.create(root, options);
+}
+
+/** One run, in order; the stages it wires do the work. */
+class CopyRun {
+  private readonly source: RawPath;
+  private readonly halt = new AbortController();
+  private readonly halted: Promise<void>;
+  private readonly tally: Tally;
+  private readonly progress: Progress;
+  private readonly directories: DestinationDirectories;
+  private readonly pool: WorkerPool;
+  private readonly planner: Planner;
+  private readonly deletePass: DeletePass | null;
+
+  constructor(
+    private readonly target: CopyTarget,
+    private readonly prepared: PreparedRun,
+    private readonly filter: TreeFilter | null,
+    private readonly options: CopyOptions,
+  ) {
+    const { settings, writtenTo } = prepared;
+    this.source = rawFromString(target.source);
+    this.halted = new Promise((resolve) => this.halt.signal.addEventListener('abort', () => resolve(), { once: true }));
+    this.tally = new Tally({
+      source: this.source,
+      writtenTo,
+      destination: rawFromString(target.destination),
+      overwrite: settings.worker.overwrite,
+      log: prepared.log,
+      onFailure: options.onFailure,
+      onSkip: options.onSkip,
+      onEntry: options.onEntry,
+      onStop: () => this.halt.abort(),
+    });
+    this.progress = new Progress(options.onProgress);
+    this.directories = new DestinationDirectories(writtenTo, settings.worker.owners, settings.worker.dryRun, (entry, outcome) =>
+      this.onDirectory(entry, outcome),
+    );
+    this.pool = new WorkerPool({
+      size: settings.jobs,
+      source: this.source,
+      destination: writtenTo,
+      settings: settings.worker,
+      onJobDone: (job, result) => this.onJobDone(job, result),
+      onConfirmation: () => this.planner.sendFollowUps(),
+      onFileProgress: (job, bytes) => this.progress.fileProgress(job, bytes),
+    });
+    this.planner = new Planner({
+      directories: this.directories,
+      tally: this.tally,
+      progress: this.progress,
+      writtenTo,
+      makeDirectoriesLazily: filter?.hasIncludes === true,
+      submit: (jobs) => this.pool.submit(jobs),
+    });
+    this.deletePass = settings.delete
+      ? new DeletePass({ source: this.source, destination: writtenTo, filter, maxDelete: settings.maxDelete, dryRun: settings.worker.dryRun })
+      : null;
+  }
+
+  async run(): Promise<CopySummary> {
+    const startedAt = performance.now();
+    const abort = (): void => this.halt.abort();
+    this.options.signal?.addEventListener('abort', abort, { once: true });
+    if (this.options.signal?.aborted) abort();
+    try {
+      if (this.target.kind === 'dir') await this.copyTree();
+      else await this.copySingleFile();
+      await this.deleteExtraneous();
+    } catch (error) {
+      if (!(error instanceof RunStopped)) throw error;
+      this.tally.stop(error.record);
+    } finally {
+      this.options.signal?.removeEventListener('abort', abort);
+      await this.finish();
+    }
+    const { tally } = this;
+    return {
+      source: this.target.source,
+      destination: this.target.destination,
+      dryRun: this.prepared.settings.worker.dryRun,
+      ...tally.counts,
+      specialFiles: tally.specialFiles,
+      failures: tally.failures,
+      durationMs: performance.now() - startedAt,
+      aborted: this.options.signal?.aborted === true,
+      stoppedBy: tally.stoppedBy,
+      deletionSkipped: tally.deletionSkipped,
+    };
+  }
+
+  private async copyTree(): Promise<void> {
+    for await (const item of walk(this.source, this.filter)) {
+      if (this.halt.signal.aborted) break;
+      if (item.kind === 'failure') this.tally.fail(item.error);
+      else this.planner.plan(item);
+      if (this.pool.backlog >= MAX_BACKLOG_JOBS) {
+        await Promise.race([this.pool.whenBacklogBelow(MAX_BACKLOG_JOBS / 2), this.halted]);
+      }
+    }
+    await this.finishJobs();
+  }
+
+  private async copySingleFile(): Promise<void> {
+    if (this.halt.signal.aborted) return;
+    this.planner.planSingleFile(fs.existsSync(this.target.destination));
+    await this.finishJobs();
+  }
+
+  /** Everything is listed: send the last partial batch and wait for the pool to finish it all. */
+  private async finishJobs(): Promise<void> {
+    if (this.halt.signal.aborted) return;
+    this.progress.listingDone();
+    this.planner.listingDone();
+    await Promise.race([this.pool.whenIdle(), this.halted]);
+  }
+
+  /** --delete, once everything was copied: never after a failure, never on an empty listing, never in a fresh copy. */
+  private async deleteExtraneous(): Promise<void> {
+    const pass = this.deletePass;
+    if (!pass || this.halt.signal.aborted) return;
+    const { tally } = this;
+    if (tally.hasFailures) tally.deletionSkipped = 'some entries failed to copy';
+    else if (this.planner.listedEntries === 0) tally.deletionSkipped = 'the source has nothing to copy';
+    // A first copy holds only what the source has.
+    if (tally.deletionSkipped || (this.prepared.staging && !this.prepared.staging.adopted)) return;
+    const result = pass.run(this.directories.listedDirectories(), tally);
+    if ('skipped' in result) {
+      tally.deletionSkipped = result.skipped;
+      return;
+    }
+    if (result.retry.length === 0) return;
+    this.progress.planned(result.retry.length);
+    this.pool.submit(result.retry);
+    await Promise.race([this.pool.whenIdle(), this.halted]);
+  }
+
+  private onDirectory(entry: DirectoryEntry, outcome: DirectoryOutcome): void {
+    if (outcome === 'created') this.tally.directoryMade(entry);
+    else if (outcome !== 'existing') this.tally.fail(outcome, entry.path, 'directory');
+  }
+
+  private onJobDone(job: Job, result: JobResult): void {
+    const halted = this.halt.signal.aborted;
+    const { outcome, error, digest } = result;
+    if (outcome === 'otherNames' || outcome === 'large' || outcome === 'batchFull') {
+      if (!halted) this.planner.handedBack(job, result);
+      return;
+    }
+    const written = outcome === 'created' || outcome === 'overwritten';
+    this.progress.finished(job, written ? result.size : 0);
+    // A directory where the source now has a file: the delete pass removes it, then this job runs again.
+    if (!(error && this.deletePass?.holds(job, error))) this.tally.jobDone(job, result);
+    if (digest) this.prepared.manifest?.add(job.path === '' ? rawFromString(path.basename(this.target.destination)) : job.path, digest);
+    if (!halted) this.planner.finished(job, error === undefined);
+  }
+
+  /** Whatever happened: workers gone, directories finalized, the staged copy in place, files closed. */
+  private async finish(): Promise<void> {
+    const { tally, prepared } = this;
+    await this.pool.close(this.halt.signal.aborted ? ABORT_GRACE_MS : 0);
+    for (const { job, error } of this.deletePass?.takeBlocked() ?? []) tally.jobDone(job, { outcome: 'failed', size: 0, error });
+    for (const error of this.directories.finalize()) tally.fail(error);
+    if (prepared.staging) this.unstage(prepared.staging.path);
+    this.progress.emit();
+    prepared.manifest?.close();
+    prepared.log?.close();
+  }
+
+  /** The staged copy becomes the destination, complete or (interrupted, stopped) with whole files only. */
+  private unstage(stagingPath: RawPath): void {
+    try {
+      unstage(stagingPath, rawFromString(this.target.destination));
+    } catch (error) {
+      // Stopped before the root was made: there is nothing to move.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(fsPath(stagingPath))) return;
+      const record = errorRecord(error, 'rename', rawFromString(this.target.destination));
+      this.tally.stop({ ...record, message: `the copy is in ${displayPath(stagingPath)} and could not be renamed: ${record.message}` });
+    }
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The planner: turns each listing into destination directories (made now or
+ * deferred) and batches of jobs, and schedules what workers hand back: which
+ * name of a multi-name file is copied and which become links to its copy, and
+ * large files, which travel alone. Bookkeeping only: the directories it asks
+ * for are made by destination/directories.ts, the jobs run in the workers.
+ */
+import type { FileJob, Job } from '../shared/jobs.js';
+import { isLargeFile } from '../shared/jobs.js';
+import type { JobResult } from '../shared/protocol.js';
+import { joinRaw, type RawPath } from '../shared/raw-path.js';
+import type { DestinationDirectories } from '../destination/directories.js';
+import type { Listing } from '../source/walk.js';
+import type { Progress } from './progress.js';
+import type { Tally } from './tally.js';
+
+// Many small files per message keeps IPC far below one message per file
+// (a worker also hands back the rest of a batch once it has written 4 MiB: see worker/worker.ts).
+const BATCH_MAX_JOBS = 256;
+
+export interface PlannerOptions {
+  directories: DestinationDirectories;
+  tally: Tally;
+  progress: Progress;
+  /** Where entries are written. */
+  writtenTo: RawPath;
+  /** With --include, a directory is made only once something is copied into it. */
+  makeDirectoriesLazily: boolean;
+  submit: (jobs: Job[]) => void;
+}
+
+export class Planner {
+  /** Entries listed, the root aside: --delete refuses to run on a source with none. */
+  listedEntries = 0;
+  private readonly batcher: Batcher;
+  /** Jobs that finished jobs release or hand back, batched anew after each confirmation. */
+  private readonly followUps: Batcher;
+  private readonly hardLinks = new HardLinks();
+
+  constructor(private readonly options: PlannerOptions) {
+    this.batcher = new Batcher(options.submit);
+    this.followUps = new Batcher(options.submit);
+  }
+
+  /** Makes (or defers) the listed directory and batches a job for each file and symlink in it. */
+  plan({ directory, entries }: Listing): void {
+    const { directories, tally, progress } = this.options;
+    this.listedEntries += entries.length + (directory.path === '' ? 0 : 1);
+    if (directories.isBeneathBroken(directory.path)) {
+      this.failUnwritable(directory.path);
+      for (const entry of entries) this.failUnwritable(entry.path);
+      return;
+    }
+    if (this.options.makeDirectoriesLazily && directory.path !== '') directories.defer(directory);
+    else directories.make(directory);
+    if (entries.length === 0) return;
+    // All entries share the directory: what holds for the first holds for them all.
+    const first = entries[0]!.path;
+    directories.ensureParentsOf(first);
+    if (directories.isBeneathBroken(first)) {
+      for (const entry of entries) this.failUnwritable(entry.path);
+      return;
+    }
+    const mayExist = directories.mayHoldEntryFor(first);
+    let jobs = 0;
+    for (const entry of entries) {
+      if (entry.kind === 'special') {
+        tally.specialFile(entry);
+        continue;
+      }
+      const job: Job = { kind: entry.kind, path: entry.path };
+      if (mayExist) job.mayExist = true;
+      this.batcher.add(job);
+      jobs++;
+    }
+    progress.planned(jobs);
+  }
+
+  /** The source is one file: one job, named '' (the roots are the files themselves). */
+  planSingleFile(mayExist: boolean): void {
+    const job: FileJob = { kind: 'file', path: '' };
+    if (mayExist) job.mayExist = true;
+    this.options.progress.planned();
+    this.batcher.add(job);
+  }
+
+  /** Everything is listed: send the last partial batch. */
+  listingDone(): void {
+    this.batcher.flush();
+  }
+
+  /** A job its worker handed back: one name of a file with several, a large file to send alone, or the rest of a long batch. */
+  handedBack(job: Job, { outcome, size, inode }: JobResult): void {
+    if (outcome === 'otherNames' && job.kind === 'file' && inode !== undefined) {
+      const next = this.hardLinks.add(job, inode);
+      if (next) this.followUps.add(next);
+      return;
+    }
+    if (outcome === 'large' && job.kind === 'file') {
+      const large: FileJob = { ...job, large: true };
+      this.options.progress.sized(large, size);
+      this.followUps.add(large);
+      return;
+    }
+    this.followUps.add(job);
+  }
+
+  /** A job finished: a first name's copy releases the other names (or, failed, passes the turn to the next). */
+  finished(job: Job, succeeded: boolean): void {
+    for (const next of this.hardLinks.settle(job, succeeded)) this.followUps.add(next);
+  }
+
+  /** After each confirmation: what it released travels as one batch. */
+  sendFollowUps(): void {
+    this.followUps.flush();
+  }
+
+  private failUnwritable(relativePath: RawPath): void {
+    this.options.tally.fail({
+      code: 'ENOENT',
+      message: 'its directory could not be created',
+      operation: 'write',
+      path: joinRaw(this.options.writtenTo, relativePath),
+    });
+  }
+}
+
+const NOTHING_RELEASED: readonly Job[] = Object.freeze([]);
+
+/**
+ * Files that share an inode in the source share one in the copy. Workers hand
+ * back every file with other names; the first name is copied, the others wait
+ * for it and become links to the copy. If the first copy fails, the next name
+ * is copied in its place.
+ */
+export class HardLinks {
+  private readonly groups = new Map<string, { copied: RawPath | null; waiting: FileJob[] }>();
+  /** First names being copied now, by path, with their inode. */
+  private readonly copying = new Map<RawPath, string>();
+
+  /** The job to run now for this file, or null when it must wait for the first name's copy. */
+  add(job: FileJob, inode: string): Job | null {
+    const group = this.groups.get(inode);
+    if (!group) {
+      this.groups.set(inode, { copied: null, waiting: [] });
+      this.copying.set(job.path, inode);
+      return { ...job, firstName: true };
+    }
+    if (group.copied !== null) return linkTo(job, group.copied);
+    group.waiting.push(job);
+    return null;
+  }
+
+  /** A job finished: if it was a first name, returns the jobs its copy releases. */
+  settle(job: Job, succeeded: boolean): readonly Job[] {
+    // Called for every finished job: the common answer allocates nothing.
+    if (this.copying.size === 0 || job.kind !== 'file') return NOTHING_RELEASED;
+    const inode = this.copying.get(job.path);
+    if (inode === undefined) return NOTHING_RELEASED;
+    this.copying.delete(job.path);
+    const group = this.groups.get(inode)!;
+    if (succeeded) {
+      group.copied = job.path;
+      return group.waiting.splice(0).map((waiting) => linkTo(waiting, job.path));
+    }
+    const next = group.waiting.shift();
+    if (!next) {
+      this.groups.delete(inode);
+      return NOTHING_RELEASED;
+    }
+    this.copying.set(next.path, inode);
+    return [{ ...next, firstName: true }];
+  }
+}
+
+function linkTo(job: FileJob, target: RawPath): Job {
+  return { kind: 'hardlink', path: job.path, target, ...(job.mayExist && { mayExist: true }) };
+}
+
+/** Collects jobs into batches; a large file always travels alone. */
+export class Batcher {
+  private jobs: Job[] = [];
+
+  constructor(private readonly send: (jobs: Job[]) => void) {}
+
+  add(job: Job): void {
+    if (isLargeFile(job)) {
+      this.send([job]);
+      return;
+    }
+    this.jobs.push(job);
+    if (this.jobs.length >= BATCH_MAX_JOBS) this.flush();
+  }
+
+  flush(): void {
+    if (this.jobs.length === 0) return;
+    const jobs = this.jobs;
+    this.jobs = [];
+    this.send(jobs);
+  }
+}

@@ -1,0 +1,116 @@
+/** The library's public types: copyFolder()'s options, the events it reports, and its summary. */
+import type { Operation } from '../shared/errors.js';
+import type { OverwritePolicy } from '../shared/jobs.js';
+
+export type { Operation, OverwritePolicy };
+
+export interface CopyOptions {
+  /** Worker processes; defaults to os.availableParallelism(). */
+  jobs?: number;
+  /** Stops dispatching; copies in flight finish or are removed; resolves with a partial summary. */
+  signal?: AbortSignal;
+  /** Called at most 10 times a second, and once at the end. */
+  onProgress?: (progress: CopyProgress) => void;
+  /** Called as each entry fails; the copy goes on. */
+  onFailure?: (failure: CopyFailure) => void;
+  /** Called for each special file (FIFO, socket, device), which is never opened. */
+  onSkip?: (skip: CopySkip) => void;
+  /** Called for each entry created, overwritten, skipped (special files included), deleted or failed. */
+  onEntry?: (event: EntryEvent) => void;
+  /** Globs (picomatch) of entries not to copy; a name without a slash matches at any depth. */
+  exclude?: string[];
+  /** Globs: when given, only files and symlinks matching one are copied. */
+  include?: string[];
+  /** Honour .gitignore files at every level of the source. */
+  gitignore?: boolean;
+  /** When an entry is already at the destination: 'changed' (default), 'checksum', 'never', 'older' or 'always'. */
+  overwrite?: OverwritePolicy;
+  /** Report what would be created, overwritten, skipped and deleted; change nothing. */
+  dryRun?: boolean;
+  /** Re-read every written file and compare its SHA-256 with the source's; a mismatch is a failure. */
+  verify?: boolean;
+  /** Write the SHA-256 of every file in the copy to this file, in `sha256sum` format. */
+  manifest?: string;
+  /** Write one JSON line per entry to this file. */
+  log?: string;
+  /** Remove destination entries that are not in the source (excluded ones are kept), after a successful copy. */
+  delete?: boolean;
+  /** With delete: delete nothing if more than this many entries would go. */
+  maxDelete?: number;
+}
+
+/** An entry failure, or the failure that stopped the run, as the user reads it. */
+export interface CopyFailure {
+  path: string;
+  /** The system's code (EACCES, ENOENT, …) or one of foldercopy's (WORKER_CRASHED, EVERIFY, …). */
+  code: string;
+  operation: Operation;
+  message: string;
+}
+
+export interface CopySkip {
+  path: string;
+  reason: string;
+}
+
+/** One entry's fate, as onEntry receives it and --log writes it. */
+export interface EntryEvent {
+  /** Relative to the source (and the destination); '.' is the root. */
+  path: string;
+  action: 'create' | 'overwrite' | 'skip' | 'delete' | 'fail';
+  type: 'file' | 'directory' | 'symlink' | 'hardlink' | 'special';
+  /** Bytes of a regular file. */
+  size?: number;
+  /** Why it was skipped or failed. */
+  reason?: string;
+}
+
+export interface CopyProgress {
+  /** Files, symlinks and hard links finished (copied, kept or failed). */
+  filesDone: number;
+  /** Grows while `listing` is true. */
+  filesTotal: number;
+  /**
+   * Bytes of files written so far. Workers learn each file's size as they copy it,
+   * so there is no byte total ahead of the copy.
+   */
+  bytesDone: number;
+  /** The tree is still being listed: filesTotal is a lower bound. */
+  listing: boolean;
+  /** 0 while listing (the total is not known yet); after that it only goes up. */
+  percent: number;
+  /** The entry most recently worked on, relative to the source. */
+  currentPath: string | undefined;
+  elapsedMs: number;
+}
+
+export interface CopySummary {
+  source: string;
+  destination: string;
+  dryRun: boolean;
+  /** Entries written (in a dry run: that would be), by kind; directories count when created. */
+  files: number;
+  directories: number;
+  symlinks: number;
+  hardLinks: number;
+  /** Bytes of the files written. */
+  bytes: number;
+  /** Entries of any kind that were not at the destination. */
+  created: number;
+  /** Entries that replaced a different one at the destination. */
+  overwritten: number;
+  /** Entries left as they were: up to date, or kept by the overwrite policy. */
+  skipped: number;
+  /** Entries removed by delete. */
+  deleted: number;
+  /** FIFOs, sockets and devices: never opened, never copied. */
+  specialFiles: CopySkip[];
+  failures: CopyFailure[];
+  durationMs: number;
+  /** The signal was aborted: the copy is partial. */
+  aborted: boolean;
+  /** A failure that stopped the whole copy, such as a full or read-only destination. */
+  stoppedBy: CopyFailure | undefined;
+  /** Why delete removed nothing (failures during the copy, or maxDelete); undefined otherwise. */
+  deletionSkipped: string | undefined;
+}

@@ -1,0 +1,164 @@
+/**
+ * The messages between the parent and its workers, and the codec of job
+ * results: the one file both processes import to talk. The parent sends
+ * batches; a worker answers that it is ready, confirms finished jobs in order,
+ * and reports the bytes of a large file in progress. There is no stop message:
+ * a worker leaves when its channel closes.
+ */
+import type { ErrorRecord } from './errors.js';
+import type { Job, RunSettings } from './jobs.js';
+import type { RawPath } from './raw-path.js';
+
+/** Parent → worker: copy these jobs, in order. */
+export interface CopyBatch {
+  type: 'copy';
+  batchId: number;
+  source: RawPath;
+  destination: RawPath;
+  settings: RunSettings;
+  jobs: Job[];
+}
+
+export type ToWorker = CopyBatch;
+
+/** Worker → parent: booted, send work. */
+export interface Ready {
+  type: 'ready';
+}
+
+/**
+ * Worker → parent: the next `count` jobs of the batch are finished, in order.
+ * Results are columnar (see encodeResults) so that 256 of them stay a small
+ * message: `outcomes` has one character per job, `sizes` one number; the rare
+ * fields carry their index within this message.
+ */
+export interface FilesDone {
+  type: 'filesDone';
+  batchId: number;
+  count: number;
+  outcomes: string;
+  sizes: number[];
+  failures: Array<{ index: number; error: ErrorRecord }>;
+  inodes: Array<{ index: number; inode: string }>;
+  /** With RunSettings.digest: each job's SHA-256 in hex, '' for none. */
+  digests?: string[];
+}
+
+/** Worker → parent: bytes written so far of the one large file in progress; for display only. */
+export interface FileProgress {
+  type: 'fileProgress';
+  batchId: number;
+  bytes: number;
+}
+
+export type FromWorker = Ready | FilesDone | FileProgress;
+
+export function isFromWorker(value: unknown): value is FromWorker {
+  if (typeof value !== 'object' || value === null) return false;
+  const type = (value as { type?: unknown }).type;
+  return type === 'ready' || type === 'filesDone' || type === 'fileProgress';
+}
+
+export function isToWorker(value: unknown): value is ToWorker {
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'copy';
+}
+
+/**
+ * Why a worker hands a job back unfinished, for the parent to schedule again:
+ * the file has other names (the parent picks the one copied), it is large (it
+ * travels alone), or the batch already wrote its share of bytes.
+ */
+export type HandBack = 'otherNames' | 'large' | 'batchFull';
+
+export type Outcome = 'created' | 'overwritten' | 'skipped' | 'failed' | HandBack;
+
+/** What became of one job. */
+export interface JobResult {
+  outcome: Outcome;
+  /** Bytes of a regular file's source, as the worker found it; 0 for other jobs. */
+  size: number;
+  error?: ErrorRecord;
+  /** SHA-256 in hex of a regular file's content, when RunSettings.digest asks for it. */
+  digest?: string;
+  /** With 'otherNames': the file's `dev:ino`. */
+  inode?: string;
+}
+
+const CODES: Record<Outcome, string> = {
+  created: 'c',
+  overwritten: 'o',
+  skipped: 's',
+  failed: 'f',
+  otherNames: 'n',
+  large: 'l',
+  batchFull: 'b',
+};
+const OUTCOMES = new Map(Object.entries(CODES).map(([outcome, code]) => [code, outcome as Outcome]));
+
+/** Results of a worker's batch as they come, until take() puts them in a message. */
+export class ResultsEncoder {
+  private count = 0;
+  private outcomes = '';
+  private sizes: number[] = [];
+  private failures: FilesDone['failures'] = [];
+  private inodes: FilesDone['inodes'] = [];
+  private digests: string[] = [];
+
+  constructor(private readonly withDigests: boolean) {}
+
+  add(result: JobResult): void {
+    const index = this.count++;
+    this.outcomes += CODES[result.outcome];
+    this.sizes.push(result.size);
+    if (result.error) this.failures.push({ index, error: result.error });
+    if (result.inode !== undefined) this.inodes.push({ index, inode: result.inode });
+    if (this.withDigests) this.digests.push(result.digest ?? '');
+  }
+
+  get pending(): number {
+    return this.count;
+  }
+
+  take(batchId: number): FilesDone {
+    const message: FilesDone = {
+      type: 'filesDone',
+      batchId,
+      count: this.count,
+      outcomes: this.outcomes,
+      sizes: this.sizes,
+      failures: this.failures,
+      inodes: this.inodes,
+    };
+    if (this.withDigests) message.digests = this.digests;
+    this.count = 0;
+    this.outcomes = '';
+    this.sizes = [];
+    this.failures = [];
+    this.inodes = [];
+    this.digests = [];
+    return message;
+  }
+}
+
+/** The results a FilesDone message carries, in job order; throws on a message that does not decode. */
+export function decodeResults(message: FilesDone): JobResult[] {
+  if (message.outcomes.length !== message.count) throw new TypeError(`${message.count} results, but ${message.outcomes.length} outcomes`);
+  const results: JobResult[] = [];
+  for (let index = 0; index < message.count; index++) {
+    const outcome = OUTCOMES.get(message.outcomes[index]!);
+    if (outcome === undefined) throw new TypeError(`unknown outcome code ${JSON.stringify(message.outcomes[index])}`);
+    const result: JobResult = { outcome, size: message.sizes[index] ?? 0 };
+    const digest = message.digests?.[index];
+    if (digest) result.digest = digest;
+    results.push(result);
+  }
+  for (const { index, error } of message.failures) resultAt(results, index).error = error;
+  for (const { index, inode } of message.inodes) resultAt(results, index).inode = inode;
+  return results;
+}
+
+function resultAt(results: JobResult[], index: number): JobResult {
+  const result = results[index];
+  if (!result) throw new TypeError(`no result at index ${index} of ${results.length}`);
+  return result;
+}

@@ -1,0 +1,110 @@
+/**
+ * Lists the source tree as listings, one per directory, parents before
+ * children, so copying starts long before the listing ends. A plain generator:
+ *  - the consumer pulls, so nothing is read ahead of it (backpressure) and a
+ *    consumer that stops (Ctrl-C) stops the reading;
+ *  - one directory per event-loop turn, read synchronously: an async call per
+ *    directory is a thread-pool round trip, slow here, and the turn lets the
+ *    parent drain worker messages while listing;
+ *  - a listing holds what a directory has besides subdirectories (files,
+ *    symlinks, special files), so the parent's work per entry is paid per
+ *    directory; raw names (see raw-path.ts) keep any byte sequence Linux allows;
+ *  - types come from the listing itself (d_type): only directories are stat'ed,
+ *    as they are read, since the parent makes them; a file is stat'ed by the
+ *    worker that copies it; symlinks are never followed;
+ *  - errors are values: an unreadable directory is reported and skipped;
+ *  - filters (filter.ts) apply as each directory is read, so an excluded
+ *    directory is never descended into.
+ */
+import type { Dirent } from 'node:fs';
+import fs from 'node:fs';
+import { errorRecord, type ErrorRecord } from '../shared/errors.js';
+import { childPath, fsPath, joinRaw, rawFromLatin1, type RawPath } from '../shared/raw-path.js';
+import { directoryEntry, entryFromDirent, hasType, type DirectoryEntry, type LinkOrFileEntry, type SpecialEntry } from './entry.js';
+import type { TreeFilter } from './filter.js';
+
+/** One directory as read: the directory itself, and what it holds besides subdirectories (each its own listing). */
+export interface Listing {
+  kind: 'listing';
+  directory: DirectoryEntry;
+  entries: Array<LinkOrFileEntry | SpecialEntry>;
+}
+
+export interface WalkFailure {
+  kind: 'failure';
+  error: ErrorRecord;
+}
+
+export type WalkItem = Listing | WalkFailure;
+
+/** Lists `root` (a directory; a symlink to one is followed, as `cp -a root/ dest` would). */
+export async function* walk(root: RawPath, filter: TreeFilter | null): AsyncGenerator<WalkItem> {
+  let rootEntry: DirectoryEntry;
+  try {
+    rootEntry = directoryEntry('', fs.statSync(fsPath(root), { bigint: true }));
+  } catch (error) {
+    yield failure(errorRecord(error, 'stat', root));
+    return;
+  }
+  // Depth first, parents before children.
+  const pending: RawPath[] = [''];
+  for (let relative = pending.pop(); relative !== undefined; relative = pending.pop()) {
+    const { items, subdirectories } = readListing(root, relative, rootEntry, filter);
+    for (let i = subdirectories.length - 1; i >= 0; i--) pending.push(childPath(relative, subdirectories[i]!.name));
+    yield* items;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** One directory: its listing (or why there is none), and the subdirectories to go on with. */
+function readListing(
+  root: RawPath,
+  relative: RawPath,
+  rootEntry: DirectoryEntry,
+  filter: TreeFilter | null,
+): { items: WalkItem[]; subdirectories: Dirent[] } {
+  const path = joinRaw(root, relative);
+  let directory = rootEntry;
+  if (relative !== '') {
+    try {
+      const stats = fs.lstatSync(fsPath(path), { bigint: true });
+      // Replaced since its parent was read: reading it now could follow a symlink out of the tree.
+      if (!stats.isDirectory()) {
+        return { items: [failure({ code: 'ECHANGED', message: 'it is no longer a directory', operation: 'list', path })], subdirectories: [] };
+      }
+      directory = directoryEntry(relative, stats);
+    } catch (error) {
+      return { items: [failure(errorRecord(error, 'stat', path))], subdirectories: [] };
+    }
+  }
+  let dirents: Dirent[];
+  try {
+    dirents = readDirectory(path);
+    if (filter) dirents = filter.admit(relative, dirents);
+  } catch (error) {
+    // The directory is still made, empty.
+    return { items: [{ kind: 'listing', directory, entries: [] }, failure(errorRecord(error, 'list', path))], subdirectories: [] };
+  }
+  const entries: Array<LinkOrFileEntry | SpecialEntry> = [];
+  const subdirectories: Dirent[] = [];
+  for (const dirent of dirents) {
+    if (dirent.isDirectory()) subdirectories.push(dirent);
+    else entries.push(entryFromDirent(childPath(relative, dirent.name), dirent));
+  }
+  return { items: [{ kind: 'listing', directory, entries }], subdirectories };
+}
+
+/** latin1 gives raw names without a Buffer per name; an entry the listing gives no type is stat'ed. */
+function readDirectory(path: RawPath): Dirent[] {
+  const dirents = fs.readdirSync(fsPath(path), { encoding: 'latin1', withFileTypes: true });
+  for (let i = 0; i < dirents.length; i++) {
+    const dirent = dirents[i]!;
+    dirent.name = rawFromLatin1(dirent.name);
+    if (!hasType(dirent)) dirents[i] = Object.assign(fs.lstatSync(fsPath(joinRaw(path, dirent.name))), { name: dirent.name }) as unknown as Dirent;
+  }
+  return dirents;
+}
+
+function failure(error: ErrorRecord): WalkFailure {
+  return { kind: 'failure', error };
+}
