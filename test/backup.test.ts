@@ -320,8 +320,8 @@ describe('filters', () => {
     ]);
   });
 
-  // BUG (fails today): --delete only compares directories this run made, and with --include a directory is made only
-  // when it receives a file, so stale included files in the others are never deleted.
+  // --delete compares every directory the walk went through, not only those this run made: with --include a
+  // directory is made only when it receives a file, and stale included files in the others must go too.
   it('--include with --delete deletes an included file the source no longer has, also in a directory that receives nothing this run', async () => {
     const root = await tempDir();
     const source = path.join(root, 'source');
@@ -664,9 +664,9 @@ describe('reports', () => {
     expect(statTree(root)).toEqual(stats);
   });
 
-  // BUG (fails today): the check compares path.resolve()d names, not real paths, so a symlink to the source or the
-  // destination gets past it: the log is written into the source and copied; the manifest lands in the destination,
-  // where --delete removes its temporary file and the run ends in an "internal error" stack trace.
+  // The check compares real paths, not path.resolve()d names: a symlink to the source or the destination must not
+  // get past it, or the log is written into the source and copied, and the manifest lands in the destination,
+  // where --delete removes its temporary file.
   it('a log or manifest reached through a symlink to the source or the destination is refused too', async () => {
     const root = await tempDir();
     const source = path.join(root, 'source');
@@ -830,8 +830,8 @@ describe('--delete', () => {
     expect(diffTrees(await snapshotTree(source), await snapshotTree(dest))).toEqual([]);
   });
 
-  // BUG (fails today): the file cannot be renamed over the directory (EISDIR), that failure blocks --delete, and so
-  // every later nightly run fails the same way: the mirror never converges without a manual rm.
+  // The file cannot be renamed over the directory (EISDIR): the job waits for the delete pass, which removes the
+  // directory, and then runs again, so a nightly mirror converges without a manual rm.
   it('a directory replaced by a file in the source: a --delete run replaces it, as `rsync -a --delete` does', async () => {
     const root = await tempDir();
     const source = path.join(root, 'source');

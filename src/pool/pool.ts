@@ -15,6 +15,7 @@ import type { Job, RunSettings } from '../shared/jobs.js';
 import { decodeResults, type FilesDone, type FromWorker, type JobResult } from '../shared/protocol.js';
 import { joinRaw, rawFromString, type RawPath } from '../shared/raw-path.js';
 import { discardWrite } from '../shared/temp-name.js';
+import { Waiters } from './waiters.js';
 import { adoptEarlyWorker, forkWorker, WORKER_PATH, WorkerProcess, type Batch, type EarlyWorker, type WorkerState } from './worker-process.js';
 
 const MAX_IN_FLIGHT_PER_WORKER = 2;
@@ -40,19 +41,12 @@ export interface PoolOptions {
 /** open: dispatching; stopped: a failure ended it; closing: close() was called. */
 type PoolState = 'open' | 'stopped' | 'closing';
 
-interface Waiter {
-  ready: () => boolean;
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
 export class WorkerPool {
   private readonly queue: Batch[] = [];
   private readonly workers = new Set<WorkerProcess>();
-  private readonly waiters: Waiter[] = [];
+  private readonly waiters = new Waiters();
   private readonly workerPath: string;
   private state: PoolState = 'open';
-  private stop: RunStopped | null = null;
   private queuedJobs = 0;
   private nextBatchId = 1;
   private crashesInARow = 0;
@@ -76,12 +70,12 @@ export class WorkerPool {
   }
 
   whenBacklogBelow(jobs: number): Promise<void> {
-    return this.waitUntil(() => this.queuedJobs < jobs);
+    return this.waiters.until(() => this.queuedJobs < jobs);
   }
 
   /** Resolves when every submitted job is finished; rejects with RunStopped if the pool had to stop. */
   whenIdle(): Promise<void> {
-    return this.waitUntil(() => this.queue.length === 0 && this.inFlightCount() === 0);
+    return this.waiters.until(() => this.queue.length === 0 && this.inFlightCount() === 0);
   }
 
   /**
@@ -96,9 +90,9 @@ export class WorkerPool {
       let graceOver = false;
       const graceTimer = setTimeout(() => {
         graceOver = true;
-        this.notify();
+        this.waiters.notify();
       }, graceMs);
-      await this.waitUntil(() => graceOver || this.inFlightCount() === 0).catch(() => {});
+      await this.waiters.until(() => graceOver || this.inFlightCount() === 0).catch(() => {});
       clearTimeout(graceTimer);
     }
     this.state = 'closing';
@@ -124,7 +118,7 @@ export class WorkerPool {
       const { source, destination, settings } = this.options;
       worker.send({ type: 'copy', batchId: batch.id, source, destination, settings, jobs: batch.jobs });
     }
-    this.notify();
+    this.waiters.notify();
   }
 
   private leastBusyReadyWorker(): WorkerProcess | undefined {
@@ -209,7 +203,7 @@ export class WorkerPool {
     // and a worker told to leave may already be writing its second batch when it is killed.
     for (const batch of worker.inFlight) this.sweepTemporaryFiles(batch.jobs.slice(batch.confirmed), worker.pid);
     if (before === 'stopping' || this.state !== 'open') {
-      this.notify();
+      this.waiters.notify();
       return;
     }
     const how = signal ? `was killed by ${signal}` : code === null ? 'could not be started' : `exited with code ${code}`;
@@ -274,24 +268,7 @@ export class WorkerPool {
   private fail(record: ErrorRecord): void {
     if (this.state !== 'open') return;
     this.state = 'stopped';
-    this.stop = new RunStopped(record);
-    for (const waiter of this.waiters.splice(0)) waiter.reject(this.stop);
-  }
-
-  private waitUntil(ready: () => boolean): Promise<void> {
-    if (this.stop) return Promise.reject(this.stop);
-    if (ready()) return Promise.resolve();
-    return new Promise((resolve, reject) => this.waiters.push({ ready, resolve, reject }));
-  }
-
-  private notify(): void {
-    for (let i = this.waiters.length - 1; i >= 0; i--) {
-      const waiter = this.waiters[i]!;
-      if (waiter.ready()) {
-        this.waiters.splice(i, 1);
-        waiter.resolve();
-      }
-    }
+    this.waiters.fail(new RunStopped(record));
   }
 }
 

@@ -10,7 +10,7 @@
  * The worker runs with umask 0, so files are created with exactly their mode.
  */
 import type { BigIntStats } from 'node:fs';
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { errorRecord, type ErrorRecord, type Operation } from '../shared/errors.js';
 import { LARGE_FILE_BYTES, type FileJob } from '../shared/jobs.js';
@@ -18,6 +18,7 @@ import { ownerFor, sourceFileFromStats, type SourceFile } from '../shared/metada
 import type { JobResult } from '../shared/protocol.js';
 import { fsPath, joinRaw, type FsPath, type RawPath } from '../shared/raw-path.js';
 import { unlinkQuietly, writingPathFor } from '../shared/temp-name.js';
+import { copyDense, copySparse } from './block-copy.js';
 import { closeQuietly, createExclusive, failed, hashFile, isWrite, SourceFailure, type BatchContext } from './job-result.js';
 import { existingAt, keepsFile, refreshMetadata } from './up-to-date.js';
 
@@ -27,8 +28,6 @@ const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, COPYFILE_EXCL, COPYFILE_FICLONE } =
 const READ_FLAGS = O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
 const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL;
 const SET_ID_BITS = 0o6000;
-const HOLE_BLOCK_BYTES = 4096;
-const ZERO_BLOCK = Buffer.alloc(HOLE_BLOCK_BYTES);
 const LARGE_FILE_POLL_MS = 100;
 
 export function copyFile(job: FileJob, context: BatchContext, buffer: Buffer, pid: number): JobResult {
@@ -158,77 +157,6 @@ function writeRegularFile(
     if (output >= 0) closeQuietly(output);
     if (created) unlinkQuietly(temp);
     return failed(error instanceof SourceFailure ? errorRecord(error.cause, 'read', sourcePath) : errorRecord(error, stage, finalPath));
-  }
-}
-
-function readInto(fd: number, buffer: Buffer, position: number | null): number {
-  try {
-    return fs.readSync(fd, buffer, 0, buffer.length, position);
-  } catch (error) {
-    throw new SourceFailure(error);
-  }
-}
-
-/** Reads until end of file; a short read ends the copy only once the size the stat gave is reached. */
-function copyDense(
-  input: number,
-  output: number,
-  buffer: Buffer,
-  statSize: number,
-  hash: Hash | null,
-  onChunk: ((copied: number) => void) | undefined,
-): void {
-  let copied = 0;
-  let read: number;
-  do {
-    read = readInto(input, buffer, null);
-    if (read > 0) {
-      writeAll(output, buffer, 0, read, null);
-      hash?.update(buffer.subarray(0, read));
-    }
-    copied += read;
-    onChunk?.(copied);
-  } while (read > 0 && (read === buffer.length || copied < statSize));
-}
-
-/** Like `cp --sparse=auto` for a source with holes: all-zero blocks are skipped and become holes. */
-function copySparse(
-  input: number,
-  output: number,
-  buffer: Buffer,
-  hash: Hash | null,
-  onChunk: ((copied: number) => void) | undefined,
-): void {
-  let position = 0;
-  let read: number;
-  while ((read = readInto(input, buffer, position)) > 0) {
-    writeDataRuns(output, buffer, read, position);
-    hash?.update(buffer.subarray(0, read));
-    position += read;
-    onChunk?.(position);
-  }
-  fs.ftruncateSync(output, position);
-}
-
-function writeDataRuns(fd: number, buffer: Buffer, length: number, position: number): void {
-  let runStart = -1;
-  for (let block = 0; block < length; block += HOLE_BLOCK_BYTES) {
-    const blockEnd = Math.min(block + HOLE_BLOCK_BYTES, length);
-    const zero = buffer.subarray(block, blockEnd).equals(ZERO_BLOCK.subarray(0, blockEnd - block));
-    if (!zero && runStart < 0) runStart = block;
-    if (zero && runStart >= 0) {
-      writeAll(fd, buffer, runStart, block, position + runStart);
-      runStart = -1;
-    }
-  }
-  if (runStart >= 0) writeAll(fd, buffer, runStart, length, position + runStart);
-}
-
-function writeAll(fd: number, buffer: Buffer, start: number, end: number, position: number | null): void {
-  let offset = start;
-  while (offset < end) {
-    const written = fs.writeSync(fd, buffer, offset, end - offset, position === null ? null : position + offset - start);
-    offset += written;
   }
 }
 

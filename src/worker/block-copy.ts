@@ -1,0 +1,82 @@
+/**
+ * The read/write loop of one file, in the worker's one buffer: dense, or
+ * sparse (all-zero blocks become holes). A read error is thrown as a
+ * SourceFailure, so the caller reports it on the source's side.
+ */
+import type { Hash } from 'node:crypto';
+import fs from 'node:fs';
+import { SourceFailure } from './job-result.js';
+
+const HOLE_BLOCK_BYTES = 4096;
+const ZERO_BLOCK = Buffer.alloc(HOLE_BLOCK_BYTES);
+
+function readInto(fd: number, buffer: Buffer, position: number | null): number {
+  try {
+    return fs.readSync(fd, buffer, 0, buffer.length, position);
+  } catch (error) {
+    throw new SourceFailure(error);
+  }
+}
+
+/** Reads until end of file; a short read ends the copy only once the size the stat gave is reached. */
+export function copyDense(
+  input: number,
+  output: number,
+  buffer: Buffer,
+  statSize: number,
+  hash: Hash | null,
+  onChunk: ((copied: number) => void) | undefined,
+): void {
+  let copied = 0;
+  let read: number;
+  do {
+    read = readInto(input, buffer, null);
+    if (read > 0) {
+      writeAll(output, buffer, 0, read, null);
+      hash?.update(buffer.subarray(0, read));
+    }
+    copied += read;
+    onChunk?.(copied);
+  } while (read > 0 && (read === buffer.length || copied < statSize));
+}
+
+/** Like `cp --sparse=auto` for a source with holes: all-zero blocks are skipped and become holes. */
+export function copySparse(
+  input: number,
+  output: number,
+  buffer: Buffer,
+  hash: Hash | null,
+  onChunk: ((copied: number) => void) | undefined,
+): void {
+  let position = 0;
+  let read: number;
+  while ((read = readInto(input, buffer, position)) > 0) {
+    writeDataRuns(output, buffer, read, position);
+    hash?.update(buffer.subarray(0, read));
+    position += read;
+    onChunk?.(position);
+  }
+  fs.ftruncateSync(output, position);
+}
+
+function writeDataRuns(fd: number, buffer: Buffer, length: number, position: number): void {
+  let runStart = -1;
+  for (let block = 0; block < length; block += HOLE_BLOCK_BYTES) {
+    const blockEnd = Math.min(block + HOLE_BLOCK_BYTES, length);
+    const zero = buffer.subarray(block, blockEnd).equals(ZERO_BLOCK.subarray(0, blockEnd - block));
+    if (!zero && runStart < 0) runStart = block;
+    if (zero && runStart >= 0) {
+      writeAll(fd, buffer, runStart, block, position + runStart);
+      runStart = -1;
+    }
+  }
+  if (runStart >= 0) writeAll(fd, buffer, runStart, length, position + runStart);
+}
+
+function writeAll(fd: number, buffer: Buffer, start: number, end: number, position: number | null): void {
+  let offset = start;
+  while (offset < end) {
+    const written = fs.writeSync(fd, buffer, offset, end - offset, position === null ? null : position + offset - start);
+    offset += written;
+  }
+}
