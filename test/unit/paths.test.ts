@@ -1,0 +1,176 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FoldercopyError, errorRecord, refusal } from '../../src/shared/errors.js';
+import {
+  bytesFromRaw,
+  childPath,
+  displayPath,
+  fsPath,
+  joinRaw,
+  parentOf,
+  rawFromBytes,
+  rawFromLatin1,
+  rawFromString,
+} from '../../src/shared/raw-path.js';
+import { TEMP_NAME, tempPathFor, writingPathFor } from '../../src/shared/temp-name.js';
+
+describe('raw paths', () => {
+  it('keeps an ASCII path unchanged', () => {
+    expect(rawFromString('dir/file-1.txt')).toBe('dir/file-1.txt');
+    expect(bytesFromRaw('dir/file-1.txt')).toEqual(Buffer.from('dir/file-1.txt'));
+  });
+
+  it('holds one character per byte of a UTF-8 name', () => {
+    const raw = rawFromString('é');
+    expect(raw).toBe('\u00c3\u00a9');
+    expect(bytesFromRaw(raw)).toEqual(Buffer.from([0xc3, 0xa9]));
+  });
+
+  it('round-trips bytes that are not valid UTF-8', () => {
+    const bytes = Buffer.from([0x66, 0xff, 0xfe, 0x80, 0x2f, 0xc3]);
+    const raw = rawFromBytes(bytes);
+    expect(raw).toBe('f\u00ff\u00fe\u0080/\u00c3');
+    expect(bytesFromRaw(raw)).toEqual(bytes);
+  });
+
+  it('stores newline and carriage return as private-use characters and gives them back as bytes', () => {
+    const raw = rawFromString('a\nb\rc');
+    expect(raw).toBe('a\uE00Ab\uE00Dc');
+    expect(raw).not.toMatch(/[\n\r]/);
+    expect(bytesFromRaw(raw)).toEqual(Buffer.from('a\nb\rc'));
+    expect(rawFromLatin1('x\n')).toBe('x\uE00A');
+  });
+
+  it('round-trips a name with a newline, a return and invalid bytes together', () => {
+    const bytes = Buffer.from([0x0a, 0xff, 0x0d, 0x0d, 0x61]);
+    expect(bytesFromRaw(rawFromBytes(bytes))).toEqual(bytes);
+  });
+
+  it('hands fs an ASCII path as it is, and any other as its bytes', () => {
+    expect(fsPath('plain/name')).toBe('plain/name');
+    const other = fsPath(rawFromString('naïve'));
+    expect(Buffer.isBuffer(other)).toBe(true);
+    expect(other).toEqual(Buffer.from('naïve'));
+    expect(fsPath(rawFromString('a\nb'))).toEqual(Buffer.from('a\nb'));
+  });
+
+  it('displays valid UTF-8 as text and invalid bytes as replacement characters', () => {
+    expect(displayPath(rawFromString('dir/café'))).toBe('dir/café');
+    expect(displayPath(rawFromBytes(Buffer.from([0x61, 0xff])))).toBe('a\ufffd');
+  });
+
+  it('escapes control characters so a path shows on one line', () => {
+    expect(displayPath(rawFromString('a\nb'))).toBe('a\\nb');
+    expect(displayPath(rawFromString('a\rb'))).toBe('a\\rb');
+    expect(displayPath('tab\there')).toBe('tab\\there');
+    expect(displayPath('\u0001\u001b[31m\u001f')).toBe('\\u0001\\u001b[31m\\u001f');
+    // DEL and the C1 controls too (U+009B starts a terminal escape sequence like ESC [).
+    expect(displayPath(rawFromString('a\u007fb\u009b31mc'))).toBe('a\\u007fb\\u009b31mc');
+    expect(displayPath(rawFromString('x\n\ny'))).not.toMatch(/[\n\r]/);
+  });
+
+  it('joins a relative path to a root, the root itself for ""', () => {
+    expect(joinRaw('/dst', 'a/b')).toBe('/dst/a/b');
+    expect(joinRaw('/dst/', 'a')).toBe('/dst/a');
+    expect(joinRaw('/', 'a')).toBe('/a');
+    expect(joinRaw('/dst', '')).toBe('/dst');
+  });
+
+  it('names a child relative to the root', () => {
+    expect(childPath('', 'top')).toBe('top');
+    expect(childPath('a', 'b')).toBe('a/b');
+    expect(childPath('a/b', 'c')).toBe('a/b/c');
+  });
+
+  it('gives the parent of a relative path: "" for a top-level name, null for the root', () => {
+    expect(parentOf('a/b/c')).toBe('a/b');
+    expect(parentOf('a/b')).toBe('a');
+    expect(parentOf('top')).toBe('');
+    expect(parentOf('')).toBeNull();
+  });
+});
+
+describe('temporary names', () => {
+  it('keeps the directory, prefixes a dot and appends .<pid>.foldercopy-part', () => {
+    expect(tempPathFor('/dst/dir/file.txt', 4242)).toBe('/dst/dir/.file.txt.4242.foldercopy-part');
+    expect(tempPathFor('top', 7)).toBe('.top.7.foldercopy-part');
+    expect(tempPathFor('a/.hidden', 1)).toBe('a/..hidden.1.foldercopy-part');
+  });
+
+  it('cuts the name part to 200 characters and keeps the whole directory', () => {
+    const dir = `/${'d'.repeat(300)}`;
+    const name = 'n'.repeat(250);
+    const temp = tempPathFor(`${dir}/${name}`, 99);
+    expect(temp).toBe(`${dir}/.${'n'.repeat(200)}.99.foldercopy-part`);
+    expect(tempPathFor(`x/${'m'.repeat(200)}`, 5)).toBe(`x/.${'m'.repeat(200)}.5.foldercopy-part`);
+  });
+
+  it('writes at the final name when staged, under the temporary name otherwise', () => {
+    expect(writingPathFor('/dst/a', 3, true)).toBe('/dst/a');
+    expect(writingPathFor('/dst/a', 3, false)).toBe('/dst/.a.3.foldercopy-part');
+  });
+
+  it('recognises the names tempPathFor makes, newlines included', () => {
+    for (const name of ['file.txt', '.hidden', 'a\nb', 'a\uE00Ab', 'a\rb', 'x'.repeat(250), 'with space']) {
+      const temp = tempPathFor(`/dst/${name}`, 12345);
+      expect(TEMP_NAME.test(temp.slice('/dst/'.length))).toBe(true);
+    }
+  });
+
+  it('does not take ordinary names for temporary ones', () => {
+    for (const name of [
+      'file.txt',
+      '.hidden',
+      'file.123.foldercopy-part',
+      '.file.foldercopy-part',
+      '.file.12a.foldercopy-part',
+      '.file.123.foldercopy-part.bak',
+      '.file.123.foldercopy-part\n',
+      '.file.123.foldercopy-parts',
+    ]) {
+      expect(TEMP_NAME.test(name)).toBe(false);
+    }
+  });
+});
+
+describe('errorRecord', () => {
+  it('turns a real fs error into the system’s code and reason, with the operation and path given', () => {
+    const missing = path.join(os.tmpdir(), `foldercopy-unit-missing-${process.pid}-${Date.now()}`, 'nothing');
+    let thrown: unknown;
+    try {
+      fs.statSync(missing);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(Error);
+    expect(errorRecord(thrown, 'stat', 'some/raw/path')).toEqual({
+      code: 'ENOENT',
+      message: 'no such file or directory',
+      operation: 'stat',
+      path: 'some/raw/path',
+    });
+  });
+
+  it('keeps the code and message of an error without an errno', () => {
+    const error = Object.assign(new Error('content differs'), { code: 'EVERIFY' });
+    expect(errorRecord(error, 'verify', 'f')).toEqual({ code: 'EVERIFY', message: 'content differs', operation: 'verify', path: 'f' });
+  });
+
+  it('gives a record with code EUNKNOWN for an error that is not a system error, or not an error at all', () => {
+    expect(errorRecord(new Error('bad'), 'write', 'p')).toEqual({ code: 'EUNKNOWN', message: 'bad', operation: 'write', path: 'p' });
+    expect(errorRecord('boom', 'read', 'q')).toEqual({ code: 'EUNKNOWN', message: 'boom', operation: 'read', path: 'q' });
+    expect(errorRecord(undefined, 'list', 'r')).toEqual({ code: 'EUNKNOWN', message: 'undefined', operation: 'list', path: 'r' });
+  });
+
+  it('makes a refusal with the system’s reason and code in one line', () => {
+    const error = Object.assign(new Error("ENOENT: no such file or directory, stat '/x'"), { code: 'ENOENT', errno: -2 });
+    const refused = refusal('SOURCE_MISSING', 'cannot read the source', '/x', error);
+    expect(refused).toBeInstanceOf(FoldercopyError);
+    expect(refused.code).toBe('SOURCE_MISSING');
+    expect(refused.path).toBe('/x');
+    expect(refused.message).toBe('cannot read the source: /x: no such file or directory (ENOENT)');
+    expect(refused.cause).toBe(error);
+  });
+});
