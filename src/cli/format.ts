@@ -15,11 +15,21 @@ export function formatBytes(bytes: number): string {
     value /= 1000;
     unit++;
   }
-  return unit === 0 ? `${value} B` : `${value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0)} ${BYTE_UNITS[unit]}`;
+  if (unit === 0) return `${value} B`;
+  const text = threeDigits(value);
+  // 999,999 B rounds to 1000 kB: that is 1.00 MB.
+  if (text === '1000' && unit < BYTE_UNITS.length - 1) return `1.00 ${BYTE_UNITS[unit + 1]}`;
+  return `${text} ${BYTE_UNITS[unit]}`;
+}
+
+/** Three significant digits, the decimals chosen after rounding: 9.999 is 10.0, not 10.00. */
+function threeDigits(value: number): string {
+  return value.toFixed(value < 9.995 ? 2 : value < 99.95 ? 1 : 0);
 }
 
 export function formatDuration(ms: number): string {
-  if (ms < 10_000) return `${(ms / 1000).toFixed(ms < 1000 ? 2 : 1)} s`;
+  // Below 9.95 s one decimal still fits; above, 9.96 s would print as 10.0 s.
+  if (ms < 9_950) return `${(ms / 1000).toFixed(ms < 995 ? 2 : 1)} s`;
   const seconds = Math.round(ms / 1000);
   if (seconds < 60) return `${seconds} s`;
   const minutes = Math.floor(seconds / 60);

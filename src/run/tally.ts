@@ -136,7 +136,8 @@ export class Tally {
   /** Inside a staged copy, name the place the user asked for. */
   private shown(record: ErrorRecord): CopyFailure {
     const { writtenTo, destination } = this.options;
-    const path = writtenTo !== destination && record.path.startsWith(writtenTo) ? destination + record.path.slice(writtenTo.length) : record.path;
+    const inside = writtenTo !== destination && (record.path === writtenTo || record.path.startsWith(`${writtenTo}/`));
+    const path = inside ? destination + record.path.slice(writtenTo.length) : record.path;
     return { path: displayPath(path), code: record.code, operation: record.operation, message: record.message };
   }
 

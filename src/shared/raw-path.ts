@@ -42,10 +42,16 @@ export function fsPath(raw: RawPath): FsPath {
   return NON_ASCII.test(raw) ? bytesFromRaw(raw) : raw;
 }
 
-/** For messages: UTF-8 where valid, control characters escaped so one error stays one line. */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
+const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * For messages: UTF-8 where valid, control characters (C0, DEL, C1) escaped, so one
+ * error stays one line and a name cannot move the terminal's cursor.
+ */
 export function displayPath(raw: RawPath): string {
   const text = bytesFromRaw(raw).toString('utf8');
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  return text.replace(CONTROL_CHARACTERS, (c) => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function joinRaw(root: RawPath, relative: RawPath): RawPath {
