@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT, runCli, type RunResult } from './helpers/run-cli.js';
+import { describeIfRoot, REPO_ROOT, runCli, type RunResult } from './helpers/run-cli.js';
 import { diffTrees, snapshotTree, useTempDirs, writeTree, type TreeSnapshot } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
@@ -131,6 +131,71 @@ describe('refused before anything is written (exit 2)', () => {
     expect(line).toContain(path.join(outer, 'src'));
     expect(diffTrees(before, await snapshotTree(outer, { atime: true }), { mtimePrecision: 'ns' })).toEqual([]);
   });
+});
+
+describe('refused where the destination cannot be made (exit 2, one line, nothing written)', () => {
+  it('a destination below a regular file (afile/sub): names the file, which is untouched', async () => {
+    const { root, src, before } = await withSource();
+    fs.writeFileSync(path.join(root, 'afile'), 'precious\n');
+
+    for (const destination of ['afile/sub', 'afile/sub/deeper']) {
+      const line = expectRefused(await runCli(['src', destination], { cwd: root }));
+      expect(line).toBe(`foldercopy: the destination cannot be created, ${path.join(root, 'afile')} is not a directory: ${destination}`);
+    }
+    expect(fs.readFileSync(path.join(root, 'afile'), 'utf8')).toBe('precious\n');
+    expect(fs.readdirSync(root).sort()).toEqual(['afile', 'src']);
+    await expectUnchanged(src, before);
+  });
+
+  it('a destination through a symlink loop: the system reason, and --json says refused', async () => {
+    const { root } = await withSource();
+    fs.symlinkSync('loop', path.join(root, 'loop'));
+
+    const result = await runCli(['src', 'loop/copy', '--json'], { cwd: root });
+
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe('foldercopy: cannot use the destination: loop/copy: too many symbolic links encountered (ELOOP)\n');
+    expect(JSON.parse(result.stdout)).toMatchObject({ status: 'refused', exitCode: 2, error: { code: 'DESTINATION_INVALID', path: 'loop/copy' } });
+  });
+});
+
+describeIfRoot('refused as a user who cannot write there (exit 2, one line, nothing written)', () => {
+  /** A root-owned directory nobody may enter but not write, holding a readable source. */
+  async function lockedPlace(): Promise<{ root: string; locked: string }> {
+    const { root } = await withSource();
+    fs.chmodSync(root, 0o755);
+    const locked = path.join(root, 'locked');
+    fs.mkdirSync(locked, 0o755);
+    return { root, locked };
+  }
+
+  it("a destination whose parent cannot be created: names the parent and EACCES, not a worker's death", async () => {
+    const { root, locked } = await lockedPlace();
+
+    const line = expectRefused(await runCli(['src', 'locked/deep/copy'], { cwd: root, asUser: 'nobody' }));
+
+    expect(line).toBe('foldercopy: cannot create the destination directory: locked/deep: permission denied (EACCES)');
+    expect(fs.readdirSync(locked)).toEqual([]);
+  });
+
+  for (const [option, code, what] of [
+    ['--log', 'LOG_UNWRITABLE', 'cannot write the log file'],
+    ['--manifest', 'MANIFEST_UNWRITABLE', 'cannot write the manifest'],
+  ] as const) {
+    it(`${option} into a directory that cannot be written: one line, no stack trace, nothing copied; --json says refused`, async () => {
+      const { root, locked } = await lockedPlace();
+      const file = path.join(locked, 'out.txt');
+
+      const line = expectRefused(await runCli(['src', 'copy', option, file], { cwd: root, asUser: 'nobody' }));
+      const json = await runCli(['src', 'copy', option, file, '--json'], { cwd: root, asUser: 'nobody' });
+
+      expect(line).toBe(`foldercopy: ${what}: ${file}: permission denied (EACCES)`);
+      expect(json.exitCode).toBe(2);
+      expect(JSON.parse(json.stdout)).toMatchObject({ status: 'refused', error: { code, path: file } });
+      expect(fs.readdirSync(root).sort()).toEqual(['locked', 'src']);
+      expect(fs.readdirSync(locked)).toEqual([]);
+    });
+  }
 });
 
 describe('the source is never modified', () => {
