@@ -256,6 +256,36 @@ describe('a file that vanishes during the copy', () => {
   });
 });
 
+describe('a source file rewritten while it is read', () => {
+  for (const how of ['shrink', 'grow'] as const) {
+    it(`(${how}) every time: fails with ESOURCECHANGED after retries, and nothing is left at its name`, async () => {
+      const { source, destination } = await makeRoots();
+      const jobs = makeFiles(source, 3);
+      fs.writeFileSync(path.join(source, 'moving.bin'), Buffer.alloc(1_000_000, 7));
+      vi.stubEnv('FOLDERCOPY_TEST_REWRITE_DURING_READ', `moving.bin:always:${how}`);
+      const done = await runPool(source, destination, 1, [[...jobs, { kind: 'file', path: 'moving.bin' }]]);
+
+      const failed = done.filter((d) => d.error !== null);
+      expect(failed.map((d) => d.job.path)).toEqual(['moving.bin']);
+      expect(failed[0]!.error).toMatchObject({ code: 'ESOURCECHANGED', operation: 'read', path: path.join(source, 'moving.bin') });
+      expect(fs.existsSync(path.join(destination, 'moving.bin'))).toBe(false);
+      expect(await findTempLeftovers(destination, TEMP_FILE)).toEqual([]);
+      for (const job of jobs) expect(fs.readFileSync(path.join(destination, job.path))).toEqual(fs.readFileSync(path.join(source, job.path)));
+    });
+
+    it(`(${how}) once: the next attempt copies the file as it is now, whole`, async () => {
+      const { source, destination } = await makeRoots();
+      fs.writeFileSync(path.join(source, 'moving.bin'), Buffer.alloc(1_000_000, 7));
+      vi.stubEnv('FOLDERCOPY_TEST_REWRITE_DURING_READ', `moving.bin:once:${how}`);
+      const done = await runPool(source, destination, 1, [[{ kind: 'file', path: 'moving.bin' }]]);
+
+      expect(done.map((d) => d.error)).toEqual([null]);
+      expect(fs.readFileSync(path.join(destination, 'moving.bin'))).toEqual(fs.readFileSync(path.join(source, 'moving.bin')));
+      expect(fs.statSync(path.join(source, 'moving.bin')).size).not.toBe(1_000_000);
+    });
+  }
+});
+
 describe('pool size', () => {
   it('a usage error ends the CLI at once (exit 2); the worker it forked early leaves with it', async () => {
     const root = await tempDir();

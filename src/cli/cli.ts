@@ -6,11 +6,25 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { copyFolder } from '../run/copy-folder.js';
+import { EntryLog } from '../run/entry-log.js';
 import { MAX_JOBS } from '../run/options.js';
+import { preflight } from '../run/preflight.js';
 import type { EntryEvent, OverwritePolicy } from '../run/types.js';
 import { EXIT_CODES, FoldercopyError } from '../shared/errors.js';
+import { fsPath, pathText, rawFromString } from '../shared/raw-path.js';
+import { tempPathFor } from '../shared/temp-name.js';
 import { createRenderer } from './render.js';
-import { entryLine, exitCodeFor, failureLine, refusalJson, skipLine, summaryJson, summaryLines } from './report.js';
+import {
+  entryLine,
+  exitCodeFor,
+  failureLine,
+  refusalJson,
+  refusalLine,
+  skipLine,
+  stagedCopyLine,
+  summaryJson,
+  summaryLines,
+} from './report.js';
 
 // A reader that goes away (`| head`) must not kill a copy halfway with a stack trace: the copy goes on unheard.
 for (const stream of [process.stdout, process.stderr]) {
@@ -92,17 +106,50 @@ function overwritePolicy(options: CliOptions): OverwritePolicy {
   return 'changed';
 }
 
+/**
+ * The staging directory of a first copy this process is making, if there is one
+ * now: `.<destination>.<our pid>.foldercopy-part` beside the destination
+ * (src/destination/staging.ts names it after the parent's pid, and adopts an
+ * older one by renaming it to that name), as lossless text.
+ */
+function stagingInProgress(source: string, destination: string | undefined): string | undefined {
+  try {
+    // The destination as the run resolved it (a default name, a file into a directory…).
+    const target = preflight(source, destination);
+    if (target.kind !== 'dir') return undefined;
+    const staging = tempPathFor(rawFromString(target.destination), process.pid);
+    return fs.lstatSync(fsPath(staging), { throwIfNoEntry: false })?.isDirectory() ? pathText(staging) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `--log -`: one JSON line per entry on stdout, buffered as the file log is. */
+function stdoutLog(options: CliOptions): EntryLog | null {
+  return options.log === '-' ? EntryLog.toStream(process.stdout) : null;
+}
+
 async function run(source: string, destination: string | undefined, options: CliOptions): Promise<void> {
+  if (options.log === '-' && options.json) {
+    process.stderr.write('foldercopy: --log - and --json both write to stdout: give --log a file name (see foldercopy --help)\n');
+    process.exitCode = EXIT_CODES.usage;
+    return;
+  }
   const showProgress = options.progress && !options.quiet;
   const renderer = await createRenderer(process.stderr, showProgress);
   const controller = new AbortController();
+  const entryLog = stdoutLog(options);
   let stoppedBySignal: 'SIGINT' | 'SIGTERM' | undefined;
   const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
     const code = signal === 'SIGINT' ? EXIT_CODES.interrupted : EXIT_CODES.terminated;
     if (stoppedBySignal) {
       // Second signal: leave now. Workers exit on their own when the IPC channel closes.
       renderer.stop();
+      entryLog?.close();
       process.stderr.write('foldercopy: stopped at once\n');
+      // A first copy left under its staging name: say where, as the next run will adopt it.
+      const staging = stagingInProgress(source, destination);
+      if (staging !== undefined) process.stderr.write(`${stagedCopyLine(staging)}\n`);
       process.exit(code);
     }
     stoppedBySignal = signal;
@@ -112,11 +159,13 @@ async function run(source: string, destination: string | undefined, options: Cli
     controller.abort();
   };
   // Only when listed: an entry event costs the copy a formatted path per entry.
+  const showEntries = (options.verbose || options.dryRun) && !options.quiet;
   const onEntry =
-    (options.verbose || options.dryRun) && !options.quiet
+    showEntries || entryLog
       ? (event: EntryEvent): void => {
+          entryLog?.add(event);
           // Failures and special files have lines of their own.
-          if (event.action !== 'fail' && event.type !== 'special') renderer.message(entryLine(event));
+          if (showEntries && event.action !== 'fail' && event.type !== 'special') renderer.message(entryLine(event));
         }
       : undefined;
   process.on('SIGINT', onSignal);
@@ -136,11 +185,12 @@ async function run(source: string, destination: string | undefined, options: Cli
       dryRun: options.dryRun,
       verify: options.verify,
       manifest: options.manifest,
-      log: options.log,
+      log: entryLog ? undefined : options.log,
       delete: options.delete,
       maxDelete: options.maxDelete,
     });
     renderer.stop();
+    entryLog?.close();
     const exitCode = exitCodeFor(summary, stoppedBySignal);
     const lines = options.quiet ? summaryLines(summary).slice(1) : summaryLines(summary);
     if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
@@ -148,8 +198,9 @@ async function run(source: string, destination: string | undefined, options: Cli
     process.exitCode = exitCode;
   } catch (error) {
     renderer.stop();
+    entryLog?.close();
     if (!(error instanceof FoldercopyError)) throw error;
-    process.stderr.write(`foldercopy: ${error.message}\n`);
+    process.stderr.write(`${refusalLine(error)}\n`);
     if (options.json) process.stdout.write(refusalJson(error, EXIT_CODES.usage));
     process.exitCode = EXIT_CODES.usage;
   } finally {
@@ -178,7 +229,7 @@ const program = new Command()
   .option('--verify', 're-read every written file and compare its SHA-256 with the source')
   .option('--manifest <file>', 'write the SHA-256 of every file in the copy, for `sha256sum -c` run in the destination')
   .option('--json', 'print a JSON summary on stdout at the end (nothing else goes to stdout)')
-  .option('--log <file>', 'write one JSON line per entry: path, action, type, size, reason')
+  .option('--log <file>', 'write one JSON line per entry (path, action, type, size, reason) to the file, or to stdout for -')
   .addOption(new Option('-q, --quiet', 'print only errors').conflicts(['verbose']))
   .option('-v, --verbose', 'print one line per entry created, overwritten, skipped or deleted')
   .option('--no-progress', 'no progress bar or status lines')

@@ -40,3 +40,25 @@ export function formatDuration(ms: number): string {
 export function formatRate(bytesPerSecond: number): string {
   return `${formatBytes(Math.round(bytesPerSecond))}/s`;
 }
+
+// Backslash (the escape character itself), C0 controls, DEL, C1 controls and lone surrogates.
+const NEEDS_ESCAPE = /[\\\u0000-\u001f\u007f-\u009f]|\p{Cs}/gu;
+const SHORT_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * A path (or a message holding one) as a person reads it, from the lossless text the
+ * library gives out (pathText): valid characters as they are, a backslash as `\\`,
+ * control characters (C0, DEL, C1) as `\n`, `\r`, `\t` or `\u00XX`, and a byte that
+ * is not UTF-8 (U+DC80–U+DCFF) as `\xHH`, like `ls --quoting-style=escape`. So a
+ * message stays one line, a name cannot move the terminal's cursor, and two
+ * different names never print the same.
+ */
+export function displayText(text: string): string {
+  return text.replace(NEEDS_ESCAPE, (c) => {
+    const short = SHORT_ESCAPES[c];
+    if (short) return short;
+    const code = c.charCodeAt(0);
+    if (code >= 0xdc80 && code <= 0xdcff) return `\\x${(code - 0xdc00).toString(16).padStart(2, '0')}`;
+    return `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}

@@ -2,10 +2,11 @@
  * Shows progress on stderr: a cli-progress bar on a terminal, plain complete lines
  * at most every few seconds elsewhere (CI logs, pipes), where `\r` and cursor
  * movement would only garble the log. Failure lines go through here too, so they
- * print above the bar instead of through it.
+ * print above the bar instead of through it. Ctrl-Z (SIGTSTP) leaves the shell a
+ * clean line with the cursor shown, and `fg` (SIGCONT) draws the bar again.
  */
 import type cliProgress from 'cli-progress';
-import { formatBytes, formatCount, formatDuration, formatRate } from './format.js';
+import { displayText, formatBytes, formatCount, formatDuration, formatRate } from './format.js';
 import type { CopyProgress } from '../run/types.js';
 
 export interface Renderer {
@@ -27,6 +28,10 @@ export async function createRenderer(stream: NodeJS.WriteStream, showProgress: b
 // Rate and ETA are averaged over this window, long enough to smooth a big file's bursts.
 const RATE_WINDOW_MS = 5000;
 const PLAIN_LINE_INTERVAL_MS = 5000;
+// What a Ctrl-Z and the `fg` after it write around the bar (cli-progress writes the same ones).
+const SHOW_CURSOR = '\x1b[?25h';
+const HIDE_CURSOR = '\x1b[?25l';
+const CLEAR_LINE = '\r\x1b[2K';
 
 class RateMeter {
   private samples: Array<{ at: number; bytes: number; percent: number }> = [];
@@ -91,8 +96,11 @@ class BarRenderer implements Renderer {
 
   progress(snapshot: CopyProgress): void {
     this.meter.add(snapshot);
-    if (!this.bar) this.bar = this.bars.create(100, snapshot.percent, { snapshot });
-    else this.bar.update(snapshot.percent, { snapshot });
+    if (!this.bar) {
+      this.bar = this.bars.create(100, snapshot.percent, { snapshot });
+      process.on('SIGTSTP', this.suspend);
+      process.on('SIGCONT', this.resume);
+    } else this.bar.update(snapshot.percent, { snapshot });
   }
 
   message(line: string): void {
@@ -102,18 +110,43 @@ class BarRenderer implements Renderer {
 
   stop(): void {
     if (!this.bar) return;
+    process.off('SIGTSTP', this.suspend);
+    process.off('SIGCONT', this.resume);
     // Flush lines logged since the last redraw; stop() alone would drop them.
     this.bars.update();
     this.bars.stop();
     this.bar = undefined;
   }
 
+  /**
+   * Ctrl-Z: a listener keeps the process from stopping, so clear the bar, show the
+   * cursor, and stop as SIGTSTP's default action would (the listener removed, the
+   * signal raised again). The workers, in the same process group, got it from the
+   * terminal and stop on their own.
+   */
+  private readonly suspend = (): void => {
+    // Lines logged since the last redraw go out first.
+    this.bars.update();
+    this.stream.write(`${CLEAR_LINE}${SHOW_CURSOR}`);
+    process.off('SIGTSTP', this.suspend);
+    process.kill(process.pid, 'SIGTSTP');
+  };
+
+  /** `fg` or `bg` (SIGCONT): Ctrl-Z is ours again, and the bar is drawn where the cursor now is. */
+  private readonly resume = (): void => {
+    if (!this.bar) return;
+    if (!process.listeners('SIGTSTP').includes(this.suspend)) process.on('SIGTSTP', this.suspend);
+    this.stream.write(HIDE_CURSOR);
+    // Forced: the bar only redraws a line that changed, and this one was cleared.
+    (this.bar as cliProgress.GenericBar).render(true);
+  };
+
   private line(options: cliProgress.Options, params: cliProgress.Params, snapshot: CopyProgress | undefined): string {
     const bar = this.progressBars.Format.BarFormat(params.progress, options);
     if (!snapshot) return bar;
     const text = `${bar} ${describe(snapshot, this.meter).join(' | ')}`;
     const width = (this.stream.columns || 80) - 1;
-    const file = snapshot.currentPath ?? '';
+    const file = displayText(snapshot.currentPath ?? '');
     const room = width - text.length - 3;
     if (room < 8 || file === '') return text.slice(0, width);
     return `${text} | ${file.length > room ? `…${file.slice(file.length - room + 1)}` : file}`;

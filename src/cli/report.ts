@@ -1,10 +1,12 @@
 /**
  * What the user reads at the end, and the exit code a script acts on.
  * One line per failure: `foldercopy: <what failed>: <path>: <reason>`.
+ * The library's paths are lossless text; every line for people renders them
+ * with displayText (escapes), while --json keeps them as they are.
  */
 import type { CopyFailure, CopySkip, CopySummary, EntryEvent } from '../run/types.js';
 import { EXIT_CODES, type FoldercopyError, type Operation } from '../shared/errors.js';
-import { formatBytes, formatCount, formatDuration, formatRate } from './format.js';
+import { displayText, formatBytes, formatCount, formatDuration, formatRate } from './format.js';
 
 const WHAT_FAILED: Record<Operation, string> = {
   list: 'cannot list directory',
@@ -21,11 +23,21 @@ const WHAT_FAILED: Record<Operation, string> = {
 };
 
 export function failureLine(failure: CopyFailure): string {
-  return `foldercopy: ${WHAT_FAILED[failure.operation]}: ${failure.path}: ${failure.message} (${failure.code})`;
+  return `foldercopy: ${WHAT_FAILED[failure.operation]}: ${displayText(failure.path)}: ${displayText(failure.message)} (${displayText(failure.code)})`;
 }
 
 export function skipLine(skip: CopySkip): string {
-  return `foldercopy: skipped ${skip.reason} (never opened): ${skip.path}`;
+  return `foldercopy: skipped ${displayText(skip.reason)} (never opened): ${displayText(skip.path)}`;
+}
+
+/** Why the copy could not start (exit 2). */
+export function refusalLine(error: FoldercopyError): string {
+  return `foldercopy: ${displayText(error.message)}`;
+}
+
+/** After a second Ctrl-C, when a first copy was being staged: where it is, and how to finish it. */
+export function stagedCopyLine(stagingPath: string): string {
+  return `foldercopy: the partial copy is in ${displayText(stagingPath)}; run the same command again to resume it`;
 }
 
 export function summaryLines(summary: CopySummary): string[] {
@@ -43,7 +55,10 @@ export function summaryLines(summary: CopySummary): string[] {
       : summary.dryRun
         ? 'dry run, nothing changed: would copy'
         : 'copied';
-  const tail = [`${formatCount(summary.skipped + summary.specialFiles.length)} skipped`];
+  // As --json counts them: `skipped` are entries left as they were; special files are counted apart.
+  const tail = [`${formatCount(summary.skipped)} skipped`];
+  const special = summary.specialFiles.length;
+  if (special > 0) tail.push(`${formatCount(special)} ${plural(special, 'special file')} not copied`);
   if (summary.deleted > 0) tail.push(`${formatCount(summary.deleted)} ${summary.dryRun ? 'to delete' : 'deleted'}`);
   tail.push(`${formatCount(summary.failures.length)} failed`);
   // A dry run's speed says nothing about the copy's.
@@ -55,7 +70,7 @@ export function summaryLines(summary: CopySummary): string[] {
 }
 
 function deletionSkippedLine(summary: CopySummary): string {
-  return `foldercopy: ${summary.dryRun ? 'would delete nothing' : 'deleted nothing'}: ${summary.deletionSkipped}`;
+  return `foldercopy: ${summary.dryRun ? 'would delete nothing' : 'deleted nothing'}: ${displayText(summary.deletionSkipped ?? '')}`;
 }
 
 export function exitCodeFor(summary: CopySummary, stoppedBySignal: 'SIGINT' | 'SIGTERM' | undefined): number {
@@ -104,7 +119,7 @@ export function refusalJson(error: FoldercopyError, exitCode: number): string {
 
 /** One line per entry for --verbose and --dry-run: what happened (or would) to it. */
 export function entryLine(event: EntryEvent): string {
-  return `${event.action} ${event.path}${event.reason ? ` (${event.reason})` : ''}`;
+  return `${event.action} ${displayText(event.path)}${event.reason ? ` (${displayText(event.reason)})` : ''}`;
 }
 
 function plural(n: number, singular: string, pluralForm = `${singular}s`): string {

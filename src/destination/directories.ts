@@ -4,17 +4,21 @@
  * deepest first, because writing the files changes a directory's mtime. The mode
  * waits for the end too, since a read-only mode would stop the files being written
  * at all, unless mkdir can give it at once (the usual 755 or 700 under umask 022).
+ * Every call below the root goes through the parent directory's descriptor
+ * (shared/directory-handles.ts), so no symlink planted in the tree is followed.
  */
 import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
 import { errorRecord, type ErrorRecord } from '../shared/errors.js';
 import type { Owner, OwnerPolicy, Seconds } from '../shared/jobs.js';
 import { microseconds, microsecondsOf, ownerFor } from '../shared/metadata.js';
-import { fsPath, joinRaw, parentOf, rawFromLatin1, type RawPath } from '../shared/raw-path.js';
+import type { DirectoryHandles } from '../shared/directory-handles.js';
+import { childPath, fsPath, joinRaw, parentOf, rawFromLatin1, type FsPath, type RawPath } from '../shared/raw-path.js';
 import { TEMP_NAME, TEMP_NAME_SUFFIX } from '../shared/temp-name.js';
 import type { DirectoryEntry } from '../source/entry.js';
 
 interface MadeDirectory {
+  /** Relative to the destination root. */
   path: RawPath;
   mode: number;
   /** mkdir or the existing directory already has `mode`: finalize() leaves it. */
@@ -50,16 +54,17 @@ export class DestinationDirectories {
   private readonly deferred = new Map<RawPath, DirectoryEntry>();
   /** Every directory of the source the walk went through, made or not, parents first. */
   private readonly listed: RawPath[] = [];
+  /** Lets mkdir give a directory its final mode, saving a chmod each; null when unknown. */
+  private readonly umask = readUmask();
   /**
-   * Lets mkdir give a directory its final mode, saving a chmod each: null when
-   * unknown, or once a directory came out with another mode (a set-group-ID or
-   * default-ACL parent), which the first such mkdir checks.
+   * Per parent directory, the mode bits mkdir is known to keep there, or -1 once a
+   * directory came out with another mode (a set-group-ID or default-ACL parent).
    */
-  private umask = readUmask();
-  private exactModeChecked = false;
+  private readonly keptBits = new Map<RawPath, number>();
 
   constructor(
     private readonly destination: RawPath,
+    private readonly handles: DirectoryHandles,
     private readonly policy: OwnerPolicy,
     /** Look, never write: a dry run. */
     private readonly dryRun: boolean,
@@ -110,18 +115,18 @@ export class DestinationDirectories {
     }
   }
 
-  /** Sets mode, owner and times, children before parents; returns what could not be set. */
+  /** Sets mode, owner and times, children before parents, each through its descriptor; returns what could not be set. */
   finalize(): ErrorRecord[] {
     const failures: ErrorRecord[] = [];
     for (let i = this.made.length - 1; i >= 0; i--) {
       const directory = this.made[i]!;
-      const bytes = fsPath(directory.path);
       try {
-        if (directory.owner) fs.chownSync(bytes, directory.owner.uid, directory.owner.gid);
-        if (!directory.modeIsSet) fs.chmodSync(bytes, directory.mode);
-        fs.utimesSync(bytes, directory.atime, directory.mtime);
+        const fd = this.handles.descriptor(directory.path);
+        if (directory.owner) fs.fchownSync(fd, directory.owner.uid, directory.owner.gid);
+        if (!directory.modeIsSet) fs.fchmodSync(fd, directory.mode);
+        fs.futimesSync(fd, directory.atime, directory.mtime);
       } catch (error) {
-        failures.push(errorRecord(error, 'set-metadata', directory.path));
+        failures.push(errorRecord(error, 'set-metadata', joinRaw(this.destination, directory.path)));
       }
     }
     this.made.length = 0;
@@ -138,22 +143,23 @@ export class DestinationDirectories {
     let modeIsSet = this.mkdirGivesExactly(entry, owner);
     let outcome: DirectoryOutcome = 'created';
     try {
+      const target = this.fsPathOf(entry.path);
       // Under a directory that was already there (a re-run), look before making:
       // mkdir would mostly fail, and a thrown EEXIST costs more than the stat.
-      let there = this.mayBeThere(entry.path) ? statDestination(entry, path) : undefined;
+      let there = this.mayBeThere(entry.path) ? this.statDestination(entry.path, target) : undefined;
       if (!there) {
         try {
-          fs.mkdirSync(fsPath(path), modeIsSet ? entry.mode : OWNER_RWX);
-          if (modeIsSet && !this.exactModeChecked) modeIsSet = this.checkExactMode(path, entry.mode);
+          fs.mkdirSync(target, modeIsSet ? entry.mode : OWNER_RWX);
+          if (modeIsSet) modeIsSet = this.keepsMode(entry.path, target, entry.mode);
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
           // Something is there after all; nothing when it is a dangling symlink, which stays a failure.
-          there = statDestination(entry, path);
+          there = this.statDestination(entry.path, target);
           if (!there) throw error;
         }
       }
       if (there) {
-        const reused = this.reuse(entry, path, there);
+        const reused = this.reuse(entry, target, there);
         outcome = reused === 'created' ? 'created' : 'existing';
         modeIsSet = reused === entry.mode && owner === undefined;
       }
@@ -161,8 +167,19 @@ export class DestinationDirectories {
       return this.markBroken(entry, error, path);
     }
     if (outcome === 'existing') this.existing.add(entry.path);
-    this.made.push({ path, mode: entry.mode, modeIsSet, atime: entry.atime, mtime: entry.mtime, owner });
+    this.made.push({ path: entry.path, mode: entry.mode, modeIsSet, atime: entry.atime, mtime: entry.mtime, owner });
     return outcome;
+  }
+
+  /** The root by its path (it may be a symlink the user chose to copy into); anything below through its parent's descriptor. */
+  private fsPathOf(relativePath: RawPath): FsPath {
+    return relativePath === '' ? fsPath(this.destination) : this.handles.entryPath(relativePath);
+  }
+
+  /** What is at a directory's destination name, or undefined; the root is followed if it is a symlink. */
+  private statDestination(relativePath: RawPath, target: FsPath): BigIntStats | undefined {
+    const options = { bigint: true, throwIfNoEntry: false } as const;
+    return relativePath === '' ? fs.statSync(target, options) : fs.lstatSync(target, options);
   }
 
   /** The root may be an existing destination; anything else only if its parent was there before this run. */
@@ -184,16 +201,19 @@ export class DestinationDirectories {
       owner === undefined &&
       (entry.mode & ~PERMISSION_BITS) === 0 &&
       (entry.mode & OWNER_RWX) === OWNER_RWX &&
-      (entry.mode & this.umask) === 0
+      (entry.mode & this.umask) === 0 &&
+      this.keptBits.get(parentOf(entry.path) ?? '') !== -1
     );
   }
 
-  /** The first directory made with its final mode shows whether mkdir honours modes here. */
-  private checkExactMode(path: RawPath, mode: number): boolean {
-    this.exactModeChecked = true;
-    if ((fs.lstatSync(fsPath(path)).mode & 0o7777) === mode) return true;
-    this.umask = null;
-    return false;
+  /** Whether the directory just made has `mode`: a stat the first time these bits are asked for under its parent. */
+  private keepsMode(relativePath: RawPath, target: FsPath, mode: number): boolean {
+    const parent = parentOf(relativePath) ?? '';
+    const kept = this.keptBits.get(parent) ?? 0;
+    if ((mode & ~kept) === 0) return true;
+    const keeps = (fs.lstatSync(target).mode & 0o7777) === mode;
+    this.keptBits.set(parent, keeps ? kept | mode : -1);
+    return keeps;
   }
 
   /** A dry run's make(): what would happen, from what is there. */
@@ -201,9 +221,10 @@ export class DestinationDirectories {
     if (!this.mayBeThere(entry.path)) return 'created';
     const path = joinRaw(this.destination, entry.path);
     try {
-      if (!statDestination(entry, path)?.isDirectory()) return 'created';
+      if (!this.statDestination(entry.path, this.fsPathOf(entry.path))?.isDirectory()) return 'created';
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return 'created';
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR' || code === 'ENOENT') return 'created';
       return errorRecord(error, 'stat', path);
     }
     this.existing.add(entry.path);
@@ -218,8 +239,7 @@ export class DestinationDirectories {
    * Returns 'created' when it had to be replaced; otherwise the mode it has now
    * if that is untouched, or -1.
    */
-  private reuse(entry: DirectoryEntry, path: RawPath, stats: BigIntStats): 'created' | number {
-    const target = fsPath(path);
+  private reuse(entry: DirectoryEntry, target: FsPath, stats: BigIntStats): 'created' | number {
     if (!stats.isDirectory()) {
       fs.unlinkSync(target);
       fs.mkdirSync(target, OWNER_RWX);
@@ -227,14 +247,14 @@ export class DestinationDirectories {
     }
     let mode = Number(stats.mode) & 0o7777;
     if ((mode & OWNER_RWX) !== OWNER_RWX) {
-      fs.chmodSync(target, mode | OWNER_RWX);
+      fs.fchmodSync(this.handles.descriptor(entry.path), mode | OWNER_RWX);
       mode = -1;
     }
     // Still the mtime a complete run gave it: nothing was created in it since, so no killed
     // run left anything here, and listing it (a no-op re-run's biggest cost after the walk) is spared.
     if (microsecondsOf(stats.mtimeNs) === microseconds(entry.mtime)) return mode;
-    for (const name of fs.readdirSync(target, { encoding: 'latin1' })) {
-      if (name.endsWith(TEMP_NAME_SUFFIX) && TEMP_NAME.test(name)) fs.unlinkSync(fsPath(joinRaw(path, rawFromLatin1(name))));
+    for (const name of fs.readdirSync(this.handles.directoryPath(entry.path), { encoding: 'latin1' })) {
+      if (name.endsWith(TEMP_NAME_SUFFIX) && TEMP_NAME.test(name)) fs.unlinkSync(this.handles.entryPath(childPath(entry.path, rawFromLatin1(name))));
     }
     return mode;
   }
@@ -243,10 +263,4 @@ export class DestinationDirectories {
     this.broken.add(entry.path);
     return errorRecord(error, 'mkdir', path);
   }
-}
-
-/** What is at a directory's destination name, or undefined; the root may be a symlink the user chose to copy into. */
-function statDestination(entry: DirectoryEntry, path: RawPath): BigIntStats | undefined {
-  const options = { bigint: true, throwIfNoEntry: false } as const;
-  return entry.path === '' ? fs.statSync(fsPath(path), options) : fs.lstatSync(fsPath(path), options);
 }

@@ -9,13 +9,17 @@
 import fs from 'node:fs';
 import { errorRecord, type ErrorRecord } from '../shared/errors.js';
 import type { Job } from '../shared/jobs.js';
+import type { DirectoryHandles } from '../shared/directory-handles.js';
 import { childPath, fsPath, joinRaw, rawFromBytes, type RawPath } from '../shared/raw-path.js';
 import { TEMP_NAME } from '../shared/temp-name.js';
 import type { TreeFilter } from '../source/filter.js';
+import { LOCK_NAME } from './lock.js';
 
 export interface DeletePassOptions {
   source: RawPath;
   destination: RawPath;
+  /** The destination's directories, reached without following symlinks. */
+  handles: DirectoryHandles;
   filter: TreeFilter | null;
   maxDelete: number | undefined;
   dryRun: boolean;
@@ -46,9 +50,10 @@ export class DeletePass {
 
   /** `directories`: every source directory the walk went through, parents first. Never past maxDelete. */
   run(directories: readonly RawPath[], report: DeletionReport): DeletePassResult {
-    const { source, destination, filter, maxDelete, dryRun } = this.options;
+    const { source, destination, handles, filter, maxDelete, dryRun } = this.options;
     const blockedPaths = this.blocked.map((job) => job.path);
-    const { deletions, failures } = findExtraneous(source, destination, directories, blockedPaths, filter);
+    const tree = { destination, handles, filter };
+    const { deletions, failures } = findExtraneous(source, tree, directories, blockedPaths);
     for (const failure of failures) report.fail(failure);
     if (failures.length > 0) return { skipped: 'the destination could not be fully listed' };
     const tooMany = maxDelete !== undefined && deletions.length > maxDelete;
@@ -56,7 +61,7 @@ export class DeletePass {
     // A dry run still lists what would go, even past the limit.
     if (skipped && !dryRun) return { skipped };
     for (const deletion of deletions) {
-      const error = dryRun ? null : deleteEntry(destination, deletion);
+      const error = dryRun ? null : deleteEntry(tree, deletion);
       if (error) report.fail(error, deletion.path);
       else report.deleted(deletion.path, deletion.isDirectory, !tooMany);
     }
@@ -90,16 +95,17 @@ export interface ExtraneousEntries {
  * `directories`: where to compare; `inTheWay`: destination directories standing
  * where the source has a file or link now, deleted whole.
  */
-function findExtraneous(
-  source: RawPath,
-  destination: RawPath,
-  directories: Iterable<RawPath>,
-  inTheWay: readonly RawPath[],
-  filter: TreeFilter | null,
-): ExtraneousEntries {
+/** The destination as the pass reads and changes it. */
+interface Tree {
+  destination: RawPath;
+  handles: DirectoryHandles;
+  filter: TreeFilter | null;
+}
+
+function findExtraneous(source: RawPath, tree: Tree, directories: Iterable<RawPath>, inTheWay: readonly RawPath[]): ExtraneousEntries {
   const deletions: Deletion[] = [];
   const failures: ErrorRecord[] = [];
-  for (const directory of inTheWay) collect(destination, directory, true, filter, deletions, failures);
+  for (const directory of inTheWay) collect(tree, directory, true, deletions, failures);
   for (const directory of directories) {
     let inSource: Set<RawPath>;
     let atDestination: fs.Dirent<Buffer>[];
@@ -110,56 +116,53 @@ function findExtraneous(
       continue;
     }
     try {
-      atDestination = fs.readdirSync(fsPath(joinRaw(destination, directory)), { encoding: 'buffer', withFileTypes: true });
+      atDestination = fs.readdirSync(tree.handles.directoryPath(directory), { encoding: 'buffer', withFileTypes: true });
     } catch (error) {
       // Not at the destination (a dry run, or --include made no copy of it): nothing to delete there.
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') failures.push(errorRecord(error, 'list', joinRaw(destination, directory)));
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') failures.push(errorRecord(error, 'list', joinRaw(tree.destination, directory)));
       continue;
     }
     for (const dirent of atDestination) {
       const name = rawFromBytes(dirent.name);
-      if (inSource.has(name) || TEMP_NAME.test(name)) continue;
-      collect(destination, childPath(directory, name), dirent.isDirectory(), filter, deletions, failures);
+      // Our own temporary names and locks belong to runs in progress, this one's or another's.
+      if (inSource.has(name) || TEMP_NAME.test(name) || LOCK_NAME.test(name)) continue;
+      collect(tree, childPath(directory, name), dirent.isDirectory(), deletions, failures);
     }
   }
   return { deletions, failures };
 }
 
 /** Adds an entry and, for a directory, its contents; returns false when something in it must stay. */
-function collect(
-  destination: RawPath,
-  relative: RawPath,
-  isDirectory: boolean,
-  filter: TreeFilter | null,
-  deletions: Deletion[],
-  failures: ErrorRecord[],
-): boolean {
-  if (filter?.excludes(relative, isDirectory)) return false;
+function collect(tree: Tree, relative: RawPath, isDirectory: boolean, deletions: Deletion[], failures: ErrorRecord[]): boolean {
+  if (tree.filter?.excludes(relative, isDirectory)) return false;
   let whole = true;
   if (isDirectory) {
     let children: fs.Dirent<Buffer>[];
     try {
-      children = fs.readdirSync(fsPath(joinRaw(destination, relative)), { encoding: 'buffer', withFileTypes: true });
+      children = fs.readdirSync(tree.handles.directoryPath(relative), { encoding: 'buffer', withFileTypes: true });
     } catch (error) {
-      failures.push(errorRecord(error, 'list', joinRaw(destination, relative)));
+      failures.push(errorRecord(error, 'list', joinRaw(tree.destination, relative)));
       return false;
     }
     for (const child of children) {
-      if (!collect(destination, childPath(relative, rawFromBytes(child.name)), child.isDirectory(), filter, deletions, failures)) whole = false;
+      if (!collect(tree, childPath(relative, rawFromBytes(child.name)), child.isDirectory(), deletions, failures)) whole = false;
     }
   }
   if (whole) deletions.push({ path: relative, isDirectory });
   return whole;
 }
 
-function deleteEntry(destination: RawPath, deletion: Deletion): ErrorRecord | null {
-  const path = joinRaw(destination, deletion.path);
+/** Through the parent's descriptor: a symlink planted in the tree is removed itself, never followed. */
+function deleteEntry(tree: Tree, deletion: Deletion): ErrorRecord | null {
   try {
-    if (deletion.isDirectory) fs.rmdirSync(fsPath(path));
-    else fs.unlinkSync(fsPath(path));
+    const target = tree.handles.entryPath(deletion.path);
+    if (deletion.isDirectory) {
+      tree.handles.forget(deletion.path);
+      fs.rmdirSync(target);
+    } else fs.unlinkSync(target);
     return null;
   } catch (error) {
-    return errorRecord(error, 'delete', path);
+    return errorRecord(error, 'delete', joinRaw(tree.destination, deletion.path));
   }
 }

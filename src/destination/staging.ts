@@ -5,11 +5,13 @@
  * no file needs a rename of its own (a fifth of the kernel's work per small
  * file), and no partial file is ever under a final name. A run killed before the
  * end leaves that directory behind: the next run adopts it and carries on from
- * what it finds there, re-checking every entry.
+ * what it finds there, re-checking every entry; or, when the destination exists
+ * by then (a re-run), deletes it, as nothing else ever would.
  */
 import fs from 'node:fs';
 import { fsPath, rawFromBytes, type RawPath } from '../shared/raw-path.js';
 import { tempPathFor, TEMP_NAME_SUFFIX } from '../shared/temp-name.js';
+import { isRunning } from './lock.js';
 
 export interface Staging {
   path: RawPath;
@@ -24,6 +26,21 @@ export function stage(destination: RawPath): Staging {
   fs.renameSync(fsPath(adoptable), fsPath(path));
   for (const other of others) fs.rmSync(fsPath(other), { recursive: true, force: true });
   return { path, adopted: true };
+}
+
+/**
+ * A run into an existing destination deletes the staging directories that dead
+ * runs of the same copy left beside it: their copy never got into place. One it
+ * cannot delete stays for a later run; this copy does not depend on it.
+ */
+export function removeStaleStagings(destination: RawPath): void {
+  for (const stale of staleStagings(tempPathFor(destination, process.pid))) {
+    try {
+      fs.rmSync(fsPath(stale), { recursive: true, force: true });
+    } catch {
+      // Left for a later run.
+    }
+  }
 }
 
 export function unstage(stagingPath: RawPath, destination: RawPath): void {
@@ -47,19 +64,10 @@ function staleStagings(ours: RawPath): RawPath[] {
     const candidate = rawFromBytes(bytes);
     if (!candidate.startsWith(prefix) || !candidate.endsWith(TEMP_NAME_SUFFIX)) continue;
     const pid = candidate.slice(prefix.length, candidate.length - TEMP_NAME_SUFFIX.length);
+    // A live process with that pid may be another run copying to the same place: leave its directory alone.
     if (!/^\d+$/.test(pid) || isRunning(Number(pid))) continue;
     const path = directory + candidate;
-    if (fs.lstatSync(fsPath(path)).isDirectory()) stale.push(path);
+    if (fs.lstatSync(fsPath(path), { throwIfNoEntry: false })?.isDirectory()) stale.push(path);
   }
   return stale;
-}
-
-/** A live process with that pid may be another run copying to the same place: leave its directory alone. */
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -14,7 +14,8 @@ import { RunStopped, type ErrorRecord } from '../shared/errors.js';
 import type { Job, RunSettings } from '../shared/jobs.js';
 import { decodeResults, type FilesDone, type FromWorker, type JobResult } from '../shared/protocol.js';
 import { joinRaw, rawFromString, type RawPath } from '../shared/raw-path.js';
-import { discardWrite } from '../shared/temp-name.js';
+import { unlinkQuietly, writingPathFor } from '../shared/temp-name.js';
+import { DirectoryHandles, entryLocation } from '../shared/directory-handles.js';
 import { Waiters } from './waiters.js';
 import { adoptEarlyWorker, forkWorker, WORKER_PATH, WorkerProcess, type Batch, type EarlyWorker, type WorkerState } from './worker-process.js';
 
@@ -46,6 +47,8 @@ export class WorkerPool {
   private readonly workers = new Set<WorkerProcess>();
   private readonly waiters = new Waiters();
   private readonly workerPath: string;
+  /** Where relative roots lead: workers work from inside destination directories. */
+  private readonly cwd = rawFromString(process.cwd());
   private state: PoolState = 'open';
   private queuedJobs = 0;
   private nextBatchId = 1;
@@ -116,7 +119,7 @@ export class WorkerPool {
       this.queuedJobs -= batch.jobs.length;
       worker.inFlight.push(batch);
       const { source, destination, settings } = this.options;
-      worker.send({ type: 'copy', batchId: batch.id, source, destination, settings, jobs: batch.jobs });
+      worker.send({ type: 'copy', batchId: batch.id, source, destination, cwd: this.cwd, settings, jobs: batch.jobs });
     }
     this.waiters.notify();
   }
@@ -256,7 +259,18 @@ export class WorkerPool {
   /** What a dead worker may have half written. In a staged copy that is the entry's own name, still invisible. */
   private sweepTemporaryFiles(jobs: Job[], pid: number): void {
     const { destination, settings } = this.options;
-    for (const job of jobs) discardWrite(joinRaw(destination, job.path), pid, settings.staged);
+    const directories = new Map<RawPath, DirectoryHandles>();
+    for (const job of jobs) {
+      const { root, relative } = entryLocation(destination, job.path);
+      let handles = directories.get(root);
+      if (!handles) directories.set(root, (handles = new DirectoryHandles(root)));
+      try {
+        unlinkQuietly(handles.entryPath(writingPathFor(relative, pid, settings.staged)));
+      } catch {
+        // Its directory cannot be reached (gone, or replaced by a symlink): nothing of ours is there to sweep.
+      }
+    }
+    for (const handles of directories.values()) handles.closeAll();
   }
 
   private inFlightCount(): number {

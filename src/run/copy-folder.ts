@@ -9,10 +9,11 @@ import { DestinationDirectories, type DirectoryOutcome } from '../destination/di
 import { DeletePass } from '../destination/mirror.js';
 import { unstage } from '../destination/staging.js';
 import { WorkerPool } from '../pool/pool.js';
+import { DirectoryHandles } from '../shared/directory-handles.js';
 import { errorRecord, RunStopped } from '../shared/errors.js';
 import type { Job } from '../shared/jobs.js';
 import type { JobResult } from '../shared/protocol.js';
-import { displayPath, fsPath, rawFromString, type RawPath } from '../shared/raw-path.js';
+import { fsPath, pathText, rawFromString, type RawPath } from '../shared/raw-path.js';
 import type { DirectoryEntry } from '../source/entry.js';
 import type { TreeFilter } from '../source/filter.js';
 import { walk } from '../source/walk.js';
@@ -34,7 +35,15 @@ export async function copyFolder(source: string, destination?: string, options: 
   const target = preflight(source, destination);
   const settings = resolveRunOptions(options, target);
   const filter = target.kind === 'dir' ? await loadFilter(rawFromString(target.source), options) : null;
-  return new CopyRun(target, prepareRun(target, settings), filter, options).run();
+  const prepared = prepareRun(target, settings);
+  let run: CopyRun;
+  try {
+    run = new CopyRun(target, prepared, filter, options);
+  } catch (error) {
+    prepared.lock?.release();
+    throw error;
+  }
+  return run.run();
 }
 
 /** The matchers load only when asked for: their ~15 ms would count against every small copy. */
@@ -51,6 +60,8 @@ class CopyRun {
   private readonly halted: Promise<void>;
   private readonly tally: Tally;
   private readonly progress: Progress;
+  /** The destination's directories, reached without following symlinks planted during the run. */
+  private readonly handles: DirectoryHandles;
   private readonly directories: DestinationDirectories;
   private readonly pool: WorkerPool;
   private readonly planner: Planner;
@@ -77,7 +88,8 @@ class CopyRun {
       onStop: () => this.halt.abort(),
     });
     this.progress = new Progress(options.onProgress);
-    this.directories = new DestinationDirectories(writtenTo, settings.worker.owners, settings.worker.dryRun, (entry, outcome) =>
+    this.handles = new DirectoryHandles(writtenTo);
+    this.directories = new DestinationDirectories(writtenTo, this.handles, settings.worker.owners, settings.worker.dryRun, (entry, outcome) =>
       this.onDirectory(entry, outcome),
     );
     this.pool = new WorkerPool({
@@ -98,7 +110,14 @@ class CopyRun {
       submit: (jobs) => this.pool.submit(jobs),
     });
     this.deletePass = settings.delete
-      ? new DeletePass({ source: this.source, destination: writtenTo, filter, maxDelete: settings.maxDelete, dryRun: settings.worker.dryRun })
+      ? new DeletePass({
+          source: this.source,
+          destination: writtenTo,
+          handles: this.handles,
+          filter,
+          maxDelete: settings.maxDelete,
+          dryRun: settings.worker.dryRun,
+        })
       : null;
   }
 
@@ -199,16 +218,23 @@ class CopyRun {
     if (!halted) this.planner.finished(job, error === undefined);
   }
 
-  /** Whatever happened: workers gone, directories finalized, the staged copy in place, files closed. */
+  /** Whatever happened: workers gone, directories finalized, the staged copy in place, files closed, the lock released. */
   private async finish(): Promise<void> {
     const { tally, prepared } = this;
-    await this.pool.close(this.halt.signal.aborted ? ABORT_GRACE_MS : 0);
-    for (const { job, error } of this.deletePass?.takeBlocked() ?? []) tally.jobDone(job, { outcome: 'failed', size: 0, error });
-    for (const error of this.directories.finalize()) tally.fail(error);
-    if (prepared.staging) this.unstage(prepared.staging.path);
-    this.progress.emit();
-    prepared.manifest?.close();
-    prepared.log?.close();
+    try {
+      await this.pool.close(this.halt.signal.aborted ? ABORT_GRACE_MS : 0);
+      for (const { job, error } of this.deletePass?.takeBlocked() ?? []) tally.jobDone(job, { outcome: 'failed', size: 0, error });
+      for (const error of this.directories.finalize()) tally.fail(error);
+      // Before the staged copy moves: descriptors keep nothing after, and no directory is renamed under one.
+      this.handles.closeAll();
+      if (prepared.staging) this.unstage(prepared.staging.path);
+      this.progress.emit();
+      prepared.manifest?.close();
+      prepared.log?.close();
+    } finally {
+      // Last, once the copy is in place: the next run finds the destination, not a staging directory.
+      prepared.lock?.release();
+    }
   }
 
   /** The staged copy becomes the destination, complete or (interrupted, stopped) with whole files only. */
@@ -219,7 +245,7 @@ class CopyRun {
       // Stopped before the root was made: there is nothing to move.
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(fsPath(stagingPath))) return;
       const record = errorRecord(error, 'rename', rawFromString(this.target.destination));
-      this.tally.stop({ ...record, message: `the copy is in ${displayPath(stagingPath)} and could not be renamed: ${record.message}` });
+      this.tally.stop({ ...record, message: `the copy is in ${pathText(stagingPath)} and could not be renamed: ${record.message}` });
     }
   }
 }

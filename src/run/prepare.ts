@@ -1,14 +1,16 @@
 /**
  * Everything a run opens or creates before the first copy, in one step that
- * turns each failure into a refusal: the --log and --manifest files, the
- * destination's missing parents, and the staging directory of a first copy.
- * A refusal here undoes what the step had opened.
+ * turns each failure into a refusal: the destination's missing parents, its
+ * lock (one writing run at a time), the --log and --manifest files, and the
+ * staging directory of a first copy. A refusal here undoes what the step had
+ * opened, the lock included.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { refusal } from '../shared/errors.js';
-import { rawFromString, type RawPath } from '../shared/raw-path.js';
-import { stage, type Staging } from '../destination/staging.js';
+import { fsPath, rawFromString, type RawPath } from '../shared/raw-path.js';
+import { DestinationLock } from '../destination/lock.js';
+import { removeStaleStagings, stage, type Staging } from '../destination/staging.js';
 import { EntryLog } from './entry-log.js';
 import { Manifest } from './manifest.js';
 import type { RunOptions } from './options.js';
@@ -21,27 +23,53 @@ export interface PreparedRun {
   staging: Staging | null;
   log: EntryLog | null;
   manifest: Manifest | null;
+  /** Held until the run ends (CopyRun.finish); null for a dry run, or where no lock file can be made. */
+  lock: DestinationLock | null;
 }
 
 export function prepareRun(target: CopyTarget, settings: RunOptions): PreparedRun {
+  const writes = !settings.worker.dryRun;
+  let lock: DestinationLock | null = null;
   let log: EntryLog | null = null;
   let manifest: Manifest | null = null;
   try {
+    if (writes) {
+      // The lock file lives in the destination's parent, so missing parents are made first:
+      // empty directories, which a run refused here leaves as a concurrent run would make them
+      // too. Everything else comes after the lock, so a refused run truncates no --log file
+      // and stages nothing. A dry run writes nothing and takes no lock.
+      makeParents(target);
+      lock = DestinationLock.take(rawFromString(target.realDestination), target.destination);
+    }
     log = settings.log === undefined ? null : EntryLog.open(settings.log);
     manifest = settings.manifest === undefined ? null : Manifest.open(settings.manifest);
-    if (!settings.worker.dryRun) makeParents(target);
     const destination = rawFromString(target.destination);
+    // The options looked before the lock: a run that held it may have put its copy in place since.
+    if (settings.worker.staged && isDirectory(destination)) {
+      settings = { ...settings, worker: { ...settings.worker, staged: false } };
+    }
     const staging = settings.worker.staged ? stageFirstCopy(destination) : null;
+    // A re-run: what dead runs staged beside the destination will never be renamed into place.
+    if (writes && !staging) removeStaleStagings(destination);
     // What a killed run left may be incomplete: only a check of every entry can tell, whatever the policy.
     const { overwrite } = settings.worker;
     if (staging?.adopted && (overwrite === 'never' || overwrite === 'older')) {
       settings = { ...settings, worker: { ...settings.worker, overwrite: 'changed' } };
     }
-    return { settings, writtenTo: staging?.path ?? destination, staging, log, manifest };
+    return { settings, writtenTo: staging?.path ?? destination, staging, log, manifest, lock };
   } catch (error) {
     log?.close();
     manifest?.discard();
+    lock?.release();
     throw error;
+  }
+}
+
+function isDirectory(path: RawPath): boolean {
+  try {
+    return fs.statSync(fsPath(path)).isDirectory();
+  } catch {
+    return false;
   }
 }
 

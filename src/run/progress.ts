@@ -3,7 +3,7 @@
  * No terminal code here: the CLI's renderer and library users both read snapshots.
  */
 import type { Job } from '../shared/jobs.js';
-import { displayPath, type RawPath } from '../shared/raw-path.js';
+import { pathText, type RawPath } from '../shared/raw-path.js';
 import type { CopyProgress } from './types.js';
 
 // Each file costs about as much as this many bytes (creating it, setting its metadata),
@@ -76,7 +76,7 @@ export class Progress {
       bytesDone: this.bytesShown,
       listing: this.listing,
       percent: this.percentShown,
-      currentPath: this.current === undefined ? undefined : displayPath(this.current),
+      currentPath: this.current === undefined ? undefined : pathText(this.current),
       elapsedMs: performance.now() - this.startedAt,
     };
   }

@@ -2,12 +2,13 @@
  * What happened, entry by entry, folded into the summary: counts, failures,
  * skipped special files, and the stop rule (a destination-wide fault stops the
  * run once instead of failing every later file). Each entry's fate also goes
- * to onEntry and the --log file. No I/O of its own beyond that log.
+ * to onEntry and the --log file. No I/O of its own beyond that log. Paths
+ * leave as lossless text (pathText); making them readable is the CLI's job.
  */
 import type { ErrorRecord, Operation } from '../shared/errors.js';
 import type { Job, OverwritePolicy } from '../shared/jobs.js';
 import type { JobResult } from '../shared/protocol.js';
-import { displayPath, joinRaw, type RawPath } from '../shared/raw-path.js';
+import { joinRaw, pathText, type RawPath } from '../shared/raw-path.js';
 import type { DirectoryEntry, SpecialEntry } from '../source/entry.js';
 import type { EntryLog } from './entry-log.js';
 import type { CopyFailure, CopySkip, CopySummary, EntryEvent } from './types.js';
@@ -64,7 +65,7 @@ export class Tally {
   directoryMade(entry: DirectoryEntry): void {
     this.counts.directories++;
     this.counts.created++;
-    if (this.entryEvents) this.entry({ path: relativeDisplay(entry.path), action: 'create', type: 'directory' });
+    if (this.entryEvents) this.entry({ path: relativeText(entry.path), action: 'create', type: 'directory' });
   }
 
   /** A finished job (never one handed back). */
@@ -76,7 +77,7 @@ export class Tally {
     }
     if (result.outcome === 'skipped') {
       this.counts.skipped++;
-      if (this.entryEvents) this.entry({ path: relativeDisplay(job.path), action: 'skip', type, reason: this.skipReason(job) });
+      if (this.entryEvents) this.entry({ path: relativeText(job.path), action: 'skip', type, reason: this.skipReason(job) });
       return;
     }
     if (result.outcome === 'created') this.counts.created++;
@@ -88,7 +89,7 @@ export class Tally {
     else this.counts.hardLinks++;
     if (this.entryEvents) {
       this.entry({
-        path: relativeDisplay(job.path),
+        path: relativeText(job.path),
         action: result.outcome === 'created' ? 'create' : 'overwrite',
         type,
         ...(job.kind === 'file' && { size: result.size }),
@@ -97,15 +98,15 @@ export class Tally {
   }
 
   specialFile(entry: SpecialEntry): void {
-    const skip = { path: displayPath(joinRaw(this.options.source, entry.path)), reason: entry.specialType };
+    const skip = { path: pathText(joinRaw(this.options.source, entry.path)), reason: entry.specialType };
     this.specialFiles.push(skip);
     this.options.onSkip?.(skip);
-    this.entry({ path: relativeDisplay(entry.path), action: 'skip', type: 'special', reason: `${skip.reason}, never opened` });
+    this.entry({ path: relativeText(entry.path), action: 'skip', type: 'special', reason: `${skip.reason}, never opened` });
   }
 
   deleted(relativePath: RawPath, isDirectory: boolean, counted: boolean): void {
     if (counted) this.counts.deleted++;
-    this.entry({ path: relativeDisplay(relativePath), action: 'delete', type: isDirectory ? 'directory' : 'file' });
+    this.entry({ path: relativeText(relativePath), action: 'delete', type: isDirectory ? 'directory' : 'file' });
   }
 
   /** An entry failure, or (a destination-wide fault) the run's stop. */
@@ -119,7 +120,7 @@ export class Tally {
     this.failures.push(failure);
     this.options.onFailure?.(failure);
     this.entry({
-      path: relativePath === undefined ? failure.path : relativeDisplay(relativePath),
+      path: relativePath === undefined ? failure.path : relativeText(relativePath),
       action: 'fail',
       type,
       reason: `${failure.message} (${failure.code})`,
@@ -138,7 +139,7 @@ export class Tally {
     const { writtenTo, destination } = this.options;
     const inside = writtenTo !== destination && (record.path === writtenTo || record.path.startsWith(`${writtenTo}/`));
     const path = inside ? destination + record.path.slice(writtenTo.length) : record.path;
-    return { path: displayPath(path), code: record.code, operation: record.operation, message: record.message };
+    return { path: pathText(path), code: record.code, operation: record.operation, message: record.message };
   }
 
   private entry(event: EntryEvent): void {
@@ -153,6 +154,7 @@ export class Tally {
   }
 }
 
-function relativeDisplay(relativePath: RawPath): string {
-  return relativePath === '' ? '.' : displayPath(relativePath);
+/** Lossless (pathText): the CLI renders it for people, --log and onEntry give it as it is. */
+function relativeText(relativePath: RawPath): string {
+  return relativePath === '' ? '.' : pathText(relativePath);
 }

@@ -1,4 +1,11 @@
-/** The library's public types: copyFolder()'s options, the events it reports, and its summary. */
+/**
+ * The library's public types: copyFolder()'s options, the events it reports, and its summary.
+ *
+ * Every path in them is lossless text: bytes that are valid UTF-8 as their
+ * characters, and each other byte as the lone surrogate U+DC80+byte (Python's
+ * "surrogateescape", PEP 383). pathBytes(path) gives back a name's exact bytes;
+ * JSON.stringify keeps such a path exact (`\udce8`, `\n`).
+ */
 import type { Operation } from '../shared/errors.js';
 import type { OverwritePolicy } from '../shared/jobs.js';
 
@@ -41,6 +48,7 @@ export interface CopyOptions {
 
 /** An entry failure, or the failure that stopped the run, as the user reads it. */
 export interface CopyFailure {
+  /** Lossless text (surrogateescape): pathBytes(path) is the name's exact bytes. */
   path: string;
   /** The system's code (EACCES, ENOENT, …) or one of foldercopy's (WORKER_CRASHED, EVERIFY, …). */
   code: string;
@@ -49,13 +57,14 @@ export interface CopyFailure {
 }
 
 export interface CopySkip {
+  /** Lossless text (surrogateescape), like every path here. */
   path: string;
   reason: string;
 }
 
 /** One entry's fate, as onEntry receives it and --log writes it. */
 export interface EntryEvent {
-  /** Relative to the source (and the destination); '.' is the root. */
+  /** Relative to the source (and the destination); '.' is the root. Lossless text (surrogateescape). */
   path: string;
   action: 'create' | 'overwrite' | 'skip' | 'delete' | 'fail';
   type: 'file' | 'directory' | 'symlink' | 'hardlink' | 'special';
@@ -79,12 +88,13 @@ export interface CopyProgress {
   listing: boolean;
   /** 0 while listing (the total is not known yet); after that it only goes up. */
   percent: number;
-  /** The entry most recently worked on, relative to the source. */
+  /** The entry most recently worked on, relative to the source; lossless text (surrogateescape). */
   currentPath: string | undefined;
   elapsedMs: number;
 }
 
 export interface CopySummary {
+  /** As given (normalised), which for a path from a command line is already valid text. */
   source: string;
   destination: string;
   dryRun: boolean;

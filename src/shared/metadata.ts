@@ -21,6 +21,14 @@ export interface SourceFile extends Metadata {
   sparse: boolean;
   /** `dev:ino`, set only when the file has other names, so the copy can share one inode too. */
   inode: string | undefined;
+  /** Its modification and change times as stat gave them: a file being rewritten shows a new one. */
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+/** Whether a source file is still as it was when its copy began. */
+export function unchangedSince(file: SourceFile, now: BigIntStats): boolean {
+  return Number(now.size) === file.size && now.mtimeNs === file.mtimeNs && now.ctimeNs === file.ctimeNs;
 }
 
 export function metadataFromStats(stats: BigIntStats): Metadata {
@@ -39,6 +47,8 @@ export function sourceFileFromStats(stats: BigIntStats): SourceFile {
   file.size = Number(stats.size);
   file.sparse = Number(stats.blocks) * 512 < file.size;
   file.inode = stats.nlink > 1n ? `${stats.dev}:${stats.ino}` : undefined;
+  file.mtimeNs = stats.mtimeNs;
+  file.ctimeNs = stats.ctimeNs;
   return file;
 }
 

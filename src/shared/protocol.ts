@@ -13,8 +13,10 @@ import type { RawPath } from './raw-path.js';
 export interface CopyBatch {
   type: 'copy';
   batchId: number;
+  /** The roots as the user gave them, which failures name; relative ones are resolved against `cwd`. */
   source: RawPath;
   destination: RawPath;
+  cwd: RawPath;
   settings: RunSettings;
   jobs: Job[];
 }

@@ -8,6 +8,10 @@
  * match them with `.` or `*`: `*.txt` would otherwise miss a file named "a\nb.txt".
  * Node's latin1 encoder keeps only the low byte of each character, so
  * `Buffer.from(raw, 'latin1')` undoes both mappings at once.
+ *
+ * A raw path never leaves the copier as it is: what the library, --log and --json
+ * hand out is pathText() (lossless text, PEP 383's surrogateescape), and
+ * pathBytes() turns that text back into the exact bytes.
  */
 export type RawPath = string;
 
@@ -42,17 +46,93 @@ export function fsPath(raw: RawPath): FsPath {
   return NON_ASCII.test(raw) ? bytesFromRaw(raw) : raw;
 }
 
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
-const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const ESCAPED_LINE_BREAK = /[\uE00A\uE00D]/g;
+const BEYOND_ASCII_AND_LINE_BREAKS = /[^\x00-\x7f\uE00A\uE00D]/;
 
 /**
- * For messages: UTF-8 where valid, control characters (C0, DEL, C1) escaped, so one
- * error stays one line and a name cannot move the terminal's cursor.
+ * The path as text for everything foldercopy hands out (the library's paths, --log,
+ * --json): lossless, by the "surrogateescape" convention (Python's PEP 383). Bytes
+ * that are valid UTF-8 decode to their characters; each byte that is not part of
+ * valid UTF-8 becomes the lone surrogate U+DC80+byte (0x80–0xFF → U+DC80–U+DCFF).
+ * pathBytes() gives the exact bytes back, as Python's
+ * `name.encode('utf-8', 'surrogateescape')` does. JSON.stringify writes those
+ * surrogates as `\udce8` escapes, and a newline as `\n`, so JSON output stays
+ * lossless too.
  */
-export function displayPath(raw: RawPath): string {
-  const text = bytesFromRaw(raw).toString('utf8');
-  return text.replace(CONTROL_CHARACTERS, (c) => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+export function pathText(raw: RawPath): string {
+  // Most paths are ASCII: nothing to decode, only the line breaks to give back.
+  if (!NON_ASCII.test(raw)) return raw;
+  if (!BEYOND_ASCII_AND_LINE_BREAKS.test(raw)) return raw.replace(ESCAPED_LINE_BREAK, (c) => (c === ESCAPED_NEWLINE ? '\n' : '\r'));
+  const bytes = bytesFromRaw(raw);
+  const text = bytes.toString('utf8');
+  // Valid UTF-8 (the usual case) encodes back to the same bytes; otherwise Node replaced something with U+FFFD.
+  return Buffer.from(text, 'utf8').equals(bytes) ? text : decodeEscaping(bytes);
 }
+
+/**
+ * The exact bytes of a path given out as text (see pathText): characters as UTF-8,
+ * each lone surrogate U+DC80–U+DCFF as the byte it stands for. Any other lone
+ * surrogate stands for no byte and throws a TypeError, as Python's encoder does.
+ */
+export function pathBytes(text: string): Buffer {
+  const stray = /[\uD800-\uDC7F\uDD00-\uDFFF]/u.exec(text);
+  if (stray) {
+    const code = stray[0].charCodeAt(0).toString(16).toUpperCase();
+    throw new TypeError(`not a path foldercopy gave out: the lone surrogate U+${code} at index ${stray.index} stands for no byte`);
+  }
+  if (!/[\uDC80-\uDCFF]/u.test(text)) return Buffer.from(text, 'utf8');
+  const parts: Buffer[] = [];
+  let start = 0;
+  // With the u flag a surrogate pair is one code point, so only lone surrogates match.
+  for (const match of text.matchAll(/[\uDC80-\uDCFF]+/gu)) {
+    parts.push(Buffer.from(text.slice(start, match.index), 'utf8'));
+    parts.push(Buffer.from(Array.from(match[0], (c) => c.charCodeAt(0) - 0xdc00)));
+    start = match.index + match[0].length;
+  }
+  parts.push(Buffer.from(text.slice(start), 'utf8'));
+  return Buffer.concat(parts);
+}
+
+/** Byte by byte: a well-formed UTF-8 sequence is decoded, any other byte becomes U+DC80+byte. */
+function decodeEscaping(bytes: Buffer): string {
+  let text = '';
+  let runStart = 0;
+  let i = 0;
+  while (i < bytes.length) {
+    const length = sequenceLength(bytes, i);
+    if (length > 0) {
+      i += length;
+      continue;
+    }
+    text += bytes.toString('utf8', runStart, i) + String.fromCharCode(0xdc00 + bytes[i]!);
+    i++;
+    runStart = i;
+  }
+  return text + bytes.toString('utf8', runStart);
+}
+
+/** The length of the well-formed UTF-8 sequence at `i` (The Unicode Standard, table 3-7), or 0. */
+function sequenceLength(bytes: Buffer, i: number): number {
+  const lead = bytes[i]!;
+  if (lead < 0x80) return 1;
+  const continuation = (at: number, low = 0x80, high = 0xbf): boolean => {
+    const byte = bytes[i + at];
+    return byte !== undefined && byte >= low && byte <= high;
+  };
+  if (lead >= 0xc2 && lead <= 0xdf) return continuation(1) ? 2 : 0;
+  if (lead >= 0xe0 && lead <= 0xef) {
+    // No overlong forms (E0 80..9F), no encoded surrogates (ED A0..BF).
+    const second = lead === 0xe0 ? continuation(1, 0xa0) : lead === 0xed ? continuation(1, 0x80, 0x9f) : continuation(1);
+    return second && continuation(2) ? 3 : 0;
+  }
+  if (lead >= 0xf0 && lead <= 0xf4) {
+    // No overlong forms (F0 80..8F), nothing above U+10FFFF (F4 90..BF).
+    const second = lead === 0xf0 ? continuation(1, 0x90) : lead === 0xf4 ? continuation(1, 0x80, 0x8f) : continuation(1);
+    return second && continuation(2) && continuation(3) ? 4 : 0;
+  }
+  return 0;
+}
+
 
 export function joinRaw(root: RawPath, relative: RawPath): RawPath {
   return relative === '' ? root : root.endsWith('/') ? root + relative : `${root}/${relative}`;

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import { sep } from 'node:path';
-import { fsPath, type FsPath, type RawPath } from './raw-path.js';
+import type { FsPath, RawPath } from './raw-path.js';
 
 export const TEMP_NAME_SUFFIX = '.foldercopy-part';
 // Leaves room for the dot, the pid and the suffix within the usual 255-byte name limit.
@@ -27,11 +27,6 @@ export function tempPathFor(finalPath: RawPath, pid: number): RawPath {
  */
 export function writingPathFor(finalPath: RawPath, pid: number, staged: boolean): RawPath {
   return staged ? finalPath : tempPathFor(finalPath, pid);
-}
-
-/** Removes what a worker that stopped may have half written for an entry. */
-export function discardWrite(finalPath: RawPath, pid: number, staged: boolean): void {
-  unlinkQuietly(fsPath(writingPathFor(finalPath, pid, staged)));
 }
 
 export function unlinkQuietly(path: FsPath): void {

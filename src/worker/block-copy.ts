@@ -18,7 +18,7 @@ function readInto(fd: number, buffer: Buffer, position: number | null): number {
   }
 }
 
-/** Reads until end of file; a short read ends the copy only once the size the stat gave is reached. */
+/** Reads until end of file; a short read ends the copy only once the size the stat gave is reached. Returns the bytes copied. */
 export function copyDense(
   input: number,
   output: number,
@@ -26,7 +26,7 @@ export function copyDense(
   statSize: number,
   hash: Hash | null,
   onChunk: ((copied: number) => void) | undefined,
-): void {
+): number {
   let copied = 0;
   let read: number;
   do {
@@ -38,16 +38,17 @@ export function copyDense(
     copied += read;
     onChunk?.(copied);
   } while (read > 0 && (read === buffer.length || copied < statSize));
+  return copied;
 }
 
-/** Like `cp --sparse=auto` for a source with holes: all-zero blocks are skipped and become holes. */
+/** Like `cp --sparse=auto` for a source with holes: all-zero blocks are skipped and become holes. Returns the bytes copied. */
 export function copySparse(
   input: number,
   output: number,
   buffer: Buffer,
   hash: Hash | null,
   onChunk: ((copied: number) => void) | undefined,
-): void {
+): number {
   let position = 0;
   let read: number;
   while ((read = readInto(input, buffer, position)) > 0) {
@@ -57,6 +58,7 @@ export function copySparse(
     onChunk?.(position);
   }
   fs.ftruncateSync(output, position);
+  return position;
 }
 
 function writeDataRuns(fd: number, buffer: Buffer, length: number, position: number): void {

@@ -3,57 +3,68 @@
  * (Job.mayExist), up-to-date.ts decides first whether it stays. Runs a million
  * times per big tree, so the common path is a short run of synchronous calls
  * (an async call per step costs a thread-pool round trip): open the source, read
- * its stats from the descriptor, create the temporary file with its final mode,
- * read, write, set times on the descriptor, close, rename into place. Never
- * throws: a failure comes back as a record naming the path and the operation.
+ * its stats from the descriptor, create the temporary file, read, write, check
+ * the source did not change meanwhile, set times on the descriptor, close,
+ * rename into place. Never throws: a failure comes back as a record naming the
+ * path and the operation.
  *
- * The worker runs with umask 0, so files are created with exactly their mode.
+ * The worker runs with umask 0 inside the entry's destination directory
+ * (working-directory.ts), so destination names have no slash and nothing
+ * follows a symlink planted there.
  */
 import type { BigIntStats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { errorRecord, type ErrorRecord, type Operation } from '../shared/errors.js';
 import { LARGE_FILE_BYTES, type FileJob } from '../shared/jobs.js';
-import { ownerFor, sourceFileFromStats, type SourceFile } from '../shared/metadata.js';
+import { ownerFor, sourceFileFromStats, unchangedSince, type SourceFile } from '../shared/metadata.js';
 import type { JobResult } from '../shared/protocol.js';
-import { fsPath, joinRaw, type FsPath, type RawPath } from '../shared/raw-path.js';
+import { fsPath, type FsPath } from '../shared/raw-path.js';
 import { unlinkQuietly, writingPathFor } from '../shared/temp-name.js';
 import { copyDense, copySparse } from './block-copy.js';
-import { closeQuietly, createExclusive, failed, hashFile, isWrite, SourceFailure, type BatchContext } from './job-result.js';
+import { closeQuietly, createExclusive, failed, hashFile, isWrite, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
 import { existingAt, keepsFile, refreshMetadata } from './up-to-date.js';
 
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, COPYFILE_EXCL, COPYFILE_FICLONE } = fs.constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, COPYFILE_EXCL, COPYFILE_FICLONE } = fs.constants;
 // O_NOFOLLOW refuses a source replaced by a symlink since it was listed, O_NONBLOCK
 // keeps one replaced by a FIFO from blocking the open; both absent on Windows.
-const READ_FLAGS = O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
+const READ_FLAGS = O_RDONLY | (O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
 const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL;
 const SET_ID_BITS = 0o6000;
 const LARGE_FILE_POLL_MS = 100;
+// A source rewritten while it is read is copied again, this many times in all, then failed.
+const ATTEMPTS = 3;
+export const SOURCE_CHANGED = 'ESOURCECHANGED';
 
-export function copyFile(job: FileJob, context: BatchContext, buffer: Buffer, pid: number): JobResult {
-  const sourcePath = joinRaw(context.source, job.path);
-  const finalPath = joinRaw(context.destination, job.path);
+export function copyFile(job: FileJob, paths: JobPaths, context: BatchContext, buffer: Buffer, pid: number): JobResult {
+  for (let attempt = 1; ; attempt++) {
+    const result = copyOnce(job, paths, context, buffer, pid);
+    if (result.error?.code !== SOURCE_CHANGED || attempt === ATTEMPTS) return result;
+  }
+}
+
+function copyOnce(job: FileJob, paths: JobPaths, context: BatchContext, buffer: Buffer, pid: number): JobResult {
   // A first copy opens the source at once and reads its stats from the descriptor;
   // a file that may exist already, or a dry run, may not need the content: it looks first.
-  let input = job.mayExist || context.settings.dryRun ? -1 : openSource(sourcePath);
+  let input = job.mayExist || context.settings.dryRun ? -1 : openSource(paths);
   if (typeof input !== 'number') return failed(input);
-  const source = statSource(sourcePath, input);
+  const source = statSource(paths, input);
   if ('code' in source) return closing(input, failed(source));
   const handedBack = handBack(job, source);
   if (handedBack) return closing(input, handedBack);
-  const decided = decideFile(job, source, sourcePath, finalPath, context, buffer);
+  const decided = decideFile(job, source, paths, context, buffer);
   if (!isWrite(decided) || context.settings.dryRun) return closing(input, decided);
-  if (input < 0) input = openSource(sourcePath);
+  if (input < 0) input = openSource(paths);
   if (typeof input !== 'number') return failed(input);
-  return writeRegularFile(input, source, sourcePath, finalPath, context, decided, buffer, pid);
+  return writeRegularFile(input, source, paths, context, decided, buffer, pid);
 }
 
 /** The source opened for reading, or why it cannot be. */
-function openSource(sourcePath: RawPath): number | ErrorRecord {
+function openSource(paths: JobPaths): number | ErrorRecord {
   try {
-    return fs.openSync(fsPath(sourcePath), READ_FLAGS);
+    return fs.openSync(paths.sourceFs, READ_FLAGS);
   } catch (error) {
-    return errorRecord(error, 'read', sourcePath);
+    return errorRecord(error, 'read', paths.source);
   }
 }
 
@@ -64,14 +75,14 @@ function closing(fd: number, result: JobResult): JobResult {
 }
 
 /** The source's stats, from its descriptor when it is open; a source that is no longer a regular file fails. */
-function statSource(sourcePath: RawPath, fd: number): SourceFile | ErrorRecord {
+function statSource(paths: JobPaths, fd: number): SourceFile | ErrorRecord {
   let stats: BigIntStats;
   try {
-    stats = fd >= 0 ? fs.fstatSync(fd, { bigint: true }) : fs.lstatSync(fsPath(sourcePath), { bigint: true });
+    stats = fd >= 0 ? fs.fstatSync(fd, { bigint: true }) : fs.lstatSync(paths.sourceFs, { bigint: true });
   } catch (error) {
-    return errorRecord(error, 'stat', sourcePath);
+    return errorRecord(error, 'stat', paths.source);
   }
-  if (!stats.isFile()) return { code: 'ECHANGED', message: 'it is no longer a regular file', operation: 'stat', path: sourcePath };
+  if (!stats.isFile()) return { code: 'ECHANGED', message: 'it is no longer a regular file', operation: 'stat', path: paths.source };
   return sourceFileFromStats(stats);
 }
 
@@ -83,23 +94,21 @@ function handBack(job: FileJob, source: SourceFile): JobResult | null {
 }
 
 /** Created or overwritten when the file is to be written; otherwise the job's final result: kept as it is, or a failure. */
-function decideFile(job: FileJob, source: SourceFile, sourcePath: RawPath, finalPath: RawPath, context: BatchContext, buffer: Buffer): JobResult {
+function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, context: BatchContext, buffer: Buffer): JobResult {
   if (!job.mayExist) return { outcome: 'created', size: source.size };
   const { overwrite, dryRun, digest, owners } = context.settings;
-  const final = fsPath(finalPath);
+  const final = fsPath(paths.name);
   let stage: Operation = 'stat';
   try {
     const existing = existingAt(final);
     if (!existing) return { outcome: 'created', size: source.size };
-    if (!keepsFile(source, existing, overwrite, fsPath(sourcePath), final, buffer)) return { outcome: 'overwritten', size: source.size };
+    if (!keepsFile(source, existing, overwrite, paths.sourceFs, final, buffer)) return { outcome: 'overwritten', size: source.size };
     stage = 'set-metadata';
     if ((overwrite === 'changed' || overwrite === 'checksum') && !dryRun) refreshMetadata(source, ownerFor(source, owners), existing, final);
     stage = 'read';
     return { outcome: 'skipped', size: source.size, ...(digest && { digest: hashFile(final, buffer) }) };
   } catch (error) {
-    return error instanceof SourceFailure
-      ? failed(errorRecord(error.cause, 'read', sourcePath))
-      : failed(errorRecord(error, stage, finalPath));
+    return error instanceof SourceFailure ? failed(errorRecord(error.cause, 'read', paths.source)) : failed(errorRecord(error, stage, paths.final));
   }
 }
 
@@ -107,8 +116,7 @@ function decideFile(job: FileJob, source: SourceFile, sourcePath: RawPath, final
 function writeRegularFile(
   input: number,
   source: SourceFile,
-  sourcePath: RawPath,
-  finalPath: RawPath,
+  paths: JobPaths,
   context: BatchContext,
   planned: JobResult,
   buffer: Buffer,
@@ -117,23 +125,29 @@ function writeRegularFile(
 ): JobResult {
   const { verify, digest, staged, owners } = context.settings;
   const hash = verify || digest ? createHash('sha256') : null;
-  const temp = fsPath(writingPathFor(finalPath, pid, staged));
+  const temp = fsPath(writingPathFor(paths.name, pid, staged));
   const owner = ownerFor(source, owners);
   let output = -1;
   let created = false;
   let stage: Operation = 'write';
   try {
-    output = createExclusive(temp, () => fs.openSync(temp, CREATE_FLAGS, source.mode));
+    // Set-id bits are given last: the kernel clears them when a user without CAP_FSETID writes data.
+    const createMode = source.mode & ~SET_ID_BITS;
+    output = createExclusive(temp, () => fs.openSync(temp, CREATE_FLAGS, createMode));
     created = true;
-    if (source.sparse) copySparse(input, output, buffer, hash, onBytes);
-    else copyDense(input, output, buffer, source.size, hash, onBytes);
+    const modeIsSet = context.place.keepsMode(output, createMode);
+    const copied = source.sparse ? copySparse(input, output, buffer, hash, onBytes) : copyDense(input, output, buffer, source.size, hash, onBytes);
+    if (copied !== source.size || !unchangedSince(source, fs.fstatSync(input, { bigint: true }))) {
+      fs.closeSync(output);
+      output = -1;
+      unlinkQuietly(temp);
+      return failed({ code: SOURCE_CHANGED, message: 'it changed while it was being copied', operation: 'read', path: paths.source });
+    }
     stage = 'set-metadata';
     fs.futimesSync(output, source.atime, source.mtime);
-    if (owner) {
-      fs.fchownSync(output, owner.uid, owner.gid);
-      // chown clears set-user-ID and set-group-ID bits; put them back.
-      if (source.mode & SET_ID_BITS) fs.fchmodSync(output, source.mode);
-    }
+    // chown clears set-user-ID and set-group-ID bits too: the mode comes after it.
+    if (owner) fs.fchownSync(output, owner.uid, owner.gid);
+    if (owner || !modeIsSet || source.mode !== createMode) fs.fchmodSync(output, source.mode);
     // close() can report a delayed write error (NFS, quota): it counts as a failed write.
     stage = 'write';
     const closing = output;
@@ -146,17 +160,17 @@ function writeRegularFile(
       stage = 'verify';
       if (hashFile(temp, buffer) !== sourceDigest) {
         unlinkQuietly(temp);
-        return failed({ code: 'EVERIFY', message: 'the written copy differs from the source', operation: 'verify', path: finalPath });
+        return failed({ code: 'EVERIFY', message: 'the written copy differs from the source', operation: 'verify', path: paths.final });
       }
     }
     stage = 'rename';
-    if (!staged) fs.renameSync(temp, fsPath(finalPath));
+    if (!staged) fs.renameSync(temp, fsPath(paths.name));
     return digest ? { ...planned, digest: sourceDigest } : planned;
   } catch (error) {
     if (input >= 0) closeQuietly(input);
     if (output >= 0) closeQuietly(output);
     if (created) unlinkQuietly(temp);
-    return failed(error instanceof SourceFailure ? errorRecord(error.cause, 'read', sourcePath) : errorRecord(error, stage, finalPath));
+    return failed(error instanceof SourceFailure ? errorRecord(error.cause, 'read', paths.source) : errorRecord(error, stage, paths.final));
   }
 }
 
@@ -168,56 +182,88 @@ function writeRegularFile(
  */
 export async function copyLargeFile(
   job: FileJob,
+  paths: JobPaths,
   context: BatchContext,
   buffer: Buffer,
   pid: number,
   onBytes: (copied: number) => void,
 ): Promise<JobResult> {
-  const sourcePath = joinRaw(context.source, job.path);
-  const finalPath = joinRaw(context.destination, job.path);
-  const stats = statSource(sourcePath, -1);
-  if ('code' in stats) return failed(stats);
-  const source = stats;
-  const early = handBack(job, source);
-  if (early) return early;
-  const planned = decideFile(job, source, sourcePath, finalPath, context, buffer);
-  const { dryRun, verify, digest, staged, owners } = context.settings;
-  if (!isWrite(planned) || dryRun) return planned;
-  if (source.sparse || verify || digest) {
-    const input = openSource(sourcePath);
-    if (typeof input !== 'number') return failed(input);
-    return writeRegularFile(input, source, sourcePath, finalPath, context, planned, buffer, pid, onBytes);
+  for (let attempt = 1; ; attempt++) {
+    const result = await copyLargeOnce(job, paths, context, buffer, pid, onBytes);
+    if (result.error?.code !== SOURCE_CHANGED || attempt === ATTEMPTS) return result;
   }
-  const from = fsPath(sourcePath);
-  const temp = fsPath(writingPathFor(finalPath, pid, staged));
+}
+
+async function copyLargeOnce(
+  job: FileJob,
+  paths: JobPaths,
+  context: BatchContext,
+  buffer: Buffer,
+  pid: number,
+  onBytes: (copied: number) => void,
+): Promise<JobResult> {
+  const input = openSource(paths);
+  if (typeof input !== 'number') return failed(input);
+  const source = statSource(paths, input);
+  if ('code' in source) return closing(input, failed(source));
+  const early = handBack(job, source);
+  if (early) return closing(input, early);
+  const planned = decideFile(job, source, paths, context, buffer);
+  const { dryRun, verify, digest, staged, owners } = context.settings;
+  if (!isWrite(planned) || dryRun) return closing(input, planned);
+  if (source.sparse || verify || digest) return writeRegularFile(input, source, paths, context, planned, buffer, pid, onBytes);
+  const temp = fsPath(writingPathFor(paths.name, pid, staged));
   const poll = setInterval(() => {
     const written = fs.statSync(temp, { throwIfNoEntry: false })?.size;
     if (written !== undefined) onBytes(written);
   }, LARGE_FILE_POLL_MS);
   try {
-    await copyInKernel(from, temp);
+    // By the descriptor's own path: the kernel copies the very file opened and stat'ed above.
+    await copyInKernel(`/proc/self/fd/${input}`, paths.sourceFs, temp);
   } catch (error) {
     unlinkQuietly(temp);
-    return failed(sourceIsUnreadable(from) ? errorRecord(error, 'read', sourcePath) : errorRecord(error, 'write', finalPath));
+    closeQuietly(input);
+    return failed(sourceIsUnreadable(paths.sourceFs) ? errorRecord(error, 'read', paths.source) : errorRecord(error, 'write', paths.final));
   } finally {
     clearInterval(poll);
   }
-  let stage: Operation = 'set-metadata';
+  let now: BigIntStats;
   try {
+    now = fs.fstatSync(input, { bigint: true });
+  } catch (error) {
+    unlinkQuietly(temp);
+    return failed(errorRecord(error, 'stat', paths.source));
+  } finally {
+    closeQuietly(input);
+  }
+  let output = -1;
+  let stage: Operation = 'write';
+  try {
+    // What copyFile made, by descriptor: never through a symlink put in its place.
+    output = fs.openSync(temp, O_RDONLY | O_NOFOLLOW);
+    if (!unchangedSince(source, now) || fs.fstatSync(output).size !== source.size) {
+      unlinkQuietly(temp);
+      return failed({ code: SOURCE_CHANGED, message: 'it changed while it was being copied', operation: 'read', path: paths.source });
+    }
+    stage = 'set-metadata';
     const owner = ownerFor(source, owners);
-    if (owner) fs.chownSync(temp, owner.uid, owner.gid);
-    fs.chmodSync(temp, source.mode);
-    fs.utimesSync(temp, source.atime, source.mtime);
+    if (owner) fs.fchownSync(output, owner.uid, owner.gid);
+    fs.fchmodSync(output, source.mode);
+    fs.futimesSync(output, source.atime, source.mtime);
     stage = 'rename';
-    if (!staged) fs.renameSync(temp, fsPath(finalPath));
+    if (!staged) fs.renameSync(temp, fsPath(paths.name));
     return planned;
   } catch (error) {
     unlinkQuietly(temp);
-    return failed(errorRecord(error, stage, finalPath));
+    return failed(errorRecord(error, stage, paths.final));
+  } finally {
+    if (output >= 0) closeQuietly(output);
   }
 }
 
-async function copyInKernel(source: FsPath, temp: FsPath): Promise<void> {
+/** Where /proc/self/fd does not exist, the kernel copies the source by its path. */
+async function copyInKernel(byDescriptor: string, byPath: FsPath, temp: FsPath): Promise<void> {
+  const source = fs.existsSync(byDescriptor) ? byDescriptor : byPath;
   const flags = COPYFILE_EXCL | COPYFILE_FICLONE;
   try {
     await fs.promises.copyFile(source, temp, flags);

@@ -8,25 +8,23 @@ import { errorRecord, type ErrorRecord, type Operation } from '../shared/errors.
 import type { HardLinkJob, SymlinkJob } from '../shared/jobs.js';
 import { metadataFromStats, ownerFor, type Metadata } from '../shared/metadata.js';
 import type { JobResult } from '../shared/protocol.js';
-import { fsPath, joinRaw, type FsPath, type RawPath } from '../shared/raw-path.js';
+import { fsPath, type FsPath, type RawPath } from '../shared/raw-path.js';
 import { tempPathFor, unlinkQuietly, writingPathFor } from '../shared/temp-name.js';
-import { createExclusive, CREATED, failed, hashFile, OVERWRITTEN, SKIPPED, type BatchContext } from './job-result.js';
+import { createExclusive, CREATED, failed, hashFile, OVERWRITTEN, SKIPPED, type BatchContext, type JobPaths } from './job-result.js';
 import { existingAt, keepsHardLink, keepsSymlink } from './up-to-date.js';
 
-export function copySymlink(job: SymlinkJob, context: BatchContext, pid: number): JobResult {
-  const sourcePath = joinRaw(context.source, job.path);
-  const finalPath = joinRaw(context.destination, job.path);
+export function copySymlink(job: SymlinkJob, paths: JobPaths, context: BatchContext, pid: number): JobResult {
   let target: Buffer;
   let metadata: Metadata;
   try {
-    const stats = fs.lstatSync(fsPath(sourcePath), { bigint: true });
-    if (!stats.isSymbolicLink()) return failed({ code: 'ECHANGED', message: 'it is no longer a symlink', operation: 'stat', path: sourcePath });
+    const stats = fs.lstatSync(paths.sourceFs, { bigint: true });
+    if (!stats.isSymbolicLink()) return failed({ code: 'ECHANGED', message: 'it is no longer a symlink', operation: 'stat', path: paths.source });
     metadata = metadataFromStats(stats);
-    target = fs.readlinkSync(fsPath(sourcePath), { encoding: 'buffer' });
+    target = fs.readlinkSync(paths.sourceFs, { encoding: 'buffer' });
   } catch (error) {
-    return failed(errorRecord(error, 'read', sourcePath));
+    return failed(errorRecord(error, 'read', paths.source));
   }
-  const final = fsPath(finalPath);
+  const final = fsPath(paths.name);
   let planned = CREATED;
   if (job.mayExist) {
     try {
@@ -34,12 +32,12 @@ export function copySymlink(job: SymlinkJob, context: BatchContext, pid: number)
       if (existing && keepsSymlink(existing, context.settings.overwrite, target, final)) return SKIPPED;
       if (existing) planned = OVERWRITTEN;
     } catch (error) {
-      return failed(errorRecord(error, 'stat', finalPath));
+      return failed(errorRecord(error, 'stat', paths.final));
     }
   }
   if (context.settings.dryRun) return planned;
   const { staged } = context.settings;
-  const temp = fsPath(writingPathFor(finalPath, pid, staged));
+  const temp = fsPath(writingPathFor(paths.name, pid, staged));
   let stage: Operation = 'write';
   try {
     createExclusive(temp, () => fs.symlinkSync(target, temp));
@@ -52,14 +50,19 @@ export function copySymlink(job: SymlinkJob, context: BatchContext, pid: number)
     return planned;
   } catch (error) {
     if (stage !== 'write') unlinkQuietly(temp);
-    return failed(errorRecord(error, stage, finalPath));
+    return failed(errorRecord(error, stage, paths.final));
   }
 }
 
-export function linkSecondName(job: HardLinkJob, context: BatchContext, buffer: Buffer, pid: number): JobResult {
-  const finalPath = joinRaw(context.destination, job.path);
-  const firstName = fsPath(joinRaw(context.destination, job.target));
-  const final = fsPath(finalPath);
+export function linkSecondName(job: HardLinkJob, paths: JobPaths, context: BatchContext, buffer: Buffer, pid: number): JobResult {
+  const finalPath = paths.final;
+  const final = fsPath(paths.name);
+  let firstName: FsPath;
+  try {
+    firstName = context.place.entryPath(job.target);
+  } catch (error) {
+    return failed(errorRecord(error, 'link', finalPath));
+  }
   const { overwrite, dryRun, digest } = context.settings;
   let planned = CREATED;
   if (job.mayExist) {
@@ -74,7 +77,7 @@ export function linkSecondName(job: HardLinkJob, context: BatchContext, buffer: 
     }
   }
   if (dryRun) return planned;
-  const error = planned === CREATED ? linkInPlace(firstName, final, finalPath) : replaceWithLink(firstName, finalPath, pid);
+  const error = planned === CREATED ? linkInPlace(firstName, final, finalPath) : replaceWithLink(firstName, paths, pid);
   if (error) return failed(error);
   return digest ? { outcome: planned.outcome, size: 0, digest: hashFile(final, buffer) } : planned;
 }
@@ -89,18 +92,18 @@ function linkInPlace(firstName: FsPath, final: FsPath, finalPath: RawPath): Erro
 }
 
 /** Replaces what is at the name atomically, through a temporary name. */
-function replaceWithLink(firstName: FsPath, finalPath: RawPath, pid: number): ErrorRecord | null {
-  const temp = fsPath(tempPathFor(finalPath, pid));
+function replaceWithLink(firstName: FsPath, paths: JobPaths, pid: number): ErrorRecord | null {
+  const temp = fsPath(tempPathFor(paths.name, pid));
   try {
     createExclusive(temp, () => fs.linkSync(firstName, temp));
   } catch (error) {
-    return errorRecord(error, 'link', finalPath);
+    return errorRecord(error, 'link', paths.final);
   }
   try {
-    fs.renameSync(temp, fsPath(finalPath));
+    fs.renameSync(temp, fsPath(paths.name));
     return null;
   } catch (error) {
     unlinkQuietly(temp);
-    return errorRecord(error, 'rename', finalPath);
+    return errorRecord(error, 'rename', paths.final);
   }
 }

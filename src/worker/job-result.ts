@@ -4,12 +4,28 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import type { CopyBatch, JobResult } from '../shared/protocol.js';
 import type { ErrorRecord } from '../shared/errors.js';
-import type { FsPath } from '../shared/raw-path.js';
+import type { RunSettings } from '../shared/jobs.js';
+import type { JobResult } from '../shared/protocol.js';
+import type { FsPath, RawPath } from '../shared/raw-path.js';
+import type { WorkingDirectory } from './working-directory.js';
 
-/** What a job runs against: the batch's roots and the run's settings. */
-export type BatchContext = Pick<CopyBatch, 'source' | 'destination' | 'settings'>;
+/** What a job runs against: the run's settings, and the destination directory it works in. */
+export interface BatchContext {
+  settings: RunSettings;
+  place: WorkingDirectory;
+}
+
+/** Where one job's entry is: as failures name it, and as fs calls reach it. */
+export interface JobPaths {
+  /** The source and destination paths under the roots as the user gave them. */
+  source: RawPath;
+  final: RawPath;
+  /** The source by an absolute path: the worker works from inside destination directories. */
+  sourceFs: FsPath;
+  /** The entry's name in the destination directory the worker is in. */
+  name: RawPath;
+}
 
 // The common results of links allocate nothing.
 export const CREATED: JobResult = Object.freeze({ outcome: 'created', size: 0 });
@@ -32,7 +48,7 @@ export class SourceFailure {
 /** SHA-256 in hex of a file's content as it is on disk now. */
 export function hashFile(path: FsPath, buffer: Buffer): string {
   const hash = createHash('sha256');
-  const fd = fs.openSync(path, 'r');
+  const fd = fs.openSync(path, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
   try {
     let read: number;
     while ((read = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0) hash.update(buffer.subarray(0, read));

@@ -10,6 +10,9 @@ import { microseconds, microsecondsOf, type Metadata, type SourceFile } from '..
 import type { FsPath } from '../shared/raw-path.js';
 import { SourceFailure } from './job-result.js';
 
+// O_NONBLOCK: a FIFO put at the name must not block the worker.
+const NO_FOLLOW_READ = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
+
 /** What is at the destination name now, or null when nothing is. */
 export function existingAt(path: FsPath): BigIntStats | null {
   try {
@@ -68,16 +71,33 @@ export function keepsHardLink(existing: BigIntStats, policy: OverwritePolicy, fi
 /**
  * A kept file whose content is current may still differ in mode, owner or
  * (with 'checksum') times, as `rsync -a` fixes them without rewriting the data.
+ * Through a descriptor opened without following a symlink: whatever stands at
+ * the name now, a link planted there is never followed.
  */
 export function refreshMetadata(file: Metadata, owner: Owner | undefined, existing: BigIntStats, destination: FsPath): void {
-  let chowned = false;
-  if (owner && (Number(existing.uid) !== owner.uid || Number(existing.gid) !== owner.gid)) {
-    fs.lchownSync(destination, owner.uid, owner.gid);
-    chowned = true;
-  }
+  const chown = owner !== undefined && (Number(existing.uid) !== owner.uid || Number(existing.gid) !== owner.gid);
   // chown clears set-user-ID and set-group-ID bits, so a chown is followed by a chmod.
-  if (chowned || Number(existing.mode & 0o7777n) !== file.mode) fs.chmodSync(destination, file.mode);
-  if (microsecondsOf(existing.mtimeNs) !== microseconds(file.mtime)) fs.utimesSync(destination, file.atime, file.mtime);
+  const chmod = chown || Number(existing.mode & 0o7777n) !== file.mode;
+  const utimes = microsecondsOf(existing.mtimeNs) !== microseconds(file.mtime);
+  if (!chown && !chmod && !utimes) return;
+  let fd: number;
+  try {
+    fd = fs.openSync(destination, NO_FOLLOW_READ);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EACCES') throw error;
+    // A file its owner may not read (mode 0200, 0000): by its name in the working directory, as checked a moment ago.
+    if (chown) fs.lchownSync(destination, owner.uid, owner.gid);
+    if (chmod) fs.chmodSync(destination, file.mode);
+    if (utimes) fs.utimesSync(destination, file.atime, file.mtime);
+    return;
+  }
+  try {
+    if (chown) fs.fchownSync(fd, owner.uid, owner.gid);
+    if (chmod) fs.fchmodSync(fd, file.mode);
+    if (utimes) fs.futimesSync(fd, file.atime, file.mtime);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function sameContent(source: FsPath, destination: FsPath, buffer: Buffer): boolean {
@@ -89,7 +109,7 @@ function sameContent(source: FsPath, destination: FsPath, buffer: Buffer): boole
     throw new SourceFailure(error);
   }
   try {
-    const b = fs.openSync(destination, 'r');
+    const b = fs.openSync(destination, NO_FOLLOW_READ);
     try {
       for (;;) {
         const readA = readSource(a, buffer, half);

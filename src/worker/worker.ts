@@ -4,14 +4,17 @@
  * nothing between batches and never prints; the parent owns all state and output.
  * It imports only shared/: the parent's modules never load here.
  */
+import { isAbsolute } from 'node:path';
+import { errorRecord } from '../shared/errors.js';
 import type { FileJob, Job } from '../shared/jobs.js';
 import { isLargeFile } from '../shared/jobs.js';
 import { isToWorker, ResultsEncoder, type CopyBatch, type FromWorker, type JobResult } from '../shared/protocol.js';
-import { joinRaw } from '../shared/raw-path.js';
-import { discardWrite } from '../shared/temp-name.js';
+import { fsPath, joinRaw, type RawPath } from '../shared/raw-path.js';
+import { unlinkQuietly, writingPathFor } from '../shared/temp-name.js';
 import { copyFile, copyLargeFile } from './copy-file.js';
 import { copySymlink, linkSecondName } from './copy-link.js';
-import { isWrite, type BatchContext } from './job-result.js';
+import { failed, isWrite, type BatchContext, type JobPaths } from './job-result.js';
+import { WorkingDirectory } from './working-directory.js';
 
 const COPY_BUFFER_BYTES = 256 * 1024;
 // Long batches confirm progress this often, so a crash re-runs little and the bar keeps moving;
@@ -25,7 +28,8 @@ const BATCH_FULL: JobResult = Object.freeze({ outcome: 'batchFull', size: 0 });
 const buffer = Buffer.allocUnsafe(COPY_BUFFER_BYTES);
 const pending: CopyBatch[] = [];
 let running = false;
-let largeFileInProgress: { batch: CopyBatch; job: Job } | null = null;
+/** The temporary file of the large copy in progress, by its name in the working directory. */
+let largeFileInProgress: RawPath | null = null;
 
 process.umask(0);
 // Ctrl-C reaches the whole process group; the parent decides how to stop.
@@ -35,10 +39,7 @@ const parentPid = process.ppid;
 
 /** The parent is gone or done: leave no temporary file of a large copy behind, and no orphan. */
 function leave(): never {
-  if (largeFileInProgress) {
-    const { batch, job } = largeFileInProgress;
-    discardWrite(joinRaw(batch.destination, job.path), process.pid, batch.settings.staged);
-  }
+  if (largeFileInProgress !== null) unlinkQuietly(fsPath(largeFileInProgress));
   process.exit(0);
 }
 process.on('disconnect', leave);
@@ -56,38 +57,57 @@ async function runPending(): Promise<void> {
 }
 
 async function runBatch(batch: CopyBatch): Promise<void> {
+  const place = new WorkingDirectory(absolute(batch.destination, batch.cwd), isSingleFile(batch));
+  const context: BatchContext = { settings: batch.settings, place };
+  const sourceRoot = absolute(batch.source, batch.cwd);
   const results = new ResultsEncoder(batch.settings.digest);
   let lastConfirm = performance.now();
   let bytesWritten = 0;
-  for (let index = 0; index < batch.jobs.length; index++) {
-    const job = batch.jobs[index]!;
-    const result = bytesWritten >= BATCH_MAX_BYTES ? BATCH_FULL : isLargeFile(job) ? await copyLarge(batch, job) : copyJob(job, batch);
-    results.add(result);
-    if (isWrite(result) && !batch.settings.dryRun) bytesWritten += result.size;
-    if (performance.now() - lastConfirm >= REPORT_INTERVAL_MS) {
-      send(results.take(batch.batchId));
-      lastConfirm = performance.now();
+  try {
+    for (let index = 0; index < batch.jobs.length; index++) {
+      const job = batch.jobs[index]!;
+      const running = bytesWritten >= BATCH_MAX_BYTES ? BATCH_FULL : runJob(job, batch, sourceRoot, context);
+      // Only a large file is a promise: awaiting every job would cost each a turn of the event loop.
+      const result = running instanceof Promise ? await running : running;
+      results.add(result);
+      if (isWrite(result) && !batch.settings.dryRun) bytesWritten += result.size;
+      if (performance.now() - lastConfirm >= REPORT_INTERVAL_MS) {
+        send(results.take(batch.batchId));
+        lastConfirm = performance.now();
+      }
     }
+  } finally {
+    place.close();
   }
   if (results.pending > 0) send(results.take(batch.batchId));
 }
 
-function copyJob(job: Job, context: BatchContext): JobResult {
+function runJob(job: Job, batch: CopyBatch, sourceRoot: RawPath, context: BatchContext): JobResult | Promise<JobResult> {
+  const final = joinRaw(batch.destination, job.path);
+  let name: RawPath;
+  try {
+    // A dry run looks only where something may already be; elsewhere the directory may not exist yet.
+    name = batch.settings.dryRun && !job.mayExist ? context.place.nameOf(job.path) : context.place.enter(job.path);
+  } catch (error) {
+    // ELOOP or ENOTDIR: a directory on the way was replaced (by a symlink) since it was made.
+    return failed(errorRecord(error, 'write', final));
+  }
+  const paths: JobPaths = { source: joinRaw(batch.source, job.path), final, sourceFs: fsPath(joinRaw(sourceRoot, job.path)), name };
   switch (job.kind) {
     case 'file':
-      return copyFile(job, context, buffer, process.pid);
+      return isLargeFile(job) ? copyLarge(job, paths, context, batch) : copyFile(job, paths, context, buffer, process.pid);
     case 'symlink':
-      return copySymlink(job, context, process.pid);
+      return copySymlink(job, paths, context, process.pid);
     case 'hardlink':
-      return linkSecondName(job, context, buffer, process.pid);
+      return linkSecondName(job, paths, context, buffer, process.pid);
   }
 }
 
-async function copyLarge(batch: CopyBatch, job: FileJob): Promise<JobResult> {
-  largeFileInProgress = { batch, job };
+async function copyLarge(job: FileJob, paths: JobPaths, context: BatchContext, batch: CopyBatch): Promise<JobResult> {
+  largeFileInProgress = writingPathFor(paths.name, process.pid, batch.settings.staged);
   let lastReport = performance.now();
   try {
-    return await copyLargeFile(job, batch, buffer, process.pid, (bytes) => {
+    return await copyLargeFile(job, paths, context, buffer, process.pid, (bytes) => {
       // The block loop is synchronous, so 'disconnect' cannot run before it ends:
       // between chunks, check (getppid(), cheap) that the parent is still there.
       if (process.ppid !== parentPid) leave();
@@ -98,6 +118,15 @@ async function copyLarge(batch: CopyBatch, job: FileJob): Promise<JobResult> {
   } finally {
     largeFileInProgress = null;
   }
+}
+
+/** A single-file copy has one job, named '': the destination is the file itself. */
+function isSingleFile(batch: CopyBatch): boolean {
+  return batch.jobs.length === 1 && batch.jobs[0]!.path === '';
+}
+
+function absolute(root: RawPath, cwd: RawPath): RawPath {
+  return isAbsolute(root) ? root : joinRaw(cwd, root);
 }
 
 function send(message: FromWorker): void {

@@ -12,6 +12,10 @@
 //   FOLDERCOPY_TEST_MID_WRITE=1             with CRASH_ON: first leaves that job's temporary file, as a
 //                                           worker killed in the middle of writing it would
 //   FOLDERCOPY_TEST_ENV_LOG=<file>:<NAME>   appends the value of environment variable NAME, or (unset), to <file>
+//   FOLDERCOPY_TEST_REWRITE_DURING_READ=<rel path>:<once|always>:<shrink|grow>
+//                                           after the worker's first read of that source file, halves it
+//                                           (shrink) or appends to it (grow): a file rewritten while it is
+//                                           copied; 'once' for the first attempt only
 //   FOLDERCOPY_TEST_LOSE_CONFIRMATION=<rel path>:<marker file>
 //                                           drops the confirmation of the batch holding that job, once
 //                                           (the marker records it), as a closed channel loses it
@@ -27,6 +31,28 @@ const fifoBefore = process.env.FOLDERCOPY_TEST_FIFO_BEFORE;
 const midWrite = process.env.FOLDERCOPY_TEST_MID_WRITE === '1';
 const [envLog, envName] = (process.env.FOLDERCOPY_TEST_ENV_LOG ?? '').split(':');
 const [loseConfirmationOf, loseMarker] = (process.env.FOLDERCOPY_TEST_LOSE_CONFIRMATION ?? '').split(':');
+const [rewriteOf, rewriteWhen, rewriteHow] = (process.env.FOLDERCOPY_TEST_REWRITE_DURING_READ ?? '').split(':');
+
+if (rewriteOf) {
+  // The worker's bundle calls fs.readSync on this same module object.
+  const readSync = fs.readSync;
+  let rewrites = 0;
+  fs.readSync = function (fd, ...rest) {
+    const read = readSync.call(this, fd, ...rest);
+    if (read > 0 && (rewriteWhen === 'always' || rewrites === 0)) {
+      let target = '';
+      try {
+        target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {}
+      if (target.endsWith(`/${rewriteOf}`)) {
+        rewrites++;
+        if (rewriteHow === 'grow') fs.appendFileSync(target, 'grown while read\n');
+        else fs.truncateSync(target, Math.floor(fs.statSync(target).size / 2));
+      }
+    }
+    return read;
+  };
+}
 
 if (forkLog) fs.appendFileSync(forkLog, `${process.pid}\n`);
 if (envLog) fs.appendFileSync(envLog, `${process.env[envName] ?? '(unset)'}\n`);

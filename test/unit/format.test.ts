@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatCount, formatDuration, formatRate } from '../../src/cli/format.js';
+import { displayText, formatBytes, formatCount, formatDuration, formatRate } from '../../src/cli/format.js';
+import { pathText, rawFromBytes, rawFromString } from '../../src/shared/raw-path.js';
 
 describe('formatCount', () => {
   it.each([
@@ -81,5 +82,59 @@ describe('formatRate', () => {
     [45_678_901.2, '45.7 MB/s'],
   ])('writes %d bytes a second as %s', (rate, text) => {
     expect(formatRate(rate)).toBe(text);
+  });
+});
+
+describe('displayText', () => {
+  const shown = (bytes: number[] | string): string =>
+    displayText(pathText(typeof bytes === 'string' ? rawFromString(bytes) : rawFromBytes(Buffer.from(bytes))));
+
+  it('shows valid UTF-8 as it is', () => {
+    expect(shown('dir/café/日本.txt')).toBe('dir/café/日本.txt');
+    expect(shown('with space/\u{1F600}')).toBe('with space/\u{1F600}');
+  });
+
+  it('shows a byte that is not UTF-8 as \\xHH', () => {
+    expect(shown([0x63, 0x61, 0x66, 0xe8])).toBe('caf\\xe8');
+    expect(shown([0x61, 0xff, 0x80])).toBe('a\\xff\\x80');
+  });
+
+  it('escapes control characters so a path shows on one line', () => {
+    expect(shown('a\nb')).toBe('a\\nb');
+    expect(shown('a\rb')).toBe('a\\rb');
+    expect(displayText('tab\there')).toBe('tab\\there');
+    expect(displayText('\u0001\u001b[31m\u001f')).toBe('\\u0001\\u001b[31m\\u001f');
+    // DEL and the C1 controls too (U+009B starts a terminal escape sequence like ESC [).
+    expect(shown('a\u007fb\u009b31mc')).toBe('a\\u007fb\\u009b31mc');
+    expect(shown('x\n\ny')).not.toMatch(/[\n\r]/);
+  });
+
+  it('doubles a backslash, so an escape and the same characters typed never look alike', () => {
+    expect(shown('a\\nb')).toBe('a\\\\nb');
+    expect(shown('c:\\x')).toBe('c:\\\\x');
+  });
+
+  it('shows other lone surrogates as \\uXXXX', () => {
+    expect(displayText('a\ud800b\udc00')).toBe('a\\ud800b\\udc00');
+  });
+
+  it('never shows two different names the same', () => {
+    const names: Array<number[] | string> = [
+      [0x63, 0x61, 0x66, 0xe8],
+      [0x63, 0x61, 0x66, 0xe9],
+      'caf\u00e9',
+      'caf\\xe8',
+      'caf\\\\xe8',
+      'a\nb',
+      'a\\nb',
+      'a\\\\nb',
+      'a\\u000ab',
+      [0x61, 0x5c, 0x78, 0x30, 0x61, 0x62],
+      'a\tb',
+      'a\\tb',
+    ];
+    const lines = names.map(shown);
+    expect(new Set(lines).size).toBe(names.length);
+    for (const line of lines) expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
   });
 });

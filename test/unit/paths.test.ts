@@ -6,10 +6,11 @@ import { FoldercopyError, errorRecord, refusal } from '../../src/shared/errors.j
 import {
   bytesFromRaw,
   childPath,
-  displayPath,
   fsPath,
   joinRaw,
   parentOf,
+  pathBytes,
+  pathText,
   rawFromBytes,
   rawFromLatin1,
   rawFromString,
@@ -56,19 +57,58 @@ describe('raw paths', () => {
     expect(fsPath(rawFromString('a\nb'))).toEqual(Buffer.from('a\nb'));
   });
 
-  it('displays valid UTF-8 as text and invalid bytes as replacement characters', () => {
-    expect(displayPath(rawFromString('dir/café'))).toBe('dir/café');
-    expect(displayPath(rawFromBytes(Buffer.from([0x61, 0xff])))).toBe('a\ufffd');
+  it('gives valid UTF-8 out as its text, newlines and returns as themselves', () => {
+    expect(pathText(rawFromString('dir/file.txt'))).toBe('dir/file.txt');
+    expect(pathText(rawFromString('dir/café/日本/\u{1F600}'))).toBe('dir/café/日本/\u{1F600}');
+    expect(pathText(rawFromString('a\nb\rc'))).toBe('a\nb\rc');
+    expect(pathText(rawFromString('é\n'))).toBe('é\n');
+    // A real U+FFFD in a name is a character like any other, not a lost byte.
+    expect(pathText(rawFromString('x\ufffd'))).toBe('x\ufffd');
   });
 
-  it('escapes control characters so a path shows on one line', () => {
-    expect(displayPath(rawFromString('a\nb'))).toBe('a\\nb');
-    expect(displayPath(rawFromString('a\rb'))).toBe('a\\rb');
-    expect(displayPath('tab\there')).toBe('tab\\there');
-    expect(displayPath('\u0001\u001b[31m\u001f')).toBe('\\u0001\\u001b[31m\\u001f');
-    // DEL and the C1 controls too (U+009B starts a terminal escape sequence like ESC [).
-    expect(displayPath(rawFromString('a\u007fb\u009b31mc'))).toBe('a\\u007fb\\u009b31mc');
-    expect(displayPath(rawFromString('x\n\ny'))).not.toMatch(/[\n\r]/);
+  // Expected values from Python: bytes.decode('utf-8', 'surrogateescape').
+  it.each([
+    [[0x63, 0x61, 0x66, 0xe8], 'caf\udce8'],
+    [[0x63, 0x61, 0x66, 0xe9], 'caf\udce9'],
+    [[0x63, 0x61, 0x66, 0xc3, 0xa9], 'caf\u00e9'],
+    [[0xff, 0xfe], '\udcff\udcfe'],
+    [[0x80], '\udc80'],
+    [[0xe2, 0x82, 0x41], '\udce2\udc82A'],
+    [[0xed, 0xa0, 0x80], '\udced\udca0\udc80'],
+    [[0xed, 0x9f, 0xbf], '\ud7ff'],
+    [[0xc0, 0xaf], '\udcc0\udcaf'],
+    [[0xe0, 0x80, 0xaf], '\udce0\udc80\udcaf'],
+    [[0xf0, 0x9f, 0x98, 0x80], '\u{1F600}'],
+    [[0xf0, 0x9f, 0x98], '\udcf0\udc9f\udc98'],
+    [[0xf4, 0x90, 0x80, 0x80], '\udcf4\udc90\udc80\udc80'],
+    [[0xf5], '\udcf5'],
+    [[0xed, 0xb3, 0xa8], '\udced\udcb3\udca8'],
+    [[0x0a, 0xff, 0x0d, 0xc3, 0xa9, 0xe9], '\n\udcff\r\u00e9\udce9'],
+  ])('decodes %j as Python\'s surrogateescape does, and pathBytes gives the bytes back', (bytes, text) => {
+    expect(pathText(rawFromBytes(Buffer.from(bytes)))).toBe(text);
+    expect(pathBytes(text)).toEqual(Buffer.from(bytes));
+  });
+
+  it('keeps two names apart that lossy decoding would merge', () => {
+    const names = [[0x63, 0x61, 0x66, 0xe8], [0x63, 0x61, 0x66, 0xe9], [0x61, 0x0a, 0x62], [0x61, 0x5c, 0x6e, 0x62]].map((b) => Buffer.from(b));
+    const texts = names.map((bytes) => pathText(rawFromBytes(bytes)));
+    expect(new Set(texts).size).toBe(4);
+    expect(new Set(texts.map((text) => JSON.stringify(text))).size).toBe(4);
+    for (const [i, text] of texts.entries()) expect(pathBytes(JSON.parse(JSON.stringify(text)) as string)).toEqual(names[i]);
+  });
+
+  it('round-trips every byte value, alone and after a lead byte', () => {
+    for (let byte = 0; byte < 256; byte++) {
+      for (const bytes of [Buffer.from([byte]), Buffer.from([0xc3, byte]), Buffer.from([0xe2, 0x82, byte]), Buffer.from([0xf0, 0x9f, 0x98, byte])]) {
+        expect(pathBytes(pathText(rawFromBytes(bytes)))).toEqual(bytes);
+      }
+    }
+  });
+
+  it('refuses a lone surrogate that stands for no byte', () => {
+    expect(() => pathBytes('a\ud800')).toThrow(TypeError);
+    expect(() => pathBytes('\udc41')).toThrow(/U\+DC41/);
+    expect(pathBytes('\u{1F600}\udcff')).toEqual(Buffer.from([0xf0, 0x9f, 0x98, 0x80, 0xff]));
   });
 
   it('joins a relative path to a root, the root itself for ""', () => {

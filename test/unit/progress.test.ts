@@ -124,10 +124,12 @@ describe('Progress', () => {
     expect(progress.snapshot().currentPath).toBe('unknown');
   });
 
-  it('shows the current path for display, escaped to one line', () => {
+  it('gives the current path as lossless text (the CLI escapes it for display)', () => {
     const progress = new Progress(undefined);
     progress.finished(job('a\uE00Ab'), 0);
-    expect(progress.snapshot().currentPath).toBe('a\\nb');
+    expect(progress.snapshot().currentPath).toBe('a\nb');
+    progress.finished(job('caf\u00e8'), 0);
+    expect(progress.snapshot().currentPath).toBe('caf\udce8');
   });
 
   it('emit() always calls the listener, however recent the last call', () => {

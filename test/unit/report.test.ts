@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exitCodeFor, failureLine, refusalJson, summaryJson, summaryLines } from '../../src/cli/report.js';
+import { entryLine, exitCodeFor, failureLine, refusalJson, refusalLine, skipLine, stagedCopyLine, summaryJson, summaryLines } from '../../src/cli/report.js';
 import type { CopyFailure, CopySummary } from '../../src/run/types.js';
 import { FoldercopyError } from '../../src/shared/errors.js';
 
@@ -189,12 +189,57 @@ describe('failureLine', () => {
   });
 });
 
+describe('lines for people render lossless paths with escapes', () => {
+  const odd: CopyFailure = { path: '/src/caf\udce8/a\nb\\n', code: 'EACCES', operation: 'read', message: 'permission denied' };
+
+  it('in a failure line: \\xHH for a byte that is not UTF-8, \\n for a newline, \\\\ for a backslash', () => {
+    expect(failureLine(odd)).toBe('foldercopy: cannot read: /src/caf\\xe8/a\\nb\\\\n: permission denied (EACCES)');
+    expect(failureLine({ ...odd, path: '/src/caf\udce9/a\\nb\n' })).not.toBe(failureLine(odd));
+  });
+
+  it('in a message holding a path, keeping it one line', () => {
+    const line = failureLine({ ...odd, path: '/dst', message: 'the copy is in /.dst\n.1.foldercopy-part and could not be renamed' });
+    expect(line).toBe('foldercopy: cannot read: /dst: the copy is in /.dst\\n.1.foldercopy-part and could not be renamed (EACCES)');
+  });
+
+  it('in a skip line, an entry line, the stop line and a refusal', () => {
+    expect(skipLine({ path: '/src/p\udcff\n', reason: 'FIFO' })).toBe('foldercopy: skipped FIFO (never opened): /src/p\\xff\\n');
+    expect(entryLine({ path: 'caf\udce8', action: 'create', type: 'file', size: 1 })).toBe('create caf\\xe8');
+    expect(entryLine({ path: 'a\nb', action: 'skip', type: 'file', reason: 'same size and mtime' })).toBe('skip a\\nb (same size and mtime)');
+    expect(entryLine({ path: 'a\\nb', action: 'delete', type: 'file' })).toBe('delete a\\\\nb');
+    expect(summaryLines(summary({ stoppedBy: odd }))[1]).toBe('foldercopy: copy stopped: cannot read: /src/caf\\xe8/a\\nb\\\\n: permission denied (EACCES)');
+    expect(refusalLine(new FoldercopyError('SOURCE_NOT_FOUND', 'the source does not exist: a\nb', 'a\nb'))).toBe(
+      'foldercopy: the source does not exist: a\\nb',
+    );
+    expect(stagedCopyLine('/d/.copy\n.42.foldercopy-part')).toBe(
+      'foldercopy: the partial copy is in /d/.copy\\n.42.foldercopy-part; run the same command again to resume it',
+    );
+  });
+
+  it('while --json keeps them as they are', () => {
+    const document = JSON.parse(summaryJson(summary({ failures: [odd] }), 1)) as { failures: CopyFailure[] };
+    expect(document.failures[0]!.path).toBe(odd.path);
+    expect(summaryJson(summary({ failures: [odd] }), 1)).toContain('"path": "/src/caf\\udce8/a\\nb\\\\n"');
+  });
+});
+
 describe('summaryLines', () => {
   it('sums up a copy with counts, size, time and rate', () => {
     const lines = summaryLines(
       summary({ files: 1234, directories: 1, symlinks: 2, bytes: 2_500_000, durationMs: 2000, skipped: 3, specialFiles: [{ path: '/s', reason: 'FIFO' }] }),
     );
-    expect(lines).toEqual(['foldercopy: copied 1,234 files, 1 directory, 2 symlinks, 2.50 MB in 2.0 s (1.25 MB/s); 4 skipped, 0 failed']);
+    expect(lines).toEqual([
+      'foldercopy: copied 1,234 files, 1 directory, 2 symlinks, 2.50 MB in 2.0 s (1.25 MB/s); 3 skipped, 1 special file not copied, 0 failed',
+    ]);
+  });
+
+  it('counts skipped entries as --json does, and special files apart, only when there are some', () => {
+    const special = (n: number) => Array.from({ length: n }, (_, i) => ({ path: `/s${i}`, reason: 'FIFO' }));
+    expect(summaryLines(summary({ specialFiles: special(1) }))[0]).toMatch(/; 0 skipped, 1 special file not copied, 0 failed$/);
+    expect(summaryLines(summary({ skipped: 2, specialFiles: special(1234) }))[0]).toMatch(/; 2 skipped, 1,234 special files not copied, 0 failed$/);
+    expect(summaryLines(summary({ skipped: 5 }))[0]).toMatch(/; 5 skipped, 0 failed$/);
+    const json = JSON.parse(summaryJson(summary({ skipped: 2, specialFiles: special(3) }), 0)) as { counts: Record<string, number> };
+    expect(json.counts).toMatchObject({ skipped: 2, specialFiles: 3 });
   });
 
   it('uses the singular for one of a kind', () => {

@@ -112,10 +112,21 @@ describe('Tally entry events', () => {
     ]);
   });
 
-  it('shows a raw path with a newline escaped on one line', () => {
+  it('gives paths as lossless text: a newline as itself, a byte that is not UTF-8 as U+DC80+byte', () => {
     const { tally, events } = makeTally();
     tally.jobDone({ kind: 'file', path: 'a\uE00Ab' }, { outcome: 'created', size: 1 });
-    expect(events).toEqual([{ path: 'a\\nb', action: 'create', type: 'file', size: 1 }]);
+    tally.jobDone({ kind: 'file', path: 'a\\nb' }, { outcome: 'created', size: 1 });
+    tally.jobDone({ kind: 'file', path: 'caf\u00e8' }, { outcome: 'created', size: 1 });
+    tally.jobDone({ kind: 'file', path: 'caf\u00e9' }, { outcome: 'created', size: 1 });
+    expect(events.map((event) => event.path)).toEqual(['a\nb', 'a\\nb', 'caf\udce8', 'caf\udce9']);
+  });
+
+  it('gives failures and special files the same lossless text', () => {
+    const { tally, failures, skips } = makeTally();
+    tally.fail({ code: 'EACCES', operation: 'read', message: 'permission denied', path: '/src/caf\u00e8\uE00A' });
+    tally.specialFile({ kind: 'special', path: 'p\u00ff', specialType: 'FIFO' });
+    expect(failures.map((f) => f.path)).toEqual(['/src/caf\udce8\n']);
+    expect(skips.map((s) => s.path)).toEqual(['/src/p\udcff']);
   });
 
   const jobs: Record<Job['kind'], Job> = { file: fileJob, symlink: symlinkJob, hardlink: hardlinkJob };
