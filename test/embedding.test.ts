@@ -31,7 +31,7 @@ interface Embedded {
   descendants: Map<number, string>;
 }
 
-async function runEmbedded(argv: string[], env: Record<string, string>): Promise<Embedded> {
+async function runEmbedded(argv: string[], env: Record<string, string>, maxDescendants = MAX_DESCENDANTS): Promise<Embedded> {
   const started = startCommand(argv, { env, cwd: env.ROOT, timeoutMs: 30_000 });
   const pid = started.child.pid!;
   const descendants = new Map<number, string>();
@@ -41,7 +41,7 @@ async function runEmbedded(argv: string[], env: Record<string, string>): Promise
       const now = listDescendants(pid);
       // The last command line seen: between fork and exec a child still shows its parent's, a zombie none.
       for (const child of now) descendants.set(child, processCommandLine(child) || descendants.get(child) || '(gone)');
-      if (now.length > MAX_DESCENDANTS) started.signalGroup('SIGKILL');
+      if (now.length > maxDescendants) started.signalGroup('SIGKILL');
       await sleep(5);
     }
   })();
@@ -109,6 +109,35 @@ describe('the library, embedded: exactly the workers asked for, and nothing re-r
       if (argv.includes(hook) || argv.some((arg) => arg.endsWith('hook.cjs')) || env.NODE_OPTIONS) {
         expect(fs.readFileSync(hookLog, 'utf8').trim().split('\n')).toHaveLength(1);
       }
+    });
+  }
+});
+
+describe('the library under vitest, in its threads and forks pools', () => {
+  for (const pool of ['threads', 'forks'] as const) {
+    it(`completes with at most the workers asked for (--pool ${pool})`, async () => {
+      const { root, src, dst } = await makeTree();
+      const project = path.join(root, 'project');
+      fs.mkdirSync(project);
+      // A test file of a user's project that copies a tree with the library (vitest's globals: no import to resolve).
+      fs.writeFileSync(
+        path.join(project, 'copy.test.mjs'),
+        `test('copies', async () => {
+           const summary = await ${COPY};
+           expect(summary.failures).toEqual([]);
+           expect(summary.files).toBe(1200);
+         }, 30000);\n`,
+      );
+      const vitest = path.join(REPO_ROOT, 'node_modules', 'vitest', 'vitest.mjs');
+
+      // Vitest has processes of its own (a fork per file, esbuild's service): a few more are allowed.
+      const run = await runEmbedded(['node', vitest, 'run', '--root', project, '--globals', '--pool', pool], { ROOT: root, SRC: src, DST: dst }, MAX_DESCENDANTS + 4);
+
+      expect(run.exitCode, run.stdout).toBe(0);
+      expect(diffTrees(await snapshotTree(src), await snapshotTree(dst))).toEqual([]);
+      const workers = [...run.descendants.values()].filter((line) => line.endsWith(WORKER_BUNDLE));
+      expect(workers.length).toBeGreaterThanOrEqual(1);
+      expect(workers.length).toBeLessThanOrEqual(JOBS);
     });
   }
 });

@@ -659,23 +659,29 @@ describeIfRoot('destination failures (tmpfs mounts)', () => {
     });
   });
 
-  it('a read-only destination stops the copy with one EROFS line', async () => {
-    await withTmpfs('size=2m', async (mountPoint, root) => {
-      const source = path.join(root, 'source');
-      await writeTree(source, { 'a.txt': 'a\n', 'sub/b.txt': 'b\n', 'sub/c.txt': 'c\n' });
-      execFileSync('mount', ['-o', 'remount,ro', mountPoint]);
+  for (const [what, destination] of [
+    ['the mount itself', ''],
+    ['a new directory on it', 'new/copy'],
+  ] as const) {
+    it(`a read-only destination (${what}) is refused before copying with one EROFS line (exit 2); --json says refused`, async () => {
+      await withTmpfs('size=2m', async (mountPoint, root) => {
+        const source = path.join(root, 'source');
+        await writeTree(source, { 'a.txt': 'a\n', 'sub/b.txt': 'b\n', 'sub/c.txt': 'c\n' });
+        if (destination.startsWith('new/')) fs.mkdirSync(path.join(mountPoint, 'new'));
+        execFileSync('mount', ['-o', 'remount,ro', mountPoint]);
+        const target = path.join(mountPoint, destination);
 
-      const result = await runCli([source, mountPoint]);
+        const result = await runCli([source, target]);
+        const json = await runCli([source, target, '--json']);
 
-      expect(result.exitCode, result.stderr).toBe(1);
-      const stopped = stderrLines(result.stderr).filter((line) => line.includes('copy stopped'));
-      expect(stopped).toHaveLength(1);
-      expect(stopped[0]).toMatch(/^foldercopy: copy stopped: [a-z ,]+: \/.+: read-only file system \(EROFS\)$/);
-      expect(stderrLines(result.stderr).filter((line) => line.includes('EROFS'))).toHaveLength(1);
-      expect(result.stderr).not.toMatch(NO_STACK_TRACE);
-      expect(fs.readdirSync(mountPoint)).toEqual([]);
+        expect(result.exitCode, result.stderr).toBe(2);
+        const where = destination === '' ? mountPoint : path.dirname(target);
+        expect(result.stderr).toBe(`foldercopy: cannot write into the destination: ${where}: read-only file system (EROFS)\n`);
+        expect(JSON.parse(json.stdout)).toMatchObject({ status: 'refused', exitCode: 2, error: { code: 'DESTINATION_UNWRITABLE', path: where } });
+        expect(fs.readdirSync(mountPoint)).toEqual(destination === '' ? [] : ['new']);
+      });
     });
-  });
+  }
 });
 
 // ---------------------------------------------------------------------------

@@ -178,6 +178,19 @@ describeIfRoot('refused as a user who cannot write there (exit 2, one line, noth
     expect(fs.readdirSync(locked)).toEqual([]);
   });
 
+  it('a destination in a directory that cannot be written: one line, not one per entry; --json says refused', async () => {
+    const { root, locked } = await lockedPlace();
+    for (const destination of ['locked', 'locked/copy']) {
+      const line = expectRefused(await runCli(['src', destination], { cwd: root, asUser: 'nobody' }));
+      const json = await runCli(['src', destination, '--json'], { cwd: root, asUser: 'nobody' });
+
+      expect(line).toBe('foldercopy: cannot write into the destination: locked: permission denied (EACCES)');
+      expect(json.exitCode).toBe(2);
+      expect(JSON.parse(json.stdout)).toMatchObject({ status: 'refused', error: { code: 'DESTINATION_UNWRITABLE', path: 'locked' } });
+    }
+    expect(fs.readdirSync(locked)).toEqual([]);
+  });
+
   for (const [option, code, what] of [
     ['--log', 'LOG_UNWRITABLE', 'cannot write the log file'],
     ['--manifest', 'MANIFEST_UNWRITABLE', 'cannot write the manifest'],
@@ -185,14 +198,19 @@ describeIfRoot('refused as a user who cannot write there (exit 2, one line, noth
     it(`${option} into a directory that cannot be written: one line, no stack trace, nothing copied; --json says refused`, async () => {
       const { root, locked } = await lockedPlace();
       const file = path.join(locked, 'out.txt');
+      // The destination itself is writable by nobody: only the log or manifest is refused.
+      const out = path.join(root, 'out');
+      fs.mkdirSync(out);
+      fs.chownSync(out, 65534, 65534);
 
-      const line = expectRefused(await runCli(['src', 'copy', option, file], { cwd: root, asUser: 'nobody' }));
-      const json = await runCli(['src', 'copy', option, file, '--json'], { cwd: root, asUser: 'nobody' });
+      const line = expectRefused(await runCli(['src', 'out/copy', option, file], { cwd: root, asUser: 'nobody' }));
+      const json = await runCli(['src', 'out/copy', option, file, '--json'], { cwd: root, asUser: 'nobody' });
 
       expect(line).toBe(`foldercopy: ${what}: ${file}: permission denied (EACCES)`);
       expect(json.exitCode).toBe(2);
       expect(JSON.parse(json.stdout)).toMatchObject({ status: 'refused', error: { code, path: file } });
-      expect(fs.readdirSync(root).sort()).toEqual(['locked', 'src']);
+      expect(fs.readdirSync(root).sort()).toEqual(['locked', 'out', 'src']);
+      expect(fs.readdirSync(out)).toEqual([]);
       expect(fs.readdirSync(locked)).toEqual([]);
     });
   }

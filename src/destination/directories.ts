@@ -48,8 +48,8 @@ export class DestinationDirectories {
   private readonly made: MadeDirectory[] = [];
   /** Relative paths of directories that existed before this run: entries in them may already be there. */
   private readonly existing = new Set<RawPath>();
-  /** Relative paths of directories that could not be made: nothing is written beneath them. */
-  private readonly broken = new Set<RawPath>();
+  /** Directories that could not be made, by relative path, with why: nothing is written beneath them. */
+  private readonly broken = new Map<RawPath, ErrorRecord>();
   /** Listed but not made yet, by relative path: with --include, only directories that receive something are made. */
   private readonly deferred = new Map<RawPath, DirectoryEntry>();
   /** Every directory of the source the walk went through, made or not, parents first. */
@@ -106,12 +106,12 @@ export class DestinationDirectories {
     return this.listed;
   }
 
-  /** True when the entry lies beneath a directory that could not be made. */
-  isBeneathBroken(relativePath: RawPath): boolean {
-    if (this.broken.size === 0) return false;
+  /** Why the directory above an entry could not be made, when one could not; undefined otherwise. */
+  brokenAbove(relativePath: RawPath): ErrorRecord | undefined {
+    if (this.broken.size === 0) return undefined;
     for (let slash = relativePath.lastIndexOf('/'); ; slash = relativePath.lastIndexOf('/', slash - 1)) {
-      if (this.broken.has(slash < 0 ? '' : relativePath.slice(0, slash))) return true;
-      if (slash <= 0) return false;
+      const broken = this.broken.get(slash < 0 ? '' : relativePath.slice(0, slash));
+      if (broken || slash <= 0) return broken;
     }
   }
 
@@ -260,7 +260,8 @@ export class DestinationDirectories {
   }
 
   private markBroken(entry: DirectoryEntry, error: unknown, path: RawPath): ErrorRecord {
-    this.broken.add(entry.path);
-    return errorRecord(error, 'mkdir', path);
+    const record = errorRecord(error, 'mkdir', path);
+    this.broken.set(entry.path, record);
+    return record;
   }
 }

@@ -198,9 +198,12 @@ class CopyRun {
     await Promise.race([this.pool.whenIdle(), this.halted]);
   }
 
+  /** A destination root that cannot be made stops the run: every entry would fail the same way. */
   private onDirectory(entry: DirectoryEntry, outcome: DirectoryOutcome): void {
     if (outcome === 'created') this.tally.directoryMade(entry);
-    else if (outcome !== 'existing') this.tally.fail(outcome, entry.path, 'directory');
+    else if (outcome === 'existing') return;
+    else if (entry.path === '') this.tally.stop(outcome);
+    else this.tally.fail(outcome, entry.path, 'directory');
   }
 
   private onJobDone(job: Job, result: JobResult): void {

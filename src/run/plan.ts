@@ -5,6 +5,7 @@
  * large files, which travel alone. Bookkeeping only: the directories it asks
  * for are made by destination/directories.ts, the jobs run in the workers.
  */
+import type { ErrorRecord } from '../shared/errors.js';
 import type { FileJob, Job } from '../shared/jobs.js';
 import { isLargeFile } from '../shared/jobs.js';
 import type { JobResult } from '../shared/protocol.js';
@@ -46,9 +47,10 @@ export class Planner {
   plan({ directory, entries }: Listing): void {
     const { directories, tally, progress } = this.options;
     this.listedEntries += entries.length + (directory.path === '' ? 0 : 1);
-    if (directories.isBeneathBroken(directory.path)) {
-      this.failUnwritable(directory.path);
-      for (const entry of entries) this.failUnwritable(entry.path);
+    const above = directories.brokenAbove(directory.path);
+    if (above) {
+      this.failUnwritable(directory.path, above);
+      for (const entry of entries) this.failUnwritable(entry.path, above);
       return;
     }
     if (this.options.makeDirectoriesLazily && directory.path !== '') directories.defer(directory);
@@ -57,8 +59,9 @@ export class Planner {
     // All entries share the directory: what holds for the first holds for them all.
     const first = entries[0]!.path;
     directories.ensureParentsOf(first);
-    if (directories.isBeneathBroken(first)) {
-      for (const entry of entries) this.failUnwritable(entry.path);
+    const broken = directories.brokenAbove(first);
+    if (broken) {
+      for (const entry of entries) this.failUnwritable(entry.path, broken);
       return;
     }
     const mayExist = directories.mayHoldEntryFor(first);
@@ -115,13 +118,11 @@ export class Planner {
     this.followUps.flush();
   }
 
-  private failUnwritable(relativePath: RawPath): void {
-    this.options.tally.fail({
-      code: 'ENOENT',
-      message: 'its directory could not be created',
-      operation: 'write',
-      path: joinRaw(this.options.writtenTo, relativePath),
-    });
+  /** An entry beneath a directory that could not be made fails with that directory's reason; none once the run stopped. */
+  private failUnwritable(relativePath: RawPath, directory: ErrorRecord): void {
+    const { tally, writtenTo } = this.options;
+    if (tally.stoppedBy) return;
+    tally.fail({ code: directory.code, message: 'its directory could not be created', operation: 'write', path: joinRaw(writtenTo, relativePath) });
   }
 }
 

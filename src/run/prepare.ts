@@ -1,7 +1,7 @@
 /**
  * Everything a run opens or creates before the first copy, in one step that
- * turns each failure into a refusal: the destination's missing parents, its
- * lock (one writing run at a time), the --log and --manifest files, and the
+ * turns each failure into a refusal: the destination's missing parents, a
+ * check that it can be written, its lock (one writing run at a time), the --log and --manifest files, and the
  * staging directory of a first copy. A refusal here undoes what the step had
  * opened, the lock included.
  */
@@ -39,6 +39,7 @@ export function prepareRun(target: CopyTarget, settings: RunOptions): PreparedRu
       // too. Everything else comes after the lock, so a refused run truncates no --log file
       // and stages nothing. A dry run writes nothing and takes no lock.
       makeParents(target);
+      checkWritable(target);
       lock = DestinationLock.take(rawFromString(target.realDestination), target.destination);
     }
     log = settings.log === undefined ? null : EntryLog.open(settings.log);
@@ -80,6 +81,22 @@ function makeParents(target: CopyTarget): void {
     fs.mkdirSync(parent, { recursive: true });
   } catch (error) {
     throw refusal('DESTINATION_INVALID', 'cannot create the destination directory', parent, error);
+  }
+}
+
+/**
+ * Where the copy's entries go must take them: the destination directory, or
+ * the directory that will hold a new destination or a copied file. Found now,
+ * it is one refusal, not a failure for every entry.
+ */
+function checkWritable(target: CopyTarget): void {
+  const parent = path.dirname(target.destination);
+  // A bare name's directory is the working directory: '.' would say little.
+  const where = target.kind === 'dir' && isDirectory(rawFromString(target.destination)) ? target.destination : parent === '.' ? process.cwd() : parent;
+  try {
+    fs.accessSync(where, fs.constants.W_OK | fs.constants.X_OK);
+  } catch (error) {
+    throw refusal('DESTINATION_UNWRITABLE', 'cannot write into the destination', where, error);
   }
 }
 
