@@ -261,7 +261,8 @@ describe('a source file rewritten while it is read', () => {
     it(`(${how}) every time: fails with ESOURCECHANGED after retries, and nothing is left at its name`, async () => {
       const { source, destination } = await makeRoots();
       const jobs = makeFiles(source, 3);
-      fs.writeFileSync(path.join(source, 'moving.bin'), Buffer.alloc(1_000_000, 7));
+      // Big enough that each attempt reads it in several calls, even after two halvings.
+      fs.writeFileSync(path.join(source, 'moving.bin'), Buffer.alloc(4_000_000, 7));
       vi.stubEnv('FOLDERCOPY_TEST_REWRITE_DURING_READ', `moving.bin:always:${how}`);
       const done = await runPool(source, destination, 1, [[...jobs, { kind: 'file', path: 'moving.bin' }]]);
 

@@ -115,16 +115,22 @@ export class DestinationDirectories {
     }
   }
 
-  /** Sets mode, owner and times, children before parents, each through its descriptor; returns what could not be set. */
+  /**
+   * Sets owner, mode and times, children before parents; returns what could not be set.
+   * Owner and times through the parent's descriptor without following the name (a
+   * symlink put there gets them itself); the mode, which Linux cannot set on a link,
+   * through the directory's own descriptor, opened without following it.
+   */
   finalize(): ErrorRecord[] {
     const failures: ErrorRecord[] = [];
     for (let i = this.made.length - 1; i >= 0; i--) {
       const directory = this.made[i]!;
+      const isRoot = directory.path === '';
       try {
-        const fd = this.handles.descriptor(directory.path);
-        if (directory.owner) fs.fchownSync(fd, directory.owner.uid, directory.owner.gid);
-        if (!directory.modeIsSet) fs.fchmodSync(fd, directory.mode);
-        fs.futimesSync(fd, directory.atime, directory.mtime);
+        const target = this.fsPathOf(directory.path);
+        if (directory.owner) (isRoot ? fs.chownSync : fs.lchownSync)(target, directory.owner.uid, directory.owner.gid);
+        if (!directory.modeIsSet) fs.fchmodSync(this.handles.descriptor(directory.path), directory.mode);
+        (isRoot ? fs.utimesSync : fs.lutimesSync)(target, directory.atime, directory.mtime);
       } catch (error) {
         failures.push(errorRecord(error, 'set-metadata', joinRaw(this.destination, directory.path)));
       }
@@ -211,7 +217,7 @@ export class DestinationDirectories {
     const parent = parentOf(relativePath) ?? '';
     const kept = this.keptBits.get(parent) ?? 0;
     if ((mode & ~kept) === 0) return true;
-    const keeps = (fs.lstatSync(target).mode & 0o7777) === mode;
+    const keeps = Number(fs.lstatSync(target, { bigint: true }).mode & 0o7777n) === mode;
     this.keptBits.set(parent, keeps ? kept | mode : -1);
     return keeps;
   }

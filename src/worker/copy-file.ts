@@ -137,7 +137,11 @@ function writeRegularFile(
     created = true;
     const modeIsSet = context.place.keepsMode(output, createMode);
     const copied = source.sparse ? copySparse(input, output, buffer, hash, onBytes) : copyDense(input, output, buffer, source.size, hash, onBytes);
-    if (copied !== source.size || !unchangedSince(source, fs.fstatSync(input, { bigint: true }))) {
+    // Read in one call, a file is what that read saw: its byte count says whether it grew or shrank.
+    // Read in several, it may have been rewritten between them: its descriptor says (a stat a file
+    // costs on a million small ones, so only there).
+    const readInOne = source.size < buffer.length;
+    if (copied !== source.size || (!readInOne && !unchangedSince(source, fs.fstatSync(input, { bigint: true })))) {
       fs.closeSync(output);
       output = -1;
       unlinkQuietly(temp);
@@ -241,7 +245,7 @@ async function copyLargeOnce(
   try {
     // What copyFile made, by descriptor: never through a symlink put in its place.
     output = fs.openSync(temp, O_RDONLY | O_NOFOLLOW);
-    if (!unchangedSince(source, now) || fs.fstatSync(output).size !== source.size) {
+    if (!unchangedSince(source, now) || Number(fs.fstatSync(output, { bigint: true }).size) !== source.size) {
       unlinkQuietly(temp);
       return failed({ code: SOURCE_CHANGED, message: 'it changed while it was being copied', operation: 'read', path: paths.source });
     }

@@ -59,7 +59,8 @@ export class WorkingDirectory {
   keepsMode(fd: number, mode: number): boolean {
     if (this.masking) return false;
     if ((mode & ~this.keptBits) === 0) return true;
-    if ((fs.fstatSync(fd).mode & 0o7777) === mode) {
+    // BigInt stats, as every other stat here: one kind of Stats object keeps V8's compiled code shared.
+    if (Number(fs.fstatSync(fd, { bigint: true }).mode & 0o7777n) === mode) {
       this.keptBits |= mode;
       return true;
     }

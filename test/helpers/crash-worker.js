@@ -15,7 +15,7 @@
 //   FOLDERCOPY_TEST_REWRITE_DURING_READ=<rel path>:<once|always>:<shrink|grow>
 //                                           after the worker's first read of that source file, halves it
 //                                           (shrink) or appends to it (grow): a file rewritten while it is
-//                                           copied; 'once' for the first attempt only
+//                                           copied; 'once' for the first attempt only, 'always' for each
 //   FOLDERCOPY_TEST_LOSE_CONFIRMATION=<rel path>:<marker file>
 //                                           drops the confirmation of the batch holding that job, once
 //                                           (the marker records it), as a closed channel loses it
@@ -34,22 +34,24 @@ const [loseConfirmationOf, loseMarker] = (process.env.FOLDERCOPY_TEST_LOSE_CONFI
 const [rewriteOf, rewriteWhen, rewriteHow] = (process.env.FOLDERCOPY_TEST_REWRITE_DURING_READ ?? '').split(':');
 
 if (rewriteOf) {
-  // The worker's bundle calls fs.readSync on this same module object.
+  // The worker's bundle calls fs.readSync on this same module object. A rewrite follows the first
+  // read of each attempt at the file: a read that finds its end arms the next one ('always').
   const readSync = fs.readSync;
-  let rewrites = 0;
+  let armed = true;
   fs.readSync = function (fd, ...rest) {
     const read = readSync.call(this, fd, ...rest);
-    if (read > 0 && (rewriteWhen === 'always' || rewrites === 0)) {
-      let target = '';
-      try {
-        target = fs.readlinkSync(`/proc/self/fd/${fd}`);
-      } catch {}
-      if (target.endsWith(`/${rewriteOf}`)) {
-        rewrites++;
-        if (rewriteHow === 'grow') fs.appendFileSync(target, 'grown while read\n');
-        else fs.truncateSync(target, Math.floor(fs.statSync(target).size / 2));
-      }
+    let target = '';
+    try {
+      target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {}
+    if (!target.endsWith(`/${rewriteOf}`)) return read;
+    if (read > 0 && armed) {
+      armed = false;
+      if (rewriteHow === 'grow') fs.appendFileSync(target, 'grown while read\n');
+      else fs.truncateSync(target, Math.floor(fs.statSync(target).size / 2));
     }
+    // A read shorter than asked for found the end: that attempt is over.
+    if (rewriteWhen === 'always' && read < rest[2]) armed = true;
     return read;
   };
 }
