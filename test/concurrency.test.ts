@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from './helpers/processes.js';
 import { runCli, startCli, waitFor, type RunResult, type StartedProcess } from './helpers/run-cli.js';
-import { diffTrees, findTempLeftovers, makeTempDir, removeTempDir, snapshotTree, useTempDirs, writeTree, type TreeSnapshot } from './helpers/tree.js';
+import { diffTrees, findTempLeftovers, makeTempDir, removeTempDir, snapshotTree, useTempDirs, writeManySmallFiles, writeTree, type TreeSnapshot } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
 
@@ -55,11 +55,7 @@ let sparseSource = '';
 beforeAll(async () => {
   sharedRoot = await makeTempDir();
   bigSource = path.join(sharedRoot, 'big');
-  for (let d = 0; d < BIG_DIRS; d++) {
-    const dir = path.join(bigSource, `d${String(d).padStart(3, '0')}`);
-    fs.mkdirSync(dir, { recursive: true });
-    for (let f = 0; f < BIG_FILES_PER_DIR; f++) fs.writeFileSync(path.join(dir, `f${f}.txt`), `file ${d}/${f}\n`.repeat(1 + (f % 7)));
-  }
+  writeManySmallFiles(bigSource, BIG_DIRS, BIG_FILES_PER_DIR);
   bigSnapshot = await snapshotTree(bigSource);
 
   smallSource = path.join(sharedRoot, 'small');

@@ -18,6 +18,7 @@ import {
   removeTempDir,
   snapshotTree,
   useTempDirs,
+  writeManySmallFiles,
   writeTree,
   type TreeSnapshot,
 } from './helpers/tree.js';
@@ -173,11 +174,7 @@ let sparseSource = '';
 beforeAll(async () => {
   sharedRoot = await makeTempDir();
   bigSource = path.join(sharedRoot, 'big');
-  for (let d = 0; d < BIG_DIRS; d++) {
-    const dir = path.join(bigSource, `d${String(d).padStart(3, '0')}`);
-    fs.mkdirSync(dir, { recursive: true });
-    for (let f = 0; f < BIG_FILES_PER_DIR; f++) fs.writeFileSync(path.join(dir, `f${f}.txt`), `file ${d}/${f}\n`.repeat(1 + (f % 7)));
-  }
+  writeManySmallFiles(bigSource, BIG_DIRS, BIG_FILES_PER_DIR);
   // Hashing sets atimes once (relatime); the snapshot compared against is taken after that.
   bigSnapshot = await snapshotTree(bigSource);
 

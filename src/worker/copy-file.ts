@@ -145,7 +145,7 @@ function writeRegularFile(
       fs.closeSync(output);
       output = -1;
       unlinkQuietly(temp);
-      return failed({ code: SOURCE_CHANGED, message: 'it changed while it was being copied', operation: 'read', path: paths.source });
+      return sourceChanged(paths);
     }
     stage = 'set-metadata';
     fs.futimesSync(output, source.atime, source.mtime);
@@ -247,7 +247,7 @@ async function copyLargeOnce(
     output = fs.openSync(temp, O_RDONLY | O_NOFOLLOW);
     if (!unchangedSince(source, now) || Number(fs.fstatSync(output, { bigint: true }).size) !== source.size) {
       unlinkQuietly(temp);
-      return failed({ code: SOURCE_CHANGED, message: 'it changed while it was being copied', operation: 'read', path: paths.source });
+      return sourceChanged(paths);
     }
     stage = 'set-metadata';
     const owner = ownerFor(source, owners);
@@ -263,6 +263,10 @@ async function copyLargeOnce(
   } finally {
     if (output >= 0) closeQuietly(output);
   }
+}
+
+function sourceChanged(paths: JobPaths): JobResult {
+  return failed({ code: SOURCE_CHANGED, message: 'it changed while it was being copied', operation: 'read', path: paths.source });
 }
 
 /** Where /proc/self/fd does not exist, the kernel copies the source by its path. */

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { constants as fsConstants, createReadStream, type BigIntStats } from 'node:fs';
+import { constants as fsConstants, createReadStream, mkdirSync, writeFileSync, type BigIntStats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -597,4 +597,13 @@ export async function findTempLeftovers(root: string, pattern: RegExp): Promise<
   return walked
     .filter(({ rel }) => rel.length > 0 && rel.subarray(rel.lastIndexOf(SLASH) + 1).toString('utf8').search(pattern) >= 0)
     .map(({ rel }) => printablePath(rel));
+}
+
+/** `dirs` directories d000… of `filesPerDir` small files each, written fast (no per-entry metadata). */
+export function writeManySmallFiles(root: string, dirs: number, filesPerDir: number): void {
+  for (let d = 0; d < dirs; d++) {
+    const dir = path.join(root, `d${String(d).padStart(3, '0')}`);
+    mkdirSync(dir, { recursive: true });
+    for (let f = 0; f < filesPerDir; f++) writeFileSync(path.join(dir, `f${f}.txt`), `file ${d}/${f}\n`.repeat(1 + (f % 7)));
+  }
 }
