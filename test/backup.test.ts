@@ -399,7 +399,8 @@ describe('incremental re-runs', () => {
     expect(quick.stderr).toMatch(/^foldercopy: copied 0 files, 0 directories, 0 symlinks, .*; 2 skipped, 0 failed$/m);
     expect(read(dest, 'a.txt')).toBe('ORIGINAL\n');
 
-    const checksum = await cli(['--checksum', '-v', '--json', source, dest]);
+    // -vv: skipped entries too; with --json they are listed on stderr, as stdout is the document's.
+    const checksum = await cli(['--checksum', '-vv', '--json', source, dest]);
     expect(checksum.exitCode, checksum.stderr).toBe(0);
     expect(parseJson(checksum).counts).toEqual(counts({ files: 1, overwritten: 1, skipped: 1 }));
     expect(entryLines(checksum.stderr)).toEqual(['overwrite a.txt', 'skip b.txt (same content)']);
@@ -503,11 +504,12 @@ describe('--dry-run', () => {
     const snapshot = await snapshotTree(dest);
     expect(statTree(dest)).toEqual(stats);
 
-    const result = await cli(['-n', '--delete', source, dest]);
+    // -vv: the skipped entries too. The plan goes to stdout, as `rsync -n`'s does; stderr has the summary alone.
+    const result = await cli(['-n', '-vv', '--delete', source, dest]);
 
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toBe('');
-    expect(entryLines(result.stderr)).toEqual([
+    expect(lines(result.stderr)).toHaveLength(1);
+    expect(entryLines(result.stdout)).toEqual([
       'create c.txt',
       'create newdir',
       'create newdir/e.txt',
@@ -541,7 +543,7 @@ describe('--dry-run', () => {
     const result = await cli(['--dry-run', '--delete', source, path.join(root, 'out/deeper/copy')]);
 
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(entryLines(result.stderr)).toEqual(['create .', 'create a.txt', 'create sub', 'create sub/b.txt']);
+    expect(entryLines(result.stdout)).toEqual(['create .', 'create a.txt', 'create sub', 'create sub/b.txt']);
     expect(result.stderr).toMatch(/^foldercopy: dry run, nothing changed: would copy 2 files, 2 directories, 0 symlinks, .*; 0 skipped, 0 failed$/m);
     expect(fs.existsSync(path.join(root, 'out'))).toBe(false);
     expect(statTree(root)).toEqual(rootStats);
@@ -580,6 +582,7 @@ describe('reports', () => {
       'specialFiles',
       'stoppedBy',
       'deletionSkipped',
+      'metadataNotKept',
     ]);
     expect(doc).toMatchObject({
       schemaVersion: 1,
@@ -888,7 +891,9 @@ describe('--delete', () => {
       const source = path.join(root, 'source');
       const dest = path.join(root, 'copy');
       await writeTree(source, { 'a.txt': 'a', secret: { type: 'file', content: 'top secret', mode: 0o000 } });
-      await writeTree(dest, { 'extra.txt': 'would go' });
+      // a.txt shares a name with the source: the --delete guard lets the run start.
+      await writeTree(dest, { 'a.txt': 'old', 'extra.txt': 'would go' });
+      fs.chownSync(path.join(dest, 'a.txt'), 65534, 65534);
       fs.chownSync(dest, 65534, 65534);
       fs.chownSync(path.join(dest, 'extra.txt'), 65534, 65534);
 
@@ -899,7 +904,7 @@ describe('--delete', () => {
       expect(result.stderr).toContain('foldercopy: deleted nothing: some entries failed to copy\n');
       const doc = parseJson(result);
       expect(doc).toMatchObject({ status: 'failed', exitCode: 1, deletionSkipped: 'some entries failed to copy' });
-      expect(doc.counts).toMatchObject({ files: 1, created: 1, deleted: 0, failed: 1 });
+      expect(doc.counts).toMatchObject({ files: 1, overwritten: 1, deleted: 0, failed: 1 });
       expect(listTree(dest)).toEqual(['a.txt', 'extra.txt']);
     },
   );
@@ -941,13 +946,18 @@ describe('output', () => {
       { path: 'link', type: 'symlink', target: 'a.txt' },
     ]);
 
+    // Entry lines go to stdout; the summary stays on stderr.
     const verbose = await cli(['-v', source, dest]);
     expect(verbose.exitCode, verbose.stderr).toBe(0);
-    expect(entryLines(verbose.stderr)).toEqual(['create .', 'create a.txt', 'create link', 'create sub', 'create sub/b.txt']);
+    expect(entryLines(verbose.stdout)).toEqual(['create .', 'create a.txt', 'create link', 'create sub', 'create sub/b.txt']);
+    expect(lines(verbose.stderr)).toHaveLength(1);
     expect(lines(verbose.stderr).at(-1)).toMatch(/^foldercopy: copied 2 files, 2 directories, 1 symlink, /);
 
-    const again = await cli(['--verbose', source, dest]);
-    const skipped = entryLines(again.stderr);
+    // -v lists what changes: nothing here. -vv lists the skipped entries too.
+    const quietAgain = await cli(['--verbose', source, dest]);
+    expect(quietAgain.stdout).toBe('');
+    const again = await cli(['--verbose', '--verbose', source, dest]);
+    const skipped = entryLines(again.stdout);
     expect(skipped).toHaveLength(3);
     expect(skipped[0]).toBe('skip a.txt (same size and mtime)');
     expect(skipped[1]).toMatch(/^skip link \(.+\)$/);

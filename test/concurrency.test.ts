@@ -130,7 +130,8 @@ describe('two runs into the same destination', () => {
     // Into an existing destination too: the same line, and the destination is untouched.
     fs.mkdirSync(dst);
     fs.writeFileSync(path.join(dst, 'keep.txt'), 'keep\n');
-    const again = await runCli(['--delete', smallSource, dst], { timeoutMs: RUN_TIMEOUT_MS });
+    // --max-delete: past the --delete guard (keep.txt is not in the source), to the lock.
+    const again = await runCli(['--delete', '--max-delete', '100', smallSource, dst], { timeoutMs: RUN_TIMEOUT_MS });
     expect(again.exitCode).toBe(2);
     expect(stderrLines(again.stderr)).toEqual([`foldercopy: another foldercopy run (pid ${process.pid}) is copying into ${dst}; wait for it to finish or stop it`]);
     expect(fs.readdirSync(dst)).toEqual(['keep.txt']);

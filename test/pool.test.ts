@@ -65,7 +65,7 @@ function newPool(source: string, destination: string, size: number, done: Done[]
       verify: false,
       digest: false,
       staged: false,
-      owners: { preserve: false, uid: -1, gid: -1, groupInherited: false },
+      owners: { preserve: false, uid: -1, gid: -1, groupInherited: false, xattrs: true },
     },
     workerPath: CRASH_WORKER,
     onJobDone: (job, { error }) => done.push({ job, error: error ?? null }),

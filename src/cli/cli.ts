@@ -13,7 +13,8 @@ import type { EntryEvent, OverwritePolicy } from '../run/types.js';
 import { EXIT_CODES, FoldercopyError } from '../shared/errors.js';
 import { fsPath, pathText, rawFromString } from '../shared/raw-path.js';
 import { tempPathFor } from '../shared/temp-name.js';
-import { createRenderer } from './render.js';
+import { destinationNotice } from './notice.js';
+import { createRenderer, progressMode, type ProgressMode, type Renderer } from './render.js';
 import {
   entryLine,
   exitCodeFor,
@@ -41,6 +42,15 @@ running the same command again never nests a copy inside the copy. Files are
 written under a temporary name and renamed into place when complete. On a re-run,
 a file whose copy has the same size and mtime is skipped (rsync's quick check).
 
+-n and -v list what changes (created, overwritten, deleted) on stdout, so
+\`foldercopy -n src dest > plan.txt\` keeps the plan; -vv lists skips too. Progress,
+failures and the summary go to stderr.
+
+--delete refuses to start (exit 2) when the destination holds entries none of
+which is in the source, or when more than half of its top level would go: the
+usual sign of \`foldercopy photos backups/\` meant as \`backups/photos\`. Give
+--max-delete to mirror anyway.
+
 Filters: a glob without a slash matches a name at any depth (--exclude node_modules,
 --exclude '*.log'); with a slash it matches the path from the source root
 (--exclude 'build/**'). An excluded directory is not descended into; excluded
@@ -55,9 +65,11 @@ Examples:
 
 Exit codes:
   0        everything was copied (special files are skipped with a warning)
-  1        some entries failed, the copy stopped (destination full or read-only),
-           or --delete deleted nothing because of a failure or --max-delete
-  2        bad arguments: nothing was copied
+  1        some entries failed, the copy stopped (destination full, or worker
+           processes that keep dying), or --delete deleted nothing because of a
+           failure or --max-delete
+  2        refused: bad arguments, a destination that cannot be written, another
+           run copying into it, a --delete that would empty it: nothing was copied
   130/143  interrupted by Ctrl-C (SIGINT) / SIGTERM; a partial summary is printed`;
 
 interface CliOptions {
@@ -77,8 +89,12 @@ interface CliOptions {
   delete?: true;
   maxDelete?: number;
   quiet?: true;
-  verbose?: true;
-  progress: boolean;
+  /** How many times -v was given: entry lines for changes at 1, skips too at 2. */
+  verbose?: number;
+  /** --progress (true), --no-progress (false), or neither (automatic). */
+  progress?: boolean;
+  /** --no-xattrs (false). */
+  xattrs?: boolean;
 }
 
 function parseJobs(value: string): number {
@@ -92,6 +108,10 @@ function parseJobs(value: string): number {
 function parseCount(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number.');
   return Number(value);
+}
+
+function countVerbosity(_value: string, previous: number | undefined): number {
+  return (previous ?? 0) + 1;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -124,6 +144,19 @@ function stagingInProgress(source: string, destination: string | undefined): str
   }
 }
 
+/**
+ * Entry lines (-v, -n) are the run's listing and go to stdout, as `rsync -n`'s do,
+ * so `foldercopy -n src dest > plan.txt` keeps the plan; status, failures and the
+ * summary stay on stderr. When stdout is taken by --json or `--log -`, they stay on
+ * stderr. On a terminal with the bar, they print above the bar.
+ */
+function entryPrinter(options: CliOptions, renderer: Renderer, mode: ProgressMode): (line: string) => void {
+  if (options.json || options.log === '-') return (line) => renderer.message(line);
+  // The same terminal as the bar's: a line written past the bar would be drawn over.
+  if (mode === 'bar' && process.stdout.isTTY) return (line) => renderer.message(line);
+  return (line) => process.stdout.write(`${line}\n`);
+}
+
 /** `--log -`: one JSON line per entry on stdout, buffered as the file log is. */
 function stdoutLog(options: CliOptions): EntryLog | null {
   return options.log === '-' ? EntryLog.toStream(process.stdout) : null;
@@ -135,8 +168,9 @@ async function run(source: string, destination: string | undefined, options: Cli
     process.exitCode = EXIT_CODES.usage;
     return;
   }
-  const showProgress = options.progress && !options.quiet;
-  const renderer = await createRenderer(process.stderr, showProgress);
+  const mode: ProgressMode = options.quiet ? 'off' : progressMode(options.progress, process.stderr.isTTY === true, process.env);
+  const showProgress = mode !== 'off';
+  const renderer = await createRenderer(process.stderr, mode);
   const controller = new AbortController();
   const entryLog = stdoutLog(options);
   let stoppedBySignal: 'SIGINT' | 'SIGTERM' | undefined;
@@ -159,15 +193,21 @@ async function run(source: string, destination: string | undefined, options: Cli
     controller.abort();
   };
   // Only when listed: an entry event costs the copy a formatted path per entry.
-  const showEntries = (options.verbose || options.dryRun) && !options.quiet;
+  const verbosity = options.verbose ?? 0;
+  const showEntries = (verbosity > 0 || options.dryRun === true) && !options.quiet;
+  // What changes, as `rsync -n` lists it; entries left as they were only at -vv.
+  const showSkips = verbosity >= 2;
+  const printEntry = entryPrinter(options, renderer, mode);
   const onEntry =
     showEntries || entryLog
       ? (event: EntryEvent): void => {
           entryLog?.add(event);
           // Failures and special files have lines of their own.
-          if (showEntries && event.action !== 'fail' && event.type !== 'special') renderer.message(entryLine(event));
+          if (showEntries && event.action !== 'fail' && event.type !== 'special' && (showSkips || event.action !== 'skip')) printEntry(entryLine(event));
         }
       : undefined;
+  // Said once the copy is done: where the contents went, when that may surprise a cp user.
+  const notice = options.quiet ? undefined : destinationNotice(source, destination, options.delete === true);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
@@ -188,11 +228,13 @@ async function run(source: string, destination: string | undefined, options: Cli
       log: entryLog ? undefined : options.log,
       delete: options.delete,
       maxDelete: options.maxDelete,
+      xattrs: options.xattrs,
     });
     renderer.stop();
     entryLog?.close();
     const exitCode = exitCodeFor(summary, stoppedBySignal);
     const lines = options.quiet ? summaryLines(summary).slice(1) : summaryLines(summary);
+    if (notice !== undefined && !summary.aborted) lines.unshift(summary.dryRun ? notice.replace(' went into ', ' would go into ') : notice);
     if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
     if (options.json) process.stdout.write(summaryJson(summary, exitCode));
     process.exitCode = exitCode;
@@ -223,15 +265,17 @@ const program = new Command()
   .addOption(new Option('--ignore-existing', 'never overwrite anything at the destination').conflicts(['update', 'force']))
   .addOption(new Option('--update', 'overwrite only files older than the source').conflicts(['force']))
   .option('--force', 'rewrite every file, even an up-to-date one')
-  .option('-n, --dry-run', 'show what would be created, overwritten, skipped and deleted; change nothing')
+  .option('-n, --dry-run', 'list on stdout what would be created, overwritten and deleted (-vv: skipped too); change nothing')
   .option('--delete', 'delete destination entries that are not in the source (excluded ones are kept), after a successful copy')
   .option('--max-delete <n>', 'with --delete: delete nothing if more than n entries would go', parseCount)
+  .option('--no-xattrs', 'do not copy extended attributes, ACLs and file capabilities')
   .option('--verify', 're-read every written file and compare its SHA-256 with the source')
   .option('--manifest <file>', 'write the SHA-256 of every file in the copy, for `sha256sum -c` run in the destination')
   .option('--json', 'print a JSON summary on stdout at the end (nothing else goes to stdout)')
   .option('--log <file>', 'write one JSON line per entry (path, action, type, size, reason) to the file, or to stdout for -')
   .addOption(new Option('-q, --quiet', 'print only errors').conflicts(['verbose']))
-  .option('-v, --verbose', 'print one line per entry created, overwritten, skipped or deleted')
+  .option('-v, --verbose', 'print one line per entry created, overwritten or deleted, on stdout; -vv: skipped ones too', countVerbosity)
+  .option('--progress', 'draw the progress bar on a terminal even in CI or with TERM=dumb')
   .option('--no-progress', 'no progress bar or status lines')
   .addHelpText('after', HELP_AFTER)
   .configureOutput({

@@ -7,6 +7,7 @@
  */
 import type cliProgress from 'cli-progress';
 import { displayText, formatBytes, formatCount, formatDuration, formatRate } from './format.js';
+import { BAR_SIZE, barText, layoutBar, type BarFields } from './layout.js';
 import type { CopyProgress } from '../run/types.js';
 
 export interface Renderer {
@@ -17,15 +18,33 @@ export interface Renderer {
   stop(): void;
 }
 
-/** Without `showProgress` only messages are written: no bar, no status lines. */
-export async function createRenderer(stream: NodeJS.WriteStream, showProgress: boolean): Promise<Renderer> {
-  if (!stream.isTTY || !showProgress) return new LineRenderer(stream);
+/** 'bar': the animated bar; 'lines': calm status lines; 'off': neither (failures and the summary still print). */
+export type ProgressMode = 'bar' | 'lines' | 'off';
+
+/**
+ * A CI log (any non-empty CI other than 'false' or '0') or TERM=dumb on a terminal
+ * gets plain lines, as a pipe does; `--progress` (`requested` true) forces the bar on
+ * a terminal, `--no-progress` (false) turns progress off, and without either
+ * (undefined) the choice is automatic. Off a terminal there is no bar to force: a
+ * log gets the status lines.
+ */
+export function progressMode(requested: boolean | undefined, isTTY: boolean, env: NodeJS.ProcessEnv): ProgressMode {
+  if (requested === false) return 'off';
+  if (!isTTY) return 'lines';
+  if (requested === true) return 'bar';
+  const ci = env.CI;
+  const inCi = ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0';
+  return inCi || env.TERM === 'dumb' ? 'lines' : 'bar';
+}
+
+export async function createRenderer(stream: NodeJS.WriteStream, mode: ProgressMode): Promise<Renderer> {
+  if (mode !== 'bar') return new LineRenderer(stream, mode === 'lines');
   // Loaded only for a terminal: CI runs and pipes skip its start-up cost.
   const { default: progressBars } = await import('cli-progress');
   return new BarRenderer(stream, progressBars);
 }
 
-// Rate and ETA are averaged over this window, long enough to smooth a big file's bursts.
+// The rate is averaged over this window, long enough to smooth a big file's bursts.
 const RATE_WINDOW_MS = 5000;
 const PLAIN_LINE_INTERVAL_MS = 5000;
 // What a Ctrl-Z and the `fg` after it write around the bar (cli-progress writes the same ones).
@@ -34,11 +53,11 @@ const HIDE_CURSOR = '\x1b[?25l';
 const CLEAR_LINE = '\r\x1b[2K';
 
 class RateMeter {
-  private samples: Array<{ at: number; bytes: number; percent: number }> = [];
+  private samples: Array<{ at: number; bytes: number }> = [];
 
   add(snapshot: CopyProgress): void {
     const at = snapshot.elapsedMs;
-    this.samples.push({ at, bytes: snapshot.bytesDone, percent: snapshot.percent });
+    this.samples.push({ at, bytes: snapshot.bytesDone });
     while (this.samples.length > 2 && at - this.samples[0]!.at > RATE_WINDOW_MS) this.samples.shift();
   }
 
@@ -48,27 +67,25 @@ class RateMeter {
     if (!first || !last || last.at <= first.at) return 0;
     return ((last.bytes - first.bytes) * 1000) / (last.at - first.at);
   }
+}
 
-  /** Undefined until there is a slope to extrapolate; percent is 0 while the tree is listed. */
-  etaMs(): number | undefined {
-    const first = this.samples.find((sample) => sample.percent > 0);
-    const last = this.samples[this.samples.length - 1];
-    if (!first || !last || last.percent <= first.percent) return undefined;
-    const percentPerMs = (last.percent - first.percent) / (last.at - first.at);
-    return (100 - last.percent) / percentPerMs;
-  }
+/** The snapshot's fields as text; the ETA is the snapshot's own estimate (run/estimate.ts). */
+export function fieldsOf(snapshot: CopyProgress, bytesPerSecond: number): BarFields {
+  const atLeast = snapshot.listing ? '≥' : '';
+  return {
+    percent: snapshot.percent,
+    listing: snapshot.listing,
+    files: `${formatCount(snapshot.filesDone)}/${atLeast}${formatCount(snapshot.filesTotal)} files`,
+    bytes: formatBytes(snapshot.bytesDone),
+    rate: formatRate(bytesPerSecond),
+    eta: snapshot.listing || snapshot.etaMs === undefined ? 'ETA --' : `ETA ${formatDuration(snapshot.etaMs)}`,
+    file: displayText(snapshot.currentPath ?? ''),
+  };
 }
 
 function describe(snapshot: CopyProgress, meter: RateMeter): string[] {
-  const atLeast = snapshot.listing ? '≥' : '';
-  const eta = meter.etaMs();
-  return [
-    snapshot.listing ? 'listing…' : `${Math.floor(snapshot.percent)}%`,
-    `${formatCount(snapshot.filesDone)}/${atLeast}${formatCount(snapshot.filesTotal)} files`,
-    formatBytes(snapshot.bytesDone),
-    formatRate(meter.bytesPerSecond()),
-    snapshot.listing || eta === undefined ? 'ETA --' : `ETA ${formatDuration(eta)}`,
-  ];
+  const fields = fieldsOf(snapshot, meter.bytesPerSecond());
+  return [fields.listing ? 'listing…' : `${Math.floor(fields.percent)}%`, fields.files, fields.bytes, fields.rate, fields.eta];
 }
 
 class BarRenderer implements Renderer {
@@ -78,19 +95,17 @@ class BarRenderer implements Renderer {
 
   constructor(
     private readonly stream: NodeJS.WriteStream,
-    private readonly progressBars: typeof cliProgress,
+    progressBars: typeof cliProgress,
   ) {
     this.bars = new progressBars.MultiBar({
       stream,
       fps: 10,
-      barsize: 24,
-      barCompleteChar: '\u2588',
-      barIncompleteChar: '\u2591',
+      barsize: BAR_SIZE,
       hideCursor: true,
       clearOnComplete: true,
       // Our own SIGINT handler stops the bar; cli-progress's would race with it.
       gracefulExit: false,
-      format: (options, params, payload: { snapshot?: CopyProgress }) => this.line(options, params, payload.snapshot),
+      format: (_options, params, payload: { snapshot?: CopyProgress }) => this.line(params, payload.snapshot),
     });
   }
 
@@ -141,15 +156,10 @@ class BarRenderer implements Renderer {
     (this.bar as cliProgress.GenericBar).render(true);
   };
 
-  private line(options: cliProgress.Options, params: cliProgress.Params, snapshot: CopyProgress | undefined): string {
-    const bar = this.progressBars.Format.BarFormat(params.progress, options);
-    if (!snapshot) return bar;
-    const text = `${bar} ${describe(snapshot, this.meter).join(' | ')}`;
-    const width = (this.stream.columns || 80) - 1;
-    const file = displayText(snapshot.currentPath ?? '');
-    const room = width - text.length - 3;
-    if (room < 8 || file === '') return text.slice(0, width);
-    return `${text} | ${file.length > room ? `…${file.slice(file.length - room + 1)}` : file}`;
+  /** Whole fields only, laid out for the terminal's width now (layout.ts); the last column stays free. */
+  private line(params: cliProgress.Params, snapshot: CopyProgress | undefined): string {
+    if (!snapshot) return barText(params.progress * 100, BAR_SIZE);
+    return layoutBar((this.stream.columns || 80) - 1, fieldsOf(snapshot, this.meter.bytesPerSecond()));
   }
 }
 
@@ -157,9 +167,13 @@ class LineRenderer implements Renderer {
   private readonly meter = new RateMeter();
   private lastLineAt = 0;
 
-  constructor(private readonly stream: NodeJS.WriteStream) {}
+  constructor(
+    private readonly stream: NodeJS.WriteStream,
+    private readonly statusLines: boolean,
+  ) {}
 
   progress(snapshot: CopyProgress): void {
+    if (!this.statusLines) return;
     this.meter.add(snapshot);
     if (snapshot.elapsedMs - this.lastLineAt < PLAIN_LINE_INTERVAL_MS) return;
     this.lastLineAt = snapshot.elapsedMs;

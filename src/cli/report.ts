@@ -6,6 +6,7 @@
  */
 import type { CopyFailure, CopySkip, CopySummary, EntryEvent } from '../run/types.js';
 import { EXIT_CODES, type FoldercopyError, type Operation } from '../shared/errors.js';
+import { LOSSES } from '../shared/xattrs.js';
 import { displayText, formatBytes, formatCount, formatDuration, formatRate } from './format.js';
 
 const WHAT_FAILED: Record<Operation, string> = {
@@ -66,8 +67,18 @@ export function summaryLines(summary: CopySummary): string[] {
   const lines = [`foldercopy: ${outcome} ${parts.join(', ')}, ${formatBytes(summary.bytes)}${timing}; ${tail.join(', ')}`];
   if (summary.stoppedBy) lines.push(`foldercopy: copy stopped: ${failureLine(summary.stoppedBy).slice('foldercopy: '.length)}`);
   if (summary.deletionSkipped) lines.push(deletionSkippedLine(summary));
+  lines.push(...metadataNotKeptLines(summary));
   return lines;
 }
+
+/** What entries were copied without, once per kind of loss: `12 entries: extended attributes not supported by the destination`. */
+function metadataNotKeptLines(summary: CopySummary): string[] {
+  const lost = summary.metadataNotKept;
+  return LOSSES.filter(({ key }) => lost[key] > 0).map(
+    ({ key, text }) => `foldercopy: ${formatCount(lost[key])} ${plural(lost[key], 'entry', 'entries')}: ${text}`,
+  );
+}
+
 
 function deletionSkippedLine(summary: CopySummary): string {
   return `foldercopy: ${summary.dryRun ? 'would delete nothing' : 'deleted nothing'}: ${displayText(summary.deletionSkipped ?? '')}`;
@@ -107,6 +118,7 @@ export function summaryJson(summary: CopySummary, exitCode: number): string {
     specialFiles: summary.specialFiles,
     stoppedBy: summary.stoppedBy ?? null,
     deletionSkipped: summary.deletionSkipped ?? null,
+    metadataNotKept: summary.metadataNotKept,
   };
   return `${JSON.stringify(document, null, 2)}\n`;
 }

@@ -14,7 +14,10 @@ import type { Owner, OwnerPolicy, Seconds } from '../shared/jobs.js';
 import { microseconds, microsecondsOf, ownerFor } from '../shared/metadata.js';
 import type { DirectoryHandles } from '../shared/directory-handles.js';
 import { childPath, fsPath, joinRaw, parentOf, rawFromLatin1, type FsPath, type RawPath } from '../shared/raw-path.js';
+import { errnoError, native, type Native } from '../shared/native.js';
 import { TEMP_NAME, TEMP_NAME_SUFFIX } from '../shared/temp-name.js';
+import { LOST_UNAVAILABLE, readXattrs, syncXattrs, writeXattrs } from '../shared/xattrs.js';
+import type { MetadataLoss } from '../run/tally.js';
 import type { DirectoryEntry } from '../source/entry.js';
 
 interface MadeDirectory {
@@ -25,7 +28,13 @@ interface MadeDirectory {
   modeIsSet: boolean;
   atime: Seconds;
   mtime: Seconds;
+  atimeNs: bigint;
+  mtimeNs: bigint;
   owner: Owner | undefined;
+  /** The source directory, whose extended attributes it gets at the end. */
+  source: FsPath | undefined;
+  /** It was there before this run: its own attributes are compared with the source's. */
+  existed: boolean;
 }
 
 /** What became of a listed directory: made now, already there, or a failure. */
@@ -123,20 +132,43 @@ export class DestinationDirectories {
    */
   finalize(): ErrorRecord[] {
     const failures: ErrorRecord[] = [];
+    // Loaded here, at the end, and only in a run that makes directories: never on the CLI's start-up path.
+    const lib = this.made.length > 0 ? native() : null;
     for (let i = this.made.length - 1; i >= 0; i--) {
       const directory = this.made[i]!;
       const isRoot = directory.path === '';
+      const path = joinRaw(this.destination, directory.path);
       try {
         const target = this.fsPathOf(directory.path);
         if (directory.owner) (isRoot ? fs.chownSync : fs.lchownSync)(target, directory.owner.uid, directory.owner.gid);
-        if (!directory.modeIsSet) fs.fchmodSync(this.handles.descriptor(directory.path), directory.mode);
-        (isRoot ? fs.utimesSync : fs.lutimesSync)(target, directory.atime, directory.mtime);
+        // After the owner (a chown clears what it guards), before the mode (an access ACL rewrites its group bits).
+        const { lost, changed } = this.copyXattrs(lib, directory);
+        if (!directory.modeIsSet || changed) fs.fchmodSync(this.handles.descriptor(directory.path), directory.mode);
+        if (lib) {
+          const errno = lib.setTimes(target, directory.atimeNs, directory.mtimeNs, isRoot);
+          if (errno !== 0) throw errnoError(errno, 'utimensat');
+        } else (isRoot ? fs.utimesSync : fs.lutimesSync)(target, directory.atime, directory.mtime);
+        if (lost !== 0) failures.push({ code: 'EMETADATA', message: 'metadata not kept', operation: 'set-metadata', path, lost } as MetadataLoss);
       } catch (error) {
-        failures.push(errorRecord(error, 'set-metadata', joinRaw(this.destination, directory.path)));
+        failures.push(errorRecord(error, 'set-metadata', path));
       }
     }
     this.made.length = 0;
     return failures;
+  }
+
+  /**
+   * The source directory's extended attributes, given on its descriptor (only
+   * when it has some, or had some of its own before this run). Returns the
+   * LOST_* bits, and whether any were written.
+   */
+  private copyXattrs(lib: Native | null, directory: MadeDirectory): { lost: number; changed: boolean } {
+    if (!lib) return { lost: LOST_UNAVAILABLE, changed: false };
+    if (!this.policy.xattrs || directory.source === undefined) return { lost: 0, changed: false };
+    const wanted = readXattrs(lib, directory.source);
+    if (directory.existed) return syncXattrs(lib, this.handles.descriptor(directory.path), wanted);
+    if (wanted.length === 0) return { lost: 0, changed: false };
+    return { lost: writeXattrs(lib, this.handles.descriptor(directory.path), wanted), changed: true };
   }
 
   private makeListed(entry: DirectoryEntry): void {
@@ -173,7 +205,18 @@ export class DestinationDirectories {
       return this.markBroken(entry, error, path);
     }
     if (outcome === 'existing') this.existing.add(entry.path);
-    this.made.push({ path: entry.path, mode: entry.mode, modeIsSet, atime: entry.atime, mtime: entry.mtime, owner });
+    this.made.push({
+      path: entry.path,
+      mode: entry.mode,
+      modeIsSet,
+      atime: entry.atime,
+      mtime: entry.mtime,
+      atimeNs: entry.atimeNs,
+      mtimeNs: entry.mtimeNs,
+      owner,
+      source: entry.source,
+      existed: outcome === 'existing',
+    });
     return outcome;
   }
 

@@ -5,12 +5,20 @@
  * listed) is never looked into, and an excluded name inside a listed one is kept.
  * A directory standing where the source now has a file is deleted too, and the
  * file, held back until then, is copied after it.
+ *
+ * A guard against the cp habit `foldercopy photos backups/ --delete`, which would
+ * mirror photos' contents onto backups/ and delete every other backup there: unless
+ * maxDelete is given, a run is refused before anything is copied when the
+ * destination's top level holds entries of which none is in the source, or more
+ * than half of them are not (checkDeleteTarget); and after the copy, the pass
+ * deletes nothing when more than half of the entries the destination had would go.
  */
 import fs from 'node:fs';
-import { errorRecord, type ErrorRecord } from '../shared/errors.js';
+import path from 'node:path';
+import { errorRecord, FoldercopyError, type ErrorRecord } from '../shared/errors.js';
 import type { Job } from '../shared/jobs.js';
 import type { DirectoryHandles } from '../shared/directory-handles.js';
-import { childPath, fsPath, joinRaw, rawFromBytes, type RawPath } from '../shared/raw-path.js';
+import { childPath, fsPath, joinRaw, pathText, rawFromBytes, type RawPath } from '../shared/raw-path.js';
 import { TEMP_NAME } from '../shared/temp-name.js';
 import type { TreeFilter } from '../source/filter.js';
 import { LOCK_NAME } from './lock.js';
@@ -23,6 +31,58 @@ export interface DeletePassOptions {
   filter: TreeFilter | null;
   maxDelete: number | undefined;
   dryRun: boolean;
+}
+
+/** The destination's top level against the source's: the names it holds (ours and excluded ones left out), and those the source lacks. */
+export interface TopLevelComparison {
+  names: RawPath[];
+  extraneous: RawPath[];
+}
+
+/** Undefined when the destination is not a directory (nothing there yet, or a file). */
+export function compareTopLevel(source: RawPath, destination: RawPath, filter: TreeFilter | null): TopLevelComparison | undefined {
+  let atDestination: fs.Dirent<Buffer>[];
+  let inSource: Set<RawPath>;
+  try {
+    atDestination = fs.readdirSync(fsPath(destination), { encoding: 'buffer', withFileTypes: true });
+    inSource = new Set(fs.readdirSync(fsPath(source), { encoding: 'buffer' }).map(rawFromBytes));
+  } catch {
+    return undefined;
+  }
+  const names: RawPath[] = [];
+  const extraneous: RawPath[] = [];
+  for (const dirent of atDestination) {
+    const name = rawFromBytes(dirent.name);
+    if (TEMP_NAME.test(name) || LOCK_NAME.test(name) || filter?.excludes(name, dirent.isDirectory())) continue;
+    names.push(name);
+    if (!inSource.has(name)) extraneous.push(name);
+  }
+  return { names, extraneous };
+}
+
+/** The guard's rule: something there, and none of it, or more than half of it, would stay. */
+export function tooMuchToDelete(existing: number, deletions: number): boolean {
+  return existing > 0 && deletions > 0 && (deletions === existing || deletions * 2 > existing);
+}
+
+/**
+ * Before anything is copied, with delete and no maxDelete: refuses a destination
+ * whose top level holds nothing the source has, or mostly what it lacks. `shown`:
+ * the source and destination as the user named them.
+ */
+export function checkDeleteTarget(source: RawPath, destination: RawPath, filter: TreeFilter | null, shown: { source: string; destination: string }): void {
+  const top = compareTopLevel(source, destination, filter);
+  if (!top || !tooMuchToDelete(top.names.length, top.extraneous.length)) return;
+  const { names, extraneous } = top;
+  const listed = extraneous.slice(0, 3).map(pathText).join(', ') + (extraneous.length > 3 ? ', …' : '');
+  const which = extraneous.length === names.length ? `none of which is in the source` : `which the source does not have`;
+  const itself = path.join(shown.destination, path.basename(shown.source));
+  throw new FoldercopyError(
+    'DELETE_REFUSED',
+    `refusing --delete: it would delete ${extraneous.length} of the ${names.length} ${names.length === 1 ? 'entry' : 'entries'} at the top of ${shown.destination} (${listed}), ${which}; ` +
+      `to copy the folder itself, use ${itself}; to mirror anyway, give --max-delete`,
+    shown.destination,
+  );
 }
 
 /** Where the pass reports what it did (the run's tally). */
@@ -49,15 +109,25 @@ export class DeletePass {
   }
 
   /** `directories`: every source directory the walk went through, parents first. Never past maxDelete. */
-  run(directories: readonly RawPath[], report: DeletionReport): DeletePassResult {
+  /**
+   * `created`: entries this run created at the destination, so that the guard
+   * weighs deletions against what the destination held before the copy.
+   */
+  run(directories: readonly RawPath[], report: DeletionReport, created = 0): DeletePassResult {
     const { source, destination, handles, filter, maxDelete, dryRun } = this.options;
     const blockedPaths = this.blocked.map((job) => job.path);
     const tree = { destination, handles, filter };
-    const { deletions, failures } = findExtraneous(source, tree, directories, blockedPaths);
+    const { deletions, failures, seen } = findExtraneous(source, tree, directories, blockedPaths);
     for (const failure of failures) report.fail(failure);
     if (failures.length > 0) return { skipped: 'the destination could not be fully listed' };
-    const tooMany = maxDelete !== undefined && deletions.length > maxDelete;
-    const skipped = tooMany ? `${deletions.length} entries would be deleted, more than --max-delete ${maxDelete}` : undefined;
+    const existing = Math.max(seen - created, deletions.length);
+    let skipped: string | undefined;
+    if (maxDelete !== undefined && deletions.length > maxDelete) {
+      skipped = `${deletions.length} entries would be deleted, more than --max-delete ${maxDelete}`;
+    } else if (maxDelete === undefined && tooMuchToDelete(existing, deletions.length)) {
+      skipped = `${deletions.length} of the ${existing} entries at the destination would be deleted, more than half; give --max-delete to allow it`;
+    }
+    const tooMany = skipped !== undefined;
     // A dry run still lists what would go, even past the limit.
     if (skipped && !dryRun) return { skipped };
     for (const deletion of deletions) {
@@ -89,6 +159,8 @@ export interface ExtraneousEntries {
   /** Deepest first, so each directory is empty by the time its turn comes. */
   deletions: Deletion[];
   failures: ErrorRecord[];
+  /** Destination entries looked at: in the compared directories, and inside those to delete. */
+  seen: number;
 }
 
 /**
@@ -105,7 +177,8 @@ interface Tree {
 function findExtraneous(source: RawPath, tree: Tree, directories: Iterable<RawPath>, inTheWay: readonly RawPath[]): ExtraneousEntries {
   const deletions: Deletion[] = [];
   const failures: ErrorRecord[] = [];
-  for (const directory of inTheWay) collect(tree, directory, true, deletions, failures);
+  const counter = { seen: 0 };
+  for (const directory of inTheWay) collect(tree, directory, true, deletions, failures, counter);
   for (const directory of directories) {
     let inSource: Set<RawPath>;
     let atDestination: fs.Dirent<Buffer>[];
@@ -126,15 +199,20 @@ function findExtraneous(source: RawPath, tree: Tree, directories: Iterable<RawPa
     for (const dirent of atDestination) {
       const name = rawFromBytes(dirent.name);
       // Our own temporary names and locks belong to runs in progress, this one's or another's.
-      if (inSource.has(name) || TEMP_NAME.test(name) || LOCK_NAME.test(name)) continue;
-      collect(tree, childPath(directory, name), dirent.isDirectory(), deletions, failures);
+      if (TEMP_NAME.test(name) || LOCK_NAME.test(name)) continue;
+      if (inSource.has(name)) {
+        counter.seen++;
+        continue;
+      }
+      collect(tree, childPath(directory, name), dirent.isDirectory(), deletions, failures, counter);
     }
   }
-  return { deletions, failures };
+  return { deletions, failures, seen: counter.seen };
 }
 
 /** Adds an entry and, for a directory, its contents; returns false when something in it must stay. */
-function collect(tree: Tree, relative: RawPath, isDirectory: boolean, deletions: Deletion[], failures: ErrorRecord[]): boolean {
+function collect(tree: Tree, relative: RawPath, isDirectory: boolean, deletions: Deletion[], failures: ErrorRecord[], counter: { seen: number }): boolean {
+  counter.seen++;
   if (tree.filter?.excludes(relative, isDirectory)) return false;
   let whole = true;
   if (isDirectory) {
@@ -146,7 +224,7 @@ function collect(tree: Tree, relative: RawPath, isDirectory: boolean, deletions:
       return false;
     }
     for (const child of children) {
-      if (!collect(tree, childPath(relative, rawFromBytes(child.name)), child.isDirectory(), deletions, failures)) whole = false;
+      if (!collect(tree, childPath(relative, rawFromBytes(child.name)), child.isDirectory(), deletions, failures, counter)) whole = false;
     }
   }
   if (whole) deletions.push({ path: relative, isDirectory });

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DestinationDirectories, type DirectoryOutcome } from '../destination/directories.js';
-import { DeletePass } from '../destination/mirror.js';
+import { checkDeleteTarget, DeletePass } from '../destination/mirror.js';
 import { unstage } from '../destination/staging.js';
 import { WorkerPool } from '../pool/pool.js';
 import { DirectoryHandles } from '../shared/directory-handles.js';
@@ -35,6 +35,13 @@ export async function copyFolder(source: string, destination?: string, options: 
   const target = preflight(source, destination);
   const settings = resolveRunOptions(options, target);
   const filter = target.kind === 'dir' ? await loadFilter(rawFromString(target.source), options) : null;
+  // A refusal before anything is written: delete would remove what the destination held beside the source's names.
+  if (settings.delete && settings.maxDelete === undefined && target.kind === 'dir') {
+    checkDeleteTarget(rawFromString(target.source), rawFromString(target.destination), filter, {
+      source,
+      destination: destination ?? target.destination,
+    });
+  }
   const prepared = prepareRun(target, settings);
   let run: CopyRun;
   try {
@@ -187,7 +194,8 @@ class CopyRun {
     else if (this.planner.listedEntries === 0) tally.deletionSkipped = 'the source has nothing to copy';
     // A first copy holds only what the source has.
     if (tally.deletionSkipped || (this.prepared.staging && !this.prepared.staging.adopted)) return;
-    const result = pass.run(this.directories.listedDirectories(), tally);
+    const created = this.prepared.settings.worker.dryRun ? 0 : tally.counts.created;
+    const result = pass.run(this.directories.listedDirectories(), tally, created);
     if ('skipped' in result) {
       tally.deletionSkipped = result.skipped;
       return;

@@ -15,6 +15,10 @@ export const MAX_JOBS = 64;
 
 const OVERWRITE_POLICIES: readonly OverwritePolicy[] = ['changed', 'checksum', 'never', 'older', 'always'];
 
+/**
+ * Options of this module's own that CopyOptions (types.ts) is to carry:
+ * `xattrs` (default true) copies extended attributes, ACLs and file capabilities.
+ */
 export interface RunOptions {
   jobs: number;
   worker: RunSettings;
@@ -33,6 +37,8 @@ function resolveJobs(jobs: number | undefined): number {
 }
 
 export function resolveRunOptions(options: CopyOptions, target: CopyTarget): RunOptions {
+  const { xattrs = true } = options;
+  if (typeof xattrs !== 'boolean') throw new FoldercopyError('USAGE', `xattrs must be true or false, got ${String(xattrs)}`);
   const overwrite = options.overwrite ?? 'changed';
   if (!OVERWRITE_POLICIES.includes(overwrite)) {
     throw new FoldercopyError('USAGE', `overwrite must be one of ${OVERWRITE_POLICIES.join(', ')}, got ${String(overwrite)}`);
@@ -56,7 +62,7 @@ export function resolveRunOptions(options: CopyOptions, target: CopyTarget): Run
       verify: options.verify === true && !dryRun,
       digest: manifest !== undefined,
       staged: target.kind === 'dir' && !dryRun && fs.lstatSync(target.destination, { throwIfNoEntry: false }) === undefined,
-      owners: ownerPolicy(target.existingAncestor),
+      owners: ownerPolicy(target.existingAncestor, xattrs),
     },
     delete: remove,
     maxDelete,
@@ -66,13 +72,13 @@ export function resolveRunOptions(options: CopyOptions, target: CopyTarget): Run
 }
 
 /** Only root can give files away, so only root keeps owners, as `cp -a` does. */
-function ownerPolicy(existingAncestor: string): OwnerPolicy {
+function ownerPolicy(existingAncestor: string, xattrs: boolean): OwnerPolicy {
   const uid = process.geteuid?.();
   const gid = process.getegid?.();
-  if (uid !== 0 || gid === undefined) return { preserve: false, uid: -1, gid: -1, groupInherited: false };
+  if (uid !== 0 || gid === undefined) return { preserve: false, uid: -1, gid: -1, groupInherited: false, xattrs };
   // New entries under a set-group-ID directory take its group, not ours.
   const groupInherited = (fs.statSync(existingAncestor).mode & 0o2000) !== 0;
-  return { preserve: true, uid, gid, groupInherited };
+  return { preserve: true, uid, gid, groupInherited, xattrs };
 }
 
 /** Deleting what the source lacks is only safe when the source is a directory with something in it. */

@@ -4,18 +4,23 @@
  */
 import type { Job } from '../shared/jobs.js';
 import { pathText, type RawPath } from '../shared/raw-path.js';
+import { WorkEstimator } from './estimate.js';
 import type { CopyProgress } from './types.js';
 
-// Each file costs about as much as this many bytes (creating it, setting its metadata),
-// so the percent and ETA track time, not only files; large files weigh in by their
-// size as soon as a worker has found it.
-const BYTES_PER_FILE_EQUIVALENT = 32 * 1024;
+// The percent and the ETA follow estimated work: a cost per file and a cost per byte,
+// learned as the copy goes (estimate.ts). Bytes left are known for large files as soon
+// as a worker hands one back with its size (sized()), before it is copied; the other
+// files left are counted at the mean size of the small files confirmed so far.
 const PROGRESS_INTERVAL_MS = 100;
 
 export class Progress {
   private filesTotal = 0;
   private filesDone = 0;
   private bytesConfirmed = 0;
+  /** Files confirmed that were not sized as large ones, and their bytes written: the mean size of what is not sized yet. */
+  private smallDone = 0;
+  private smallBytes = 0;
+  private readonly estimator = new WorkEstimator();
   /** Large files in flight: their size, and the bytes written so far. */
   private readonly large = new Map<Job, { size: number; written: number }>();
   private bytesShown = 0;
@@ -23,9 +28,15 @@ export class Progress {
   private listing = true;
   private current: RawPath | undefined;
   private lastEmit = 0;
-  private readonly startedAt = performance.now();
+  private readonly startedAt: number;
 
-  constructor(private readonly listener: ((progress: CopyProgress) => void) | undefined) {}
+  constructor(
+    private readonly listener: ((progress: CopyProgress) => void) | undefined,
+    /** The clock, in ms; a test's own. */
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.startedAt = now();
+  }
 
   planned(jobs = 1): void {
     this.filesTotal += jobs;
@@ -47,7 +58,10 @@ export class Progress {
     this.filesDone++;
     this.bytesConfirmed += bytesWritten;
     // Only large files are in the map; most jobs skip the lookup.
-    if (this.large.size > 0) this.large.delete(job);
+    if (this.large.size === 0 || !this.large.delete(job)) {
+      this.smallDone++;
+      this.smallBytes += bytesWritten;
+    }
     this.current = job.path;
     this.maybeEmit();
   }
@@ -61,34 +75,55 @@ export class Progress {
 
   snapshot(): CopyProgress {
     let bytesDone = this.bytesConfirmed;
-    let bytesAhead = this.bytesConfirmed;
+    let largeLeft = 0;
     for (const file of this.large.values()) {
-      bytesDone += Math.min(file.written, file.size);
-      bytesAhead += file.size;
+      const written = Math.min(file.written, file.size);
+      bytesDone += written;
+      largeLeft += file.size - written;
     }
     this.bytesShown = Math.max(this.bytesShown, bytesDone);
-    const work = bytesAhead + this.filesTotal * BYTES_PER_FILE_EQUIVALENT;
-    const workDone = bytesDone + this.filesDone * BYTES_PER_FILE_EQUIVALENT;
-    if (!this.listing) this.percentShown = Math.max(this.percentShown, work === 0 ? 100 : Math.min(100, (100 * workDone) / work));
+    const elapsedMs = this.now() - this.startedAt;
+    this.estimator.add({ elapsedMs, filesDone: this.filesDone, bytesDone: this.bytesShown });
+    const filesLeft = Math.max(0, this.filesTotal - this.filesDone);
+    const unsized = Math.max(0, filesLeft - this.large.size);
+    const meanSmall = this.smallDone > 0 ? this.smallBytes / this.smallDone : 0;
+    const left = { files: filesLeft, bytes: largeLeft + unsized * meanSmall };
+    let etaMs: number | undefined;
+    if (!this.listing) {
+      etaMs = this.estimator.eta(elapsedMs, left);
+      let percent: number;
+      if (left.files === 0 && left.bytes === 0) percent = 100;
+      else if (etaMs !== undefined && elapsedMs > 0) {
+        // Time is the work's measure: the share of the estimated run that has passed, as smooth as the ETA.
+        percent = (100 * elapsedMs) / (elapsedMs + etaMs);
+      } else {
+        // Nothing timed yet: the work done and left, weighed by the estimator's priors.
+        const done = this.estimator.cost(this.filesDone, this.bytesShown);
+        const rest = this.estimator.cost(left.files, left.bytes);
+        percent = done + rest > 0 ? (100 * done) / (done + rest) : 0;
+      }
+      this.percentShown = Math.max(this.percentShown, Math.min(100, percent));
+    }
     return {
       filesDone: this.filesDone,
       filesTotal: this.filesTotal,
       bytesDone: this.bytesShown,
       listing: this.listing,
       percent: this.percentShown,
+      etaMs,
       currentPath: this.current === undefined ? undefined : pathText(this.current),
-      elapsedMs: performance.now() - this.startedAt,
+      elapsedMs,
     };
   }
 
   /** The last snapshot, always delivered, however recent the previous one. */
   emit(): void {
-    this.lastEmit = performance.now();
+    this.lastEmit = this.now();
     this.listener?.(this.snapshot());
   }
 
   private maybeEmit(): void {
     if (!this.listener) return;
-    if (performance.now() - this.lastEmit >= PROGRESS_INTERVAL_MS) this.emit();
+    if (this.now() - this.lastEmit >= PROGRESS_INTERVAL_MS) this.emit();
   }
 }

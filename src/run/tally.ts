@@ -9,9 +9,10 @@ import type { ErrorRecord, Operation } from '../shared/errors.js';
 import type { Job, OverwritePolicy } from '../shared/jobs.js';
 import type { JobResult } from '../shared/protocol.js';
 import { joinRaw, pathText, type RawPath } from '../shared/raw-path.js';
+import { LOSSES } from '../shared/xattrs.js';
 import type { DirectoryEntry, SpecialEntry } from '../source/entry.js';
 import type { EntryLog } from './entry-log.js';
-import type { CopyFailure, CopySkip, CopySummary, EntryEvent } from './types.js';
+import type { CopyFailure, CopySkip, CopySummary, EntryEvent, MetadataNotKept } from './types.js';
 
 // On the destination side these hit every later file too: stop instead of failing each one.
 const DESTINATION_FATAL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
@@ -27,8 +28,17 @@ const EVENT_TYPES: Record<Job['kind'], EntryEvent['type']> = { file: 'file', sym
 
 export type Counts = Pick<
   CopySummary,
-  'files' | 'directories' | 'symlinks' | 'hardLinks' | 'bytes' | 'created' | 'overwritten' | 'skipped' | 'deleted'
+  'files' | 'directories' | 'symlinks' | 'hardLinks' | 'bytes' | 'created' | 'overwritten' | 'skipped' | 'deleted' | 'metadataNotKept'
 >;
+
+/** An ErrorRecord that is not a failure: directories.ts reports with it what a directory lost (LOST_* bits). */
+export interface MetadataLoss extends ErrorRecord {
+  lost: number;
+}
+
+function isMetadataLoss(record: ErrorRecord): record is MetadataLoss {
+  return typeof (record as Partial<MetadataLoss>).lost === 'number';
+}
 
 export interface TallyOptions {
   source: RawPath;
@@ -45,7 +55,18 @@ export interface TallyOptions {
 }
 
 export class Tally {
-  readonly counts: Counts = { files: 0, directories: 0, symlinks: 0, hardLinks: 0, bytes: 0, created: 0, overwritten: 0, skipped: 0, deleted: 0 };
+  readonly counts: Counts = {
+    files: 0,
+    directories: 0,
+    symlinks: 0,
+    hardLinks: 0,
+    bytes: 0,
+    created: 0,
+    overwritten: 0,
+    skipped: 0,
+    deleted: 0,
+    metadataNotKept: Object.fromEntries(LOSSES.map(({ key }) => [key, 0])) as MetadataNotKept,
+  };
   readonly failures: CopyFailure[] = [];
   readonly specialFiles: CopySkip[] = [];
   stoppedBy: CopyFailure | undefined;
@@ -71,6 +92,7 @@ export class Tally {
   /** A finished job (never one handed back). */
   jobDone(job: Job, result: JobResult): void {
     const type = EVENT_TYPES[job.kind];
+    if (result.lost) this.metadataLost(result.lost);
     if (result.error) {
       this.fail(result.error, job.path, type);
       return;
@@ -109,8 +131,17 @@ export class Tally {
     this.entry({ path: relativeText(relativePath), action: 'delete', type: isDirectory ? 'directory' : 'file' });
   }
 
+  /** An entry copied without some of its metadata (LOST_* bits): counted, not a failure. */
+  metadataLost(bits: number): void {
+    for (const { bit, key } of LOSSES) if (bits & bit) this.counts.metadataNotKept[key]++;
+  }
+
   /** An entry failure, or (a destination-wide fault) the run's stop. */
   fail(record: ErrorRecord, relativePath?: RawPath, type: EntryEvent['type'] = 'file'): void {
+    if (isMetadataLoss(record)) {
+      this.metadataLost(record.lost);
+      return;
+    }
     const failure = this.shown(record);
     if (DESTINATION_FATAL_CODES.has(record.code) && !SOURCE_OPERATIONS.has(record.operation)) {
       // Every file in flight fails the same way after the first: one stop, reported once.

@@ -8,10 +8,13 @@
  */
 import type { Operation } from '../shared/errors.js';
 import type { OverwritePolicy } from '../shared/jobs.js';
+import type { LossKey } from '../shared/xattrs.js';
 
 export type { Operation, OverwritePolicy };
 
 export interface CopyOptions {
+  /** Copy extended attributes, POSIX ACLs and file capabilities (default true, as `cp -a`). */
+  xattrs?: boolean;
   /** Worker processes; defaults to os.availableParallelism(). */
   jobs?: number;
   /** Stops dispatching; copies in flight finish or are removed; resolves with a partial summary. */
@@ -86,12 +89,31 @@ export interface CopyProgress {
   bytesDone: number;
   /** The tree is still being listed: filesTotal is a lower bound. */
   listing: boolean;
-  /** 0 while listing (the total is not known yet); after that it only goes up. */
+  /**
+   * Estimated work done, 0 to 100: 0 while listing (the total is not known yet);
+   * after that it only goes up. Work is files and bytes weighed by a cost per file
+   * and a cost per byte learned as the copy goes.
+   */
   percent: number;
+  /**
+   * Estimated ms left, from the same two learned costs and the bytes known to be
+   * left (large files' sizes as soon as a worker finds them, other files at the
+   * mean size seen so far); it moves smoothly towards each new estimate. Undefined
+   * while listing and until some work has been timed.
+   */
+  etaMs: number | undefined;
   /** The entry most recently worked on, relative to the source; lossless text (surrogateescape). */
   currentPath: string | undefined;
   elapsedMs: number;
 }
+
+/**
+ * Entries copied without some of their metadata, by what was lost:
+ * `xattrsNotSupported` and `aclsNotSupported` (the destination cannot hold them),
+ * `xattrsRefused` (a namespace the user may not write), `unavailable` (no calls
+ * for them on this platform).
+ */
+export type MetadataNotKept = Record<LossKey, number>;
 
 export interface CopySummary {
   /** As given (normalised), which for a path from a command line is already valid text. */
@@ -113,6 +135,8 @@ export interface CopySummary {
   skipped: number;
   /** Entries removed by delete. */
   deleted: number;
+  /** Entries copied without some of their metadata, by what was lost. */
+  metadataNotKept: MetadataNotKept;
   /** FIFOs, sockets and devices: never opened, never copied. */
   specialFiles: CopySkip[];
   failures: CopyFailure[];

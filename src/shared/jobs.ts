@@ -23,6 +23,12 @@ export interface OwnerPolicy {
   uid: number;
   gid: number;
   groupInherited: boolean;
+  /**
+   * The copies keep the source's extended attributes too (ACLs, file capabilities);
+   * `--no-xattrs` turns it off. Here, with the owners, because the parent's
+   * directories and the workers' files both apply it.
+   */
+  xattrs: boolean;
 }
 
 /**

@@ -12,6 +12,9 @@ export interface Metadata {
   gid: number;
   atime: Seconds;
   mtime: Seconds;
+  /** The same times to the nanosecond, as futimens and utimensat take them. */
+  atimeNs: bigint;
+  mtimeNs: bigint;
 }
 
 /** A regular file of the source, as a worker found it when it came to copy it. */
@@ -21,8 +24,7 @@ export interface SourceFile extends Metadata {
   sparse: boolean;
   /** `dev:ino`, set only when the file has other names, so the copy can share one inode too. */
   inode: string | undefined;
-  /** Its modification and change times as stat gave them: a file being rewritten shows a new one. */
-  mtimeNs: bigint;
+  /** Its change time as stat gave it: a file being rewritten shows a new one (and a new mtimeNs). */
   ctimeNs: bigint;
 }
 
@@ -38,6 +40,8 @@ export function metadataFromStats(stats: BigIntStats): Metadata {
     gid: Number(stats.gid),
     atime: toSeconds(stats.atimeNs),
     mtime: toSeconds(stats.mtimeNs),
+    atimeNs: stats.atimeNs,
+    mtimeNs: stats.mtimeNs,
   };
 }
 
@@ -47,9 +51,18 @@ export function sourceFileFromStats(stats: BigIntStats): SourceFile {
   file.size = Number(stats.size);
   file.sparse = Number(stats.blocks) * 512 < file.size;
   file.inode = stats.nlink > 1n ? `${stats.dev}:${stats.ino}` : undefined;
-  file.mtimeNs = stats.mtimeNs;
   file.ctimeNs = stats.ctimeNs;
   return file;
+}
+
+/**
+ * Whether a destination's mtime is the source's: to the nanosecond where the
+ * destination keeps nanoseconds, else to the microsecond (a copy made by a tool
+ * that keeps microseconds, as foldercopy did, is not taken for a changed file).
+ */
+export function sameMtime(sourceNs: bigint, destinationNs: bigint): boolean {
+  if (sourceNs === destinationNs) return true;
+  return destinationNs % 1000n === 0n && microsecondsOf(sourceNs) === microsecondsOf(destinationNs);
 }
 
 /** The owner a copy must be given, or undefined when creating it gives the right one already. */

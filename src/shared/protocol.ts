@@ -44,6 +44,8 @@ export interface FilesDone {
   inodes: Array<{ index: number; inode: string }>;
   /** With RunSettings.digest: each job's SHA-256 in hex, '' for none. */
   digests?: string[];
+  /** Metadata the destination could not hold (JobResult.lost); absent when no job lost any. */
+  lost?: Array<{ index: number; lost: number }>;
 }
 
 /** Worker → parent: bytes written so far of the one large file in progress; for display only. */
@@ -84,6 +86,8 @@ export interface JobResult {
   digest?: string;
   /** With 'otherNames': the file's `dev:ino`. */
   inode?: string;
+  /** Metadata not kept although the entry was copied: LOST_* bits of shared/xattrs.ts; absent or 0 for none. */
+  lost?: number;
 }
 
 const CODES: Record<Outcome, string> = {
@@ -105,6 +109,7 @@ export class ResultsEncoder {
   private failures: FilesDone['failures'] = [];
   private inodes: FilesDone['inodes'] = [];
   private digests: string[] = [];
+  private lost: NonNullable<FilesDone['lost']> = [];
 
   constructor(private readonly withDigests: boolean) {}
 
@@ -115,6 +120,7 @@ export class ResultsEncoder {
     if (result.error) this.failures.push({ index, error: result.error });
     if (result.inode !== undefined) this.inodes.push({ index, inode: result.inode });
     if (this.withDigests) this.digests.push(result.digest ?? '');
+    if (result.lost) this.lost.push({ index, lost: result.lost });
   }
 
   get pending(): number {
@@ -132,12 +138,14 @@ export class ResultsEncoder {
       inodes: this.inodes,
     };
     if (this.withDigests) message.digests = this.digests;
+    if (this.lost.length > 0) message.lost = this.lost;
     this.count = 0;
     this.outcomes = '';
     this.sizes = [];
     this.failures = [];
     this.inodes = [];
     this.digests = [];
+    if (this.lost.length > 0) this.lost = [];
     return message;
   }
 }
@@ -156,6 +164,7 @@ export function decodeResults(message: FilesDone): JobResult[] {
   }
   for (const { index, error } of message.failures) resultAt(results, index).error = error;
   for (const { index, inode } of message.inodes) resultAt(results, index).inode = inode;
+  for (const { index, lost } of message.lost ?? []) resultAt(results, index).lost = lost;
   return results;
 }
 

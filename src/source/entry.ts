@@ -6,11 +6,13 @@
  */
 import type { BigIntStats, Dirent } from 'node:fs';
 import { metadataFromStats, type Metadata } from '../shared/metadata.js';
-import type { RawPath } from '../shared/raw-path.js';
+import type { FsPath, RawPath } from '../shared/raw-path.js';
 
 export interface DirectoryEntry extends Metadata {
   /** Relative to the source root; '' is the root itself. */
   path: RawPath;
+  /** The source directory for fs calls, where its extended attributes are read at the end. */
+  source?: FsPath;
 }
 
 export interface LinkOrFileEntry {
@@ -36,8 +38,8 @@ export function entryFromDirent(path: RawPath, dirent: Typed): LinkOrFileEntry |
   return { kind: 'special', path, specialType: specialType(dirent) };
 }
 
-export function directoryEntry(path: RawPath, stats: BigIntStats): DirectoryEntry {
-  return { path, ...metadataFromStats(stats) };
+export function directoryEntry(path: RawPath, stats: BigIntStats, source?: FsPath): DirectoryEntry {
+  return { path, ...metadataFromStats(stats), source };
 }
 
 /** A listing may not know an entry's type (DT_UNKNOWN on some file systems): then it must be stat'ed. */

@@ -41,7 +41,8 @@ export type WalkItem = Listing | WalkFailure;
 export async function* walk(root: RawPath, filter: TreeFilter | null): AsyncGenerator<WalkItem> {
   let rootEntry: DirectoryEntry;
   try {
-    rootEntry = directoryEntry('', fs.statSync(fsPath(root), { bigint: true }));
+    // The root is followed if it is a symlink: its attributes too, through a trailing '/.'.
+    rootEntry = directoryEntry('', fs.statSync(fsPath(root), { bigint: true }), fsPath(joinRaw(root, '.')));
   } catch (error) {
     yield failure(errorRecord(error, 'stat', root));
     return;
@@ -67,12 +68,13 @@ function readListing(
   let directory = rootEntry;
   if (relative !== '') {
     try {
-      const stats = fs.lstatSync(fsPath(path), { bigint: true });
+      const source = fsPath(path);
+      const stats = fs.lstatSync(source, { bigint: true });
       // Replaced since its parent was read: reading it now could follow a symlink out of the tree.
       if (!stats.isDirectory()) {
         return { items: [failure({ code: 'ECHANGED', message: 'it is no longer a directory', operation: 'list', path })], subdirectories: [] };
       }
-      directory = directoryEntry(relative, stats);
+      directory = directoryEntry(relative, stats, source);
     } catch (error) {
       return { items: [failure(errorRecord(error, 'stat', path))], subdirectories: [] };
     }

@@ -21,8 +21,10 @@ import { ownerFor, sourceFileFromStats, unchangedSince, type SourceFile } from '
 import type { JobResult } from '../shared/protocol.js';
 import { fsPath, type FsPath } from '../shared/raw-path.js';
 import { unlinkQuietly, writingPathFor } from '../shared/temp-name.js';
+import type { Xattr } from '../shared/xattrs.js';
 import { copyDense, copySparse } from './block-copy.js';
 import { closeQuietly, createExclusive, failed, hashFile, isWrite, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
+import { finishFile, sourceXattrs } from './metadata-copy.js';
 import { existingAt, keepsFile, refreshMetadata } from './up-to-date.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, COPYFILE_EXCL, COPYFILE_FICLONE } = fs.constants;
@@ -104,9 +106,12 @@ function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, context: 
     if (!existing) return { outcome: 'created', size: source.size };
     if (!keepsFile(source, existing, overwrite, paths.sourceFs, final, buffer)) return { outcome: 'overwritten', size: source.size };
     stage = 'set-metadata';
-    if ((overwrite === 'changed' || overwrite === 'checksum') && !dryRun) refreshMetadata(source, ownerFor(source, owners), existing, final);
+    let lost = 0;
+    if ((overwrite === 'changed' || overwrite === 'checksum') && !dryRun) {
+      lost = refreshMetadata(source, ownerFor(source, owners), existing, final, sourceXattrs(context.settings, paths.sourceFs), owners.xattrs);
+    }
     stage = 'read';
-    return { outcome: 'skipped', size: source.size, ...(digest && { digest: hashFile(final, buffer) }) };
+    return { outcome: 'skipped', size: source.size, ...(lost !== 0 && { lost }), ...(digest && { digest: hashFile(final, buffer) }) };
   } catch (error) {
     return error instanceof SourceFailure ? failed(errorRecord(error.cause, 'read', paths.source)) : failed(errorRecord(error, stage, paths.final));
   }
@@ -148,10 +153,10 @@ function writeRegularFile(
       return sourceChanged(paths);
     }
     stage = 'set-metadata';
-    fs.futimesSync(output, source.atime, source.mtime);
-    // chown clears set-user-ID and set-group-ID bits too: the mode comes after it.
-    if (owner) fs.fchownSync(output, owner.uid, owner.gid);
-    if (owner || !modeIsSet || source.mode !== createMode) fs.fchmodSync(output, source.mode);
+    // Attributes from the source's descriptor: one list call for a file that has none.
+    const xattrs = sourceXattrs(context.settings, input);
+    // chown clears set-user-ID and set-group-ID bits and a capability: the mode and attributes come after it.
+    const lost = finishFile(output, source, owner, xattrs, !modeIsSet || source.mode !== createMode);
     // close() can report a delayed write error (NFS, quota): it counts as a failed write.
     stage = 'write';
     const closing = output;
@@ -169,6 +174,7 @@ function writeRegularFile(
     }
     stage = 'rename';
     if (!staged) fs.renameSync(temp, fsPath(paths.name));
+    if (lost !== 0) planned = { ...planned, lost };
     return digest ? { ...planned, digest: sourceDigest } : planned;
   } catch (error) {
     if (input >= 0) closeQuietly(input);
@@ -232,11 +238,13 @@ async function copyLargeOnce(
     clearInterval(poll);
   }
   let now: BigIntStats;
+  let xattrs: Xattr[];
   try {
     now = fs.fstatSync(input, { bigint: true });
+    xattrs = sourceXattrs(context.settings, input);
   } catch (error) {
     unlinkQuietly(temp);
-    return failed(errorRecord(error, 'stat', paths.source));
+    return failed(errorRecord(error instanceof SourceFailure ? error.cause : error, 'stat', paths.source));
   } finally {
     closeQuietly(input);
   }
@@ -250,13 +258,10 @@ async function copyLargeOnce(
       return sourceChanged(paths);
     }
     stage = 'set-metadata';
-    const owner = ownerFor(source, owners);
-    if (owner) fs.fchownSync(output, owner.uid, owner.gid);
-    fs.fchmodSync(output, source.mode);
-    fs.futimesSync(output, source.atime, source.mtime);
+    const lost = finishFile(output, source, ownerFor(source, owners), xattrs, true);
     stage = 'rename';
     if (!staged) fs.renameSync(temp, fsPath(paths.name));
-    return planned;
+    return lost === 0 ? planned : { ...planned, lost };
   } catch (error) {
     unlinkQuietly(temp);
     return failed(errorRecord(error, stage, paths.final));

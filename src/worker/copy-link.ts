@@ -10,18 +10,23 @@ import { metadataFromStats, ownerFor, type Metadata } from '../shared/metadata.j
 import type { JobResult } from '../shared/protocol.js';
 import { fsPath, type FsPath, type RawPath } from '../shared/raw-path.js';
 import { tempPathFor, unlinkQuietly, writingPathFor } from '../shared/temp-name.js';
-import { createExclusive, CREATED, failed, hashFile, OVERWRITTEN, SKIPPED, type BatchContext, type JobPaths } from './job-result.js';
+import type { Xattr } from '../shared/xattrs.js';
+import { createExclusive, CREATED, failed, hashFile, OVERWRITTEN, SKIPPED, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
+import { finishSymlink, sourceXattrs } from './metadata-copy.js';
 import { existingAt, keepsHardLink, keepsSymlink } from './up-to-date.js';
 
 export function copySymlink(job: SymlinkJob, paths: JobPaths, context: BatchContext, pid: number): JobResult {
   let target: Buffer;
   let metadata: Metadata;
+  let xattrs: Xattr[];
   try {
     const stats = fs.lstatSync(paths.sourceFs, { bigint: true });
     if (!stats.isSymbolicLink()) return failed({ code: 'ECHANGED', message: 'it is no longer a symlink', operation: 'stat', path: paths.source });
     metadata = metadataFromStats(stats);
     target = fs.readlinkSync(paths.sourceFs, { encoding: 'buffer' });
+    xattrs = context.settings.dryRun ? [] : sourceXattrs(context.settings, paths.sourceFs);
   } catch (error) {
+    if (error instanceof SourceFailure) return failed(errorRecord(error.cause, 'read', paths.source));
     return failed(errorRecord(error, 'read', paths.source));
   }
   const final = fsPath(paths.name);
@@ -42,12 +47,10 @@ export function copySymlink(job: SymlinkJob, paths: JobPaths, context: BatchCont
   try {
     createExclusive(temp, () => fs.symlinkSync(target, temp));
     stage = 'set-metadata';
-    fs.lutimesSync(temp, metadata.atime, metadata.mtime);
-    const owner = ownerFor(metadata, context.settings.owners);
-    if (owner) fs.lchownSync(temp, owner.uid, owner.gid);
+    const lost = finishSymlink(temp, metadata, ownerFor(metadata, context.settings.owners), xattrs);
     stage = 'rename';
     if (!staged) fs.renameSync(temp, final);
-    return planned;
+    return lost === 0 ? planned : { ...planned, lost };
   } catch (error) {
     if (stage !== 'write') unlinkQuietly(temp);
     return failed(errorRecord(error, stage, paths.final));

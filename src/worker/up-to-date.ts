@@ -6,9 +6,12 @@
 import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
 import type { Owner, OverwritePolicy } from '../shared/jobs.js';
-import { microseconds, microsecondsOf, type Metadata, type SourceFile } from '../shared/metadata.js';
+import { microseconds, microsecondsOf, sameMtime, type Metadata, type SourceFile } from '../shared/metadata.js';
+import { native, type Native } from '../shared/native.js';
+import { copyable, LOST_UNAVAILABLE, syncXattrs, type Xattr } from '../shared/xattrs.js';
 import type { FsPath } from '../shared/raw-path.js';
 import { SourceFailure } from './job-result.js';
+import { setTimes } from './metadata-copy.js';
 
 // O_NONBLOCK: a FIFO put at the name must not block the worker.
 const NO_FOLLOW_READ = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
@@ -41,12 +44,11 @@ export function keepsFile(
     case 'older': {
       // rsync --update: a destination newer than the source stays; an equal one stays unless the size differs.
       if (!existing.isFile()) return false;
-      const source = microseconds(file.mtime);
-      const destination = microsecondsOf(existing.mtimeNs);
-      return destination > source || (destination === source && Number(existing.size) === file.size);
+      if (sameMtime(file.mtimeNs, existing.mtimeNs)) return Number(existing.size) === file.size;
+      return existing.mtimeNs > file.mtimeNs;
     }
     case 'changed':
-      return existing.isFile() && Number(existing.size) === file.size && microsecondsOf(existing.mtimeNs) === microseconds(file.mtime);
+      return existing.isFile() && Number(existing.size) === file.size && sameMtime(file.mtimeNs, existing.mtimeNs);
     case 'checksum':
       return existing.isFile() && Number(existing.size) === file.size && sameContent(source, destination, buffer);
   }
@@ -74,12 +76,24 @@ export function keepsHardLink(existing: BigIntStats, policy: OverwritePolicy, fi
  * Through a descriptor opened without following a symlink: whatever stands at
  * the name now, a link planted there is never followed.
  */
-export function refreshMetadata(file: Metadata, owner: Owner | undefined, existing: BigIntStats, destination: FsPath): void {
+export function refreshMetadata(
+  file: Metadata,
+  owner: Owner | undefined,
+  existing: BigIntStats,
+  destination: FsPath,
+  xattrs: readonly Xattr[],
+  withXattrs: boolean,
+): number {
+  const lib = native();
   const chown = owner !== undefined && (Number(existing.uid) !== owner.uid || Number(existing.gid) !== owner.gid);
-  // chown clears set-user-ID and set-group-ID bits, so a chown is followed by a chmod.
-  const chmod = chown || Number(existing.mode & 0o7777n) !== file.mode;
-  const utimes = microsecondsOf(existing.mtimeNs) !== microseconds(file.mtime);
-  if (!chown && !chmod && !utimes) return;
+  // chown clears set-user-ID and set-group-ID bits and a capability, so a chown is followed by a chmod and the attributes.
+  let chmod = chown || Number(existing.mode & 0o7777n) !== file.mode;
+  // To the nanosecond where they can be set so.
+  const utimes = lib ? existing.mtimeNs !== file.mtimeNs : microsecondsOf(existing.mtimeNs) !== microseconds(file.mtime);
+  // Attributes are compared by name (one list call on each side, the source's already made) and value.
+  const attributes = withXattrs && lib !== null && (xattrs.length > 0 || hasCopyable(lib, destination));
+  if (!chown && !chmod && !utimes && !attributes) return lib ? 0 : LOST_UNAVAILABLE;
+  let lost = lib ? 0 : LOST_UNAVAILABLE;
   let fd: number;
   try {
     fd = fs.openSync(destination, NO_FOLLOW_READ);
@@ -87,17 +101,34 @@ export function refreshMetadata(file: Metadata, owner: Owner | undefined, existi
     if ((error as NodeJS.ErrnoException).code !== 'EACCES') throw error;
     // A file its owner may not read (mode 0200, 0000): by its name in the working directory, as checked a moment ago.
     if (chown) fs.lchownSync(destination, owner.uid, owner.gid);
+    if (attributes) {
+      const synced = syncXattrs(lib, destination, xattrs);
+      lost |= synced.lost;
+      chmod ||= synced.changed;
+    }
     if (chmod) fs.chmodSync(destination, file.mode);
-    if (utimes) fs.utimesSync(destination, file.atime, file.mtime);
-    return;
+    if (utimes) setTimes(lib, destination, file);
+    return lost;
   }
   try {
     if (chown) fs.fchownSync(fd, owner.uid, owner.gid);
+    if (attributes) {
+      const synced = syncXattrs(lib, fd, xattrs);
+      lost |= synced.lost;
+      chmod ||= synced.changed;
+    }
     if (chmod) fs.fchmodSync(fd, file.mode);
-    if (utimes) fs.futimesSync(fd, file.atime, file.mtime);
+    if (utimes) setTimes(lib, fd, file);
   } finally {
     fs.closeSync(fd);
   }
+  return lost;
+}
+
+/** Whether the destination has attributes of its own that the copy may have to remove. */
+function hasCopyable(lib: Native, destination: FsPath): boolean {
+  const names = lib.list(destination);
+  return typeof names === 'number' || names.some(copyable);
 }
 
 function sameContent(source: FsPath, destination: FsPath, buffer: Buffer): boolean {

@@ -141,6 +141,29 @@ describe('ResultsEncoder and decodeResults', () => {
     expect(first.digests).toEqual(['c1', 'c2']);
   });
 
+  it('carries the metadata a job lost, at its index, and leaves the field out when none lost any', () => {
+    const encoder = new ResultsEncoder(false);
+    encoder.add({ outcome: 'created', size: 10 });
+    encoder.add({ outcome: 'created', size: 3, lost: 1 });
+    encoder.add({ outcome: 'skipped', size: 20, lost: 2 | 4 });
+    const sent = encoder.take(4);
+    expect(sent.lost).toEqual([
+      { index: 1, lost: 1 },
+      { index: 2, lost: 6 },
+    ]);
+    expect(decodeResults(sent)).toEqual([
+      { outcome: 'created', size: 10 },
+      { outcome: 'created', size: 3, lost: 1 },
+      { outcome: 'skipped', size: 20, lost: 6 },
+    ]);
+    encoder.add({ outcome: 'created', size: 1 });
+    const next = encoder.take(4);
+    expect(next).not.toHaveProperty('lost');
+    expect(decodeResults(next)).toEqual([{ outcome: 'created', size: 1 }]);
+    // A message round-trips through the IPC channel's JSON too.
+    expect(decodeResults(JSON.parse(JSON.stringify(sent)) as FilesDone)).toEqual(decodeResults(sent));
+  });
+
   it('takes an empty message when nothing was added', () => {
     const sent = new ResultsEncoder(false).take(3);
     expect(sent).toEqual({ type: 'filesDone', batchId: 3, count: 0, outcomes: '', sizes: [], failures: [], inodes: [] });
@@ -165,6 +188,10 @@ describe('decodeResults on a message that does not decode', () => {
   it('throws a TypeError on a failure index out of range', () => {
     const bad = message({ count: 2, outcomes: 'cf', sizes: [0, 0], failures: [{ index: 2, error: denied }] });
     expect(() => decodeResults(bad)).toThrow(new TypeError('no result at index 2 of 2'));
+  });
+
+  it('throws a TypeError on a lost-metadata index out of range', () => {
+    expect(() => decodeResults(message({ count: 1, outcomes: 'c', sizes: [0], lost: [{ index: 3, lost: 1 }] }))).toThrow(TypeError);
   });
 
   it('throws a TypeError on an inode index out of range', () => {

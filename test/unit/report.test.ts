@@ -17,6 +17,7 @@ function summary(fields: Partial<CopySummary> = {}): CopySummary {
     overwritten: 0,
     skipped: 0,
     deleted: 0,
+    metadataNotKept: { xattrsNotSupported: 0, aclsNotSupported: 0, xattrsRefused: 0, unavailable: 0 },
     specialFiles: [],
     failures: [],
     durationMs: 0,
@@ -119,6 +120,7 @@ describe('summaryJson', () => {
       ],
       stoppedBy: null,
       deletionSkipped: null,
+      metadataNotKept: { xattrsNotSupported: 0, aclsNotSupported: 0, xattrsRefused: 0, unavailable: 0 },
     });
   });
 

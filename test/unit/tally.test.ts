@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ErrorRecord } from '../../src/shared/errors.js';
 import type { Job, OverwritePolicy } from '../../src/shared/jobs.js';
 import { Tally, type TallyOptions } from '../../src/run/tally.js';
+import { LOST_ACLS, LOST_UNAVAILABLE, LOST_XATTRS } from '../../src/shared/xattrs.js';
 import type { CopyFailure, CopySkip, EntryEvent } from '../../src/run/types.js';
 
 function makeTally(options: Partial<TallyOptions> = {}) {
@@ -35,6 +36,8 @@ const record = (code: string, operation: ErrorRecord['operation'], path = '/dst/
   path,
 });
 
+const NONE_LOST = { xattrsNotSupported: 0, aclsNotSupported: 0, xattrsRefused: 0, unavailable: 0 };
+
 describe('Tally counts', () => {
   it('counts files, symlinks and hard links by kind, and bytes for files only', () => {
     const { tally } = makeTally();
@@ -52,6 +55,7 @@ describe('Tally counts', () => {
       overwritten: 1,
       skipped: 0,
       deleted: 0,
+      metadataNotKept: NONE_LOST,
     });
   });
 
@@ -69,7 +73,19 @@ describe('Tally counts', () => {
       overwritten: 0,
       skipped: 2,
       deleted: 0,
+      metadataNotKept: NONE_LOST,
     });
+  });
+
+  it('counts entries copied without some metadata by what they lost, as neither failures nor events', () => {
+    const { tally } = makeTally();
+    tally.jobDone(fileJob, { outcome: 'created', size: 100, lost: LOST_XATTRS });
+    tally.jobDone({ kind: 'file', path: 'b' }, { outcome: 'skipped', size: 5, lost: LOST_XATTRS | LOST_ACLS });
+    tally.fail({ code: 'ENOTSUP', message: 'not kept', operation: 'set-metadata', path: 'dst/d', lost: LOST_UNAVAILABLE } as ErrorRecord);
+    expect(tally.counts.metadataNotKept).toEqual({ ...NONE_LOST, xattrsNotSupported: 2, aclsNotSupported: 1, unavailable: 1 });
+    expect(tally.failures).toEqual([]);
+    expect(tally.hasFailures).toBe(false);
+    expect(tally.counts.files).toBe(1);
   });
 
   it('counts a directory made as created, with a create event where the root is "."', () => {

@@ -1,0 +1,31 @@
+/**
+ * The cp habit `foldercopy photos backups/` puts the contents of photos into
+ * backups/, beside what was there. When the destination already held entries and
+ * none of them is in the source, one line says where the files went and how to
+ * copy the folder itself. Computed before the copy (the destination as it was),
+ * printed after it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { compareTopLevel } from '../destination/mirror.js';
+import { rawFromString } from '../shared/raw-path.js';
+import { displayText } from './format.js';
+
+export function destinationNotice(source: string, destination: string | undefined, deleting: boolean): string | undefined {
+  // With --delete the guard refuses this case, unless --max-delete said to go ahead.
+  if (destination === undefined || deleting) return undefined;
+  try {
+    if (!fs.statSync(source).isDirectory()) return undefined;
+  } catch {
+    return undefined;
+  }
+  const top = compareTopLevel(rawFromString(source), rawFromString(destination), null);
+  if (!top || top.names.length === 0 || top.extraneous.length !== top.names.length) return undefined;
+  return noticeLine(source, destination);
+}
+
+export function noticeLine(source: string, destination: string): string {
+  const shownDestination = destination.endsWith('/') ? destination : `${destination}/`;
+  const itself = path.join(destination, path.basename(path.resolve(source)));
+  return `foldercopy: note: the contents of ${displayText(source)} went into ${displayText(shownDestination)} beside what was there; to copy the folder itself, use ${displayText(itself)}`;
+}

@@ -1,0 +1,63 @@
+/**
+ * The last steps of a file or symlink copy in the worker: owner, extended
+ * attributes (ACLs, capabilities), mode and times, in the order the kernel
+ * needs: a chown clears a file capability and the set-id bits, so it comes
+ * first; an access ACL rewrites the mode's group bits, so the mode comes after
+ * it; times last. Attributes are read from the source's open descriptor (one
+ * list call for a file that has none) and written on the copy's descriptor
+ * before it gets its final name. Each returns the LOST_* bits of what the
+ * destination could not hold.
+ */
+import fs from 'node:fs';
+import type { Owner, RunSettings } from '../shared/jobs.js';
+import type { Metadata } from '../shared/metadata.js';
+import { errnoError, native, type Native, type Target } from '../shared/native.js';
+import type { FsPath } from '../shared/raw-path.js';
+import { hasAccessAcl, LOST_UNAVAILABLE, readXattrs, writeXattrs, type Xattr } from '../shared/xattrs.js';
+import { SourceFailure } from './job-result.js';
+
+const NONE: Xattr[] = [];
+
+/** The source's attributes to copy, when the run copies them; a failure to read them is the source's. */
+export function sourceXattrs(settings: RunSettings, source: Target): Xattr[] {
+  const lib = settings.owners.xattrs ? native() : null;
+  if (!lib) return NONE;
+  try {
+    return readXattrs(lib, source);
+  } catch (error) {
+    throw new SourceFailure(error);
+  }
+}
+
+/**
+ * Owner, attributes, mode and times of a written file open as `output`;
+ * `chmod` says whether the mode must be set even without an ACL.
+ */
+export function finishFile(output: number, file: Metadata, owner: Owner | undefined, xattrs: readonly Xattr[], chmod: boolean): number {
+  const lib = native();
+  let lost = lib ? 0 : LOST_UNAVAILABLE;
+  if (owner) fs.fchownSync(output, owner.uid, owner.gid);
+  if (xattrs.length > 0) lost |= writeXattrs(lib!, output, xattrs);
+  if (owner || chmod || hasAccessAcl(xattrs)) fs.fchmodSync(output, file.mode);
+  setTimes(lib, output, file);
+  return lost;
+}
+
+/** Owner, attributes and times of a symlink just made at `path` (in the working directory), never following it. */
+export function finishSymlink(path: FsPath, link: Metadata, owner: Owner | undefined, xattrs: readonly Xattr[]): number {
+  const lib = native();
+  let lost = lib ? 0 : LOST_UNAVAILABLE;
+  if (owner) fs.lchownSync(path, owner.uid, owner.gid);
+  if (xattrs.length > 0) lost |= writeXattrs(lib!, path, xattrs);
+  setTimes(lib, path, link);
+  return lost;
+}
+
+/** To the nanosecond where the calls for it are loaded; else Node's (to the microsecond). */
+export function setTimes(lib: Native | null, target: Target, metadata: Metadata): void {
+  if (lib) {
+    const errno = lib.setTimes(target, metadata.atimeNs, metadata.mtimeNs);
+    if (errno !== 0) throw errnoError(errno, typeof target === 'number' ? 'futimens' : 'utimensat');
+  } else if (typeof target === 'number') fs.futimesSync(target, metadata.atime, metadata.mtime);
+  else fs.lutimesSync(target, metadata.atime, metadata.mtime);
+}

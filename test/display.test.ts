@@ -1,0 +1,170 @@
+// The bar at every width, terminal detection, the -n plan on stdout, and the --delete guard; the real CLI.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, runCliInPty } from './helpers/run-cli.js';
+import { makeTempDir, removeTempDir, useTempDirs, writeTree, type TreeEntry } from './helpers/tree.js';
+
+const tempDir = useTempDirs();
+
+function smallFiles(count: number): TreeEntry[] {
+  return Array.from({ length: count }, (_, i) => ({ path: `dir${i % 40}/f${i}.txt`, type: 'file' as const, content: `${i}\n`.repeat(50) }));
+}
+
+/** Each state the bar was drawn in: the terminal's output split at carriage returns and newlines, escapes removed. */
+function drawnLines(output: string): string[] {
+  return output
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '\n')
+    .split(/[\r\n]/)
+    .filter((line) => / files/.test(line) && !line.startsWith('foldercopy:'));
+}
+
+const WHOLE = [/^[█░]*\s*(\d{1,3}%|listing…)$/, /^[\d,]+\/≥?[\d,]+ files$/, /^[\d.]+ [kMGTP]?B$/, /^[\d.]+ [kMGTP]?B\/s$/, /^ETA (--|[\d.]+ s|\d+ min \d+ s|\d+ h \d+ min)$/];
+
+describe('the bar never cuts a field', () => {
+  let shared = '';
+  let source = '';
+  beforeAll(async () => {
+    shared = await makeTempDir();
+    source = path.join(shared, 'source');
+    await writeTree(source, smallFiles(4000));
+  }, 60_000);
+  afterAll(async () => {
+    if (shared) await removeTempDir(shared);
+  });
+
+  it.each([40, 60, 80, 120])('at %i columns every line fits and every field is whole', async (columns) => {
+    const dest = path.join(await tempDir(), 'copy');
+    const { exitCode, output } = await runCliInPty(['-j', '1', source, dest], { columns });
+    expect(exitCode, output).toBe(0);
+    const drawn = drawnLines(output);
+    expect(drawn.length, output).toBeGreaterThan(0);
+    for (const line of drawn) {
+      expect([...line].length, line).toBeLessThan(columns);
+      const parts = line.split(' | ');
+      for (const [i, part] of parts.entries()) {
+        // The current file is the last field, shown only after the ETA.
+        if (i > 0 && parts[i - 1]!.startsWith('ETA ')) {
+          expect(part, line).toMatch(/^(…)?(dir\d+(\/f\d+\.txt)?|…?[^|]*)$/);
+          continue;
+        }
+        expect(WHOLE.some((re) => re.test(part)), `"${part}" in "${line}"`).toBe(true);
+      }
+      // Percent, files and ETA are always there.
+      expect(line, line).toMatch(/(\d+%|listing…) \| [\d,]+\/≥?[\d,]+ files \| .*ETA /);
+    }
+    if (columns >= 120) expect(drawn.some((line) => /ETA [^|]+ \| \S/.test(line)), drawn.join('\n')).toBe(true);
+  });
+});
+
+describe('terminal detection', () => {
+  it.each([{ CI: 'true' }, { TERM: 'dumb' }])('%o on a terminal: plain lines, no \\r, no escape sequence', async (env) => {
+    const root = await tempDir();
+    await writeTree(path.join(root, 'source'), smallFiles(50));
+    const { exitCode, output } = await runCliInPty([path.join(root, 'source'), path.join(root, 'copy')], { env });
+    expect(exitCode, output).toBe(0);
+    expect(output).not.toMatch(/[\r\x1b]/);
+    expect(output).toMatch(/^foldercopy: copied 50 files, .*\n$/);
+  });
+
+  it('--progress draws the bar under CI=true', async () => {
+    const root = await tempDir();
+    await writeTree(path.join(root, 'source'), smallFiles(50));
+    const { exitCode, output } = await runCliInPty(['--progress', path.join(root, 'source'), path.join(root, 'copy')], { env: { CI: 'true' } });
+    expect(exitCode, output).toBe(0);
+    expect(output).toContain('\x1b[?25l');
+    expect(output).toMatch(/[█░]/);
+  });
+});
+
+describe('-n and -v list what changes, on stdout', () => {
+  it('an up-to-date copy with one changed file: one plan line on stdout (skips only with -vv); status on stderr', async () => {
+    const root = await tempDir();
+    const source = path.join(root, 'source');
+    const dest = path.join(root, 'copy');
+    await writeTree(source, smallFiles(200));
+    expect((await runCli([source, dest])).exitCode).toBe(0);
+    fs.writeFileSync(path.join(source, 'dir3/f3.txt'), 'changed\n');
+
+    const plan = await runCli(['-n', source, dest]);
+    expect(plan.exitCode, plan.stderr).toBe(0);
+    expect(plan.stdout).toBe('overwrite dir3/f3.txt\n');
+    expect(plan.stderr).toMatch(/^foldercopy: dry run, nothing changed: would copy 1 file, .*; 199 skipped, 0 failed\n$/);
+
+    const all = await runCli(['-n', '-vv', source, dest]);
+    expect(all.stdout.split('\n').filter(Boolean)).toHaveLength(1 + 199);
+    expect(all.stdout).toContain('skip dir0/f0.txt (same size and mtime)\n');
+
+    // With --json, stdout is the document's: the plan lines go to stderr.
+    const json = await runCli(['-n', '--json', source, dest]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'ok', dryRun: true });
+    expect(json.stderr).toMatch(/^overwrite dir3\/f3\.txt$/m);
+
+    const real = await runCli(['-v', source, dest]);
+    expect(real.exitCode, real.stderr).toBe(0);
+    expect(real.stdout).toBe('overwrite dir3/f3.txt\n');
+  });
+});
+
+describe('the --delete guard', () => {
+  async function backups(): Promise<{ root: string; photos: string; backupsDir: string }> {
+    const root = await tempDir();
+    const photos = path.join(root, 'photos');
+    const backupsDir = path.join(root, 'backups');
+    await writeTree(photos, { 'a.jpg': 'a', 'b.jpg': 'b', '2019/c.jpg': 'c' });
+    await writeTree(backupsDir, { 'music/x.mp3': 'x', 'docs/y.txt': 'y', 'z.tar': 'z' });
+    return { root, photos, backupsDir };
+  }
+
+  it('refuses the cp habit `photos backups/ --delete` before anything is copied: exit 2, one line', async () => {
+    const { photos, backupsDir } = await backups();
+    const result = await runCli(['--delete', photos, `${backupsDir}/`]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe(
+      `foldercopy: refusing --delete: it would delete 3 of the 3 entries at the top of ${backupsDir}/ (docs, music, z.tar), none of which is in the source; ` +
+        `to copy the folder itself, use ${backupsDir}/photos; to mirror anyway, give --max-delete\n`,
+    );
+    expect(fs.readdirSync(backupsDir).sort()).toEqual(['docs', 'music', 'z.tar']);
+    // --json: a refusal document.
+    const json = await runCli(['--delete', '--json', photos, backupsDir]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'refused', exitCode: 2, error: { code: 'DELETE_REFUSED' } });
+    // An explicit --max-delete lets it through.
+    const allowed = await runCli(['--delete', '--max-delete', '10', photos, backupsDir]);
+    expect(allowed.exitCode, allowed.stderr).toBe(0);
+    expect(fs.readdirSync(backupsDir).sort()).toEqual(['2019', 'a.jpg', 'b.jpg']);
+  });
+
+  it('refuses when more than half of the top level would go, and the post-copy count check deletes nothing past half', async () => {
+    const root = await tempDir();
+    const source = path.join(root, 'source');
+    const dest = path.join(root, 'copy');
+    await writeTree(source, { keep: 'k', 'big/a': 'a', 'big/b': 'b', 'big/c': 'c', 'big/d': 'd' });
+    expect((await runCli([source, dest])).exitCode).toBe(0);
+    // Top level: 2 of 3 would go.
+    await writeTree(dest, { old1: '1', old2: '2', old3: '3' });
+    const refused = await runCli(['--delete', source, dest]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toMatch(/^foldercopy: refusing --delete: it would delete 3 of the 5 entries at the top of [^\n]* \(old1, old2, old3\), which the source does not have; [^\n]*\n$/);
+    for (const name of ['old1', 'old2', 'old3']) fs.rmSync(path.join(dest, name));
+    // The top level is fine (big stays), but everything below it would go: deleted nothing, exit 1.
+    fs.rmSync(path.join(source, 'big'), { recursive: true });
+    fs.mkdirSync(path.join(source, 'big'));
+    fs.writeFileSync(path.join(source, 'big/new'), 'n');
+    const counted = await runCli(['--delete', source, dest]);
+    expect(counted.exitCode, counted.stderr).toBe(1);
+    expect(counted.stderr).toContain('foldercopy: deleted nothing: 4 of the 6 entries at the destination would be deleted, more than half; give --max-delete to allow it\n');
+    expect(fs.readdirSync(path.join(dest, 'big')).sort()).toEqual(['a', 'b', 'c', 'd', 'new']);
+  });
+
+  it('without --delete, copying into a non-empty destination that shares no top-level name prints a note of where the files went', async () => {
+    const { photos, backupsDir } = await backups();
+    const result = await runCli([photos, `${backupsDir}/`]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr.split('\n')[0]).toBe(
+      `foldercopy: note: the contents of ${photos} went into ${backupsDir}/ beside what was there; to copy the folder itself, use ${backupsDir}/photos`,
+    );
+    // A re-run shares names now: no note.
+    const again = await runCli([photos, backupsDir]);
+    expect(again.stderr).not.toContain('note:');
+  });
+});
