@@ -41,6 +41,8 @@ const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 /** The largest value Linux allows (XATTR_SIZE_MAX), and far more than any name list. */
 const XATTR_MAX = 64 * 1024;
+const PATH_MAX = 4096;
+const XATTR_NAME_MAX = 255;
 
 let loaded: Native | null | undefined;
 /** Why native() is null, once it was tried. */
@@ -109,12 +111,21 @@ function load(): Native {
 
   const buffer = Buffer.allocUnsafe(XATTR_MAX);
   const times = Buffer.alloc(32);
-  const cString = (text: FsPath | string, latin1 = false): Buffer => {
-    if (typeof text !== 'string') return Buffer.concat([text, Buffer.alloc(1)]);
-    const bytes = Buffer.allocUnsafe(Buffer.byteLength(text, latin1 ? 'latin1' : 'utf8') + 1);
-    bytes[bytes.write(text, latin1 ? 'latin1' : 'utf8')] = 0;
+  // Every call is synchronous, so one scratch buffer for a path and one for a name serve them all:
+  // no allocation per call on the per-file path. Linux paths fit in PATH_MAX, names in XATTR_NAME_MAX.
+  const pathScratch = Buffer.allocUnsafe(PATH_MAX + 1);
+  const nameScratch = Buffer.allocUnsafe(XATTR_NAME_MAX + 1);
+  const cString = (text: FsPath | string, scratch: Buffer, latin1 = false): Buffer => {
+    const length = typeof text === 'string' ? Buffer.byteLength(text, latin1 ? 'latin1' : 'utf8') : text.length;
+    // Longer than the call would take: let the kernel say so (ENAMETOOLONG, ERANGE).
+    const bytes = length < scratch.length ? scratch : Buffer.allocUnsafe(length + 1);
+    if (typeof text === 'string') bytes.write(text, 0, latin1 ? 'latin1' : 'utf8');
+    else text.copy(bytes);
+    bytes[length] = 0;
     return bytes;
   };
+  const pathOf = (target: FsPath): Buffer => cString(target, pathScratch);
+  const nameOf = (name: string): Buffer => cString(name, nameScratch, true);
   const putTime = (offset: number, ns: bigint) => {
     let seconds = ns / 1_000_000_000n;
     if (seconds * 1_000_000_000n > ns) seconds -= 1n;
@@ -124,7 +135,7 @@ function load(): Native {
 
   return {
     list(target) {
-      const length = typeof target === 'number' ? flistxattr(target, buffer, XATTR_MAX) : llistxattr(cString(target), buffer, XATTR_MAX);
+      const length = typeof target === 'number' ? flistxattr(target, buffer, XATTR_MAX) : llistxattr(pathOf(target), buffer, XATTR_MAX);
       if (length < 0) {
         const code = errno();
         return isNotSupported(code) ? [] : code;
@@ -134,25 +145,25 @@ function load(): Native {
       return names;
     },
     get(target, name) {
-      const key = cString(name, true);
-      const length = typeof target === 'number' ? fgetxattr(target, key, buffer, XATTR_MAX) : lgetxattr(cString(target), key, buffer, XATTR_MAX);
+      const key = nameOf(name);
+      const length = typeof target === 'number' ? fgetxattr(target, key, buffer, XATTR_MAX) : lgetxattr(pathOf(target), key, buffer, XATTR_MAX);
       if (length < 0) return errno();
       return Buffer.from(buffer.subarray(0, length));
     },
     set(target, name, value) {
-      const key = cString(name, true);
-      const result = typeof target === 'number' ? fsetxattr(target, key, value, value.length, 0) : lsetxattr(cString(target), key, value, value.length, 0);
+      const key = nameOf(name);
+      const result = typeof target === 'number' ? fsetxattr(target, key, value, value.length, 0) : lsetxattr(pathOf(target), key, value, value.length, 0);
       return result < 0 ? errno() : 0;
     },
     remove(target, name) {
-      const key = cString(name, true);
-      const result = typeof target === 'number' ? fremovexattr(target, key) : lremovexattr(cString(target), key);
+      const key = nameOf(name);
+      const result = typeof target === 'number' ? fremovexattr(target, key) : lremovexattr(pathOf(target), key);
       return result < 0 ? errno() : 0;
     },
     setTimes(target, atimeNs, mtimeNs, follow = false) {
       putTime(0, atimeNs);
       putTime(16, mtimeNs);
-      const result = typeof target === 'number' ? futimens(target, times) : utimensat(AT_FDCWD, cString(target), times, follow ? 0 : AT_SYMLINK_NOFOLLOW);
+      const result = typeof target === 'number' ? futimens(target, times) : utimensat(AT_FDCWD, pathOf(target), times, follow ? 0 : AT_SYMLINK_NOFOLLOW);
       return result < 0 ? errno() : 0;
     },
   };

@@ -6,7 +6,7 @@
 import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
 import type { Owner, OverwritePolicy } from '../shared/jobs.js';
-import { microseconds, microsecondsOf, sameMtime, type Metadata, type SourceFile } from '../shared/metadata.js';
+import { microseconds, microsecondsOf, sameMtime, type SourceFile } from '../shared/metadata.js';
 import { native, type Native } from '../shared/native.js';
 import { copyable, LOST_UNAVAILABLE, syncXattrs, type Xattr } from '../shared/xattrs.js';
 import type { FsPath } from '../shared/raw-path.js';
@@ -77,7 +77,7 @@ export function keepsHardLink(existing: BigIntStats, policy: OverwritePolicy, fi
  * the name now, a link planted there is never followed.
  */
 export function refreshMetadata(
-  file: Metadata,
+  file: SourceFile,
   owner: Owner | undefined,
   existing: BigIntStats,
   destination: FsPath,
@@ -90,8 +90,11 @@ export function refreshMetadata(
   let chmod = chown || Number(existing.mode & 0o7777n) !== file.mode;
   // To the nanosecond where they can be set so.
   const utimes = lib ? existing.mtimeNs !== file.mtimeNs : microsecondsOf(existing.mtimeNs) !== microseconds(file.mtime);
-  // Attributes are compared by name (one list call on each side, the source's already made) and value.
-  const attributes = withXattrs && lib !== null && (xattrs.length > 0 || hasCopyable(lib, destination));
+  // Attributes are compared by name and value when the source has some. When it has none, the copy
+  // can only hold stale ones if the source lost them since the copy was last changed: only a source
+  // changed (ctime) after its copy is worth a list call at the destination, on a no-op re-run's every file.
+  const staleAtDestination = file.ctimeNs > existing.ctimeNs;
+  const attributes = withXattrs && lib !== null && (xattrs.length > 0 || (staleAtDestination && hasCopyable(lib, destination)));
   if (!chown && !chmod && !utimes && !attributes) return lib ? 0 : LOST_UNAVAILABLE;
   let lost = lib ? 0 : LOST_UNAVAILABLE;
   let fd: number;
