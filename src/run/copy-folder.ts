@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DestinationDirectories, type DirectoryOutcome } from '../destination/directories.js';
 import { checkDeleteTarget, DeletePass } from '../destination/mirror.js';
+import { CollisionGuard } from '../destination/name-rules.js';
 import { unstage } from '../destination/staging.js';
 import { WorkerPool } from '../pool/pool.js';
 import { DirectoryHandles } from '../shared/directory-handles.js';
@@ -16,7 +17,7 @@ import type { JobResult } from '../shared/protocol.js';
 import { fsPath, pathText, rawFromString, type RawPath } from '../shared/raw-path.js';
 import type { DirectoryEntry } from '../source/entry.js';
 import type { TreeFilter } from '../source/filter.js';
-import { walk } from '../source/walk.js';
+import { walk, type ListingFilter } from '../source/walk.js';
 import { resolveRunOptions } from './options.js';
 import { Planner } from './plan.js';
 import { preflight, type CopyTarget } from './preflight.js';
@@ -159,8 +160,18 @@ class CopyRun {
     };
   }
 
+  /** The user's filters, then the destination's name rules: a name it would take for another is left out and reported. */
+  private listingFilter(): ListingFilter | null {
+    const guard = CollisionGuard.where(this.prepared.nameRules, this.source, (error, relativePath, isDirectory) =>
+      this.tally.fail(error, relativePath, isDirectory ? 'directory' : 'file'),
+    );
+    const { filter } = this;
+    if (!guard) return filter;
+    return { admit: (relative, dirents) => guard.admit(relative, filter ? filter.admit(relative, dirents) : dirents) };
+  }
+
   private async copyTree(): Promise<void> {
-    for await (const item of walk(this.source, this.filter)) {
+    for await (const item of walk(this.source, this.listingFilter())) {
       if (this.halt.signal.aborted) break;
       if (item.kind === 'failure') this.tally.fail(item.error);
       else this.planner.plan(item);

@@ -1,7 +1,7 @@
 /**
  * Everything a run opens or creates before the first copy, in one step that
  * turns each failure into a refusal: the destination's missing parents, a
- * check that it can be written, its lock (one writing run at a time), the --log and --manifest files, and the
+ * check that it can be written (and a probe of how it compares names), its lock (one writing run at a time), the --log and --manifest files, and the
  * staging directory of a first copy. A refusal here undoes what the step had
  * opened, the lock included.
  */
@@ -10,6 +10,7 @@ import path from 'node:path';
 import { refusal } from '../shared/errors.js';
 import { fsPath, rawFromString, type RawPath } from '../shared/raw-path.js';
 import { DestinationLock } from '../destination/lock.js';
+import { probeNameRules, type NameRules } from '../destination/name-rules.js';
 import { removeStaleStagings, stage, type Staging } from '../destination/staging.js';
 import { EntryLog } from './entry-log.js';
 import { Manifest } from './manifest.js';
@@ -25,11 +26,15 @@ export interface PreparedRun {
   manifest: Manifest | null;
   /** Held until the run ends (CopyRun.finish); null for a dry run, or where no lock file can be made. */
   lock: DestinationLock | null;
+  /** Whether the destination tells apart names that differ only in case or normalization. */
+  nameRules: NameRules;
 }
 
 export function prepareRun(target: CopyTarget, settings: RunOptions): PreparedRun {
   const writes = !settings.worker.dryRun;
   let lock: DestinationLock | null = null;
+  // A dry run writes no probe: names are taken as told apart.
+  let nameRules: NameRules = { caseInsensitive: false, normalizationInsensitive: false };
   let log: EntryLog | null = null;
   let manifest: Manifest | null = null;
   try {
@@ -39,7 +44,7 @@ export function prepareRun(target: CopyTarget, settings: RunOptions): PreparedRu
       // too. Everything else comes after the lock, so a refused run truncates no --log file
       // and stages nothing. A dry run writes nothing and takes no lock.
       makeParents(target);
-      checkWritable(target);
+      nameRules = probeNameRules(checkWritable(target));
       lock = DestinationLock.take(rawFromString(target.realDestination), target.destination);
     }
     log = settings.log === undefined ? null : EntryLog.open(settings.log);
@@ -57,7 +62,7 @@ export function prepareRun(target: CopyTarget, settings: RunOptions): PreparedRu
     if (staging?.adopted && (overwrite === 'never' || overwrite === 'older')) {
       settings = { ...settings, worker: { ...settings.worker, overwrite: 'changed' } };
     }
-    return { settings, writtenTo: staging?.path ?? destination, staging, log, manifest, lock };
+    return { settings, writtenTo: staging?.path ?? destination, staging, log, manifest, lock, nameRules };
   } catch (error) {
     log?.close();
     manifest?.discard();
@@ -89,7 +94,8 @@ function makeParents(target: CopyTarget): void {
  * the directory that will hold a new destination or a copied file. Found now,
  * it is one refusal, not a failure for every entry.
  */
-function checkWritable(target: CopyTarget): void {
+/** Returns that directory, where the copy's names will be compared. */
+function checkWritable(target: CopyTarget): string {
   const parent = path.dirname(target.destination);
   // A bare name's directory is the working directory: '.' would say little.
   const where = target.kind === 'dir' && isDirectory(rawFromString(target.destination)) ? target.destination : parent === '.' ? process.cwd() : parent;
@@ -98,6 +104,7 @@ function checkWritable(target: CopyTarget): void {
   } catch (error) {
     throw refusal('DESTINATION_UNWRITABLE', 'cannot write into the destination', where, error);
   }
+  return where;
 }
 
 function stageFirstCopy(destination: RawPath): Staging {

@@ -21,7 +21,6 @@ import fs from 'node:fs';
 import { errorRecord, type ErrorRecord } from '../shared/errors.js';
 import { childPath, fsPath, joinRaw, rawFromLatin1, type RawPath } from '../shared/raw-path.js';
 import { directoryEntry, entryFromDirent, hasType, type DirectoryEntry, type LinkOrFileEntry, type SpecialEntry } from './entry.js';
-import type { TreeFilter } from './filter.js';
 
 /** One directory as read: the directory itself, and what it holds besides subdirectories (each its own listing). */
 export interface Listing {
@@ -37,8 +36,13 @@ export interface WalkFailure {
 
 export type WalkItem = Listing | WalkFailure;
 
+/** What a listing keeps of a directory's entries: the user's filters (filter.ts), the destination's name rules. */
+export interface ListingFilter {
+  admit(relative: RawPath, dirents: Dirent[]): Dirent[];
+}
+
 /** Lists `root` (a directory; a symlink to one is followed, as `cp -a root/ dest` would). */
-export async function* walk(root: RawPath, filter: TreeFilter | null): AsyncGenerator<WalkItem> {
+export async function* walk(root: RawPath, filter: ListingFilter | null): AsyncGenerator<WalkItem> {
   let rootEntry: DirectoryEntry;
   try {
     // The root is followed if it is a symlink: its attributes too, through a trailing '/.'.
@@ -62,7 +66,7 @@ function readListing(
   root: RawPath,
   relative: RawPath,
   rootEntry: DirectoryEntry,
-  filter: TreeFilter | null,
+  filter: ListingFilter | null,
 ): { items: WalkItem[]; subdirectories: Dirent[] } {
   const path = joinRaw(root, relative);
   let directory = rootEntry;

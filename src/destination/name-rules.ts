@@ -1,0 +1,98 @@
+/**
+ * How the destination compares names, probed once per run where the copy goes.
+ * On a case-insensitive file system (APFS and NTFS by default, casefolded ext4
+ * directories), or one that ignores Unicode normalization (APFS), two source
+ * names such as README and readme would land on one entry, the second copy
+ * silently replacing the first. The guard leaves the second of each such pair
+ * out of its listing and reports it (ECASECOLLISION, naming the first), so the
+ * first is copied whole. On a destination that tells all names apart, which the
+ * probe finds here, there is no guard and nothing is spent per name.
+ */
+import type { Dirent } from 'node:fs';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ErrorRecord } from '../shared/errors.js';
+import { childPath, joinRaw, pathText, type RawPath } from '../shared/raw-path.js';
+import { TEMP_NAME_SUFFIX } from '../shared/temp-name.js';
+
+export interface NameRules {
+  caseInsensitive: boolean;
+  normalizationInsensitive: boolean;
+}
+
+// The probe's name has a capital and a precomposed é; its variants change only one of them.
+// It ends like a temporary name, so a probe left by a killed run is swept like one.
+const PROBE = (pid: number, head: string, e: string): string => `.foldercopy-${head}robe-${e}.${pid}${TEMP_NAME_SUFFIX}`;
+
+/**
+ * Creates a file in `directory` and looks for it under a name that differs only
+ * in case, then only in normalization. FOLDERCOPY_TEST_CASE_INSENSITIVE=1, a
+ * test seam, makes it answer "insensitive to both" (no kernel here can mount a
+ * case-insensitive file system).
+ */
+export function probeNameRules(directory: string): NameRules {
+  if (process.env.FOLDERCOPY_TEST_CASE_INSENSITIVE === '1') return { caseInsensitive: true, normalizationInsensitive: true };
+  const made = path.join(directory, PROBE(process.pid, 'P', '\u00e9'));
+  try {
+    fs.closeSync(fs.openSync(made, 'wx', 0o600));
+  } catch {
+    // Nothing can be made there: the copy will say why; names are taken as told apart.
+    return { caseInsensitive: false, normalizationInsensitive: false };
+  }
+  try {
+    return {
+      caseInsensitive: fs.existsSync(path.join(directory, PROBE(process.pid, 'p', '\u00e9'))),
+      normalizationInsensitive: fs.existsSync(path.join(directory, PROBE(process.pid, 'P', 'e\u0301'))),
+    };
+  } finally {
+    fs.rmSync(made, { force: true });
+  }
+}
+
+/** Leaves out of each listing the names the destination would take for an earlier one. */
+export class CollisionGuard {
+  constructor(
+    private readonly rules: NameRules,
+    private readonly source: RawPath,
+    private readonly onCollision: (error: ErrorRecord, relativePath: RawPath, isDirectory: boolean) => void,
+  ) {}
+
+  /** Null where the destination tells every name apart: no guard, no cost. */
+  static where(rules: NameRules, source: RawPath, onCollision: CollisionGuard['onCollision']): CollisionGuard | null {
+    return rules.caseInsensitive || rules.normalizationInsensitive ? new CollisionGuard(rules, source, onCollision) : null;
+  }
+
+  admit(relative: RawPath, dirents: Dirent[]): Dirent[] {
+    const keys = dirents.map((dirent) => this.key(dirent.name));
+    if (new Set(keys).size === keys.length) return dirents;
+    // The first of a group, in byte order, is the one copied: the same whichever order the listing came in.
+    const first = new Map<string, RawPath>();
+    for (let i = 0; i < dirents.length; i++) {
+      const name = dirents[i]!.name;
+      const kept = first.get(keys[i]!);
+      if (kept === undefined || name < kept) first.set(keys[i]!, name);
+    }
+    return dirents.filter((dirent, i) => {
+      const kept = first.get(keys[i]!)!;
+      if (dirent.name === kept) return true;
+      const relativePath = childPath(relative, dirent.name);
+      this.onCollision(
+        {
+          code: 'ECASECOLLISION',
+          message: `the destination takes its name for that of ${JSON.stringify(pathText(kept))}, copied instead (names that differ only in case or Unicode normalization)`,
+          operation: 'write',
+          path: joinRaw(this.source, relativePath),
+        },
+        relativePath,
+        dirent.isDirectory(),
+      );
+      return false;
+    });
+  }
+
+  private key(name: RawPath): string {
+    let text = pathText(name);
+    if (this.rules.normalizationInsensitive) text = text.normalize('NFC');
+    return this.rules.caseInsensitive ? text.toLowerCase() : text;
+  }
+}
