@@ -245,7 +245,6 @@ describe('usage errors (exit 2, one line pointing to --help)', () => {
     ['-j 0', ['-j', '0', 'src', 'dst']],
     ['-j abc', ['-j', 'abc', 'src', 'dst']],
     ['-j 1.5', ['-j', '1.5', 'src', 'dst']],
-    ['too many arguments', ['src', 'dst', 'extra']],
   ] as const) {
     it(what, async () => {
       const root = await tempDir();

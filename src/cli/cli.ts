@@ -4,18 +4,22 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { copyFolder } from '../run/copy-folder.js';
 import { EntryLog } from '../run/entry-log.js';
-import { MAX_JOBS } from '../run/options.js';
 import { preflight } from '../run/preflight.js';
-import type { EntryEvent, OverwritePolicy } from '../run/types.js';
+import type { CopySummary, EntryEvent } from '../run/types.js';
 import { EXIT_CODES, FoldercopyError } from '../shared/errors.js';
 import { fsPath, pathText, rawFromString } from '../shared/raw-path.js';
 import { tempPathFor } from '../shared/temp-name.js';
+import { collect, countVerbosity, overwritePolicy, parseCount, parseJobs, type CliOptions } from './arguments.js';
+import { HELP_AFTER } from './help.js';
+import { checkOneStdinList, excludePatterns, listedPaths, readList } from './lists.js';
 import { destinationNotice } from './notice.js';
 import { createRenderer, progressMode, type ProgressMode, type Renderer } from './render.js';
+import { planCopies, type PlannedCopy } from './sources.js';
 import {
+  combinedSummary,
   entryLine,
   exitCodeFor,
   failureLine,
@@ -36,95 +40,6 @@ for (const stream of [process.stdout, process.stderr]) {
 
 const { version } = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
-const HELP_AFTER = `
-The destination receives the contents of the source, like \`rsync -a src/ dest/\`:
-running the same command again never nests a copy inside the copy. Files are
-written under a temporary name and renamed into place when complete. On a re-run,
-a file whose copy has the same size and mtime is skipped (rsync's quick check).
-
--n and -v list what changes (created, overwritten, deleted) on stdout, so
-\`foldercopy -n src dest > plan.txt\` keeps the plan; -vv lists skips too. Progress,
-failures and the summary go to stderr.
-
---delete refuses to start (exit 2) when the destination holds entries none of
-which is in the source, or when more than half of its top level would go: the
-usual sign of \`foldercopy photos backups/\` meant as \`backups/photos\`. Give
---max-delete to mirror anyway.
-
-Filters: a glob without a slash matches a name at any depth (--exclude node_modules,
---exclude '*.log'); with a slash it matches the path from the source root
-(--exclude 'build/**'). An excluded directory is not descended into; excluded
-entries at the destination are never deleted.
-
-Examples:
-  $ foldercopy ./build /mnt/backup/build   copy the contents of ./build into /mnt/backup/build
-  $ foldercopy ./photos                    copy to ./photos_copy
-  $ foldercopy -j 4 src dest               use 4 worker processes
-  $ foldercopy --delete --dry-run src dest preview a mirror: what would be copied and deleted
-  $ foldercopy --json -q src dest > r.json a machine-readable summary for CI
-
-Exit codes:
-  0        everything was copied (special files are skipped with a warning)
-  1        some entries failed, the copy stopped (destination full, or worker
-           processes that keep dying), or --delete deleted nothing because of a
-           failure or --max-delete
-  2        refused: bad arguments, a destination that cannot be written, another
-           run copying into it, a --delete that would empty it: nothing was copied
-  130/143  interrupted by Ctrl-C (SIGINT) / SIGTERM; a partial summary is printed`;
-
-interface CliOptions {
-  jobs?: number;
-  exclude?: string[];
-  include?: string[];
-  gitignore?: true;
-  checksum?: true;
-  ignoreExisting?: true;
-  update?: true;
-  force?: true;
-  dryRun?: true;
-  json?: true;
-  log?: string;
-  verify?: true;
-  manifest?: string;
-  delete?: true;
-  maxDelete?: number;
-  quiet?: true;
-  /** How many times -v was given: entry lines for changes at 1, skips too at 2. */
-  verbose?: number;
-  /** --progress (true), --no-progress (false), or neither (automatic). */
-  progress?: boolean;
-  /** --no-xattrs (false). */
-  xattrs?: boolean;
-}
-
-function parseJobs(value: string): number {
-  const jobs = Number(value);
-  if (!/^\d+$/.test(value) || jobs < 1 || jobs > MAX_JOBS) {
-    throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_JOBS}.`);
-  }
-  return jobs;
-}
-
-function parseCount(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number.');
-  return Number(value);
-}
-
-function countVerbosity(_value: string, previous: number | undefined): number {
-  return (previous ?? 0) + 1;
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
-function overwritePolicy(options: CliOptions): OverwritePolicy {
-  if (options.checksum) return 'checksum';
-  if (options.ignoreExisting) return 'never';
-  if (options.update) return 'older';
-  if (options.force) return 'always';
-  return 'changed';
-}
 
 /**
  * The staging directory of a first copy this process is making, if there is one
@@ -162,17 +77,52 @@ function stdoutLog(options: CliOptions): EntryLog | null {
   return options.log === '-' ? EntryLog.toStream(process.stdout) : null;
 }
 
-async function run(source: string, destination: string | undefined, options: CliOptions): Promise<void> {
+/** What the arguments and lists ask for, as copyFolder() calls, each source checked: a refusal of any refuses them all. */
+async function plan(paths: string[], options: CliOptions): Promise<{ copies: PlannedCopy[]; exclude: string[] | undefined }> {
+  const from0 = options.from0 === true;
+  const excludeFrom = options.excludeFrom ?? [];
+  checkOneStdinList(excludeFrom, options.filesFrom);
+  const listed = excludeFrom.flatMap((file) => excludePatterns(readList('--exclude-from', file), from0));
+  const exclude = options.exclude || listed.length > 0 ? [...(options.exclude ?? []), ...listed] : undefined;
+  const files = options.filesFrom === undefined ? undefined : listedPaths(readList('--files-from', options.filesFrom), from0);
+  const copies = await planCopies(paths, { flat: options.flat === true, files });
+  if (copies.length > 1) {
+    // Their paths are relative to one source and one destination.
+    if (options.log !== undefined || options.manifest !== undefined) {
+      throw new FoldercopyError('USAGE', '--log and --manifest take one source: with several sources or --flat, give one run each');
+    }
+    for (const copy of copies) preflight(copy.source, copy.destination);
+  }
+  return { copies, exclude };
+}
+
+/** A path an entry event gives (relative to its copy's source) as it is in the destination. */
+function inDestination(event: EntryEvent, prefix: string): EntryEvent {
+  if (prefix === '') return event;
+  return { ...event, path: event.path === '.' ? prefix : `${prefix}/${event.path}` };
+}
+
+async function run(paths: string[], options: CliOptions): Promise<void> {
   if (options.log === '-' && options.json) {
     process.stderr.write('foldercopy: --log - and --json both write to stdout: give --log a file name (see foldercopy --help)\n');
     process.exitCode = EXIT_CODES.usage;
     return;
   }
+  let copies: PlannedCopy[];
+  let exclude: string[] | undefined;
+  try {
+    ({ copies, exclude } = await plan(paths, options));
+  } catch (error) {
+    refuse(error, options);
+    return;
+  }
+  const several = copies.length > 1;
   const mode: ProgressMode = options.quiet ? 'off' : progressMode(options.progress, process.stderr.isTTY === true, process.env);
   const showProgress = mode !== 'off';
   const renderer = await createRenderer(process.stderr, mode);
   const controller = new AbortController();
   const entryLog = stdoutLog(options);
+  let current = copies[0]!;
   let stoppedBySignal: 'SIGINT' | 'SIGTERM' | undefined;
   const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
     const code = signal === 'SIGINT' ? EXIT_CODES.interrupted : EXIT_CODES.terminated;
@@ -182,7 +132,7 @@ async function run(source: string, destination: string | undefined, options: Cli
       entryLog?.close();
       process.stderr.write('foldercopy: stopped at once\n');
       // A first copy left under its staging name: say where, as the next run will adopt it.
-      const staging = stagingInProgress(source, destination);
+      const staging = stagingInProgress(current.source, current.destination);
       if (staging !== undefined) process.stderr.write(`${stagedCopyLine(staging)}\n`);
       process.exit(code);
     }
@@ -203,63 +153,87 @@ async function run(source: string, destination: string | undefined, options: Cli
       ? (event: EntryEvent): void => {
           entryLog?.add(event);
           // Failures and special files have lines of their own.
-          if (showEntries && event.action !== 'fail' && event.type !== 'special' && (showSkips || event.action !== 'skip')) printEntry(entryLine(event));
+          if (showEntries && event.action !== 'fail' && event.type !== 'special' && (showSkips || event.action !== 'skip')) {
+            printEntry(entryLine(inDestination(event, current.prefix)));
+          }
         }
       : undefined;
   // Said once the copy is done: where the contents went, when that may surprise a cp user.
-  const notice = options.quiet ? undefined : destinationNotice(source, destination, options.delete === true);
+  const notice = options.quiet || several || current.files ? undefined : destinationNotice(current.source, current.destination, options.delete === true);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const startedAt = performance.now();
+  const summaries: CopySummary[] = [];
   try {
-    const summary = await copyFolder(source, destination, {
-      jobs: options.jobs,
-      signal: controller.signal,
-      onProgress: showProgress ? (progress) => renderer.progress(progress) : undefined,
-      onFailure: (failure) => renderer.message(failureLine(failure)),
-      onSkip: options.quiet ? undefined : (skip) => renderer.message(skipLine(skip)),
-      onEntry,
-      exclude: options.exclude,
-      include: options.include,
-      gitignore: options.gitignore,
-      overwrite: overwritePolicy(options),
-      dryRun: options.dryRun,
-      verify: options.verify,
-      manifest: options.manifest,
-      log: entryLog ? undefined : options.log,
-      delete: options.delete,
-      maxDelete: options.maxDelete,
-      xattrs: options.xattrs,
-    });
+    for (const copy of copies) {
+      current = copy;
+      const summary = await copyFolder(copy.source, copy.destination, {
+        jobs: options.jobs,
+        signal: controller.signal,
+        onProgress: showProgress ? (progress) => renderer.progress(progress) : undefined,
+        onFailure: (failure) => renderer.message(failureLine(failure)),
+        onSkip: options.quiet ? undefined : (skip) => renderer.message(skipLine(skip)),
+        onEntry,
+        files: copy.files,
+        exclude,
+        include: options.include,
+        gitignore: options.gitignore,
+        overwrite: overwritePolicy(options),
+        dryRun: options.dryRun,
+        verify: options.verify,
+        manifest: options.manifest,
+        log: entryLog ? undefined : options.log,
+        delete: options.delete,
+        maxDelete: options.maxDelete,
+        xattrs: options.xattrs,
+      });
+      summaries.push(summary);
+      if (summary.aborted || summary.stoppedBy) break;
+    }
     renderer.stop();
     entryLog?.close();
+    const summary = several ? combinedSummary(summaries, paths[paths.length - 1]!, performance.now() - startedAt) : summaries[0]!;
     const exitCode = exitCodeFor(summary, stoppedBySignal);
     const lines = options.quiet ? summaryLines(summary).slice(1) : summaryLines(summary);
     if (notice !== undefined && !summary.aborted) lines.unshift(summary.dryRun ? notice.replace(' went into ', ' would go into ') : notice);
     if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
-    if (options.json) process.stdout.write(summaryJson(summary, exitCode));
+    if (options.json) process.stdout.write(summaryJson(summary, exitCode, several ? summaries : undefined));
     process.exitCode = exitCode;
   } catch (error) {
     renderer.stop();
     entryLog?.close();
-    if (!(error instanceof FoldercopyError)) throw error;
-    process.stderr.write(`${refusalLine(error)}\n`);
-    if (options.json) process.stdout.write(refusalJson(error, EXIT_CODES.usage));
-    process.exitCode = EXIT_CODES.usage;
+    // A source refused once others were copied (another run holds the destination's lock…): what was copied is said too.
+    if (error instanceof FoldercopyError && summaries.length > 0 && !options.quiet) {
+      process.stderr.write(`${summaryLines(combinedSummary(summaries, paths[paths.length - 1]!, performance.now() - startedAt))[0]}\n`);
+    }
+    refuse(error, options);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
 }
 
+/** A refusal: one line, the --json refusal document, exit 2; anything else is a bug. */
+function refuse(error: unknown, options: CliOptions): void {
+  if (!(error instanceof FoldercopyError)) throw error;
+  process.stderr.write(`${refusalLine(error)}\n`);
+  if (options.json) process.stdout.write(refusalJson(error, EXIT_CODES.usage));
+  process.exitCode = EXIT_CODES.usage;
+}
+
 const program = new Command()
   .name('foldercopy')
   .description('Copy a folder fast and safely with a pool of worker processes, keeping modes, times, links and owners.')
   .version(version, '-V, --version')
-  .argument('<source>', 'the folder (or single file) to copy')
-  .argument('[destination]', 'where its contents go (default: <source>_copy beside it)')
+  .usage('[options] <source> [destination]\n       foldercopy [options] <source>... <destination>')
+  .argument('<paths...>', 'the folder (or file, or glob) to copy, and where its contents go (default: <source>_copy beside it); with several sources, the last is the destination directory')
   .option('-j, --jobs <n>', `worker processes (default: ${os.availableParallelism()}, the available CPUs)`, parseJobs)
   .option('--exclude <glob>', 'do not copy entries matching the glob (repeatable)', collect)
+  .option('--exclude-from <file>', 'read --exclude patterns from the file, one a line (- for stdin; blank lines and # comments ignored)', collect)
   .option('--include <glob>', 'copy only files matching the glob (repeatable; --exclude wins)', collect)
+  .option('--files-from <file>', 'copy only the paths listed in the file, relative to the source, one a line (- for stdin)')
+  .option('--from0', 'the --exclude-from and --files-from lists are separated by NUL bytes, not lines')
+  .option('--flat', 'copy the files of a glob source or of --files-from into the destination itself, without their directories')
   .option('--gitignore', 'honour .gitignore files at every level of the source')
   .addOption(new Option('--checksum', 'skip a file only if its content is the same (reads both)').conflicts(['ignoreExisting', 'update', 'force']))
   .addOption(new Option('--ignore-existing', 'never overwrite anything at the destination').conflicts(['update', 'force']))

@@ -90,15 +90,55 @@ export function exitCodeFor(summary: CopySummary, stoppedBySignal: 'SIGINT' | 'S
   return EXIT_CODES.success;
 }
 
-/** The --json document. Its shape is documented in the README; schemaVersion changes if it ever changes incompatibly. */
-export function summaryJson(summary: CopySummary, exitCode: number): string {
+/**
+ * Several copies (several sources, --flat) as one summary: counts, failures and special files summed, the first
+ * stop and the first reason delete deleted nothing, aborted if any was; `source` is '' (there is none), `durationMs`
+ * the whole run's.
+ */
+export function combinedSummary(summaries: readonly CopySummary[], destination: string, durationMs: number): CopySummary {
+  const sum = (key: 'files' | 'directories' | 'symlinks' | 'hardLinks' | 'bytes' | 'created' | 'overwritten' | 'skipped' | 'deleted'): number =>
+    summaries.reduce((total, summary) => total + summary[key], 0);
+  const metadataNotKept = { ...summaries[0]!.metadataNotKept };
+  for (const summary of summaries.slice(1)) {
+    for (const key of Object.keys(metadataNotKept) as Array<keyof typeof metadataNotKept>) metadataNotKept[key] += summary.metadataNotKept[key];
+  }
+  return {
+    source: '',
+    destination,
+    dryRun: summaries[0]!.dryRun,
+    files: sum('files'),
+    directories: sum('directories'),
+    symlinks: sum('symlinks'),
+    hardLinks: sum('hardLinks'),
+    bytes: sum('bytes'),
+    created: sum('created'),
+    overwritten: sum('overwritten'),
+    skipped: sum('skipped'),
+    deleted: sum('deleted'),
+    metadataNotKept,
+    specialFiles: summaries.flatMap((summary) => summary.specialFiles),
+    failures: summaries.flatMap((summary) => summary.failures),
+    durationMs,
+    aborted: summaries.some((summary) => summary.aborted),
+    stoppedBy: summaries.find((summary) => summary.stoppedBy)?.stoppedBy,
+    deletionSkipped: summaries.find((summary) => summary.deletionSkipped)?.deletionSkipped,
+  };
+}
+
+/**
+ * The --json document. Its shape is documented in the README; schemaVersion changes if it ever changes incompatibly.
+ * For several copies (`copies` given, `summary` their combinedSummary), `source` is null and `sources` lists each
+ * copy's source and destination.
+ */
+export function summaryJson(summary: CopySummary, exitCode: number, copies?: readonly CopySummary[]): string {
   const status = summary.aborted ? 'interrupted' : summary.stoppedBy ? 'stopped' : exitCode === EXIT_CODES.success ? 'ok' : 'failed';
   const document = {
     schemaVersion: 1,
     status,
     exitCode,
     dryRun: summary.dryRun,
-    source: summary.source,
+    source: copies ? null : summary.source,
+    ...(copies && { sources: copies.map(({ source, destination }) => ({ source, destination })) }),
     destination: summary.destination,
     durationMs: Math.round(summary.durationMs),
     bytes: summary.bytes,

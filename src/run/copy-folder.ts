@@ -17,6 +17,7 @@ import type { JobResult } from '../shared/protocol.js';
 import { fsPath, pathText, rawFromString, type RawPath } from '../shared/raw-path.js';
 import type { DirectoryEntry } from '../source/entry.js';
 import type { TreeFilter } from '../source/filter.js';
+import { selectionOf, type Selection } from '../source/selection.js';
 import { walk, type ListingFilter } from '../source/walk.js';
 import { resolveRunOptions } from './options.js';
 import { Planner } from './plan.js';
@@ -36,6 +37,7 @@ export async function copyFolder(source: string, destination?: string, options: 
   const target = preflight(source, destination);
   const settings = resolveRunOptions(options, target);
   const filter = target.kind === 'dir' ? await loadFilter(rawFromString(target.source), options) : null;
+  const selection = options.files === undefined ? null : selectionOf(options.files, options.gitignore === true);
   // A refusal before anything is written: delete would remove what the destination held beside the source's names.
   if (settings.delete && settings.maxDelete === undefined && target.kind === 'dir') {
     checkDeleteTarget(rawFromString(target.source), rawFromString(target.destination), filter, {
@@ -46,7 +48,7 @@ export async function copyFolder(source: string, destination?: string, options: 
   const prepared = prepareRun(target, settings);
   let run: CopyRun;
   try {
-    run = new CopyRun(target, prepared, filter, options);
+    run = new CopyRun(target, prepared, filter, options, selection);
   } catch (error) {
     prepared.lock?.release();
     throw error;
@@ -80,6 +82,8 @@ class CopyRun {
     private readonly prepared: PreparedRun,
     private readonly filter: TreeFilter | null,
     private readonly options: CopyOptions,
+    /** Only these paths (the files option), or the whole tree. */
+    private readonly selection: Selection | null,
   ) {
     const { settings, writtenTo } = prepared;
     this.source = rawFromString(target.source);
@@ -171,7 +175,7 @@ class CopyRun {
   }
 
   private async copyTree(): Promise<void> {
-    for await (const item of walk(this.source, this.listingFilter())) {
+    for await (const item of walk(this.source, this.listingFilter(), this.selection)) {
       if (this.halt.signal.aborted) break;
       if (item.kind === 'failure') this.tally.fail(item.error);
       else this.planner.plan(item);

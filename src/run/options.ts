@@ -50,6 +50,7 @@ export function resolveRunOptions(options: CopyOptions, target: CopyTarget): Run
     if (!Number.isInteger(maxDelete) || maxDelete < 0) throw new FoldercopyError('USAGE', `the maximum number of deletions must be a whole number, got ${maxDelete}`);
     if (!remove) throw new FoldercopyError('USAGE', 'a maximum number of deletions needs --delete');
   }
+  if (options.files !== undefined) checkFileList(options.files, target, remove);
   if (remove) checkMirrorable(target);
   if (options.manifest !== undefined && dryRun) throw new FoldercopyError('USAGE', 'a dry run writes no manifest: nothing is copied to hash');
   const log = options.log === undefined ? undefined : outputFile(options.log, 'log', target);
@@ -79,6 +80,13 @@ function ownerPolicy(existingAncestor: string, xattrs: boolean): OwnerPolicy {
   // New entries under a set-group-ID directory take its group, not ours.
   const groupInherited = (fs.statSync(existingAncestor).mode & 0o2000) !== 0;
   return { preserve: true, uid, gid, groupInherited, xattrs };
+}
+
+/** A file list picks entries of a source directory; mirroring would delete everything it does not list. */
+function checkFileList(files: unknown, target: CopyTarget, remove: boolean): void {
+  if (!Array.isArray(files)) throw new FoldercopyError('USAGE', `files must be an array of paths, got ${String(files)}`);
+  if (target.kind !== 'dir') throw new FoldercopyError('USAGE', `a file list needs a source directory, not a file: ${target.source}`, target.source);
+  if (remove) throw new FoldercopyError('USAGE', '--delete mirrors a whole tree: it cannot be combined with a file list');
 }
 
 /** Deleting what the source lacks is only safe when the source is a directory with something in it. */

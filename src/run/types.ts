@@ -47,6 +47,12 @@ export interface CopyOptions {
   delete?: boolean;
   /** With delete: delete nothing if more than this many entries would go. */
   maxDelete?: number;
+  /**
+   * Copy only these paths (relative to the source, lossless text) and make the directories above them, instead of
+   * the whole tree; a listed directory is made and holds only what is listed in it. The filters still apply. Needs a
+   * source directory; not with delete.
+   */
+  files?: readonly string[];
 }
 
 /** An entry failure, or the failure that stopped the run, as the user reads it. */

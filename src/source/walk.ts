@@ -14,13 +14,17 @@
  *    worker that copies it; symlinks are never followed;
  *  - errors are values: an unreadable directory is reported and skipped;
  *  - filters (filter.ts) apply as each directory is read, so an excluded
- *    directory is never descended into.
+ *    directory is never descended into;
+ *  - with a file list (selection.ts), directories are not read: the names
+ *    listed in each are lstat'ed and go through the same filters, and only
+ *    directories listed or with listed names below them are visited.
  */
-import type { Dirent } from 'node:fs';
+import type { BigIntStats, Dirent } from 'node:fs';
 import fs from 'node:fs';
 import { errorRecord, type ErrorRecord } from '../shared/errors.js';
 import { childPath, fsPath, joinRaw, rawFromLatin1, type RawPath } from '../shared/raw-path.js';
 import { directoryEntry, entryFromDirent, hasType, type DirectoryEntry, type LinkOrFileEntry, type SpecialEntry } from './entry.js';
+import type { Selection } from './selection.js';
 
 /** One directory as read: the directory itself, and what it holds besides subdirectories (each its own listing). */
 export interface Listing {
@@ -41,8 +45,8 @@ export interface ListingFilter {
   admit(relative: RawPath, dirents: Dirent[]): Dirent[];
 }
 
-/** Lists `root` (a directory; a symlink to one is followed, as `cp -a root/ dest` would). */
-export async function* walk(root: RawPath, filter: ListingFilter | null): AsyncGenerator<WalkItem> {
+/** Lists `root` (a directory; a symlink to one is followed, as `cp -a root/ dest` would): whole, or only what `selection` lists. */
+export async function* walk(root: RawPath, filter: ListingFilter | null, selection: Selection | null = null): AsyncGenerator<WalkItem> {
   let rootEntry: DirectoryEntry;
   try {
     // The root is followed if it is a symlink: its attributes too, through a trailing '/.'.
@@ -54,7 +58,9 @@ export async function* walk(root: RawPath, filter: ListingFilter | null): AsyncG
   // Depth first, parents before children.
   const pending: RawPath[] = [''];
   for (let relative = pending.pop(); relative !== undefined; relative = pending.pop()) {
-    const { items, subdirectories } = readListing(root, relative, rootEntry, filter);
+    const { items, subdirectories } = selection
+      ? readSelected(root, relative, rootEntry, filter, selection)
+      : readListing(root, relative, rootEntry, filter);
     for (let i = subdirectories.length - 1; i >= 0; i--) pending.push(childPath(relative, subdirectories[i]!.name));
     yield* items;
     await new Promise((resolve) => setImmediate(resolve));
@@ -68,36 +74,98 @@ function readListing(
   rootEntry: DirectoryEntry,
   filter: ListingFilter | null,
 ): { items: WalkItem[]; subdirectories: Dirent[] } {
+  const directory = directoryAt(root, relative, rootEntry);
+  if (directory.kind === 'failure') return { items: [directory], subdirectories: [] };
   const path = joinRaw(root, relative);
-  let directory = rootEntry;
-  if (relative !== '') {
-    try {
-      const source = fsPath(path);
-      const stats = fs.lstatSync(source, { bigint: true });
-      // Replaced since its parent was read: reading it now could follow a symlink out of the tree.
-      if (!stats.isDirectory()) {
-        return { items: [failure({ code: 'ECHANGED', message: 'it is no longer a directory', operation: 'list', path })], subdirectories: [] };
-      }
-      directory = directoryEntry(relative, stats, source);
-    } catch (error) {
-      return { items: [failure(errorRecord(error, 'stat', path))], subdirectories: [] };
-    }
-  }
   let dirents: Dirent[];
   try {
     dirents = readDirectory(path);
     if (filter) dirents = filter.admit(relative, dirents);
   } catch (error) {
     // The directory is still made, empty.
-    return { items: [{ kind: 'listing', directory, entries: [] }, failure(errorRecord(error, 'list', path))], subdirectories: [] };
+    return { items: [{ kind: 'listing', directory: directory.entry, entries: [] }, failure(errorRecord(error, 'list', path))], subdirectories: [] };
   }
+  return split(relative, directory.entry, dirents, [], undefined);
+}
+
+/**
+ * One directory of a file list: its listed names, lstat'ed (a missing one is a failure), through the same filters.
+ * A name with listed names below it must be a directory; a directory is made and holds only what is listed in it.
+ * With --gitignore, the directory's .gitignore gives its rules whether it is listed or not (it is copied only if listed).
+ */
+function readSelected(
+  root: RawPath,
+  relative: RawPath,
+  rootEntry: DirectoryEntry,
+  filter: ListingFilter | null,
+  selection: Selection,
+): { items: WalkItem[]; subdirectories: Dirent[] } {
+  const directory = directoryAt(root, relative, rootEntry);
+  if (directory.kind === 'failure') return { items: [directory], subdirectories: [] };
+  const listed = selection.names.get(relative) ?? new Set<RawPath>();
+  const failures: WalkItem[] = [];
+  let dirents: Dirent[] = [];
+  for (const name of listed) {
+    const path = joinRaw(root, childPath(relative, name));
+    let stats: BigIntStats;
+    try {
+      stats = fs.lstatSync(fsPath(path), { bigint: true });
+    } catch (error) {
+      failures.push(failure(errorRecord(error, 'stat', path)));
+      continue;
+    }
+    // Never followed: names listed below a symlink are not reached through it.
+    if (selection.names.has(childPath(relative, name)) && !stats.isDirectory()) {
+      failures.push(failure({ code: 'ENOTDIR', message: 'not a directory', operation: 'list', path }));
+      continue;
+    }
+    dirents.push(asDirent(name, stats));
+  }
+  let gitignore: Dirent | undefined;
+  if (selection.gitignore && !listed.has('.gitignore')) {
+    const stats = fs.lstatSync(fsPath(joinRaw(root, childPath(relative, '.gitignore'))), { bigint: true, throwIfNoEntry: false });
+    if (stats?.isFile()) dirents.push((gitignore = asDirent('.gitignore', stats)));
+  }
+  if (filter) dirents = filter.admit(relative, dirents);
+  return split(relative, directory.entry, dirents, failures, gitignore);
+}
+
+/** The listing of what a directory keeps, and its subdirectories; `leftOut` was read for its rules only. */
+function split(
+  relative: RawPath,
+  directory: DirectoryEntry,
+  dirents: Dirent[],
+  failures: WalkItem[],
+  leftOut: Dirent | undefined,
+): { items: WalkItem[]; subdirectories: Dirent[] } {
   const entries: Array<LinkOrFileEntry | SpecialEntry> = [];
   const subdirectories: Dirent[] = [];
   for (const dirent of dirents) {
+    if (dirent === leftOut) continue;
     if (dirent.isDirectory()) subdirectories.push(dirent);
     else entries.push(entryFromDirent(childPath(relative, dirent.name), dirent));
   }
-  return { items: [{ kind: 'listing', directory, entries }], subdirectories };
+  return { items: [{ kind: 'listing', directory, entries }, ...failures], subdirectories };
+}
+
+/** The directory itself, lstat'ed (the root was stat'ed by the walk). */
+function directoryAt(root: RawPath, relative: RawPath, rootEntry: DirectoryEntry): { kind: 'directory'; entry: DirectoryEntry } | WalkFailure {
+  if (relative === '') return { kind: 'directory', entry: rootEntry };
+  const path = joinRaw(root, relative);
+  try {
+    const source = fsPath(path);
+    const stats = fs.lstatSync(source, { bigint: true });
+    // Replaced since its parent was read: reading it now could follow a symlink out of the tree.
+    if (!stats.isDirectory()) return failure({ code: 'ECHANGED', message: 'it is no longer a directory', operation: 'list', path });
+    return { kind: 'directory', entry: directoryEntry(relative, stats, source) };
+  } catch (error) {
+    return failure(errorRecord(error, 'stat', path));
+  }
+}
+
+/** Stats answer what a dirent does about an entry's type; the filters read its name too. */
+function asDirent(name: RawPath, stats: BigIntStats): Dirent {
+  return Object.assign(stats, { name }) as unknown as Dirent;
 }
 
 /** latin1 gives raw names without a Buffer per name; an entry the listing gives no type is stat'ed. */

@@ -1,0 +1,62 @@
+/** The command line's options as commander gives them, and the parsers of their values. */
+import { InvalidArgumentError } from 'commander';
+import { MAX_JOBS } from '../run/options.js';
+import type { OverwritePolicy } from '../run/types.js';
+
+export interface CliOptions {
+  jobs?: number;
+  exclude?: string[];
+  excludeFrom?: string[];
+  filesFrom?: string;
+  from0?: true;
+  flat?: true;
+  include?: string[];
+  gitignore?: true;
+  checksum?: true;
+  ignoreExisting?: true;
+  update?: true;
+  force?: true;
+  dryRun?: true;
+  json?: true;
+  log?: string;
+  verify?: true;
+  manifest?: string;
+  delete?: true;
+  maxDelete?: number;
+  quiet?: true;
+  /** How many times -v was given: entry lines for changes at 1, skips too at 2. */
+  verbose?: number;
+  /** --progress (true), --no-progress (false), or neither (automatic). */
+  progress?: boolean;
+  /** --no-xattrs (false). */
+  xattrs?: boolean;
+}
+
+export function parseJobs(value: string): number {
+  const jobs = Number(value);
+  if (!/^\d+$/.test(value) || jobs < 1 || jobs > MAX_JOBS) {
+    throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_JOBS}.`);
+  }
+  return jobs;
+}
+
+export function parseCount(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number.');
+  return Number(value);
+}
+
+export function countVerbosity(_value: string, previous: number | undefined): number {
+  return (previous ?? 0) + 1;
+}
+
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+export function overwritePolicy(options: CliOptions): OverwritePolicy {
+  if (options.checksum) return 'checksum';
+  if (options.ignoreExisting) return 'never';
+  if (options.update) return 'older';
+  if (options.force) return 'always';
+  return 'changed';
+}

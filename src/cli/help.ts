@@ -1,0 +1,44 @@
+/** The text after --help's option list: what a copy does, the filters, examples and exit codes. */
+export const HELP_AFTER = `
+The destination receives the contents of the source, like \`rsync -a src/ dest/\`:
+running the same command again never nests a copy inside the copy. Files are
+written under a temporary name and renamed into place when complete. On a re-run,
+a file whose copy has the same size and mtime is skipped (rsync's quick check).
+
+-n and -v list what changes (created, overwritten, deleted) on stdout, so
+\`foldercopy -n src dest > plan.txt\` keeps the plan; -vv lists skips too. Progress,
+failures and the summary go to stderr.
+
+--delete refuses to start (exit 2) when the destination holds entries none of
+which is in the source, or when more than half of its top level would go: the
+usual sign of \`foldercopy photos backups/\` meant as \`backups/photos\`. Give
+--max-delete to mirror anyway.
+
+Filters: a glob without a slash matches a name at any depth (--exclude node_modules,
+--exclude '*.log'); with a slash it matches the path from the source root
+(--exclude 'build/**'). An excluded directory is not descended into; excluded
+entries at the destination are never deleted.
+
+Several sources, as \`cp -a a b c dest/\`: each goes to dest/<its name>, and the last
+argument is the destination. A source with glob characters that is no path is a glob:
+its matching files are copied at their paths below the glob's static part (the base:
+\`build/\` in 'build/**/*.map'); --flat puts them all in the destination itself.
+Quote globs so that foldercopy, not the shell, expands them.
+
+Examples:
+  $ foldercopy ./build /mnt/backup/build   copy the contents of ./build into /mnt/backup/build
+  $ foldercopy a b c dest                  copy a, b and c to dest/a, dest/b and dest/c
+  $ foldercopy 'build/**/*.map' artifacts  copy the .map files to artifacts/, paths below build/ kept
+  $ foldercopy ./photos                    copy to ./photos_copy
+  $ foldercopy -j 4 src dest               use 4 worker processes
+  $ foldercopy --delete --dry-run src dest preview a mirror: what would be copied and deleted
+  $ foldercopy --json -q src dest > r.json a machine-readable summary for CI
+
+Exit codes:
+  0        everything was copied (special files are skipped with a warning)
+  1        some entries failed, the copy stopped (destination full, or worker
+           processes that keep dying), or --delete deleted nothing because of a
+           failure or --max-delete
+  2        refused: bad arguments, a destination that cannot be written, another
+           run copying into it, a --delete that would empty it: nothing was copied
+  130/143  interrupted by Ctrl-C (SIGINT) / SIGTERM; a partial summary is printed`;
