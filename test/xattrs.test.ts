@@ -212,4 +212,24 @@ os.chmod(sys.argv[1] + '/acl-file', 0o640)`,
     expect(summary.counts.failed).toBe(0);
     expect(diffTrees(await snapshotTree(src), await snapshotTree(dst), { mtimePrecision: 'us' })).toEqual([]);
   });
+
+  it('as root, reading the source leaves its access times as they were, so both sides show the same', async () => {
+    const root = await tempDir();
+    const src = path.join(root, 'src');
+    await writeTree(src, { 'a.txt': 'a\n', 'sub/b.bin': 'b'.repeat(300_000) });
+    const ns = 1577836800123456789n;
+    for (const name of ['a.txt', 'sub/b.bin']) fs.utimesSync(path.join(src, name), new Date(1577836800123), new Date(1577836800123));
+    execFileSync('python3', ['-c', `import os, sys\nfor p in sys.argv[1:]: os.utime(p, ns=(${ns}, ${ns}))`, path.join(src, 'a.txt'), path.join(src, 'sub/b.bin')]);
+    const dst = path.join(root, 'dst');
+
+    const result = await runCli([src, dst]);
+
+    expect(result.exitCode, result.stderr).toBe(0);
+    for (const name of ['a.txt', 'sub/b.bin']) {
+      const before = fs.statSync(path.join(src, name), { bigint: true });
+      const after = fs.statSync(path.join(dst, name), { bigint: true });
+      expect(before.atimeNs, name).toBe(ns);
+      expect(after.atimeNs, name).toBe(ns);
+    }
+  });
 });

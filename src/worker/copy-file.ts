@@ -30,7 +30,9 @@ import { existingAt, keepsFile, refreshMetadata } from './up-to-date.js';
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, COPYFILE_EXCL, COPYFILE_FICLONE } = fs.constants;
 // O_NOFOLLOW refuses a source replaced by a symlink since it was listed, O_NONBLOCK
 // keeps one replaced by a FIFO from blocking the open; both absent on Windows.
-const READ_FLAGS = O_RDONLY | (O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
+// As root, O_NOATIME also leaves the source's access time as it was, so the copy and the
+// source show the same one (only an owner or root may ask for it).
+const READ_FLAGS = O_RDONLY | (O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0) | (process.geteuid?.() === 0 ? (fs.constants.O_NOATIME ?? 0) : 0);
 const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL;
 const SET_ID_BITS = 0o6000;
 const LARGE_FILE_POLL_MS = 100;
