@@ -19,6 +19,7 @@ import { TEMP_NAME, TEMP_NAME_SUFFIX } from '../shared/temp-name.js';
 import { LOST_UNAVAILABLE, readXattrs, syncXattrs, writeXattrs } from '../shared/xattrs.js';
 import type { MetadataLoss } from '../run/tally.js';
 import type { DirectoryEntry } from '../source/entry.js';
+import { DirectoryModes } from './directory-modes.js';
 
 interface MadeDirectory {
   /** Relative to the destination root. */
@@ -41,17 +42,6 @@ interface MadeDirectory {
 export type DirectoryOutcome = 'created' | 'existing' | ErrorRecord;
 
 const OWNER_RWX = 0o700;
-const PERMISSION_BITS = 0o777;
-
-/** The process's umask, read without setting it; null where /proc does not say. */
-function readUmask(): number | null {
-  try {
-    const match = /^Umask:\s*([0-7]+)$/m.exec(fs.readFileSync('/proc/self/status', 'latin1'));
-    return match ? parseInt(match[1]!, 8) : null;
-  } catch {
-    return null;
-  }
-}
 
 export class DestinationDirectories {
   private readonly made: MadeDirectory[] = [];
@@ -63,13 +53,7 @@ export class DestinationDirectories {
   private readonly deferred = new Map<RawPath, DirectoryEntry>();
   /** Every directory of the source the walk went through, made or not, parents first. */
   private readonly listed: RawPath[] = [];
-  /** Lets mkdir give a directory its final mode, saving a chmod each; null when unknown. */
-  private readonly umask = readUmask();
-  /**
-   * Per parent directory, the mode bits mkdir is known to keep there, or -1 once a
-   * directory came out with another mode (a set-group-ID or default-ACL parent).
-   */
-  private readonly keptBits = new Map<RawPath, number>();
+  private readonly modes = new DirectoryModes();
 
   constructor(
     private readonly destination: RawPath,
@@ -178,7 +162,7 @@ export class DestinationDirectories {
   private makeNow(entry: DirectoryEntry): DirectoryOutcome {
     const path = joinRaw(this.destination, entry.path);
     const owner = ownerFor(entry, this.policy);
-    let modeIsSet = this.mkdirGivesExactly(entry, owner);
+    let modeIsSet = this.modes.mkdirGivesExactly(entry, owner !== undefined);
     let outcome: DirectoryOutcome = 'created';
     try {
       const target = this.fsPathOf(entry.path);
@@ -188,7 +172,7 @@ export class DestinationDirectories {
       if (!there) {
         try {
           fs.mkdirSync(target, modeIsSet ? entry.mode : OWNER_RWX);
-          if (modeIsSet) modeIsSet = this.keepsMode(entry.path, target, entry.mode);
+          if (modeIsSet) modeIsSet = this.modes.keeps(entry.path, target, entry.mode);
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
           // Something is there after all; nothing when it is a dangling symlink, which stays a failure.
@@ -235,34 +219,6 @@ export class DestinationDirectories {
   private mayBeThere(relativePath: RawPath): boolean {
     const parent = parentOf(relativePath);
     return parent === null || this.existing.has(parent);
-  }
-
-  /**
-   * Whether mkdir can make this directory with its final mode: the umask takes
-   * nothing from it, the owner can still write into it, no special bit, no chown
-   * to follow (which would open a window under our group). The root is made
-   * private and gets its mode last.
-   */
-  private mkdirGivesExactly(entry: DirectoryEntry, owner: Owner | undefined): boolean {
-    return (
-      this.umask !== null &&
-      entry.path !== '' &&
-      owner === undefined &&
-      (entry.mode & ~PERMISSION_BITS) === 0 &&
-      (entry.mode & OWNER_RWX) === OWNER_RWX &&
-      (entry.mode & this.umask) === 0 &&
-      this.keptBits.get(parentOf(entry.path) ?? '') !== -1
-    );
-  }
-
-  /** Whether the directory just made has `mode`: a stat the first time these bits are asked for under its parent. */
-  private keepsMode(relativePath: RawPath, target: FsPath, mode: number): boolean {
-    const parent = parentOf(relativePath) ?? '';
-    const kept = this.keptBits.get(parent) ?? 0;
-    if ((mode & ~kept) === 0) return true;
-    const keeps = Number(fs.lstatSync(target, { bigint: true }).mode & 0o7777n) === mode;
-    this.keptBits.set(parent, keeps ? kept | mode : -1);
-    return keeps;
   }
 
   /** A dry run's make(): what would happen, from what is there. */

@@ -19,15 +19,14 @@ import { errorRecord, type ErrorRecord, type Operation } from '../shared/errors.
 import { LARGE_FILE_BYTES, type FileJob } from '../shared/jobs.js';
 import { ownerFor, sourceFileFromStats, unchangedSince, type SourceFile } from '../shared/metadata.js';
 import type { JobResult } from '../shared/protocol.js';
-import { fsPath, type FsPath } from '../shared/raw-path.js';
+import { fsPath } from '../shared/raw-path.js';
 import { unlinkQuietly, writingPathFor } from '../shared/temp-name.js';
-import type { Xattr } from '../shared/xattrs.js';
 import { copyDense, copySparse } from './block-copy.js';
 import { closeQuietly, createExclusive, failed, hashFile, isWrite, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
 import { finishFile, sourceXattrs } from './metadata-copy.js';
 import { existingAt, keepsFile, refreshMetadata } from './up-to-date.js';
 
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, COPYFILE_EXCL, COPYFILE_FICLONE } = fs.constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 // O_NOFOLLOW refuses a source replaced by a symlink since it was listed, O_NONBLOCK
 // keeps one replaced by a FIFO from blocking the open; both absent on Windows.
 // As root, O_NOATIME also leaves the source's access time as it was, so the copy and the
@@ -35,9 +34,8 @@ const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, COPYFILE_EXCL, COPYFILE
 const READ_FLAGS = O_RDONLY | (O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0) | (process.geteuid?.() === 0 ? (fs.constants.O_NOATIME ?? 0) : 0);
 const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL;
 const SET_ID_BITS = 0o6000;
-const LARGE_FILE_POLL_MS = 100;
 // A source rewritten while it is read is copied again, this many times in all, then failed.
-const ATTEMPTS = 3;
+export const ATTEMPTS = 3;
 export const SOURCE_CHANGED = 'ESOURCECHANGED';
 
 export function copyFile(job: FileJob, paths: JobPaths, context: BatchContext, buffer: Buffer, pid: number): JobResult {
@@ -64,7 +62,7 @@ function copyOnce(job: FileJob, paths: JobPaths, context: BatchContext, buffer: 
 }
 
 /** The source opened for reading, or why it cannot be. */
-function openSource(paths: JobPaths): number | ErrorRecord {
+export function openSource(paths: JobPaths): number | ErrorRecord {
   try {
     return fs.openSync(paths.sourceFs, READ_FLAGS);
   } catch (error) {
@@ -73,13 +71,13 @@ function openSource(paths: JobPaths): number | ErrorRecord {
 }
 
 /** Closes the source, when it is open, on the way out with `result`. */
-function closing(fd: number, result: JobResult): JobResult {
+export function closing(fd: number, result: JobResult): JobResult {
   if (fd >= 0) closeQuietly(fd);
   return result;
 }
 
 /** The source's stats, from its descriptor when it is open; a source that is no longer a regular file fails. */
-function statSource(paths: JobPaths, fd: number): SourceFile | ErrorRecord {
+export function statSource(paths: JobPaths, fd: number): SourceFile | ErrorRecord {
   let stats: BigIntStats;
   try {
     stats = fd >= 0 ? fs.fstatSync(fd, { bigint: true }) : fs.lstatSync(paths.sourceFs, { bigint: true });
@@ -91,14 +89,14 @@ function statSource(paths: JobPaths, fd: number): SourceFile | ErrorRecord {
 }
 
 /** A file the parent must schedule itself (see FileJob): handed back, untouched. */
-function handBack(job: FileJob, source: SourceFile): JobResult | null {
+export function handBack(job: FileJob, source: SourceFile): JobResult | null {
   if (source.inode !== undefined && !job.firstName) return { outcome: 'otherNames', size: source.size, inode: source.inode };
   if (source.size >= LARGE_FILE_BYTES && !job.large) return { outcome: 'large', size: source.size };
   return null;
 }
 
 /** Created or overwritten when the file is to be written; otherwise the job's final result: kept as it is, or a failure. */
-function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, context: BatchContext, buffer: Buffer): JobResult {
+export function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, context: BatchContext, buffer: Buffer): JobResult {
   if (!job.mayExist) return { outcome: 'created', size: source.size };
   const { overwrite, dryRun, digest, owners } = context.settings;
   const final = fsPath(paths.name);
@@ -120,7 +118,7 @@ function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, context: 
 }
 
 /** Writes the open source `input` (and closes it) to the destination. */
-function writeRegularFile(
+export function writeRegularFile(
   input: number,
   source: SourceFile,
   paths: JobPaths,
@@ -186,115 +184,6 @@ function writeRegularFile(
   }
 }
 
-/**
- * Copies a large file in the kernel (a reflink where the file system has them,
- * else copy_file_range) on the thread pool, so the worker stays free to report
- * how far the copy has come. Sparse sources keep their holes through the block
- * loop, which also serves when the content must be hashed.
- */
-export async function copyLargeFile(
-  job: FileJob,
-  paths: JobPaths,
-  context: BatchContext,
-  buffer: Buffer,
-  pid: number,
-  onBytes: (copied: number) => void,
-): Promise<JobResult> {
-  for (let attempt = 1; ; attempt++) {
-    const result = await copyLargeOnce(job, paths, context, buffer, pid, onBytes);
-    if (result.error?.code !== SOURCE_CHANGED || attempt === ATTEMPTS) return result;
-  }
-}
-
-async function copyLargeOnce(
-  job: FileJob,
-  paths: JobPaths,
-  context: BatchContext,
-  buffer: Buffer,
-  pid: number,
-  onBytes: (copied: number) => void,
-): Promise<JobResult> {
-  const input = openSource(paths);
-  if (typeof input !== 'number') return failed(input);
-  const source = statSource(paths, input);
-  if ('code' in source) return closing(input, failed(source));
-  const early = handBack(job, source);
-  if (early) return closing(input, early);
-  const planned = decideFile(job, source, paths, context, buffer);
-  const { dryRun, verify, digest, staged, owners } = context.settings;
-  if (!isWrite(planned) || dryRun) return closing(input, planned);
-  if (source.sparse || verify || digest) return writeRegularFile(input, source, paths, context, planned, buffer, pid, onBytes);
-  const temp = fsPath(writingPathFor(paths.name, pid, staged));
-  const poll = setInterval(() => {
-    const written = fs.statSync(temp, { throwIfNoEntry: false })?.size;
-    if (written !== undefined) onBytes(written);
-  }, LARGE_FILE_POLL_MS);
-  try {
-    // By the descriptor's own path: the kernel copies the very file opened and stat'ed above.
-    await copyInKernel(`/proc/self/fd/${input}`, paths.sourceFs, temp);
-  } catch (error) {
-    unlinkQuietly(temp);
-    closeQuietly(input);
-    return failed(sourceIsUnreadable(paths.sourceFs) ? errorRecord(error, 'read', paths.source) : errorRecord(error, 'write', paths.final));
-  } finally {
-    clearInterval(poll);
-  }
-  let now: BigIntStats;
-  let xattrs: Xattr[];
-  try {
-    now = fs.fstatSync(input, { bigint: true });
-    xattrs = sourceXattrs(context.settings, input);
-  } catch (error) {
-    unlinkQuietly(temp);
-    return failed(errorRecord(error instanceof SourceFailure ? error.cause : error, 'stat', paths.source));
-  } finally {
-    closeQuietly(input);
-  }
-  let output = -1;
-  let stage: Operation = 'write';
-  try {
-    // What copyFile made, by descriptor: never through a symlink put in its place.
-    output = fs.openSync(temp, O_RDONLY | O_NOFOLLOW);
-    if (!unchangedSince(source, now) || Number(fs.fstatSync(output, { bigint: true }).size) !== source.size) {
-      unlinkQuietly(temp);
-      return sourceChanged(paths);
-    }
-    stage = 'set-metadata';
-    const lost = finishFile(output, source, ownerFor(source, owners), xattrs, true);
-    stage = 'rename';
-    if (!staged) fs.renameSync(temp, fsPath(paths.name));
-    return lost === 0 ? planned : { ...planned, lost };
-  } catch (error) {
-    unlinkQuietly(temp);
-    return failed(errorRecord(error, stage, paths.final));
-  } finally {
-    if (output >= 0) closeQuietly(output);
-  }
-}
-
-function sourceChanged(paths: JobPaths): JobResult {
+export function sourceChanged(paths: JobPaths): JobResult {
   return failed({ code: SOURCE_CHANGED, message: 'it changed while it was being copied', operation: 'read', path: paths.source });
-}
-
-/** Where /proc/self/fd does not exist, the kernel copies the source by its path. */
-async function copyInKernel(byDescriptor: string, byPath: FsPath, temp: FsPath): Promise<void> {
-  const source = fs.existsSync(byDescriptor) ? byDescriptor : byPath;
-  const flags = COPYFILE_EXCL | COPYFILE_FICLONE;
-  try {
-    await fs.promises.copyFile(source, temp, flags);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    unlinkQuietly(temp);
-    await fs.promises.copyFile(source, temp, flags);
-  }
-}
-
-/** copyFile reports both paths on failure; this tells which side it was. */
-function sourceIsUnreadable(source: FsPath): boolean {
-  try {
-    fs.accessSync(source, fs.constants.R_OK);
-    return false;
-  } catch {
-    return true;
-  }
 }
