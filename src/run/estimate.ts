@@ -31,6 +31,9 @@ const PRIOR_MS_PER_FILE = 0.032;
 const PRIOR_MS_PER_MB = 1;
 /** How strongly the priors hold, relative to the weight of the samples in each direction. */
 const RIDGE = 0.02;
+/** ...and at least as strongly as a step of 1 file, or of 5 MB, would. */
+const PRIOR_FILES_SQUARED = 1;
+const PRIOR_MB_SQUARED = 25;
 /** Weights halve every this many ms of run time: the fit follows the copy's recent mix. */
 const HALF_LIFE_MS = 3000;
 /** Steps shorter than this are merged into the next one: timer noise would dominate them. */
@@ -80,8 +83,10 @@ export class WorkEstimator {
 
   /** The fitted costs: ms per file, ms per byte; never negative. */
   costs(): { msPerFile: number; msPerByte: number } {
-    const la = RIDGE * this.sff + 1e-9;
-    const lb = RIDGE * this.sbb + 1e-9;
+    // Each prior also holds as if backed by a few observations of its own: a run of tiny
+    // files moves bytes too little to say what a byte costs, and must not make 1 MB cost seconds.
+    const la = RIDGE * this.sff + PRIOR_FILES_SQUARED;
+    const lb = RIDGE * this.sbb + PRIOR_MB_SQUARED;
     // Ridge normal equations: (S + Λ) x = s + Λ x0.
     const a11 = this.sff + la;
     const a12 = this.sfb;
