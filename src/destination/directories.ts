@@ -17,7 +17,6 @@ import { childPath, fsPath, joinRaw, parentOf, rawFromLatin1, type FsPath, type 
 import { errnoError, native, type Native } from '../shared/native.js';
 import { TEMP_NAME, TEMP_NAME_SUFFIX } from '../shared/temp-name.js';
 import { LOST_UNAVAILABLE, readXattrs, syncXattrs, writeXattrs } from '../shared/xattrs.js';
-import type { MetadataLoss } from '../run/tally.js';
 import type { DirectoryEntry } from '../source/entry.js';
 import { DirectoryModes } from './directory-modes.js';
 
@@ -109,13 +108,15 @@ export class DestinationDirectories {
   }
 
   /**
-   * Sets owner, mode and times, children before parents; returns what could not be set.
+   * Sets owner, attributes, mode and times, children before parents; returns what could
+   * not be set, and the LOST_* bits of each directory that could not hold all it had.
    * Owner and times through the parent's descriptor without following the name (a
    * symlink put there gets them itself); the mode, which Linux cannot set on a link,
    * through the directory's own descriptor, opened without following it.
    */
-  finalize(): ErrorRecord[] {
+  finalize(): { failures: ErrorRecord[]; losses: number[] } {
     const failures: ErrorRecord[] = [];
+    const losses: number[] = [];
     // Loaded here, at the end, and only in a run that makes directories: never on the CLI's start-up path.
     const lib = this.made.length > 0 ? native() : null;
     for (let i = this.made.length - 1; i >= 0; i--) {
@@ -132,13 +133,13 @@ export class DestinationDirectories {
           const errno = lib.setTimes(target, directory.atimeNs, directory.mtimeNs, isRoot);
           if (errno !== 0) throw errnoError(errno, 'utimensat');
         } else (isRoot ? fs.utimesSync : fs.lutimesSync)(target, directory.atime, directory.mtime);
-        if (lost !== 0) failures.push({ code: 'EMETADATA', message: 'metadata not kept', operation: 'set-metadata', path, lost } as MetadataLoss);
+        if (lost !== 0) losses.push(lost);
       } catch (error) {
         failures.push(errorRecord(error, 'set-metadata', path));
       }
     }
     this.made.length = 0;
-    return failures;
+    return { failures, losses };
   }
 
   /**

@@ -250,7 +250,9 @@ class CopyRun {
     try {
       await this.pool.close(this.halt.signal.aborted ? ABORT_GRACE_MS : 0);
       for (const { job, error } of this.deletePass?.takeBlocked() ?? []) tally.jobDone(job, { outcome: 'failed', size: 0, error });
-      for (const error of this.directories.finalize()) tally.fail(error);
+      const { failures, losses } = this.directories.finalize();
+      for (const error of failures) tally.fail(error);
+      for (const lost of losses) tally.metadataLost(lost);
       // Before the staged copy moves: descriptors keep nothing after, and no directory is renamed under one.
       this.handles.closeAll();
       if (prepared.staging) this.unstage(prepared.staging.path);

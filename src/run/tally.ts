@@ -31,15 +31,6 @@ export type Counts = Pick<
   'files' | 'directories' | 'symlinks' | 'hardLinks' | 'bytes' | 'created' | 'overwritten' | 'skipped' | 'deleted' | 'metadataNotKept'
 >;
 
-/** An ErrorRecord that is not a failure: directories.ts reports with it what a directory lost (LOST_* bits). */
-export interface MetadataLoss extends ErrorRecord {
-  lost: number;
-}
-
-function isMetadataLoss(record: ErrorRecord): record is MetadataLoss {
-  return typeof (record as Partial<MetadataLoss>).lost === 'number';
-}
-
 export interface TallyOptions {
   source: RawPath;
   /** Where entries are written, and the place the user asked for: they differ while a first copy is staged. */
@@ -138,10 +129,6 @@ export class Tally {
 
   /** An entry failure, or (a destination-wide fault) the run's stop. */
   fail(record: ErrorRecord, relativePath?: RawPath, type: EntryEvent['type'] = 'file'): void {
-    if (isMetadataLoss(record)) {
-      this.metadataLost(record.lost);
-      return;
-    }
     const failure = this.shown(record);
     if (DESTINATION_FATAL_CODES.has(record.code) && !SOURCE_OPERATIONS.has(record.operation)) {
       // Every file in flight fails the same way after the first: one stop, reported once.
