@@ -50,12 +50,51 @@ for dirpath, dirnames, filenames in os.walk(root):
 print(json.dumps(out))
 `;
 
+// A POSIX ACL attribute as the kernel takes it: a version, then (tag, permissions, id) per entry, in tag order.
+const SET_ACL = String.raw`
+import json, os, struct, sys
+entries = json.loads(sys.argv[3])
+os.setxattr(sys.argv[1], sys.argv[2], struct.pack('<I', 2) + b''.join(struct.pack('<HHI', *entry) for entry in entries))
+`;
+const [USER_OBJ, USER, GROUP_OBJ, MASK, OTHER] = [0x01, 0x02, 0x04, 0x10, 0x20];
+const ANY_ID = 0xffffffff;
+
 function python(script: string, ...args: string[]): string {
   return execFileSync('python3', ['-c', script, ...args], { encoding: 'utf8' });
 }
 
 function xattrsOf(root: string): Record<string, Record<string, string>> {
   return JSON.parse(python(DUMP, root)) as Record<string, Record<string, string>>;
+}
+
+function setAcl(target: string, name: string, entries: Array<[tag: number, permissions: number, id: number]>): void {
+  python(SET_ACL, target, name, JSON.stringify(entries));
+}
+
+/**
+ * Gives `directory` a default ACL, user::rwx user:1000:rwx group::r-x mask::rwx other::r-x: every file
+ * and directory made in it inherits an access ACL, and a directory this default ACL too. It takes no
+ * bit from a usual mode, so modes alone do not show it; `masking` (mask::r-x other::---) takes some.
+ */
+function handDownAcls(directory: string, { masking = false } = {}): void {
+  setAcl(directory, 'system.posix_acl_default', [
+    [USER_OBJ, 7, ANY_ID],
+    [USER, 7, 1000],
+    [GROUP_OBJ, 5, ANY_ID],
+    [MASK, masking ? 5 : 7, ANY_ID],
+    [OTHER, masking ? 0 : 5, ANY_ID],
+  ]);
+}
+
+/** The source tree, plus a directory and a large file (copied in the kernel) without ACLs. */
+async function sourceTreeWithPlainEntries(): Promise<{ root: string; src: string }> {
+  const tree = await sourceTree();
+  await writeTree(tree.src, {
+    'plain-dir': { type: 'dir', mode: 0o750 },
+    'plain-dir/file': { type: 'file', content: 'in a directory without ACLs\n', mode: 0o604 },
+    large: 'x'.repeat(8 * 1024 * 1024),
+  });
+  return tree;
 }
 
 /** mtimes to the nanosecond, without following symlinks. */
@@ -197,6 +236,87 @@ os.chmod(sys.argv[1] + '/acl-file', 0o640)`,
     } finally {
       execFileSync('umount', [mount]);
     }
+  });
+
+  it('a destination directory with a default ACL hands nothing down to copies whose source has no ACL, as with cp -a', async () => {
+    const { root, src } = await sourceTreeWithPlainEntries();
+    const dst = path.join(root, 'dst');
+    fs.mkdirSync(dst);
+    handDownAcls(dst);
+
+    const result = await runCli([src, dst]);
+
+    expect(result.exitCode, result.stderr).toBe(0);
+    const copied = xattrsOf(dst);
+    expect(copied).toEqual(xattrsOf(src));
+    const aclsOf = (name: string): string[] => Object.keys(copied[name]!).filter((attribute) => attribute.startsWith('system.posix_acl_'));
+    for (const name of ['.', 'plain', 'large', 'plain-dir', 'plain-dir/file', 'dir/inner']) expect(aclsOf(name), name).toEqual([]);
+    // What the source has is still copied: an access ACL on a file, both ACLs on a directory.
+    expect(aclsOf('acl-file')).toEqual(['system.posix_acl_access']);
+    expect(aclsOf('dir')).toEqual(['system.posix_acl_access', 'system.posix_acl_default']);
+    expect(diffTrees(await snapshotTree(src), await snapshotTree(dst), { mtimePrecision: 'ns', ignore: ['atime'] })).toEqual([]);
+  });
+
+  it('a first copy made in a directory with a default ACL that masks modes gets no ACL from it, and the source modes', async () => {
+    const { root, src } = await sourceTreeWithPlainEntries();
+    const shared = path.join(root, 'shared');
+    fs.mkdirSync(shared);
+    handDownAcls(shared, { masking: true });
+    const dst = path.join(shared, 'dst');
+
+    const result = await runCli([src, dst]);
+
+    expect(result.exitCode, result.stderr).toBe(0);
+    const copied = xattrsOf(dst);
+    expect(copied).toEqual(xattrsOf(src));
+    expect(copied['.']).toEqual({});
+    expect(fs.statSync(path.join(dst, 'plain-dir/file')).mode & 0o7777).toBe(0o604);
+    expect(diffTrees(await snapshotTree(src), await snapshotTree(dst), { mtimePrecision: 'ns', ignore: ['atime'] })).toEqual([]);
+  });
+
+  it('--no-xattrs copies no ACL, and lets the destination hand none down either, leaving its own alone', async () => {
+    const root = await tempDir();
+    const src = path.join(root, 'src');
+    await writeTree(src, { 'a.txt': 'a\n', 'sub/b.txt': { type: 'file', content: 'b\n', mode: 0o640 } });
+    const dst = path.join(root, 'dst');
+    fs.mkdirSync(dst);
+    handDownAcls(dst);
+
+    const result = await runCli([src, dst, '--no-xattrs']);
+
+    expect(result.exitCode, result.stderr).toBe(0);
+    const { '.': own, ...copied } = xattrsOf(dst);
+    expect(Object.keys(own!)).toEqual(['system.posix_acl_default']);
+    expect(copied).toEqual({ 'a.txt': {}, sub: {}, 'sub/b.txt': {} });
+    expect(diffTrees(await snapshotTree(src), await snapshotTree(dst), { mtimePrecision: 'ns', ignore: ['atime'] })).toEqual([]);
+  });
+
+  it('a re-run removes the ACL a kept copy inherited in a directory with a default ACL, without rewriting it', async () => {
+    const root = await tempDir();
+    const src = path.join(root, 'src');
+    await writeTree(src, { 'sub/kept.txt': { type: 'file', content: 'kept\n', mode: 0o640 } });
+    const dst = path.join(root, 'dst');
+    expect((await runCli([src, dst])).exitCode).toBe(0);
+    const copy = path.join(dst, 'sub/kept.txt');
+    const inode = fs.statSync(copy).ino;
+    // As a copy made before foldercopy removed inherited ACLs left it: the directory's default ACL,
+    // and the access ACL the file (mode 640) inherited from it.
+    handDownAcls(path.join(dst, 'sub'));
+    setAcl(copy, 'system.posix_acl_access', [
+      [USER_OBJ, 6, ANY_ID],
+      [USER, 7, 1000],
+      [GROUP_OBJ, 5, ANY_ID],
+      [MASK, 4, ANY_ID],
+      [OTHER, 0, ANY_ID],
+    ]);
+
+    const result = await runCli([src, dst, '--json']);
+
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect((JSON.parse(result.stdout) as { counts: { overwritten: number } }).counts.overwritten).toBe(0);
+    expect(fs.statSync(copy).ino).toBe(inode);
+    expect(xattrsOf(dst)).toEqual(xattrsOf(src));
+    expect(fs.statSync(copy).mode & 0o7777).toBe(0o640);
   });
 
   it('where the calls are not available (FOLDERCOPY_TEST_NO_NATIVE=1, a test seam), the copy is made and the summary says once what was not kept', async () => {

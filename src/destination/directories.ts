@@ -16,7 +16,7 @@ import type { DirectoryHandles } from '../shared/directory-handles.js';
 import { childPath, fsPath, joinRaw, parentOf, rawFromLatin1, type FsPath, type RawPath } from '../shared/raw-path.js';
 import { errnoError, native, type Native } from '../shared/native.js';
 import { TEMP_NAME, TEMP_NAME_SUFFIX } from '../shared/temp-name.js';
-import { LOST_UNAVAILABLE, readXattrs, syncXattrs, writeXattrs } from '../shared/xattrs.js';
+import { dropInheritedAcls, hasDefaultAcl, LOST_UNAVAILABLE, readXattrs, syncXattrs, writeXattrs, type Xattr } from '../shared/xattrs.js';
 import type { DirectoryEntry } from '../source/entry.js';
 import { DirectoryModes } from './directory-modes.js';
 
@@ -41,6 +41,7 @@ interface MadeDirectory {
 export type DirectoryOutcome = 'created' | 'existing' | ErrorRecord;
 
 const OWNER_RWX = 0o700;
+const NO_XATTRS: readonly Xattr[] = [];
 
 export class DestinationDirectories {
   private readonly made: MadeDirectory[] = [];
@@ -119,6 +120,7 @@ export class DestinationDirectories {
     const losses: number[] = [];
     // Loaded here, at the end, and only in a run that makes directories: never on the CLI's start-up path.
     const lib = this.made.length > 0 ? native() : null;
+    const inherited = lib ? this.madeWithAcls(lib) : new Set<RawPath>();
     for (let i = this.made.length - 1; i >= 0; i--) {
       const directory = this.made[i]!;
       const isRoot = directory.path === '';
@@ -127,7 +129,7 @@ export class DestinationDirectories {
         const target = this.fsPathOf(directory.path);
         if (directory.owner) (isRoot ? fs.chownSync : fs.lchownSync)(target, directory.owner.uid, directory.owner.gid);
         // After the owner (a chown clears what it guards), before the mode (an access ACL rewrites its group bits).
-        const { lost, changed } = this.copyXattrs(lib, directory);
+        const { lost, changed } = this.copyXattrs(lib, directory, inherited.has(directory.path));
         if (!directory.modeIsSet || changed) fs.fchmodSync(this.handles.descriptor(directory.path), directory.mode);
         if (lib) {
           const errno = lib.setTimes(target, directory.atimeNs, directory.mtimeNs, isRoot);
@@ -144,16 +146,52 @@ export class DestinationDirectories {
 
   /**
    * The source directory's extended attributes, given on its descriptor (only
-   * when it has some, or had some of its own before this run). Returns the
-   * LOST_* bits, and whether any were written.
+   * when it has some, or had some of its own before this run), without the ACLs
+   * it inherited where it was made (`inherited`), even with --no-xattrs, as for
+   * files. Returns the LOST_* bits, and whether any were written.
    */
-  private copyXattrs(lib: Native | null, directory: MadeDirectory): { lost: number; changed: boolean } {
+  private copyXattrs(lib: Native | null, directory: MadeDirectory, inherited: boolean): { lost: number; changed: boolean } {
     if (!lib) return { lost: LOST_UNAVAILABLE, changed: false };
-    if (!this.policy.xattrs || directory.source === undefined) return { lost: 0, changed: false };
-    const wanted = readXattrs(lib, directory.source);
+    const source = this.policy.xattrs ? directory.source : undefined;
+    const wanted = source === undefined ? NO_XATTRS : readXattrs(lib, source);
+    if (inherited) dropInheritedAcls(lib, this.handles.descriptor(directory.path), wanted, true);
+    if (source === undefined) return { lost: 0, changed: false };
     if (directory.existed) return syncXattrs(lib, this.handles.descriptor(directory.path), wanted);
     if (wanted.length === 0) return { lost: 0, changed: false };
     return { lost: writeXattrs(lib, this.handles.descriptor(directory.path), wanted), changed: true };
+  }
+
+  /**
+   * The directories made in this run that inherited ACLs where they were made,
+   * from a default ACL there. One made in this run hands down only what it
+   * inherited (its source's default ACL is given in finalize(), after its
+   * children were made), so the only directories asked, once each, are the root
+   * and those that were there before the run, when a directory was made in them
+   * (or, for the root, when it was made itself).
+   */
+  private madeWithAcls(lib: Native): Set<RawPath> {
+    const inherited = new Set<RawPath>();
+    const asked = new Map<RawPath, boolean>();
+    const handsDown = (path: RawPath): boolean => {
+      if (!asked.has(path)) asked.set(path, this.defaultAclAt(lib, path));
+      return asked.get(path)!;
+    };
+    for (const directory of this.made) {
+      if (directory.existed) continue;
+      const parent = parentOf(directory.path);
+      // A root made in this run has a default ACL only if it inherited one from the directory it was made in.
+      if (parent === null ? handsDown('') : inherited.has(parent) || (this.existing.has(parent) && handsDown(parent))) inherited.add(directory.path);
+    }
+    return inherited;
+  }
+
+  /** Whether a destination directory has a default ACL; one that cannot be asked may have (what fails there is reported as it is finalized). */
+  private defaultAclAt(lib: Native, path: RawPath): boolean {
+    try {
+      return hasDefaultAcl(lib, this.handles.descriptor(path));
+    } catch {
+      return true;
+    }
   }
 
   private makeListed(entry: DirectoryEntry): void {

@@ -2,7 +2,9 @@
  * Extended attributes of an entry, copied as `cp -a` copies them: user.* always,
  * POSIX ACLs (system.posix_acl_access and _default, which the owner may set),
  * trusted.* and security.* (file capabilities, SELinux labels) as root. Used by
- * the workers for files and symlinks and by the parent for directories.
+ * the workers for files and symlinks and by the parent for directories. An entry
+ * made in a destination directory that has a default ACL inherits ACLs from it;
+ * those its source does not have are removed, as cp -a removes them.
  *
  * What the destination cannot hold (ENOTSUP, or EPERM for a namespace it
  * refuses) is not a failure: the copy goes on and the entry reports what it
@@ -31,6 +33,9 @@ export const LOSSES: ReadonlyArray<{ bit: number; key: LossKey; text: string }> 
 export const ACL_ACCESS = 'system.posix_acl_access';
 export const ACL_DEFAULT = 'system.posix_acl_default';
 const CAPABILITY = 'security.capability';
+/** What a default ACL hands down: an access ACL to every entry made under it, and itself to a directory. */
+const FILE_ACLS: readonly string[] = [ACL_ACCESS];
+const DIRECTORY_ACLS: readonly string[] = [ACL_ACCESS, ACL_DEFAULT];
 
 const AS_ROOT = process.geteuid?.() === 0;
 
@@ -94,6 +99,26 @@ export function hasAccessAcl(xattrs: readonly Xattr[]): boolean {
   return xattrs.some((xattr) => xattr.name === ACL_ACCESS);
 }
 
+/** Whether a directory has a default ACL: what is created in it then inherits ACLs of its own. */
+export function hasDefaultAcl(lib: Native, directory: Target): boolean {
+  return has(lib, directory, ACL_DEFAULT);
+}
+
+/**
+ * Removes the ACLs an entry inherited from its directory's default ACL (an access
+ * ACL, and on a directory the default ACL too) that its source does not have,
+ * as cp -a does: its mode alone then says who may use it. Removing leaves the
+ * mode as it is. Each is looked for first, since the kernel refuses (EPERM) to
+ * remove even an absent ACL from an entry the process does not own.
+ */
+export function dropInheritedAcls(lib: Native, target: Target, wanted: readonly Xattr[], isDirectory: boolean): void {
+  for (const name of isDirectory ? DIRECTORY_ACLS : FILE_ACLS) {
+    if (wanted.some((xattr) => xattr.name === name) || !has(lib, target, name)) continue;
+    const errno = lib.remove(target, name);
+    if (errno !== 0 && errno !== ENODATA) throw errnoError(errno, 'removexattr');
+  }
+}
+
 /**
  * Makes an existing entry's copyable attributes those of its source: sets what
  * differs, removes what the source lacks. Returns the LOST_* bits, and whether
@@ -129,6 +154,14 @@ export function syncXattrs(lib: Native, target: Target, wanted: readonly Xattr[]
 /** Whether a re-run must look at attributes at all: only when they are copied and can be. */
 export function xattrLib(enabled: boolean): Native | null {
   return enabled ? native() : null;
+}
+
+/** Whether `target` has the attribute `name`; false where its file system has none of that kind. */
+function has(lib: Native, target: Target, name: string): boolean {
+  const value = lib.get(target, name);
+  if (typeof value !== 'number') return true;
+  if (value === ENODATA || isNotSupported(value)) return false;
+  throw errnoError(value, 'getxattr');
 }
 
 function setOne(lib: Native, target: Target, xattr: Xattr): number {

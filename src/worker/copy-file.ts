@@ -23,7 +23,7 @@ import { fsPath } from '../shared/raw-path.js';
 import { unlinkQuietly, writingPathFor } from '../shared/temp-name.js';
 import { copyDense, copySparse } from './block-copy.js';
 import { closeQuietly, createExclusive, failed, hashFile, isWrite, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
-import { finishFile, sourceXattrs } from './metadata-copy.js';
+import { dropStaleAcl, finishFile, sourceXattrs } from './metadata-copy.js';
 import { existingAt, keepsFile, refreshMetadata } from './up-to-date.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
@@ -108,7 +108,9 @@ export function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, co
     stage = 'set-metadata';
     let lost = 0;
     if ((overwrite === 'changed' || overwrite === 'checksum') && !dryRun) {
-      lost = refreshMetadata(source, ownerFor(source, owners), existing, final, sourceXattrs(context.settings, paths.sourceFs), owners.xattrs);
+      const xattrs = sourceXattrs(context.settings, paths.sourceFs);
+      dropStaleAcl(context, final, xattrs);
+      lost = refreshMetadata(source, ownerFor(source, owners), existing, final, xattrs, owners.xattrs);
     }
     stage = 'read';
     return { outcome: 'skipped', size: source.size, ...(lost !== 0 && { lost }), ...(digest && { digest: hashFile(final, buffer) }) };
@@ -156,7 +158,7 @@ export function writeRegularFile(
     // Attributes from the source's descriptor: one list call for a file that has none.
     const xattrs = sourceXattrs(context.settings, input);
     // chown clears set-user-ID and set-group-ID bits and a capability: the mode and attributes come after it.
-    const lost = finishFile(output, source, owner, xattrs, !modeIsSet || source.mode !== createMode);
+    const lost = finishFile(output, source, owner, xattrs, !modeIsSet || source.mode !== createMode, context.place.handsDownAcls());
     // close() can report a delayed write error (NFS, quota): it counts as a failed write.
     stage = 'write';
     const closing = output;

@@ -7,14 +7,19 @@
  * list call for a file that has none) and written on the copy's descriptor
  * before it gets its final name. Each returns the LOST_* bits of what the
  * destination could not hold.
+ *
+ * A file made in a directory with a default ACL inherits an access ACL there;
+ * where its source has none, it is removed, as cp -a removes it (also with
+ * --no-xattrs: a copy's permissions are its source's mode, not what the
+ * destination hands down).
  */
 import fs from 'node:fs';
 import type { Owner, RunSettings } from '../shared/jobs.js';
 import type { Metadata } from '../shared/metadata.js';
 import { errnoError, native, type Native, type Target } from '../shared/native.js';
 import type { FsPath } from '../shared/raw-path.js';
-import { hasAccessAcl, LOST_UNAVAILABLE, readXattrs, writeXattrs, type Xattr } from '../shared/xattrs.js';
-import { SourceFailure } from './job-result.js';
+import { dropInheritedAcls, hasAccessAcl, LOST_UNAVAILABLE, readXattrs, writeXattrs, type Xattr } from '../shared/xattrs.js';
+import { SourceFailure, type BatchContext } from './job-result.js';
 
 const NONE: Xattr[] = [];
 
@@ -31,16 +36,32 @@ export function sourceXattrs(settings: RunSettings, source: Target): Xattr[] {
 
 /**
  * Owner, attributes, mode and times of a written file open as `output`;
- * `chmod` says whether the mode must be set even without an ACL.
+ * `chmod` says whether the mode must be set even without an ACL, and
+ * `aclHandedDown` whether its directory has a default ACL (a caller that does
+ * not know, the kernel copy of a large file, leaves it: a getxattr on the file tells).
  */
-export function finishFile(output: number, file: Metadata, owner: Owner | undefined, xattrs: readonly Xattr[], chmod: boolean): number {
+export function finishFile(output: number, file: Metadata, owner: Owner | undefined, xattrs: readonly Xattr[], chmod: boolean, aclHandedDown = true): number {
   const lib = native();
   let lost = lib ? 0 : LOST_UNAVAILABLE;
   if (owner) fs.fchownSync(output, owner.uid, owner.gid);
   if (xattrs.length > 0) lost |= writeXattrs(lib!, output, xattrs);
+  if (aclHandedDown && lib) dropInheritedAcls(lib, output, xattrs, false);
   if (owner || chmod || hasAccessAcl(xattrs)) fs.fchmodSync(output, file.mode);
   setTimes(lib, output, file);
   return lost;
+}
+
+/**
+ * A kept copy (`name` in the working directory) whose source has no attributes,
+ * when attributes are copied: in a directory with a default ACL, a copy made by
+ * an earlier foldercopy, which left what it inherited, may hold an access ACL
+ * that refreshMetadata() does not look for (it lists a copy's attributes only
+ * when the source changed after it). Only there: elsewhere a re-run pays nothing
+ * per file for it.
+ */
+export function dropStaleAcl(context: BatchContext, name: FsPath, xattrs: readonly Xattr[]): void {
+  const lib = native();
+  if (lib && context.settings.owners.xattrs && xattrs.length === 0 && context.place.handsDownAcls()) dropInheritedAcls(lib, name, xattrs, false);
 }
 
 /** Owner, attributes and times of a symlink just made at `path` (in the working directory), never following it. */

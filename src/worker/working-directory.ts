@@ -8,10 +8,17 @@
  * It also learns, per directory, which mode bits a new file keeps: a default
  * ACL on the directory masks the mode a file is created with, so a file whose
  * bits are not known to survive is checked once, and fixed where they did not.
+ * And whether the directory has a default ACL at all, from which new files
+ * inherit ACLs: asked once, the first time a file there needs to know.
  */
 import fs from 'node:fs';
 import { DirectoryHandles, entryLocation } from '../shared/directory-handles.js';
+import { native } from '../shared/native.js';
 import { parentOf, type FsPath, type RawPath } from '../shared/raw-path.js';
+import { hasDefaultAcl } from '../shared/xattrs.js';
+
+/** The directory entered, as seen from inside it. */
+const HERE: FsPath = '.';
 
 export class WorkingDirectory {
   private readonly handles: DirectoryHandles;
@@ -23,6 +30,8 @@ export class WorkingDirectory {
   private keptBits = 0;
   /** Files created in the current directory may lose mode bits: each is given its mode. */
   private masking = false;
+  /** The current directory has a default ACL; null until asked there. */
+  private aclHandedDown: boolean | null = null;
 
   constructor(destination: RawPath, singleFile: boolean) {
     const { root, relative } = singleFile ? entryLocation(destination, '') : { root: destination, relative: '' };
@@ -46,6 +55,7 @@ export class WorkingDirectory {
       this.current = directory;
       this.keptBits = 0;
       this.masking = false;
+      this.aclHandedDown = null;
     }
     return name;
   }
@@ -66,6 +76,15 @@ export class WorkingDirectory {
     }
     this.masking = true;
     return false;
+  }
+
+  /** Whether files created in the current directory inherit an ACL from it: one getxattr there, the first time. */
+  handsDownAcls(): boolean {
+    if (this.aclHandedDown === null) {
+      const lib = native();
+      this.aclHandedDown = lib !== null && hasDefaultAcl(lib, HERE);
+    }
+    return this.aclHandedDown;
   }
 
   close(): void {
