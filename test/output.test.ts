@@ -180,6 +180,19 @@ describe('--log -', () => {
     expect(fs.existsSync(dest)).toBe(false);
     expect(fs.existsSync(path.join(root, '-'))).toBe(false);
   });
+
+  it('--manifest - is refused, not written to a file named -: exit 2, one line, nothing copied', async () => {
+    const root = await tempDir();
+    const { source, dest } = await oddTree(root);
+
+    const result = await runCli(['--manifest', '-', source, dest], { cwd: root });
+
+    expect(result.exitCode).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^foldercopy: --manifest needs a file name[^\n]*\n$/);
+    expect(fs.existsSync(dest)).toBe(false);
+    expect(fs.readdirSync(root).filter((name) => name.startsWith('-'))).toEqual([]);
+  });
 });
 
 // ---------------------------------------------------------------------------

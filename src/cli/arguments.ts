@@ -32,6 +32,14 @@ export interface CliOptions {
   xattrs?: boolean;
 }
 
+/** Outputs that cannot be given together, or a name that reads as stdout where only a file works: the one-line reason. */
+export function outputConflict(options: CliOptions): string | undefined {
+  if (options.log === '-' && options.json) return '--log - and --json both write to stdout: give --log a file name';
+  // The manifest is renamed into place whole at the end, so it needs a real file; `-` would make one named '-'.
+  if (options.manifest === '-') return '--manifest needs a file name: it is written whole at the end, not to stdout';
+  return undefined;
+}
+
 export function parseJobs(value: string): number {
   const jobs = Number(value);
   if (!/^\d+$/.test(value) || jobs < 1 || jobs > MAX_JOBS) {

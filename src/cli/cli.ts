@@ -12,7 +12,7 @@ import type { CopySummary, EntryEvent } from '../run/types.js';
 import { EXIT_CODES, FoldercopyError } from '../shared/errors.js';
 import { fsPath, pathText, rawFromString } from '../shared/raw-path.js';
 import { tempPathFor } from '../shared/temp-name.js';
-import { collect, countVerbosity, overwritePolicy, parseCount, parseJobs, type CliOptions } from './arguments.js';
+import { collect, countVerbosity, outputConflict, overwritePolicy, parseCount, parseJobs, type CliOptions } from './arguments.js';
 import { HELP_AFTER } from './help.js';
 import { checkOneStdinList, excludePatterns, listedPaths, readList } from './lists.js';
 import { destinationNotice } from './notice.js';
@@ -103,8 +103,9 @@ function inDestination(event: EntryEvent, prefix: string): EntryEvent {
 }
 
 async function run(paths: string[], options: CliOptions): Promise<void> {
-  if (options.log === '-' && options.json) {
-    process.stderr.write('foldercopy: --log - and --json both write to stdout: give --log a file name (see foldercopy --help)\n');
+  const conflict = outputConflict(options);
+  if (conflict) {
+    process.stderr.write(`foldercopy: ${conflict} (see foldercopy --help)\n`);
     process.exitCode = EXIT_CODES.usage;
     return;
   }
