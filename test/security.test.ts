@@ -1,11 +1,13 @@
 // An attacker who can change the destination while a copy runs: a directory inside it is swapped
 // for a symlink to a directory elsewhere. Nothing may be written, chmod'ed, chown'ed, timed,
 // renamed or unlinked through such a link: the outside directory stays exactly as it was.
+// The same attacker in the source (a home directory root backs up): nothing is read through such a link.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startCli, startCommand } from './helpers/run-cli.js';
-import { snapshotTree, useTempDirs, writeTree, diffTrees } from './helpers/tree.js';
+import { copyFolder } from '../dist/index.js';
+import { describeIfRoot, startCli, startCommand } from './helpers/run-cli.js';
+import { listFilesRecursive, snapshotTree, useTempDirs, writeTree, diffTrees } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
 
@@ -58,4 +60,95 @@ describe('a destination directory swapped for a symlink during the run', () => {
       expect(result.exitCode).toBe(1);
     });
   }
+});
+
+// Once the walk has listed the source directory $1 (the run has made its copy $4), swaps it for a
+// symlink to the outside ($2) and back, again and again, until the file $3 appears (or 20 s pass).
+// Node rather than sh: renames microseconds apart leave the name missing hardly ever, so a worker
+// meets the directory or the link, in turns of 1 and 5 ms.
+const SOURCE_SWAPPER = `
+const fs = require('node:fs');
+const [sub, outside, done, listed] = process.argv.slice(1);
+const pause = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+const end = Date.now() + 20_000;
+while (Date.now() < end && !fs.existsSync(listed) && !fs.existsSync(done)) pause(1);
+while (Date.now() < end && !fs.existsSync(done)) {
+  fs.renameSync(sub, sub + '.real');
+  fs.symlinkSync(outside, sub);
+  pause(1);
+  fs.unlinkSync(sub);
+  fs.renameSync(sub + '.real', sub);
+  pause(5);
+}`;
+
+const SECRET = 'secret bytes from outside the source\n';
+
+/** Relative paths of the files under `root` that hold SECRET. */
+async function filesWithSecret(root: string): Promise<string[]> {
+  const files = (await listFilesRecursive(root)).map(String);
+  return files.filter((file) => fs.readFileSync(path.join(root, file)).includes(SECRET));
+}
+
+describeIfRoot('a source directory swapped for a symlink during the run (a backup run as root)', () => {
+  it('nothing outside the source is read into the copy, the directory outside is untouched, and the run does not crash', async () => {
+    const root = await tempDir();
+    const src = path.join(root, 'src');
+    const dst = path.join(root, 'dst');
+    const outside = path.join(root, 'outside');
+    // The outside holds the names the source directory has: what a worker opens through the link, it finds.
+    await writeTree(src, { 'top.txt': 'top\n' });
+    fs.mkdirSync(path.join(src, 'sub'));
+    fs.mkdirSync(outside);
+    for (let f = 0; f < 1000; f++) {
+      fs.writeFileSync(path.join(src, 'sub', `f${f}.txt`), `inside ${f}\n`);
+      fs.writeFileSync(path.join(outside, `f${f}.txt`), SECRET);
+    }
+    const outsideBefore = await snapshotTree(outside);
+    // Into an existing destination: directories are made in place, where the swapper looks for sub's.
+    fs.mkdirSync(dst);
+    const done = path.join(root, 'done');
+
+    const swapper = startCommand([process.execPath, '-e', SOURCE_SWAPPER, path.join(src, 'sub'), outside, done, path.join(dst, 'sub')], {
+      timeoutMs: 30_000,
+    });
+    const result = await startCli(['-j', '2', src, dst], { timeoutMs: 30_000 }).result;
+    fs.writeFileSync(done, '');
+    const swapped = await swapper.result;
+
+    expect(swapped.exitCode, swapped.stderr).toBe(0);
+    expect(await filesWithSecret(dst)).toEqual([]);
+    expect(diffTrees(outsideBefore, await snapshotTree(outside), { mtimePrecision: 'ns' })).toEqual([]);
+    expect(result.signal).toBeNull();
+    expect([0, 1]).toContain(result.exitCode);
+  });
+});
+
+describe('a source directory swapped for a symlink while the walk is below it', () => {
+  it('the walk goes on in the directory it opened, and nothing is listed or read through the link', async () => {
+    const root = await tempDir();
+    const src = path.join(root, 'src');
+    const dst = path.join(root, 'dst');
+    const outside = path.join(root, 'outside');
+    await writeTree(src, { 'a/top.txt': 'top\n', 'a/b/inner.txt': 'inner\n' });
+    await writeTree(outside, { 'b/inner.txt': SECRET, 'b/planted.txt': SECRET });
+    const outsideBefore = await snapshotTree(outside);
+
+    // a's listing is planned (and its directory made) before a/b is read.
+    const summary = await copyFolder(src, dst, {
+      onEntry: (event) => {
+        if (event.path !== 'a' || event.type !== 'directory') return;
+        fs.renameSync(path.join(src, 'a'), path.join(src, 'a.moved'));
+        fs.symlinkSync(outside, path.join(src, 'a'));
+      },
+    });
+
+    expect(await filesWithSecret(dst)).toEqual([]);
+    expect(diffTrees(outsideBefore, await snapshotTree(outside), { mtimePrecision: 'ns' })).toEqual([]);
+    // a/b is listed from the directory a was (planted.txt is not there); its files are not read through the link.
+    const link = expect.stringMatching(/^(ELOOP|ENOTDIR)$/);
+    expect(summary.failures.map(({ path, code }) => [path, code]).sort()).toEqual([
+      [path.join(src, 'a/b/inner.txt'), link],
+      [path.join(src, 'a/top.txt'), link],
+    ]);
+  });
 });

@@ -17,12 +17,16 @@
  *    directory is never descended into;
  *  - with a file list (selection.ts), directories are not read: the names
  *    listed in each are lstat'ed and go through the same filters, and only
- *    directories listed or with listed names below them are visited.
+ *    directories listed or with listed names below them are visited;
+ *  - below the root, a directory is reached through its parent's descriptor
+ *    (directory-handles.ts): one swapped for a symlink while the walk runs is
+ *    reported, never listed through the link.
  */
 import type { BigIntStats, Dirent } from 'node:fs';
 import fs from 'node:fs';
+import { DirectoryHandles } from '../shared/directory-handles.js';
 import { errorRecord, type ErrorRecord } from '../shared/errors.js';
-import { childPath, fsPath, joinRaw, rawFromLatin1, type RawPath } from '../shared/raw-path.js';
+import { childPath, fsPath, joinRaw, rawFromLatin1, type FsPath, type RawPath } from '../shared/raw-path.js';
 import { directoryEntry, entryFromDirent, hasType, type DirectoryEntry, type LinkOrFileEntry, type SpecialEntry } from './entry.js';
 import type { Selection } from './selection.js';
 
@@ -55,31 +59,38 @@ export async function* walk(root: RawPath, filter: ListingFilter | null, selecti
     yield failure(errorRecord(error, 'stat', root));
     return;
   }
+  // Descriptors only to look names up through: a directory the user may search but not read is still reached (a file list's).
+  const directories = new DirectoryHandles(root, { lookUpOnly: true });
   // Depth first, parents before children.
   const pending: RawPath[] = [''];
-  for (let relative = pending.pop(); relative !== undefined; relative = pending.pop()) {
-    const { items, subdirectories } = selection
-      ? readSelected(root, relative, rootEntry, filter, selection)
-      : readListing(root, relative, rootEntry, filter);
-    for (let i = subdirectories.length - 1; i >= 0; i--) pending.push(childPath(relative, subdirectories[i]!.name));
-    yield* items;
-    await new Promise((resolve) => setImmediate(resolve));
+  try {
+    for (let relative = pending.pop(); relative !== undefined; relative = pending.pop()) {
+      const { items, subdirectories } = selection
+        ? readSelected(root, directories, relative, rootEntry, filter, selection)
+        : readListing(root, directories, relative, rootEntry, filter);
+      for (let i = subdirectories.length - 1; i >= 0; i--) pending.push(childPath(relative, subdirectories[i]!.name));
+      yield* items;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    directories.closeAll();
   }
 }
 
 /** One directory: its listing (or why there is none), and the subdirectories to go on with. */
 function readListing(
   root: RawPath,
+  directories: DirectoryHandles,
   relative: RawPath,
   rootEntry: DirectoryEntry,
   filter: ListingFilter | null,
 ): { items: WalkItem[]; subdirectories: Dirent[] } {
-  const directory = directoryAt(root, relative, rootEntry);
+  const directory = directoryAt(root, directories, relative, rootEntry);
   if (directory.kind === 'failure') return { items: [directory], subdirectories: [] };
   const path = joinRaw(root, relative);
   let dirents: Dirent[];
   try {
-    dirents = readDirectory(path);
+    dirents = readDirectory(directory.at, directories, relative);
     if (filter) dirents = filter.admit(relative, dirents);
   } catch (error) {
     // The directory is still made, empty.
@@ -95,12 +106,13 @@ function readListing(
  */
 function readSelected(
   root: RawPath,
+  directories: DirectoryHandles,
   relative: RawPath,
   rootEntry: DirectoryEntry,
   filter: ListingFilter | null,
   selection: Selection,
 ): { items: WalkItem[]; subdirectories: Dirent[] } {
-  const directory = directoryAt(root, relative, rootEntry);
+  const directory = directoryAt(root, directories, relative, rootEntry);
   if (directory.kind === 'failure') return { items: [directory], subdirectories: [] };
   const listed = selection.names.get(relative) ?? new Set<RawPath>();
   const failures: WalkItem[] = [];
@@ -109,7 +121,7 @@ function readSelected(
     const path = joinRaw(root, childPath(relative, name));
     let stats: BigIntStats;
     try {
-      stats = fs.lstatSync(fsPath(path), { bigint: true });
+      stats = fs.lstatSync(directories.entryPath(childPath(relative, name)), { bigint: true });
     } catch (error) {
       failures.push(failure(errorRecord(error, 'stat', path)));
       continue;
@@ -123,7 +135,7 @@ function readSelected(
   }
   let gitignore: Dirent | undefined;
   if (selection.gitignore && !listed.has('.gitignore')) {
-    const stats = fs.lstatSync(fsPath(joinRaw(root, childPath(relative, '.gitignore'))), { bigint: true, throwIfNoEntry: false });
+    const stats = fs.lstatSync(directories.entryPath(childPath(relative, '.gitignore')), { bigint: true, throwIfNoEntry: false });
     if (stats?.isFile()) dirents.push((gitignore = asDirent('.gitignore', stats)));
   }
   if (filter) dirents = filter.admit(relative, dirents);
@@ -148,16 +160,25 @@ function split(
   return { items: [{ kind: 'listing', directory, entries }, ...failures], subdirectories };
 }
 
-/** The directory itself, lstat'ed (the root was stat'ed by the walk). */
-function directoryAt(root: RawPath, relative: RawPath, rootEntry: DirectoryEntry): { kind: 'directory'; entry: DirectoryEntry } | WalkFailure {
-  if (relative === '') return { kind: 'directory', entry: rootEntry };
+/**
+ * The directory itself, lstat'ed (the root was stat'ed by the walk), and `at`, where it is listed: its descriptor,
+ * opened now, so what is reached below it while it is read goes through that descriptor too.
+ */
+function directoryAt(
+  root: RawPath,
+  directories: DirectoryHandles,
+  relative: RawPath,
+  rootEntry: DirectoryEntry,
+): { kind: 'directory'; entry: DirectoryEntry; at: FsPath } | WalkFailure {
   const path = joinRaw(root, relative);
   try {
-    const source = fsPath(path);
-    const stats = fs.lstatSync(source, { bigint: true });
+    if (relative === '') return { kind: 'directory', entry: rootEntry, at: directories.directoryPath('') };
+    const stats = fs.lstatSync(directories.entryPath(relative), { bigint: true });
     // Replaced since its parent was read: reading it now could follow a symlink out of the tree.
     if (!stats.isDirectory()) return failure({ code: 'ECHANGED', message: 'it is no longer a directory', operation: 'list', path });
-    return { kind: 'directory', entry: directoryEntry(relative, stats, source) };
+    // By its path for its attributes, read when the run ends, long after its descriptor is closed.
+    // Opened without following: replaced by a symlink since the lstat, it fails here (ELOOP, ENOTDIR).
+    return { kind: 'directory', entry: directoryEntry(relative, stats, fsPath(path)), at: directories.directoryPath(relative) };
   } catch (error) {
     return failure(errorRecord(error, 'stat', path));
   }
@@ -169,12 +190,14 @@ function asDirent(name: RawPath, stats: BigIntStats): Dirent {
 }
 
 /** latin1 gives raw names without a Buffer per name; an entry the listing gives no type is stat'ed. */
-function readDirectory(path: RawPath): Dirent[] {
-  const dirents = fs.readdirSync(fsPath(path), { encoding: 'latin1', withFileTypes: true });
+function readDirectory(at: FsPath, directories: DirectoryHandles, relative: RawPath): Dirent[] {
+  const dirents = fs.readdirSync(at, { encoding: 'latin1', withFileTypes: true });
   for (let i = 0; i < dirents.length; i++) {
     const dirent = dirents[i]!;
     dirent.name = rawFromLatin1(dirent.name);
-    if (!hasType(dirent)) dirents[i] = Object.assign(fs.lstatSync(fsPath(joinRaw(path, dirent.name))), { name: dirent.name }) as unknown as Dirent;
+    if (!hasType(dirent)) {
+      dirents[i] = Object.assign(fs.lstatSync(directories.entryPath(childPath(relative, dirent.name))), { name: dirent.name }) as unknown as Dirent;
+    }
   }
   return dirents;
 }

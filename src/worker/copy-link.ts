@@ -57,7 +57,7 @@ export function copySymlink(job: SymlinkJob, paths: JobPaths, context: BatchCont
   }
 }
 
-export function linkSecondName(job: HardLinkJob, paths: JobPaths, context: BatchContext, buffer: Buffer, pid: number): JobResult {
+export function linkSecondName(job: HardLinkJob, paths: Pick<JobPaths, 'final' | 'name'>, context: BatchContext, buffer: Buffer, pid: number): JobResult {
   const finalPath = paths.final;
   const final = fsPath(paths.name);
   let firstName: FsPath;
@@ -95,7 +95,7 @@ function linkInPlace(firstName: FsPath, final: FsPath, finalPath: RawPath): Erro
 }
 
 /** Replaces what is at the name atomically, through a temporary name. */
-function replaceWithLink(firstName: FsPath, paths: JobPaths, pid: number): ErrorRecord | null {
+function replaceWithLink(firstName: FsPath, paths: Pick<JobPaths, 'final' | 'name'>, pid: number): ErrorRecord | null {
   const temp = fsPath(tempPathFor(paths.name, pid));
   try {
     createExclusive(temp, () => fs.linkSync(firstName, temp));

@@ -21,7 +21,11 @@ export interface JobPaths {
   /** The source and destination paths under the roots as the user gave them. */
   source: RawPath;
   final: RawPath;
-  /** The source by an absolute path: the worker works from inside destination directories. */
+  /**
+   * The source for fs calls, through its directory's descriptor (a single file's by its path): never
+   * relative, as the worker works from inside destination directories, and no source directory swapped
+   * for a symlink is followed.
+   */
   sourceFs: FsPath;
   /** The entry's name in the destination directory the worker is in. */
   name: RawPath;

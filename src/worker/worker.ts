@@ -5,11 +5,12 @@
  * It imports only shared/: the parent's modules never load here.
  */
 import { isAbsolute } from 'node:path';
+import { DirectoryHandles } from '../shared/directory-handles.js';
 import { errorRecord } from '../shared/errors.js';
 import type { FileJob, Job } from '../shared/jobs.js';
 import { isLargeFile } from '../shared/jobs.js';
 import { isToWorker, ResultsEncoder, type CopyBatch, type FromWorker, type JobResult } from '../shared/protocol.js';
-import { fsPath, joinRaw, type RawPath } from '../shared/raw-path.js';
+import { fsPath, joinRaw, type FsPath, type RawPath } from '../shared/raw-path.js';
 import { unlinkQuietly, writingPathFor } from '../shared/temp-name.js';
 import { copyFile } from './copy-file.js';
 import { copyLargeFile } from './copy-large-file.js';
@@ -60,14 +61,16 @@ async function runPending(): Promise<void> {
 async function runBatch(batch: CopyBatch): Promise<void> {
   const place = new WorkingDirectory(absolute(batch.destination, batch.cwd), isSingleFile(batch));
   const context: BatchContext = { settings: batch.settings, place };
-  const sourceRoot = absolute(batch.source, batch.cwd);
+  // Sources are read through their directories' descriptors too: a source directory swapped for a
+  // symlink (to /etc, say, under a backup run as root) is not read through.
+  const sources = new DirectoryHandles(absolute(batch.source, batch.cwd), { lookUpOnly: true });
   const results = new ResultsEncoder(batch.settings.digest);
   let lastConfirm = performance.now();
   let bytesWritten = 0;
   try {
     for (let index = 0; index < batch.jobs.length; index++) {
       const job = batch.jobs[index]!;
-      const running = bytesWritten >= BATCH_MAX_BYTES ? BATCH_FULL : runJob(job, batch, sourceRoot, context);
+      const running = bytesWritten >= BATCH_MAX_BYTES ? BATCH_FULL : runJob(job, batch, sources, context);
       // Only a large file is a promise: awaiting every job would cost each a turn of the event loop.
       const result = running instanceof Promise ? await running : running;
       results.add(result);
@@ -79,11 +82,12 @@ async function runBatch(batch: CopyBatch): Promise<void> {
     }
   } finally {
     place.close();
+    sources.closeAll();
   }
   if (results.pending > 0) send(results.take(batch.batchId));
 }
 
-function runJob(job: Job, batch: CopyBatch, sourceRoot: RawPath, context: BatchContext): JobResult | Promise<JobResult> {
+function runJob(job: Job, batch: CopyBatch, sources: DirectoryHandles, context: BatchContext): JobResult | Promise<JobResult> {
   const final = joinRaw(batch.destination, job.path);
   let name: RawPath;
   try {
@@ -93,15 +97,20 @@ function runJob(job: Job, batch: CopyBatch, sourceRoot: RawPath, context: BatchC
     // ELOOP or ENOTDIR: a directory on the way was replaced (by a symlink) since it was made.
     return failed(errorRecord(error, 'write', final));
   }
-  const paths: JobPaths = { source: joinRaw(batch.source, job.path), final, sourceFs: fsPath(joinRaw(sourceRoot, job.path)), name };
-  switch (job.kind) {
-    case 'file':
-      return isLargeFile(job) ? copyLarge(job, paths, context, batch) : copyFile(job, paths, context, buffer, process.pid);
-    case 'symlink':
-      return copySymlink(job, paths, context, process.pid);
-    case 'hardlink':
-      return linkSecondName(job, paths, context, buffer, process.pid);
+  // A second name of a hard link is linked to its first name's copy: nothing of the source is read.
+  if (job.kind === 'hardlink') return linkSecondName(job, { final, name }, context, buffer, process.pid);
+  const source = joinRaw(batch.source, job.path);
+  let sourceFs: FsPath;
+  try {
+    // A single-file copy's source (named '') is the root itself, by its path.
+    sourceFs = sources.entryPath(job.path);
+  } catch (error) {
+    // ELOOP or ENOTDIR: a source directory on the way was replaced (by a symlink) since it was listed.
+    return failed(errorRecord(error, 'read', source));
   }
+  const paths: JobPaths = { source, final, sourceFs, name };
+  if (job.kind === 'symlink') return copySymlink(job, paths, context, process.pid);
+  return isLargeFile(job) ? copyLarge(job, paths, context, batch) : copyFile(job, paths, context, buffer, process.pid);
 }
 
 async function copyLarge(job: FileJob, paths: JobPaths, context: BatchContext, batch: CopyBatch): Promise<JobResult> {
