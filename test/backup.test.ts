@@ -548,6 +548,29 @@ describe('--dry-run', () => {
     expect(fs.existsSync(path.join(root, 'out'))).toBe(false);
     expect(statTree(root)).toEqual(rootStats);
   });
+
+  it('lists a file’s other names as created, not failed, where the copy would make their directories', async () => {
+    const root = await tempDir();
+    const source = path.join(root, 'source');
+    await writeTree(source, { 'a/first.txt': 'shared', 'old/keep.txt': 'k' });
+    fs.mkdirSync(path.join(source, 'b'));
+    fs.linkSync(path.join(source, 'a/first.txt'), path.join(source, 'b/second.txt'));
+    fs.linkSync(path.join(source, 'a/first.txt'), path.join(source, 'old/third.txt'));
+    const dest = path.join(root, 'dest');
+    // `old` exists at the destination (its names may be there), `a` and `b` do not.
+    await writeTree(dest, { 'old/keep.txt': 'k' });
+    const before = statTree(root);
+
+    const result = await cli(['-n', source, dest]);
+
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).not.toMatch(/ENOENT|cannot/);
+    expect(result.stderr).toMatch(/ 0 failed$/m);
+    expect(entryLines(result.stdout).sort()).toEqual(
+      ['create a', 'create a/first.txt', 'create b', 'create b/second.txt', 'create old/third.txt'].sort(),
+    );
+    expect(statTree(root)).toEqual(before);
+  });
 });
 
 // ---------------------------------------------------------------------------

@@ -60,13 +60,17 @@ export function copySymlink(job: SymlinkJob, paths: JobPaths, context: BatchCont
 export function linkSecondName(job: HardLinkJob, paths: Pick<JobPaths, 'final' | 'name'>, context: BatchContext, buffer: Buffer, pid: number): JobResult {
   const finalPath = paths.final;
   const final = fsPath(paths.name);
+  const { overwrite, dryRun, digest } = context.settings;
+  // A dry run made no directories: where none was before, the link would simply be created.
+  if (dryRun && !job.mayExist) return CREATED;
   let firstName: FsPath;
   try {
     firstName = context.place.entryPath(job.target);
   } catch (error) {
+    // In a dry run, the first name's directory may be one the run would make: what is at this name would be replaced.
+    if (dryRun) return plannedOver(final, finalPath);
     return failed(errorRecord(error, 'link', finalPath));
   }
-  const { overwrite, dryRun, digest } = context.settings;
   let planned = CREATED;
   if (job.mayExist) {
     try {
@@ -83,6 +87,14 @@ export function linkSecondName(job: HardLinkJob, paths: Pick<JobPaths, 'final' |
   const error = planned === CREATED ? linkInPlace(firstName, final, finalPath) : replaceWithLink(firstName, paths, pid);
   if (error) return failed(error);
   return digest ? { outcome: planned.outcome, size: 0, digest: hashFile(final, buffer) } : planned;
+}
+
+function plannedOver(final: FsPath, finalPath: RawPath): JobResult {
+  try {
+    return existingAt(final) ? OVERWRITTEN : CREATED;
+  } catch (error) {
+    return failed(errorRecord(error, 'stat', finalPath));
+  }
 }
 
 function linkInPlace(firstName: FsPath, final: FsPath, finalPath: RawPath): ErrorRecord | null {
