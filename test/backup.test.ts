@@ -409,6 +409,29 @@ describe('incremental re-runs', () => {
     expect(diffTrees(await snapshotTree(source), await snapshotTree(dest))).toEqual([]);
   });
 
+  it.skipIf(!isRoot())(
+    `--verify and --checksum read files back without changing access times: copy and source keep the same${isRoot() ? '' : ' [skipped: only root may read any source without updating its access time]'}`,
+    async () => {
+      const root = await tempDir();
+      const source = path.join(root, 'source');
+      const dest = path.join(root, 'copy');
+      await writeTree(source, { 'a.txt': file('same\n') });
+      // Older than the mtime: a plain read updates it, even under relatime.
+      const atime = new Date('2001-02-03T04:05:06Z');
+      fs.utimesSync(path.join(source, 'a.txt'), atime, fs.statSync(path.join(source, 'a.txt')).mtime);
+      const atimes = (): Date[] => [fs.statSync(path.join(source, 'a.txt')).atime, fs.statSync(path.join(dest, 'a.txt')).atime];
+
+      const verified = await cli(['--verify', source, dest]);
+      expect(verified.exitCode, verified.stderr).toBe(0);
+      expect(atimes()).toEqual([atime, atime]);
+
+      const checksum = await cli(['--checksum', source, dest]);
+      expect(checksum.exitCode, checksum.stderr).toBe(0);
+      expect(checksum.stderr).toMatch(/; 1 skipped, 0 failed$/m);
+      expect(atimes()).toEqual([atime, atime]);
+    },
+  );
+
   it('--ignore-existing never overwrites, even an older destination file; missing files are still created', async () => {
     const root = await tempDir();
     const source = path.join(root, 'source');

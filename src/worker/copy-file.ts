@@ -22,16 +22,11 @@ import type { JobResult } from '../shared/protocol.js';
 import { fsPath } from '../shared/raw-path.js';
 import { unlinkQuietly, writingPathFor } from '../shared/temp-name.js';
 import { copyDense, copySparse } from './block-copy.js';
-import { closeQuietly, createExclusive, failed, hashFile, isWrite, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
+import { closeQuietly, createExclusive, failed, hashFile, isWrite, SOURCE_READ_FLAGS, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
 import { dropStaleAcl, finishFile, sourceXattrs } from './metadata-copy.js';
 import { existingAt, keepsFile, refreshMetadata } from './up-to-date.js';
 
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
-// O_NOFOLLOW refuses a source replaced by a symlink since it was listed, O_NONBLOCK
-// keeps one replaced by a FIFO from blocking the open; both absent on Windows.
-// As root, O_NOATIME also leaves the source's access time as it was, so the copy and the
-// source show the same one (only an owner or root may ask for it).
-const READ_FLAGS = O_RDONLY | (O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0) | (process.geteuid?.() === 0 ? (fs.constants.O_NOATIME ?? 0) : 0);
+const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
 const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL;
 const SET_ID_BITS = 0o6000;
 // A source rewritten while it is read is copied again, this many times in all, then failed.
@@ -64,7 +59,7 @@ function copyOnce(job: FileJob, paths: JobPaths, context: BatchContext, buffer: 
 /** The source opened for reading, or why it cannot be. */
 export function openSource(paths: JobPaths): number | ErrorRecord {
   try {
-    return fs.openSync(paths.sourceFs, READ_FLAGS);
+    return fs.openSync(paths.sourceFs, SOURCE_READ_FLAGS);
   } catch (error) {
     return errorRecord(error, 'read', paths.source);
   }

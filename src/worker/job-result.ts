@@ -32,6 +32,25 @@ export interface JobPaths {
 }
 
 // The common results of links allocate nothing.
+// How a file is opened for reading. O_NOFOLLOW refuses one replaced by a symlink since it
+// was listed, O_NONBLOCK keeps one replaced by a FIFO from blocking the open; both absent on Windows.
+export const READ_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
+const O_NOATIME = fs.constants.O_NOATIME ?? 0;
+// As root, O_NOATIME also leaves a source's access time as it was, so the copy and the source
+// show the same one (only an owner or root may ask for it: a source may belong to anyone).
+export const SOURCE_READ_FLAGS = READ_FLAGS | (process.geteuid?.() === 0 ? O_NOATIME : 0);
+
+/** Opens a copy to read it back, leaving the access time it was given, where the kernel lets us (our own file, or root). */
+export function openCopyToRead(path: FsPath): number {
+  if (O_NOATIME === 0) return fs.openSync(path, READ_FLAGS);
+  try {
+    return fs.openSync(path, READ_FLAGS | O_NOATIME);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
+    return fs.openSync(path, READ_FLAGS);
+  }
+}
+
 export const CREATED: JobResult = Object.freeze({ outcome: 'created', size: 0 });
 export const OVERWRITTEN: JobResult = Object.freeze({ outcome: 'overwritten', size: 0 });
 export const SKIPPED: JobResult = Object.freeze({ outcome: 'skipped', size: 0 });
@@ -49,10 +68,10 @@ export class SourceFailure {
   constructor(readonly cause: unknown) {}
 }
 
-/** SHA-256 in hex of a file's content as it is on disk now. */
+/** SHA-256 in hex of a copy's content as it is on disk now. */
 export function hashFile(path: FsPath, buffer: Buffer): string {
   const hash = createHash('sha256');
-  const fd = fs.openSync(path, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+  const fd = openCopyToRead(path);
   try {
     let read: number;
     while ((read = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0) hash.update(buffer.subarray(0, read));

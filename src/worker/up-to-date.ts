@@ -10,11 +10,8 @@ import { microseconds, microsecondsOf, sameMtime, type SourceFile } from '../sha
 import { native, type Native } from '../shared/native.js';
 import { copyable, LOST_UNAVAILABLE, syncXattrs, type Xattr } from '../shared/xattrs.js';
 import type { FsPath } from '../shared/raw-path.js';
-import { SourceFailure } from './job-result.js';
+import { openCopyToRead, READ_FLAGS, SOURCE_READ_FLAGS, SourceFailure } from './job-result.js';
 import { setTimes } from './metadata-copy.js';
-
-// O_NONBLOCK: a FIFO put at the name must not block the worker.
-const NO_FOLLOW_READ = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
 
 /** What is at the destination name now, or null when nothing is. */
 export function existingAt(path: FsPath): BigIntStats | null {
@@ -99,7 +96,7 @@ export function refreshMetadata(
   let lost = lib ? 0 : LOST_UNAVAILABLE;
   let fd: number;
   try {
-    fd = fs.openSync(destination, NO_FOLLOW_READ);
+    fd = fs.openSync(destination, READ_FLAGS);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EACCES') throw error;
     // A file its owner may not read (mode 0200, 0000): by its name in the working directory, as checked a moment ago.
@@ -138,12 +135,12 @@ function sameContent(source: FsPath, destination: FsPath, buffer: Buffer): boole
   const half = buffer.length >> 1;
   let a: number;
   try {
-    a = fs.openSync(source, 'r');
+    a = fs.openSync(source, SOURCE_READ_FLAGS);
   } catch (error) {
     throw new SourceFailure(error);
   }
   try {
-    const b = fs.openSync(destination, NO_FOLLOW_READ);
+    const b = openCopyToRead(destination);
     try {
       for (;;) {
         const readA = readSource(a, buffer, half);
