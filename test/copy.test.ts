@@ -130,6 +130,29 @@ describe('copying a tree', () => {
     }
   });
 
+  it('copies a single file named through a symlink as the file it points to (a symlinked root is followed), first copy and re-run', async () => {
+    const root = await tempDir();
+    await writeTree(root, [
+      { path: 'real/report.pdf', type: 'file', content: 'pdf', mode: 0o640, mtime: 1_600_000_000_250_000_000n },
+      { path: 'report-link', type: 'symlink', target: 'real/report.pdf' },
+    ]);
+    // Large enough for the kernel copy, which opens the source on its own path.
+    fs.writeFileSync(path.join(root, 'real/big.bin'), Buffer.alloc(9 * 1024 * 1024, 7));
+    fs.symlinkSync('real/big.bin', path.join(root, 'big-link'));
+
+    for (const [link, copy] of [['report-link', 'out/report.pdf'], ['big-link', 'out/big.bin']] as const) {
+      const first = await runCli([link, copy], { cwd: root });
+      expect(first.exitCode, first.stderr).toBe(0);
+      const again = await runCli([link, copy], { cwd: root });
+      expect(again.exitCode, again.stderr).toBe(0);
+      expect(again.stderr).toMatch(/; 1 skipped, 0 failed$/m);
+      expect(fs.lstatSync(path.join(root, copy)).isFile()).toBe(true);
+    }
+    expect(fs.readFileSync(path.join(root, 'out/report.pdf'), 'utf8')).toBe('pdf');
+    expect(fs.statSync(path.join(root, 'out/report.pdf')).mode & 0o777).toBe(0o640);
+    expect(fs.readFileSync(path.join(root, 'out/big.bin')).equals(fs.readFileSync(path.join(root, 'real/big.bin')))).toBe(true);
+  });
+
   it('skips a FIFO with a warning naming it, without opening it', async () => {
     const root = await tempDir();
     await writeTree(path.join(root, 'source'), [

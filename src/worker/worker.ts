@@ -4,6 +4,7 @@
  * nothing between batches and never prints; the parent owns all state and output.
  * It imports only shared/: the parent's modules never load here.
  */
+import fs from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { DirectoryHandles } from '../shared/directory-handles.js';
 import { errorRecord } from '../shared/errors.js';
@@ -102,8 +103,8 @@ function runJob(job: Job, batch: CopyBatch, sources: DirectoryHandles, context: 
   const source = joinRaw(batch.source, job.path);
   let sourceFs: FsPath;
   try {
-    // A single-file copy's source (named '') is the root itself, by its path.
-    sourceFs = sources.entryPath(job.path);
+    // A single-file copy's source (named '') is the root itself: a symlink the user named is followed, as a directory root is.
+    sourceFs = job.path === '' ? fs.realpathSync(sources.entryPath(''), { encoding: 'buffer' }) : sources.entryPath(job.path);
   } catch (error) {
     // ELOOP or ENOTDIR: a source directory on the way was replaced (by a symlink) since it was listed.
     return failed(errorRecord(error, 'read', source));
