@@ -582,6 +582,8 @@ describe('--dry-run', () => {
     const dest = path.join(root, 'dest');
     // `old` exists at the destination (its names may be there), `a` and `b` do not.
     await writeTree(dest, { 'old/keep.txt': 'k' });
+    // The same size and mtime on both sides: kept.
+    for (const side of [source, dest]) fs.utimesSync(path.join(side, 'old/keep.txt'), T0, T0);
     const before = statTree(root);
 
     const result = await cli(['-n', source, dest]);
