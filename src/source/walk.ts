@@ -3,9 +3,10 @@
  * children, so copying starts long before the listing ends. A plain generator:
  *  - the consumer pulls, so nothing is read ahead of it (backpressure) and a
  *    consumer that stops (Ctrl-C) stops the reading;
- *  - one directory per event-loop turn, read synchronously: an async call per
- *    directory is a thread-pool round trip, slow here, and the turn lets the
- *    parent drain worker messages while listing;
+ *  - directories are read synchronously, a few milliseconds' worth per
+ *    event-loop turn: an async call per directory is a thread-pool round trip,
+ *    slow here, a turn per directory slows the listing of a tree of many small
+ *    directories, and the turns let the parent drain worker messages;
  *  - a listing holds what a directory has besides subdirectories (files,
  *    symlinks, special files), so the parent's work per entry is paid per
  *    directory; raw names (see raw-path.ts) keep any byte sequence Linux allows;
@@ -29,6 +30,9 @@ import { errorRecord, type ErrorRecord } from '../shared/errors.js';
 import { childPath, fsPath, joinRaw, rawFromLatin1, type FsPath, type RawPath } from '../shared/raw-path.js';
 import { directoryEntry, entryFromDirent, hasType, type DirectoryEntry, type LinkOrFileEntry, type SpecialEntry } from './entry.js';
 import type { Selection } from './selection.js';
+
+/** How long the walk reads before it lets the event loop turn (worker messages wait this long at most). */
+const TURN_MS = 2;
 
 /** One directory as read: the directory itself, and what it holds besides subdirectories (each its own listing). */
 export interface Listing {
@@ -63,6 +67,7 @@ export async function* walk(root: RawPath, filter: ListingFilter | null, selecti
   const directories = new DirectoryHandles(root, { lookUpOnly: true });
   // Depth first, parents before children.
   const pending: RawPath[] = [''];
+  let turnStart = performance.now();
   try {
     for (let relative = pending.pop(); relative !== undefined; relative = pending.pop()) {
       const { items, subdirectories } = selection
@@ -70,7 +75,9 @@ export async function* walk(root: RawPath, filter: ListingFilter | null, selecti
         : readListing(root, directories, relative, rootEntry, filter);
       for (let i = subdirectories.length - 1; i >= 0; i--) pending.push(childPath(relative, subdirectories[i]!.name));
       yield* items;
+      if (performance.now() - turnStart < TURN_MS) continue;
       await new Promise((resolve) => setImmediate(resolve));
+      turnStart = performance.now();
     }
   } finally {
     directories.closeAll();
