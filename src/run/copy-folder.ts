@@ -20,6 +20,7 @@ import type { TreeFilter } from '../source/filter.js';
 import { selectionOf, type Selection } from '../source/selection.js';
 import { walk, type ListingFilter } from '../source/walk.js';
 import { resolveRunOptions } from './options.js';
+import { Census } from './census.js';
 import { Planner } from './plan.js';
 import { preflight, type CopyTarget } from './preflight.js';
 import { prepareRun, type PreparedRun } from './prepare.js';
@@ -68,6 +69,8 @@ class CopyRun {
   private readonly source: RawPath;
   private readonly halt = new AbortController();
   private readonly halted: Promise<void>;
+  /** The totals for the progress, counted ahead of the copy while someone watches it. */
+  private readonly census: Census | null;
   private readonly tally: Tally;
   private readonly progress: Progress;
   /** The destination's directories, reached without following symlinks planted during the run. */
@@ -100,6 +103,10 @@ class CopyRun {
       onStop: () => this.halt.abort(),
     });
     this.progress = new Progress(options.onProgress);
+    this.census =
+      options.onProgress && target.kind === 'dir'
+        ? new Census(this.source, filter, selection, (count, complete) => this.progress.counted(count, complete))
+        : null;
     this.handles = new DirectoryHandles(writtenTo);
     this.directories = new DestinationDirectories(writtenTo, this.handles, settings.worker.owners, settings.worker.dryRun, (entry, outcome) =>
       this.onDirectory(entry, outcome),
@@ -175,10 +182,14 @@ class CopyRun {
   }
 
   private async copyTree(): Promise<void> {
+    void this.census?.run();
     for await (const item of walk(this.source, this.listingFilter(), this.selection)) {
       if (this.halt.signal.aborted) break;
       if (item.kind === 'failure') this.tally.fail(item.error);
-      else this.planner.plan(item);
+      else {
+        this.census?.takeAccessTime(item.directory);
+        this.planner.plan(item);
+      }
       if (this.pool.backlog >= MAX_BACKLOG_JOBS) {
         await Promise.race([this.pool.whenBacklogBelow(MAX_BACKLOG_JOBS / 2), this.halted]);
       }
@@ -237,7 +248,7 @@ class CopyRun {
       return;
     }
     const written = outcome === 'created' || outcome === 'overwritten';
-    this.progress.finished(job, written ? result.size : 0);
+    this.progress.finished(job, result.size, written ? result.size : 0);
     // A directory where the source now has a file: the delete pass removes it, then this job runs again.
     if (!(error && this.deletePass?.holds(job, error))) this.tally.jobDone(job, result);
     if (digest) this.prepared.manifest?.add(job.path === '' ? rawFromString(path.basename(this.target.destination)) : job.path, digest);
@@ -247,6 +258,7 @@ class CopyRun {
   /** Whatever happened: workers gone, directories finalized, the staged copy in place, files closed, the lock released. */
   private async finish(): Promise<void> {
     const { tally, prepared } = this;
+    this.census?.stop();
     try {
       await this.pool.close(this.halt.signal.aborted ? ABORT_GRACE_MS : 0);
       for (const { job, error } of this.deletePass?.takeBlocked() ?? []) tally.jobDone(job, { outcome: 'failed', size: 0, error });

@@ -25,17 +25,23 @@ export interface WorkLeft {
   bytes: number;
 }
 
-// Priors, in ms per file and ms per MB: a small file costs about as much as 32 kB
-// (the weight the percent had before it was learned), at about 1 GB/s.
+// Priors, in ms of the run per file and per MB: a small file costs 32 µs (two workers
+// here take 25–40), and bytes go at the page cache's pace (two workers copying large
+// files here write 5 GB/s): writes are cached until the kernel's dirty limit, a few GB,
+// and the first step inside a large file teaches the real rate.
 const PRIOR_MS_PER_FILE = 0.032;
-const PRIOR_MS_PER_MB = 1;
+const PRIOR_MS_PER_MB = 0.2;
 /** How strongly the priors hold, relative to the weight of the samples in each direction. */
 const RIDGE = 0.02;
 /** ...and at least as strongly as a step of 1 file, or of 5 MB, would. */
 const PRIOR_FILES_SQUARED = 1;
 const PRIOR_MB_SQUARED = 25;
-/** Weights halve every this many ms of run time: the fit follows the copy's recent mix. */
-const HALF_LIFE_MS = 3000;
+/**
+ * Weights halve every half the run so far, within these bounds: early on, the first
+ * steps (workers warming up) fade fast; later, the fit follows the copy's recent mix.
+ */
+const MIN_HALF_LIFE_MS = 250;
+const MAX_HALF_LIFE_MS = 3000;
 /** Steps shorter than this are merged into the next one: timer noise would dominate them. */
 const MIN_STEP_MS = 50;
 /** The ETA shown moves towards a new estimate by this fraction per second of run time. */
@@ -50,22 +56,15 @@ export class WorkEstimator {
   private sft = 0;
   private sbt = 0;
   private last: WorkSample | undefined;
-  private started = false;
   private etaShown: number | undefined;
   private etaAt = 0;
 
   /** Adds a sample; samples before the first file or byte is done (workers starting) teach nothing. */
   add(sample: WorkSample): void {
-    if (!this.started) {
-      if (sample.filesDone === 0 && sample.bytesDone === 0) {
-        this.last = sample;
-        return;
-      }
-      this.started = true;
-    }
     const last = this.last;
     if (!last) {
-      this.last = sample;
+      // Steps are timed from the first sample with work done: before it, the workers were starting.
+      if (sample.filesDone > 0 || sample.bytesDone > 0) this.last = sample;
       return;
     }
     const dt = sample.elapsedMs - last.elapsedMs;
@@ -73,7 +72,8 @@ export class WorkEstimator {
     const df = sample.filesDone - last.filesDone;
     const db = (sample.bytesDone - last.bytesDone) / MB;
     this.last = sample;
-    const decay = Math.pow(0.5, dt / HALF_LIFE_MS);
+    const halfLife = Math.min(MAX_HALF_LIFE_MS, Math.max(MIN_HALF_LIFE_MS, sample.elapsedMs / 2));
+    const decay = Math.pow(0.5, dt / halfLife);
     this.sff = this.sff * decay + df * df;
     this.sfb = this.sfb * decay + df * db;
     this.sbb = this.sbb * decay + db * db;

@@ -4,19 +4,28 @@
  */
 import type { Job } from '../shared/jobs.js';
 import { pathText, type RawPath } from '../shared/raw-path.js';
+import type { CensusCount } from './census.js';
 import { WorkEstimator } from './estimate.js';
 import type { CopyProgress } from './types.js';
 
 // The percent and the ETA follow estimated work: a cost per file and a cost per byte,
-// learned as the copy goes (estimate.ts). Bytes left are known for large files as soon
-// as a worker hands one back with its size (sized()), before it is copied; the other
-// files left are counted at the mean size of the small files confirmed so far.
+// learned as the copy goes (estimate.ts). What is left comes from the census (census.ts)
+// once it is complete: its bytes less those of the files finished, scaled by the share
+// of bytes that needed writing so far (a re-run writes few). Before that, large files
+// count their size as soon as a worker hands one back (sized()), and other files the
+// mean size of the small files confirmed so far.
 const PROGRESS_INTERVAL_MS = 100;
 
 export class Progress {
-  private filesTotal = 0;
+  /** Jobs planned so far: the total once the walk is done. */
+  private filesPlanned = 0;
   private filesDone = 0;
+  /** Bytes written by finished files. */
   private bytesConfirmed = 0;
+  /** Source bytes of finished files, written or not. */
+  private sourceBytesDone = 0;
+  /** The census's totals, once it has counted the whole tree. */
+  private census: CensusCount | undefined;
   /** Files confirmed that were not sized as large ones, and their bytes written: the mean size of what is not sized yet. */
   private smallDone = 0;
   private smallBytes = 0;
@@ -25,7 +34,7 @@ export class Progress {
   private readonly large = new Map<Job, { size: number; written: number }>();
   private bytesShown = 0;
   private percentShown = 0;
-  private listing = true;
+  private walking = true;
   private current: RawPath | undefined;
   private lastEmit = 0;
   private readonly startedAt: number;
@@ -39,12 +48,20 @@ export class Progress {
   }
 
   planned(jobs = 1): void {
-    this.filesTotal += jobs;
+    this.filesPlanned += jobs;
     this.maybeEmit();
   }
 
+  /** The copy's own walk is done: filesTotal is exact. */
   listingDone(): void {
-    this.listing = false;
+    this.walking = false;
+    this.emit();
+  }
+
+  /** The census's running count; `complete` once it has counted the whole tree. */
+  counted(count: CensusCount, complete: boolean): void {
+    if (!complete) return;
+    this.census = { ...count };
     this.emit();
   }
 
@@ -53,9 +70,10 @@ export class Progress {
     this.large.set(job, { size, written: 0 });
   }
 
-  /** `bytesWritten` is the file's size if it was written, else 0. */
-  finished(job: Job, bytesWritten: number): void {
+  /** `sourceBytes` is the file's size (0 for a link or a failure); `bytesWritten` the same if it was written, else 0. */
+  finished(job: Job, sourceBytes: number, bytesWritten: number): void {
     this.filesDone++;
+    this.sourceBytesDone += sourceBytes;
     this.bytesConfirmed += bytesWritten;
     // Only large files are in the map; most jobs skip the lookup.
     if (this.large.size === 0 || !this.large.delete(job)) {
@@ -74,22 +92,33 @@ export class Progress {
   }
 
   snapshot(): CopyProgress {
-    let bytesDone = this.bytesConfirmed;
+    let largeWritten = 0;
     let largeLeft = 0;
     for (const file of this.large.values()) {
       const written = Math.min(file.written, file.size);
-      bytesDone += written;
+      largeWritten += written;
       largeLeft += file.size - written;
     }
-    this.bytesShown = Math.max(this.bytesShown, bytesDone);
+    this.bytesShown = Math.max(this.bytesShown, this.bytesConfirmed + largeWritten);
     const elapsedMs = this.now() - this.startedAt;
     this.estimator.add({ elapsedMs, filesDone: this.filesDone, bytesDone: this.bytesShown });
-    const filesLeft = Math.max(0, this.filesTotal - this.filesDone);
-    const unsized = Math.max(0, filesLeft - this.large.size);
-    const meanSmall = this.smallDone > 0 ? this.smallBytes / this.smallDone : 0;
-    const left = { files: filesLeft, bytes: largeLeft + unsized * meanSmall };
+    const { census } = this;
+    // Until the copy's walk ends, the census (when complete) knows the total; after, the walk does (and retries add to it).
+    const filesTotal = census && this.walking ? Math.max(this.filesPlanned, census.files) : this.filesPlanned;
+    const listing = this.walking && !census;
+    const filesLeft = Math.max(0, filesTotal - this.filesDone);
+    let bytesLeft: number;
+    if (census) {
+      const writtenShare = this.sourceBytesDone > 0 ? Math.min(1, this.bytesConfirmed / this.sourceBytesDone) : 1;
+      bytesLeft = Math.max(0, census.bytes - this.sourceBytesDone - largeWritten) * writtenShare;
+    } else {
+      const unsized = Math.max(0, filesLeft - this.large.size);
+      const meanSmall = this.smallDone > 0 ? this.smallBytes / this.smallDone : 0;
+      bytesLeft = largeLeft + unsized * meanSmall;
+    }
+    const left = { files: filesLeft, bytes: bytesLeft };
     let etaMs: number | undefined;
-    if (!this.listing) {
+    if (!listing) {
       etaMs = this.estimator.eta(elapsedMs, left);
       let percent: number;
       if (left.files === 0 && left.bytes === 0) percent = 100;
@@ -106,9 +135,9 @@ export class Progress {
     }
     return {
       filesDone: this.filesDone,
-      filesTotal: this.filesTotal,
+      filesTotal,
       bytesDone: this.bytesShown,
-      listing: this.listing,
+      listing,
       percent: this.percentShown,
       etaMs,
       currentPath: this.current === undefined ? undefined : pathText(this.current),

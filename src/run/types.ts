@@ -88,12 +88,9 @@ export interface CopyProgress {
   filesDone: number;
   /** Grows while `listing` is true. */
   filesTotal: number;
-  /**
-   * Bytes of files written so far. Workers learn each file's size as they copy it,
-   * so there is no byte total ahead of the copy.
-   */
+  /** Bytes of files written so far. */
   bytesDone: number;
-  /** The tree is still being listed: filesTotal is a lower bound. */
+  /** Neither the copy's walk nor the census (run/census.ts) has seen the whole tree yet: filesTotal is a lower bound. */
   listing: boolean;
   /**
    * Estimated work done, 0 to 100: 0 while listing (the total is not known yet);
@@ -102,10 +99,10 @@ export interface CopyProgress {
    */
   percent: number;
   /**
-   * Estimated ms left, from the same two learned costs and the bytes known to be
-   * left (large files' sizes as soon as a worker finds them, other files at the
-   * mean size seen so far); it moves smoothly towards each new estimate. Undefined
-   * while listing and until some work has been timed.
+   * Estimated ms left, from the same two learned costs, the files left and the
+   * bytes the census counted that are still to be written; it moves smoothly
+   * towards each new estimate. Undefined while listing and until some work has
+   * been timed.
    */
   etaMs: number | undefined;
   /** The entry most recently worked on, relative to the source; lossless text (surrogateescape). */

@@ -1,6 +1,7 @@
 // The ETA and percent of a mixed tree, from a simulated run with a known timeline: many
 // small files and two 300 MB files, copied by two workers. Each large file is sized
-// when its worker opens it (Progress.sized()), as the pool hands it back.
+// when its worker opens it (Progress.sized()), as the pool hands it back; with a census
+// (census.ts), the totals are known from the start.
 import { describe, expect, it } from 'vitest';
 import { WorkEstimator } from '../../src/run/estimate.js';
 import { Progress } from '../../src/run/progress.js';
@@ -32,10 +33,12 @@ function tree(smallCount: number, largeAt: number[]): SimJob[] {
 }
 
 /** Runs the tree through two simulated workers; returns every snapshot, taken every 100 ms as the CLI receives them. */
-function simulate(jobs: SimJob[], workers = 2): { snapshots: CopyProgress[]; totalMs: number } {
+function simulate(jobs: SimJob[], census = false): { snapshots: CopyProgress[]; totalMs: number } {
+  const workers = 2;
   let now = 0;
   const progress = new Progress(undefined, () => now);
   progress.planned(jobs.length);
+  if (census) progress.counted({ files: jobs.length, bytes: jobs.reduce((sum, item) => sum + item.size, 0) }, true);
   progress.listingDone();
   // Events in time order: [time, action].
   const events: Array<[number, () => void]> = [];
@@ -48,7 +51,7 @@ function simulate(jobs: SimJob[], workers = 2): { snapshots: CopyProgress[]; tot
       events.push([start, () => progress.sized(item.job, item.size)]);
       for (let t = 50; t < duration; t += 50) events.push([start + t, () => progress.fileProgress(item.job, Math.floor(t * BYTES_PER_MS))]);
     }
-    events.push([start + duration, () => progress.finished(item.job, item.size)]);
+    events.push([start + duration, () => progress.finished(item.job, item.size, item.size)]);
     free[w] = start + duration;
   }
   const totalMs = Math.max(...free);
@@ -77,12 +80,16 @@ describe('the ETA and percent of a mixed tree (many small files, two 300 MB file
   // Large files first (top-level files are listed before the subdirectories' ones), or one early and one halfway.
   // At the top, both workers spend the first quarter of the run in the large files: no small file has been
   // timed yet at 25%, so the cost per file is still the prior's (32 kB's worth), and no estimate can know better.
-  for (const [name, largeAt, checkpoints] of [
-    ['one early, one halfway through the listing', [100, 20_000], [0.25, 0.5, 0.75]],
-    ['both at the top of the listing', [0, 1], [0.5, 0.75]],
+  // With a census, the large files' bytes are known from the start, wherever they are listed: last, the ETA
+  // would otherwise leave them out until three quarters of the run.
+  for (const [name, largeAt, checkpoints, census] of [
+    ['one early, one halfway through the listing', [100, 20_000], [0.25, 0.5, 0.75], false],
+    ['both at the top of the listing', [0, 1], [0.5, 0.75], false],
+    ['both at the end of the listing, counted by the census', [40_000, 40_001], [0.25, 0.5, 0.75], true],
+    ['one early, one halfway, counted by the census', [100, 20_000], [0.25, 0.5, 0.75], true],
   ] as const) {
     it(`${name}: the ETA at ${checkpoints.map((f) => `${f * 100}%`).join(', ')} of the run is within ±30% of the time left; the percent never goes back nor jumps`, () => {
-      const { snapshots, totalMs } = simulate(tree(40_000, [...largeAt]));
+      const { snapshots, totalMs } = simulate(tree(40_000, [...largeAt]), census);
       expect(totalMs).toBeGreaterThan(2500);
       for (const fraction of checkpoints) {
         const snapshot = at(snapshots, totalMs * fraction);

@@ -21,8 +21,8 @@ describe('Progress', () => {
   it('keeps the percent at 0 while listing, however much is done', () => {
     const progress = new Progress(undefined);
     progress.planned(2);
-    progress.finished(job('a'), 10);
-    progress.finished(job('b'), 10);
+    progress.finished(job('a'), 10, 10);
+    progress.finished(job('b'), 10, 10);
     const snapshot = progress.snapshot();
     expect(snapshot.listing).toBe(true);
     expect(snapshot.percent).toBe(0);
@@ -34,8 +34,8 @@ describe('Progress', () => {
     const progress = new Progress(undefined);
     progress.planned();
     progress.planned(3);
-    progress.finished(job('a'), 100);
-    progress.finished(job('dir/b'), 0);
+    progress.finished(job('a'), 100, 100);
+    progress.finished(job('dir/b'), 0, 0);
     const snapshot = progress.snapshot();
     expect(snapshot.filesTotal).toBe(4);
     expect(snapshot.filesDone).toBe(2);
@@ -48,12 +48,12 @@ describe('Progress', () => {
     progress.planned(4);
     progress.listingDone();
     expect(progress.snapshot()).toMatchObject({ listing: false, percent: 0 });
-    progress.finished(job('a'), 0);
+    progress.finished(job('a'), 0, 0);
     expect(progress.snapshot().percent).toBe(25);
-    progress.finished(job('b'), 0);
+    progress.finished(job('b'), 0, 0);
     expect(progress.snapshot().percent).toBe(50);
-    progress.finished(job('c'), 0);
-    progress.finished(job('d'), 0);
+    progress.finished(job('c'), 0, 0);
+    progress.finished(job('d'), 0, 0);
     expect(progress.snapshot().percent).toBe(100);
   });
 
@@ -67,7 +67,7 @@ describe('Progress', () => {
     const progress = new Progress(undefined);
     progress.planned(2);
     progress.listingDone();
-    progress.finished(job('small'), 0);
+    progress.finished(job('small'), 0, 0);
     expect(progress.snapshot().percent).toBe(50);
     const large = job('large');
     progress.sized(large, 10 * FILE_WEIGHT);
@@ -77,7 +77,7 @@ describe('Progress', () => {
     const percent = progress.snapshot().percent;
     expect(percent).toBeGreaterThan(50);
     expect(percent).toBeLessThan(100);
-    progress.finished(large, 10 * FILE_WEIGHT);
+    progress.finished(large, 10 * FILE_WEIGHT, 10 * FILE_WEIGHT);
     expect(progress.snapshot().percent).toBe(100);
   });
 
@@ -100,7 +100,7 @@ describe('Progress', () => {
     // More than the size found counts as the size.
     progress.fileProgress(large, 5000);
     expect(progress.snapshot().bytesDone).toBe(1000);
-    progress.finished(large, 1000);
+    progress.finished(large, 1000, 1000);
     snapshot = progress.snapshot();
     expect(snapshot.bytesDone).toBe(1000);
     expect(snapshot.filesDone).toBe(1);
@@ -114,7 +114,7 @@ describe('Progress', () => {
     progress.sized(large, 1000);
     progress.fileProgress(large, 600);
     expect(progress.snapshot().bytesDone).toBe(600);
-    progress.finished(large, 0);
+    progress.finished(large, 0, 0);
     expect(progress.snapshot().bytesDone).toBe(600);
     expect(progress.snapshot().filesDone).toBe(1);
   });
@@ -129,9 +129,9 @@ describe('Progress', () => {
 
   it('gives the current path as lossless text (the CLI escapes it for display)', () => {
     const progress = new Progress(undefined);
-    progress.finished(job('a\uE00Ab'), 0);
+    progress.finished(job('a\uE00Ab'), 0, 0);
     expect(progress.snapshot().currentPath).toBe('a\nb');
-    progress.finished(job('caf\u00e8'), 0);
+    progress.finished(job('caf\u00e8'), 0, 0);
     expect(progress.snapshot().currentPath).toBe('caf\udce8');
   });
 
@@ -154,7 +154,7 @@ describe('Progress', () => {
     progress.emit();
     expect(seen).toHaveLength(1);
     progress.planned(1);
-    progress.finished(job('a'), 1);
+    progress.finished(job('a'), 1, 1);
     expect(seen).toHaveLength(1);
     vi.advanceTimersByTime(99);
     progress.planned(1);
@@ -171,27 +171,75 @@ describe('Progress', () => {
     progress.planned(100);
     for (let i = 0; i < 20; i++) {
       now += 100;
-      progress.finished(job(`f${i}`), 1000);
+      progress.finished(job(`f${i}`), 1000, 1000);
       expect(progress.snapshot().etaMs).toBeUndefined();
     }
     progress.listingDone();
     now += 100;
-    progress.finished(job('f20'), 1000);
+    progress.finished(job('f20'), 1000, 1000);
     // 10 files a second, 79 left: about 7.9 s.
     expect(progress.snapshot().etaMs).toBeGreaterThan(6000);
     expect(progress.snapshot().etaMs).toBeLessThan(10000);
     for (let i = 21; i < 100; i++) {
       now += 100;
-      progress.finished(job(`f${i}`), 1000);
+      progress.finished(job(`f${i}`), 1000, 1000);
     }
     expect(progress.snapshot()).toMatchObject({ percent: 100, etaMs: 0 });
+  });
+
+  it('takes its totals from a complete census while the walk still lists: files, and bytes for the ETA', () => {
+    let now = 0;
+    const progress = new Progress(undefined, () => now);
+    progress.planned(10);
+    progress.counted({ files: 100, bytes: 50e6 }, false);
+    expect(progress.snapshot()).toMatchObject({ listing: true, filesTotal: 10 });
+    progress.counted({ files: 100, bytes: 100e6 }, true);
+    // Snapshots every 100 ms, as the listener gets them: each one times a step.
+    for (let i = 0; i < 10; i++) {
+      now += 100;
+      progress.finished(job(`f${i}`), 1e6, 1e6);
+      progress.snapshot();
+    }
+    const snapshot = progress.snapshot();
+    expect(snapshot).toMatchObject({ listing: false, filesTotal: 100, filesDone: 10 });
+    // 10 files of 1 MB a second: 90 files and 90 MB left take about 9 s, whichever cost the fit gives them.
+    expect(snapshot.etaMs).toBeGreaterThan(6000);
+    expect(snapshot.etaMs).toBeLessThan(12000);
+    expect(snapshot.percent).toBeGreaterThan(5);
+    expect(snapshot.percent).toBeLessThan(15);
+  });
+
+  it('counts a census’s bytes as work left only in the share that needed writing so far (a re-run keeps most)', () => {
+    let now = 0;
+    const progress = new Progress(undefined, () => now);
+    progress.planned(4);
+    progress.counted({ files: 4, bytes: 4e9 }, true);
+    progress.listingDone();
+    for (let i = 0; i < 2; i++) {
+      now += 100;
+      progress.finished(job(`kept${i}`), 1e9, 0);
+      progress.snapshot();
+    }
+    // Kept: 2 files in 200 ms, none written. Two more files of 1 GB are not 2 GB of writing ahead.
+    expect(progress.snapshot().etaMs).toBeLessThan(300);
+  });
+
+  it('once the walk is done, counts its own jobs, not the census’s (retries add to them)', () => {
+    const progress = new Progress(undefined);
+    progress.planned(3);
+    progress.counted({ files: 5, bytes: 0 }, true);
+    expect(progress.snapshot().filesTotal).toBe(5);
+    progress.listingDone();
+    expect(progress.snapshot().filesTotal).toBe(3);
+    progress.planned(1);
+    expect(progress.snapshot().filesTotal).toBe(4);
   });
 
   it('works without a listener', () => {
     const progress = new Progress(undefined);
     progress.planned(1);
     progress.emit();
-    progress.finished(job('a'), 5);
+    progress.finished(job('a'), 5, 5);
     expect(progress.snapshot().filesDone).toBe(1);
   });
 });
