@@ -5,7 +5,9 @@
  * the end only, and a large file's size only when a worker reaches it; the
  * census walks the same tree through the same filters, keeps two counts, and
  * usually ends long before the copy. It runs only when someone watches the
- * progress: its walk and its lstat per file cost the parent a few µs a file.
+ * progress, and only once the copy has run for a second: its walk and its lstat
+ * per file cost the parent a few µs a file, which a short copy (or a no-op re-run
+ * of a small tree: +15%) would pay for an ETA nobody has time to read.
  *
  * Listing a directory updates its access time, and the copy keeps the one its
  * walk finds: so the census keeps each directory's access time from before its
@@ -26,6 +28,8 @@ const SLICE_ENTRIES = 256;
  * resting twice as long left the ETA out for half of a 4 s run).
  */
 const REST_PER_WORK = 0.5;
+/** How long a copy runs before the census starts. */
+const START_AFTER_MS = 1000;
 /** Directories the census may be ahead of the copy's walk (their access times are kept until it gets there). */
 const MAX_DIRECTORIES_AHEAD = 50_000;
 const WAIT_FOR_WALK_MS = 50;
@@ -56,9 +60,10 @@ export class Census {
   /** Counts until the tree is done or stop() is called; never rejects (a census is only for display). */
   async run(): Promise<void> {
     try {
+      await delay(START_AFTER_MS, undefined, { signal: this.stopping.signal });
       await this.count();
     } catch {
-      // The progress goes on without totals: the copy reports its own errors.
+      // Stopped while waiting, or failed: the progress goes on without totals (the copy reports its own errors).
     }
   }
 
