@@ -2,6 +2,7 @@
 // for a symlink to a directory elsewhere. Nothing may be written, chmod'ed, chown'ed, timed,
 // renamed or unlinked through such a link: the outside directory stays exactly as it was.
 // The same attacker in the source (a home directory root backs up): nothing is read through such a link.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -146,9 +147,44 @@ describe('a source directory swapped for a symlink while the walk is below it', 
     expect(diffTrees(outsideBefore, await snapshotTree(outside), { mtimePrecision: 'ns' })).toEqual([]);
     // a/b is listed from the directory a was (planted.txt is not there); its files are not read through the link.
     const link = expect.stringMatching(/^(ELOOP|ENOTDIR)$/);
+    // The directories' attributes, read at the end, are not read through it either.
     expect(summary.failures.map(({ path, code }) => [path, code]).sort()).toEqual([
+      [path.join(src, 'a'), link],
+      [path.join(src, 'a/b'), link],
       [path.join(src, 'a/b/inner.txt'), link],
       [path.join(src, 'a/top.txt'), link],
+    ]);
+  });
+});
+
+describe('a source directory swapped for a symlink before its attributes are read, at the end of the run', () => {
+  it('the copies of the directories below it do not get the attributes of what the link leads to', async () => {
+    const root = await tempDir();
+    const src = path.join(root, 'src');
+    const dst = path.join(root, 'dst');
+    const outside = path.join(root, 'outside');
+    await writeTree(src, { 'a/b/top.txt': 'top\n' });
+    fs.mkdirSync(path.join(outside, 'b'), { recursive: true });
+    const python = `import os, sys\nos.setxattr(sys.argv[1], 'user.where', b'inside')\nos.setxattr(sys.argv[2], 'user.where', b'outside')`;
+    execFileSync('python3', ['-c', python, path.join(src, 'a/b'), path.join(outside, 'b')]);
+
+    // a/b is made and its file copied; its attributes are given when the run ends, after a is swapped.
+    const summary = await copyFolder(src, dst, {
+      onEntry: (event) => {
+        if (event.path !== 'a/b/top.txt') return;
+        fs.renameSync(path.join(src, 'a'), path.join(src, 'a.moved'));
+        fs.symlinkSync(outside, path.join(src, 'a'));
+      },
+    });
+
+    const list = 'import os, sys; print(os.getxattr(sys.argv[1], "user.where") if "user.where" in os.listxattr(sys.argv[1]) else "none")';
+    expect(execFileSync('python3', ['-c', list, path.join(dst, 'a/b')], { encoding: 'utf8' }).trim()).not.toContain('outside');
+    expect(fs.readFileSync(path.join(dst, 'a/b/top.txt'), 'utf8')).toBe('top\n');
+    // Reported, naming the source directory that could no longer be reached.
+    const link = expect.stringMatching(/^(ELOOP|ENOTDIR)$/);
+    expect(summary.failures.map(({ path, code }) => [path, code]).sort()).toEqual([
+      [path.join(src, 'a'), link],
+      [path.join(src, 'a/b'), link],
     ]);
   });
 });

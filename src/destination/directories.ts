@@ -12,9 +12,9 @@ import fs from 'node:fs';
 import { errorRecord, type ErrorRecord } from '../shared/errors.js';
 import type { Owner, OwnerPolicy, Seconds } from '../shared/jobs.js';
 import { microseconds, microsecondsOf, ownerFor } from '../shared/metadata.js';
-import type { DirectoryHandles } from '../shared/directory-handles.js';
+import { DirectoryHandles } from '../shared/directory-handles.js';
 import { childPath, fsPath, joinRaw, parentOf, rawFromLatin1, type FsPath, type RawPath } from '../shared/raw-path.js';
-import { errnoError, native, type Native } from '../shared/native.js';
+import { errnoError, native, type Native, type Target } from '../shared/native.js';
 import { TEMP_NAME, TEMP_NAME_SUFFIX } from '../shared/temp-name.js';
 import { dropInheritedAcls, hasDefaultAcl, LOST_UNAVAILABLE, readXattrs, syncXattrs, writeXattrs, type Xattr } from '../shared/xattrs.js';
 import type { DirectoryEntry } from '../source/entry.js';
@@ -56,6 +56,8 @@ export class DestinationDirectories {
   private readonly modes = new DirectoryModes();
 
   constructor(
+    /** The source root: its directories' attributes are read at the end through descriptors of their own. */
+    private readonly source: RawPath,
     private readonly destination: RawPath,
     private readonly handles: DirectoryHandles,
     private readonly policy: OwnerPolicy,
@@ -121,6 +123,17 @@ export class DestinationDirectories {
     // Loaded here, at the end, and only in a run that makes directories: never on the CLI's start-up path.
     const lib = this.made.length > 0 ? native() : null;
     const inherited = lib ? this.madeWithAcls(lib) : new Set<RawPath>();
+    const sources = new DirectoryHandles(this.source);
+    try {
+      this.finalizeEach(lib, inherited, sources, failures, losses);
+    } finally {
+      sources.closeAll();
+    }
+    this.made.length = 0;
+    return { failures, losses };
+  }
+
+  private finalizeEach(lib: Native | null, inherited: Set<RawPath>, sources: DirectoryHandles, failures: ErrorRecord[], losses: number[]): void {
     for (let i = this.made.length - 1; i >= 0; i--) {
       const directory = this.made[i]!;
       const isRoot = directory.path === '';
@@ -129,7 +142,7 @@ export class DestinationDirectories {
         const target = this.fsPathOf(directory.path);
         if (directory.owner) (isRoot ? fs.chownSync : fs.lchownSync)(target, directory.owner.uid, directory.owner.gid);
         // After the owner (a chown clears what it guards), before the mode (an access ACL rewrites its group bits).
-        const { lost, changed } = this.copyXattrs(lib, directory, inherited.has(directory.path));
+        const { lost, changed } = this.copyXattrs(lib, directory, this.sourceAt(sources, directory, failures), inherited.has(directory.path));
         if (!directory.modeIsSet || changed) fs.fchmodSync(this.handles.descriptor(directory.path), directory.mode);
         if (lib) {
           const errno = lib.setTimes(target, directory.atimeNs, directory.mtimeNs, isRoot);
@@ -140,8 +153,23 @@ export class DestinationDirectories {
         failures.push(errorRecord(error, 'set-metadata', path));
       }
     }
-    this.made.length = 0;
-    return { failures, losses };
+  }
+
+  /**
+   * Where a made directory's source is read for its attributes: its own descriptor, reached
+   * through its parents' without following a symlink, so a source directory swapped for one
+   * since the walk is not read through: that is a failure, and the copy keeps no attributes
+   * from it. A directory we may search but not read is read by its path, as the walk found it.
+   */
+  private sourceAt(sources: DirectoryHandles, directory: MadeDirectory, failures: ErrorRecord[]): Target | undefined {
+    if (directory.source === undefined || !this.policy.xattrs) return undefined;
+    try {
+      return sources.descriptor(directory.path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EACCES') return directory.source;
+      failures.push(errorRecord(error, 'read', joinRaw(this.source, directory.path)));
+      return undefined;
+    }
   }
 
   /**
@@ -150,9 +178,9 @@ export class DestinationDirectories {
    * it inherited where it was made (`inherited`), even with --no-xattrs, as for
    * files. Returns the LOST_* bits, and whether any were written.
    */
-  private copyXattrs(lib: Native | null, directory: MadeDirectory, inherited: boolean): { lost: number; changed: boolean } {
+  private copyXattrs(lib: Native | null, directory: MadeDirectory, at: Target | undefined, inherited: boolean): { lost: number; changed: boolean } {
     if (!lib) return { lost: LOST_UNAVAILABLE, changed: false };
-    const source = this.policy.xattrs ? directory.source : undefined;
+    const source = this.policy.xattrs ? at : undefined;
     const wanted = source === undefined ? NO_XATTRS : readXattrs(lib, source);
     if (inherited) dropInheritedAcls(lib, this.handles.descriptor(directory.path), wanted, true);
     if (source === undefined) return { lost: 0, changed: false };

@@ -108,7 +108,7 @@ class CopyRun {
         ? new Census(this.source, filter, selection, (count, complete) => this.progress.counted(count, complete))
         : null;
     this.handles = new DirectoryHandles(writtenTo);
-    this.directories = new DestinationDirectories(writtenTo, this.handles, settings.worker.owners, settings.worker.dryRun, (entry, outcome) =>
+    this.directories = new DestinationDirectories(this.source, writtenTo, this.handles, settings.worker.owners, settings.worker.dryRun, (entry, outcome) =>
       this.onDirectory(entry, outcome),
     );
     this.pool = new WorkerPool({
