@@ -12,17 +12,15 @@ import fs from 'node:fs';
 import { errorRecord, type ErrorRecord } from '../shared/errors.js';
 import type { Owner, OwnerPolicy, Seconds } from '../shared/jobs.js';
 import { microseconds, microsecondsOf, ownerFor } from '../shared/metadata.js';
-import { DirectoryHandles } from '../shared/directory-handles.js';
+import type { DirectoryHandles } from '../shared/directory-handles.js';
 import { childPath, fsPath, joinRaw, parentOf, rawFromLatin1, type FsPath, type RawPath } from '../shared/raw-path.js';
-import { errnoError, native, type Native, type Target } from '../shared/native.js';
+import { errnoError, native, type Native } from '../shared/native.js';
 import { TEMP_NAME, TEMP_NAME_SUFFIX } from '../shared/temp-name.js';
-import { dropInheritedAcls, hasDefaultAcl, LOST_UNAVAILABLE, readXattrs, syncXattrs, writeXattrs, type Xattr } from '../shared/xattrs.js';
 import type { DirectoryEntry } from '../source/entry.js';
+import { DirectoryAttributes, type AttributeTarget } from './directory-attributes.js';
 import { DirectoryModes } from './directory-modes.js';
 
-interface MadeDirectory {
-  /** Relative to the destination root. */
-  path: RawPath;
+interface MadeDirectory extends AttributeTarget {
   mode: number;
   /** mkdir or the existing directory already has `mode`: finalize() leaves it. */
   modeIsSet: boolean;
@@ -31,17 +29,12 @@ interface MadeDirectory {
   atimeNs: bigint;
   mtimeNs: bigint;
   owner: Owner | undefined;
-  /** The source directory, whose extended attributes it gets at the end. */
-  source: FsPath | undefined;
-  /** It was there before this run: its own attributes are compared with the source's. */
-  existed: boolean;
 }
 
 /** What became of a listed directory: made now, already there, or a failure. */
 export type DirectoryOutcome = 'created' | 'existing' | ErrorRecord;
 
 const OWNER_RWX = 0o700;
-const NO_XATTRS: readonly Xattr[] = [];
 
 export class DestinationDirectories {
   private readonly made: MadeDirectory[] = [];
@@ -122,18 +115,23 @@ export class DestinationDirectories {
     const losses: number[] = [];
     // Loaded here, at the end, and only in a run that makes directories: never on the CLI's start-up path.
     const lib = this.made.length > 0 ? native() : null;
-    const inherited = lib ? this.madeWithAcls(lib) : new Set<RawPath>();
-    const sources = new DirectoryHandles(this.source);
+    const attributes = new DirectoryAttributes(this.source, this.handles, this.policy, lib);
     try {
-      this.finalizeEach(lib, inherited, sources, failures, losses);
+      this.finalizeEach(lib, attributes, attributes.inheritedAcls(this.made, this.existing), failures, losses);
     } finally {
-      sources.closeAll();
+      attributes.close();
     }
     this.made.length = 0;
     return { failures, losses };
   }
 
-  private finalizeEach(lib: Native | null, inherited: Set<RawPath>, sources: DirectoryHandles, failures: ErrorRecord[], losses: number[]): void {
+  private finalizeEach(
+    lib: Native | null,
+    attributes: DirectoryAttributes,
+    inherited: ReadonlySet<RawPath>,
+    failures: ErrorRecord[],
+    losses: number[],
+  ): void {
     for (let i = this.made.length - 1; i >= 0; i--) {
       const directory = this.made[i]!;
       const isRoot = directory.path === '';
@@ -142,7 +140,7 @@ export class DestinationDirectories {
         const target = this.fsPathOf(directory.path);
         if (directory.owner) (isRoot ? fs.chownSync : fs.lchownSync)(target, directory.owner.uid, directory.owner.gid);
         // After the owner (a chown clears what it guards), before the mode (an access ACL rewrites its group bits).
-        const { lost, changed } = this.copyXattrs(lib, directory, this.sourceAt(sources, directory, failures), inherited.has(directory.path));
+        const { lost, changed } = attributes.copy(directory, inherited.has(directory.path), failures);
         if (!directory.modeIsSet || changed) fs.fchmodSync(this.handles.descriptor(directory.path), directory.mode);
         if (lib) {
           const errno = lib.setTimes(target, directory.atimeNs, directory.mtimeNs, isRoot);
@@ -152,73 +150,6 @@ export class DestinationDirectories {
       } catch (error) {
         failures.push(errorRecord(error, 'set-metadata', path));
       }
-    }
-  }
-
-  /**
-   * Where a made directory's source is read for its attributes: its own descriptor, reached
-   * through its parents' without following a symlink, so a source directory swapped for one
-   * since the walk is not read through: that is a failure, and the copy keeps no attributes
-   * from it. A directory we may search but not read is read by its path, as the walk found it.
-   */
-  private sourceAt(sources: DirectoryHandles, directory: MadeDirectory, failures: ErrorRecord[]): Target | undefined {
-    if (directory.source === undefined || !this.policy.xattrs) return undefined;
-    try {
-      return sources.descriptor(directory.path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EACCES') return directory.source;
-      failures.push(errorRecord(error, 'read', joinRaw(this.source, directory.path)));
-      return undefined;
-    }
-  }
-
-  /**
-   * The source directory's extended attributes, given on its descriptor (only
-   * when it has some, or had some of its own before this run), without the ACLs
-   * it inherited where it was made (`inherited`), even with --no-xattrs, as for
-   * files. Returns the LOST_* bits, and whether any were written.
-   */
-  private copyXattrs(lib: Native | null, directory: MadeDirectory, at: Target | undefined, inherited: boolean): { lost: number; changed: boolean } {
-    if (!lib) return { lost: LOST_UNAVAILABLE, changed: false };
-    const source = this.policy.xattrs ? at : undefined;
-    const wanted = source === undefined ? NO_XATTRS : readXattrs(lib, source);
-    if (inherited) dropInheritedAcls(lib, this.handles.descriptor(directory.path), wanted, true);
-    if (source === undefined) return { lost: 0, changed: false };
-    if (directory.existed) return syncXattrs(lib, this.handles.descriptor(directory.path), wanted);
-    if (wanted.length === 0) return { lost: 0, changed: false };
-    return { lost: writeXattrs(lib, this.handles.descriptor(directory.path), wanted), changed: true };
-  }
-
-  /**
-   * The directories made in this run that inherited ACLs where they were made,
-   * from a default ACL there. One made in this run hands down only what it
-   * inherited (its source's default ACL is given in finalize(), after its
-   * children were made), so the only directories asked, once each, are the root
-   * and those that were there before the run, when a directory was made in them
-   * (or, for the root, when it was made itself).
-   */
-  private madeWithAcls(lib: Native): Set<RawPath> {
-    const inherited = new Set<RawPath>();
-    const asked = new Map<RawPath, boolean>();
-    const handsDown = (path: RawPath): boolean => {
-      if (!asked.has(path)) asked.set(path, this.defaultAclAt(lib, path));
-      return asked.get(path)!;
-    };
-    for (const directory of this.made) {
-      if (directory.existed) continue;
-      const parent = parentOf(directory.path);
-      // A root made in this run has a default ACL only if it inherited one from the directory it was made in.
-      if (parent === null ? handsDown('') : inherited.has(parent) || (this.existing.has(parent) && handsDown(parent))) inherited.add(directory.path);
-    }
-    return inherited;
-  }
-
-  /** Whether a destination directory has a default ACL; one that cannot be asked may have (what fails there is reported as it is finalized). */
-  private defaultAclAt(lib: Native, path: RawPath): boolean {
-    try {
-      return hasDefaultAcl(lib, this.handles.descriptor(path));
-    } catch {
-      return true;
     }
   }
 
