@@ -105,7 +105,7 @@ class CopyRun {
     this.progress = new Progress(options.onProgress);
     this.census =
       options.onProgress && target.kind === 'dir'
-        ? new Census(this.source, filter, selection, (count, complete) => this.progress.counted(count, complete))
+        ? new Census(this.source, filter, selection, (count) => this.progress.counted(count))
         : null;
     this.handles = new DirectoryHandles(writtenTo);
     this.directories = new DestinationDirectories(this.source, writtenTo, this.handles, settings.worker.owners, settings.worker.dryRun, (entry, outcome) =>

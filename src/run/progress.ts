@@ -24,7 +24,7 @@ export class Progress {
   private bytesConfirmed = 0;
   /** Source bytes of finished files, written or not. */
   private sourceBytesDone = 0;
-  /** The census's totals, once it has counted the whole tree. */
+  /** The census's count of the whole tree, once it has one. */
   private census: CensusCount | undefined;
   /** Files confirmed that were not sized as large ones, and their bytes written: the mean size of what is not sized yet. */
   private smallDone = 0;
@@ -58,9 +58,8 @@ export class Progress {
     this.emit();
   }
 
-  /** The census's running count; `complete` once it has counted the whole tree. */
-  counted(count: CensusCount, complete: boolean): void {
-    if (!complete) return;
+  /** The census's count of the whole tree: its files, then its bytes too. */
+  counted(count: CensusCount): void {
     this.census = { ...count };
     this.emit();
   }
@@ -108,7 +107,7 @@ export class Progress {
     const listing = this.walking && !census;
     const filesLeft = Math.max(0, filesTotal - this.filesDone);
     let bytesLeft: number;
-    if (census) {
+    if (census?.bytes !== undefined) {
       const writtenShare = this.sourceBytesDone > 0 ? Math.min(1, this.bytesConfirmed / this.sourceBytesDone) : 1;
       bytesLeft = Math.max(0, census.bytes - this.sourceBytesDone - largeWritten) * writtenShare;
     } else {

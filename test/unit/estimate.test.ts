@@ -38,7 +38,7 @@ function simulate(jobs: SimJob[], census = false): { snapshots: CopyProgress[]; 
   let now = 0;
   const progress = new Progress(undefined, () => now);
   progress.planned(jobs.length);
-  if (census) progress.counted({ files: jobs.length, bytes: jobs.reduce((sum, item) => sum + item.size, 0) }, true);
+  if (census) progress.counted({ files: jobs.length, bytes: jobs.reduce((sum, item) => sum + item.size, 0) });
   progress.listingDone();
   // Events in time order: [time, action].
   const events: Array<[number, () => void]> = [];

@@ -187,13 +187,14 @@ describe('Progress', () => {
     expect(progress.snapshot()).toMatchObject({ percent: 100, etaMs: 0 });
   });
 
-  it('takes its totals from a complete census while the walk still lists: files, and bytes for the ETA', () => {
+  it('takes its totals from the census while the walk still lists: files first, then bytes for the ETA', () => {
     let now = 0;
     const progress = new Progress(undefined, () => now);
     progress.planned(10);
-    progress.counted({ files: 100, bytes: 50e6 }, false);
     expect(progress.snapshot()).toMatchObject({ listing: true, filesTotal: 10 });
-    progress.counted({ files: 100, bytes: 100e6 }, true);
+    progress.counted({ files: 100 });
+    expect(progress.snapshot()).toMatchObject({ listing: false, filesTotal: 100 });
+    progress.counted({ files: 100, bytes: 100e6 });
     // Snapshots every 100 ms, as the listener gets them: each one times a step.
     for (let i = 0; i < 10; i++) {
       now += 100;
@@ -213,7 +214,7 @@ describe('Progress', () => {
     let now = 0;
     const progress = new Progress(undefined, () => now);
     progress.planned(4);
-    progress.counted({ files: 4, bytes: 4e9 }, true);
+    progress.counted({ files: 4, bytes: 4e9 });
     progress.listingDone();
     for (let i = 0; i < 2; i++) {
       now += 100;
@@ -227,7 +228,7 @@ describe('Progress', () => {
   it('once the walk is done, counts its own jobs, not the census’s (retries add to them)', () => {
     const progress = new Progress(undefined);
     progress.planned(3);
-    progress.counted({ files: 5, bytes: 0 }, true);
+    progress.counted({ files: 5, bytes: 0 });
     expect(progress.snapshot().filesTotal).toBe(5);
     progress.listingDone();
     expect(progress.snapshot().filesTotal).toBe(3);
