@@ -113,19 +113,22 @@ export class Census {
         count.files++;
         if (sizes && entry.kind === 'file') count.bytes += sizeShare(joinRaw(root, entry.path));
         // Within a directory too: lstat'ing one of 100,000 files at once would hold the event loop for a third of a second.
-        if (i % 256 === 255) await this.restIfDue();
+        if (i % 256 === 255 && this.restDue()) await this.rest();
       }
-      await this.restIfDue();
+      if (this.restDue()) await this.rest();
       if (stopping.signal.aborted) return undefined;
     }
     return stopping.signal.aborted ? undefined : count;
   }
 
-  /** After a slice of work, a rest in proportion (a timer's least wait is about a millisecond, so slices are not tiny). */
-  private async restIfDue(): Promise<void> {
-    const worked = performance.now() - this.sliceStart;
-    if (worked < SLICE_MS) return;
-    await delay(REST_PER_WORK * worked);
+  /** A slice of work is done (a timer's least wait is about a millisecond, so slices are not tiny). */
+  private restDue(): boolean {
+    return performance.now() - this.sliceStart >= SLICE_MS;
+  }
+
+  /** A rest in proportion to the slice; only then does the census await, not once per directory. */
+  private async rest(): Promise<void> {
+    await delay(REST_PER_WORK * (performance.now() - this.sliceStart));
     this.sliceStart = performance.now();
   }
 }
