@@ -23,7 +23,7 @@ import { fsPath } from '../shared/raw-path.js';
 import { unlinkQuietly, writingPathFor } from '../shared/temp-name.js';
 import { copyDense, copySparse } from './block-copy.js';
 import { closeQuietly, createExclusive, failed, hashFile, isWrite, SOURCE_READ_FLAGS, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
-import { dropStaleAcl, finishFile, sourceXattrs } from './metadata-copy.js';
+import { finishFile, sourceXattrs } from './metadata-copy.js';
 import { existingAt, keepsFile, refreshMetadata } from './up-to-date.js';
 
 const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
@@ -104,8 +104,8 @@ export function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, co
     let lost = 0;
     if ((overwrite === 'changed' || overwrite === 'checksum') && !dryRun) {
       const xattrs = sourceXattrs(context.settings, paths.sourceFs);
-      dropStaleAcl(context, final, xattrs);
-      lost = refreshMetadata(source, ownerFor(source, owners), existing, final, xattrs, owners.xattrs);
+      const inheritsAcls = owners.xattrs && xattrs.length === 0 && context.place.handsDownAcls();
+      lost = refreshMetadata(source, ownerFor(source, owners), existing, final, xattrs, owners.xattrs, inheritsAcls);
     }
     stage = 'read';
     return { outcome: 'skipped', size: source.size, ...(lost !== 0 && { lost }), ...(digest && { digest: hashFile(final, buffer) }) };

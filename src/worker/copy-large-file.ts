@@ -14,10 +14,10 @@ import { fsPath, type FsPath } from '../shared/raw-path.js';
 import { unlinkQuietly, writingPathFor } from '../shared/temp-name.js';
 import type { Xattr } from '../shared/xattrs.js';
 import { ATTEMPTS, closing, decideFile, handBack, openSource, SOURCE_CHANGED, sourceChanged, statSource, writeRegularFile } from './copy-file.js';
-import { closeQuietly, failed, isWrite, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
+import { closeQuietly, failed, isWrite, READ_FLAGS, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
 import { finishFile, sourceXattrs } from './metadata-copy.js';
 
-const { O_RDONLY, O_NOFOLLOW, COPYFILE_EXCL, COPYFILE_FICLONE } = fs.constants;
+const { COPYFILE_EXCL, COPYFILE_FICLONE } = fs.constants;
 const LARGE_FILE_POLL_MS = 100;
 
 export async function copyLargeFile(
@@ -82,13 +82,13 @@ async function copyLargeOnce(
   let stage: Operation = 'write';
   try {
     // What copyFile made, by descriptor: never through a symlink put in its place.
-    output = fs.openSync(temp, O_RDONLY | O_NOFOLLOW);
+    output = fs.openSync(temp, READ_FLAGS);
     if (!unchangedSince(source, now) || Number(fs.fstatSync(output, { bigint: true }).size) !== source.size) {
       unlinkQuietly(temp);
       return sourceChanged(paths);
     }
     stage = 'set-metadata';
-    const lost = finishFile(output, source, ownerFor(source, owners), xattrs, true);
+    const lost = finishFile(output, source, ownerFor(source, owners), xattrs, true, context.place.handsDownAcls());
     stage = 'rename';
     if (!staged) fs.renameSync(temp, fsPath(paths.name));
     return lost === 0 ? planned : { ...planned, lost };

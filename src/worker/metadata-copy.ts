@@ -19,7 +19,7 @@ import type { Metadata } from '../shared/metadata.js';
 import { errnoError, native, type Native, type Target } from '../shared/native.js';
 import type { FsPath } from '../shared/raw-path.js';
 import { dropInheritedAcls, hasAccessAcl, LOST_UNAVAILABLE, readXattrs, writeXattrs, type Xattr } from '../shared/xattrs.js';
-import { SourceFailure, type BatchContext } from './job-result.js';
+import { SourceFailure } from './job-result.js';
 
 const NONE: Xattr[] = [];
 
@@ -37,10 +37,9 @@ export function sourceXattrs(settings: RunSettings, source: Target): Xattr[] {
 /**
  * Owner, attributes, mode and times of a written file open as `output`;
  * `chmod` says whether the mode must be set even without an ACL, and
- * `aclHandedDown` whether its directory has a default ACL (a caller that does
- * not know, the kernel copy of a large file, leaves it: a getxattr on the file tells).
+ * `aclHandedDown` whether its directory has a default ACL.
  */
-export function finishFile(output: number, file: Metadata, owner: Owner | undefined, xattrs: readonly Xattr[], chmod: boolean, aclHandedDown = true): number {
+export function finishFile(output: number, file: Metadata, owner: Owner | undefined, xattrs: readonly Xattr[], chmod: boolean, aclHandedDown: boolean): number {
   const lib = native();
   let lost = lib ? 0 : LOST_UNAVAILABLE;
   if (owner) fs.fchownSync(output, owner.uid, owner.gid);
@@ -49,19 +48,6 @@ export function finishFile(output: number, file: Metadata, owner: Owner | undefi
   if (owner || chmod || hasAccessAcl(xattrs)) fs.fchmodSync(output, file.mode);
   setTimes(lib, output, file);
   return lost;
-}
-
-/**
- * A kept copy (`name` in the working directory) whose source has no attributes,
- * when attributes are copied: in a directory with a default ACL, a copy made by
- * an earlier foldercopy, which left what it inherited, may hold an access ACL
- * that refreshMetadata() does not look for (it lists a copy's attributes only
- * when the source changed after it). Only there: elsewhere a re-run pays nothing
- * per file for it.
- */
-export function dropStaleAcl(context: BatchContext, name: FsPath, xattrs: readonly Xattr[]): void {
-  const lib = native();
-  if (lib && context.settings.owners.xattrs && xattrs.length === 0 && context.place.handsDownAcls()) dropInheritedAcls(lib, name, xattrs, false);
 }
 
 /** Owner, attributes and times of a symlink just made at `path` (in the working directory), never following it. */

@@ -80,6 +80,8 @@ export function refreshMetadata(
   destination: FsPath,
   xattrs: readonly Xattr[],
   withXattrs: boolean,
+  /** Its directory has a default ACL: the copy may hold an inherited ACL its source does not have. */
+  inheritsAcls: boolean,
 ): number {
   const lib = native();
   const chown = owner !== undefined && (Number(existing.uid) !== owner.uid || Number(existing.gid) !== owner.gid);
@@ -88,39 +90,38 @@ export function refreshMetadata(
   // To the nanosecond where they can be set so.
   const utimes = lib ? existing.mtimeNs !== file.mtimeNs : microsecondsOf(existing.mtimeNs) !== microseconds(file.mtime);
   // Attributes are compared by name and value when the source has some. When it has none, the copy
-  // can only hold stale ones if the source lost them since the copy was last changed: only a source
-  // changed (ctime) after its copy is worth a list call at the destination, on a no-op re-run's every file.
-  const staleAtDestination = file.ctimeNs > existing.ctimeNs;
+  // can only hold stale ones if the source lost them since the copy was last changed (ctime), or if it
+  // inherited an ACL where it was made: only then is a list call at the destination worth it, on a
+  // no-op re-run's every file.
+  const staleAtDestination = file.ctimeNs > existing.ctimeNs || inheritsAcls;
   const attributes = withXattrs && lib !== null && (xattrs.length > 0 || (staleAtDestination && hasCopyable(lib, destination)));
   if (!chown && !chmod && !utimes && !attributes) return lib ? 0 : LOST_UNAVAILABLE;
   let lost = lib ? 0 : LOST_UNAVAILABLE;
-  let fd: number;
+  let fd: number | undefined;
   try {
     fd = fs.openSync(destination, READ_FLAGS);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EACCES') throw error;
     // A file its owner may not read (mode 0200, 0000): by its name in the working directory, as checked a moment ago.
-    if (chown) fs.lchownSync(destination, owner.uid, owner.gid);
-    if (attributes) {
-      const synced = syncXattrs(lib, destination, xattrs);
-      lost |= synced.lost;
-      chmod ||= synced.changed;
-    }
-    if (chmod) fs.chmodSync(destination, file.mode);
-    if (utimes) setTimes(lib, destination, file);
-    return lost;
   }
   try {
-    if (chown) fs.fchownSync(fd, owner.uid, owner.gid);
+    const target = fd ?? destination;
+    if (chown) {
+      if (fd === undefined) fs.lchownSync(destination, owner.uid, owner.gid);
+      else fs.fchownSync(fd, owner.uid, owner.gid);
+    }
     if (attributes) {
-      const synced = syncXattrs(lib, fd, xattrs);
+      const synced = syncXattrs(lib, target, xattrs);
       lost |= synced.lost;
       chmod ||= synced.changed;
     }
-    if (chmod) fs.fchmodSync(fd, file.mode);
-    if (utimes) setTimes(lib, fd, file);
+    if (chmod) {
+      if (fd === undefined) fs.chmodSync(destination, file.mode);
+      else fs.fchmodSync(fd, file.mode);
+    }
+    if (utimes) setTimes(lib, target, file);
   } finally {
-    fs.closeSync(fd);
+    if (fd !== undefined) fs.closeSync(fd);
   }
   return lost;
 }
