@@ -631,6 +631,7 @@ describe('reports', () => {
       'stoppedBy',
       'deletionSkipped',
       'metadataNotKept',
+      'warnings',
     ]);
     expect(doc).toMatchObject({
       schemaVersion: 1,

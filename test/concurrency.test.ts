@@ -3,6 +3,7 @@
 // later run cleans up after a dead one. Real processes, real files, every process bounded by time.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from './helpers/processes.js';
@@ -17,7 +18,12 @@ const lockPath = (dst: string): string => path.join(path.dirname(dst), `.${path.
 /** A staging directory beside a destination (src/destination/staging.ts). */
 const stagingPath = (dst: string, pid: number): string => path.join(path.dirname(dst), `.${path.basename(dst)}.${pid}.foldercopy-part`);
 const OURS = /\.foldercopy-(part|lock)$/;
-const BUSY_LINE = /^foldercopy: another foldercopy run \(pid (\d+)\) is copying into (.+); wait for it to finish or stop it$/;
+/** What a run writes in its lock: pid, start time (field 22 of /proc/<pid>/stat) and user. */
+function lockContent(pid: number): string {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return `${pid} ${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]} ${fs.statSync(`/proc/${pid}`).uid}\n`;
+}
+const BUSY_LINE = /^foldercopy: another foldercopy run \(pid (\d+), user [^)]+\) is copying into (.+); wait for it to finish or stop it$/;
 
 function stderrLines(stderr: string): string[] {
   return stderr.split('\n').filter(Boolean);
@@ -116,16 +122,17 @@ describe('two runs into the same destination', () => {
     fs.writeFileSync(log, "the other run's log\n");
     // This test's own process stands for the other run: alive, and not the CLI.
     const lock = lockPath(dst);
-    fs.writeFileSync(lock, `${process.pid}\n`);
+    const holder = lockContent(process.pid);
+    fs.writeFileSync(lock, holder);
 
     const refused = await runCli(['--json', '--log', log, smallSource, dst], { timeoutMs: RUN_TIMEOUT_MS });
 
     expect(refused.exitCode).toBe(2);
-    expect(refused.stderr).toBe(`foldercopy: another foldercopy run (pid ${process.pid}) is copying into ${dst}; wait for it to finish or stop it\n`);
+    expect(refused.stderr).toBe(`foldercopy: another foldercopy run (pid ${process.pid}, user ${os.userInfo().username}) is copying into ${dst}; wait for it to finish or stop it\n`);
     expect(JSON.parse(refused.stdout)).toMatchObject({ status: 'refused', exitCode: 2, error: { code: 'DESTINATION_BUSY', path: dst } });
     expect(fs.readdirSync(root).sort()).toEqual(['.copy.foldercopy-lock', 'run.log']);
     expect(fs.readFileSync(log, 'utf8')).toBe("the other run's log\n");
-    expect(fs.readFileSync(lock, 'utf8')).toBe(`${process.pid}\n`);
+    expect(fs.readFileSync(lock, 'utf8')).toBe(holder);
 
     // Into an existing destination too: the same line, and the destination is untouched.
     fs.mkdirSync(dst);
@@ -133,13 +140,13 @@ describe('two runs into the same destination', () => {
     // --max-delete: past the --delete guard (keep.txt is not in the source), to the lock.
     const again = await runCli(['--delete', '--max-delete', '100', smallSource, dst], { timeoutMs: RUN_TIMEOUT_MS });
     expect(again.exitCode).toBe(2);
-    expect(stderrLines(again.stderr)).toEqual([`foldercopy: another foldercopy run (pid ${process.pid}) is copying into ${dst}; wait for it to finish or stop it`]);
+    expect(stderrLines(again.stderr)).toEqual([`foldercopy: another foldercopy run (pid ${process.pid}, user ${os.userInfo().username}) is copying into ${dst}; wait for it to finish or stop it`]);
     expect(fs.readdirSync(dst)).toEqual(['keep.txt']);
 
     const dryRun = await runCli(['--dry-run', smallSource, dst], { timeoutMs: RUN_TIMEOUT_MS });
     expect(dryRun.exitCode, dryRun.stderr).toBe(0);
     expect(fs.readdirSync(dst)).toEqual(['keep.txt']);
-    expect(fs.readFileSync(lock, 'utf8')).toBe(`${process.pid}\n`);
+    expect(fs.readFileSync(lock, 'utf8')).toBe(holder);
   });
 });
 
@@ -211,7 +218,7 @@ describe('a later run cleans what a dead run left', () => {
         timeoutMs: 30_000,
         description: 'the staged copy under way',
       });
-      expect(fs.readFileSync(lockPath(dst), 'utf8')).toBe(`${started.child.pid}\n`);
+      expect(fs.readFileSync(lockPath(dst), 'utf8')).toBe(lockContent(started.child.pid!));
       started.signalGroup('SIGKILL');
       await started.result;
     } finally {
@@ -235,7 +242,7 @@ describe('a later run cleans what a dead run left', () => {
       const staging = stagingPath(dst, started.child.pid!);
       // A worker is deep in the 64 GiB sparse file: the first Ctrl-C waits for it, the second does not.
       await waitFor(() => fs.existsSync(path.join(staging, 'disk.img')), { timeoutMs: 30_000, description: 'the large file in flight' });
-      expect(fs.readFileSync(lockPath(dst), 'utf8')).toBe(`${started.child.pid}\n`);
+      expect(fs.readFileSync(lockPath(dst), 'utf8')).toBe(lockContent(started.child.pid!));
       started.signalGroup('SIGINT');
       await waitFor(() => started.stderrSoFar().includes('interrupted'), { timeoutMs: 10_000, description: 'the first Ctrl-C noticed' });
       started.signalGroup('SIGINT');

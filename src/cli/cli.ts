@@ -10,8 +10,8 @@ import { EntryLog } from '../run/entry-log.js';
 import { preflight } from '../run/preflight.js';
 import type { CopySummary, EntryEvent } from '../run/types.js';
 import { EXIT_CODES, FoldercopyError } from '../shared/errors.js';
-import { fsPath, pathText, rawFromString } from '../shared/raw-path.js';
-import { tempPathFor } from '../shared/temp-name.js';
+import { pathText } from '../shared/raw-path.js';
+import { activeStagings } from '../destination/staging.js';
 import { collect, countVerbosity, outputConflict, overwritePolicy, parseCount, parseJobs, type CliOptions } from './arguments.js';
 import { HELP_AFTER } from './help.js';
 import { checkOneStdinList, excludePatterns, listedPaths, readList } from './lists.js';
@@ -29,6 +29,7 @@ import {
   stagedCopyLine,
   summaryJson,
   summaryLines,
+  warningLine,
 } from './report.js';
 
 // A reader that goes away (`| head`) must not kill a copy halfway with a stack trace: the copy goes on unheard.
@@ -40,24 +41,6 @@ for (const stream of [process.stdout, process.stderr]) {
 
 const { version } = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
-
-/**
- * The staging directory of a first copy this process is making, if there is one
- * now: `.<destination>.<our pid>.foldercopy-part` beside the destination
- * (src/destination/staging.ts names it after the parent's pid, and adopts an
- * older one by renaming it to that name), as lossless text.
- */
-function stagingInProgress(source: string, destination: string | undefined): string | undefined {
-  try {
-    // The destination as the run resolved it (a default name, a file into a directory…).
-    const target = preflight(source, destination);
-    if (target.kind !== 'dir') return undefined;
-    const staging = tempPathFor(rawFromString(target.destination), process.pid);
-    return fs.lstatSync(fsPath(staging), { throwIfNoEntry: false })?.isDirectory() ? pathText(staging) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Entry lines (-v, -n) are the run's listing and go to stdout, as `rsync -n`'s do,
@@ -133,8 +116,7 @@ async function run(paths: string[], options: CliOptions): Promise<void> {
       entryLog?.close();
       process.stderr.write('foldercopy: stopped at once\n');
       // A first copy left under its staging name: say where, as the next run will adopt it.
-      const staging = stagingInProgress(current.source, current.destination);
-      if (staging !== undefined) process.stderr.write(`${stagedCopyLine(staging)}\n`);
+      for (const staging of activeStagings()) process.stderr.write(`${stagedCopyLine(pathText(staging))}\n`);
       process.exit(code);
     }
     stoppedBySignal = signal;
@@ -174,6 +156,7 @@ async function run(paths: string[], options: CliOptions): Promise<void> {
         onProgress: showProgress ? (progress) => renderer.progress(progress) : undefined,
         onFailure: (failure) => renderer.message(failureLine(failure)),
         onSkip: options.quiet ? undefined : (skip) => renderer.message(skipLine(skip)),
+        onWarning: (warning) => renderer.message(warningLine(warning)),
         onEntry,
         files: copy.files,
         exclude,

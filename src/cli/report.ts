@@ -4,7 +4,7 @@
  * The library's paths are lossless text; every line for people renders them
  * with displayText (escapes), while --json keeps them as they are.
  */
-import type { CopyFailure, CopySkip, CopySummary, EntryEvent } from '../run/types.js';
+import type { CopyFailure, CopySkip, CopySummary, CopyWarning, EntryEvent } from '../run/types.js';
 import { EXIT_CODES, type FoldercopyError, type Operation } from '../shared/errors.js';
 import { LOSSES } from '../shared/xattrs.js';
 import { displayText, formatBytes, formatCount, formatDuration, formatRate } from './format.js';
@@ -29,6 +29,11 @@ export function failureLine(failure: CopyFailure): string {
 
 export function skipLine(skip: CopySkip): string {
   return `foldercopy: skipped ${displayText(skip.reason)} (never opened): ${displayText(skip.path)}`;
+}
+
+/** Something beside the destination that was not trusted: taken over or left alone. */
+export function warningLine(warning: CopyWarning): string {
+  return `foldercopy: note: ${displayText(warning.message)}: ${displayText(warning.path)}`;
 }
 
 /** Why the copy could not start (exit 2). */
@@ -118,6 +123,7 @@ export function combinedSummary(summaries: readonly CopySummary[], destination: 
     metadataNotKept,
     specialFiles: summaries.flatMap((summary) => summary.specialFiles),
     failures: summaries.flatMap((summary) => summary.failures),
+    warnings: summaries.flatMap((summary) => summary.warnings),
     durationMs,
     aborted: summaries.some((summary) => summary.aborted),
     stoppedBy: summaries.find((summary) => summary.stoppedBy)?.stoppedBy,
@@ -159,6 +165,7 @@ export function summaryJson(summary: CopySummary, exitCode: number, copies?: rea
     stoppedBy: summary.stoppedBy ?? null,
     deletionSkipped: summary.deletionSkipped ?? null,
     metadataNotKept: summary.metadataNotKept,
+    warnings: summary.warnings,
   };
   return `${JSON.stringify(document, null, 2)}\n`;
 }

@@ -36,6 +36,19 @@ export type DirectoryOutcome = 'created' | 'existing' | ErrorRecord;
 
 const OWNER_RWX = 0o700;
 
+export interface DestinationDirectoriesOptions {
+  /** The source root: its directories' attributes are read at the end through descriptors of their own. */
+  source: RawPath;
+  destination: RawPath;
+  handles: DirectoryHandles;
+  policy: OwnerPolicy;
+  /** Look, never write: a dry run. */
+  dryRun: boolean;
+  /** The run made the destination root itself, empty, mode 700 (a fresh staging directory): nothing to look at. */
+  rootMade: boolean;
+  onDirectory: (entry: DirectoryEntry, outcome: DirectoryOutcome) => void;
+}
+
 export class DestinationDirectories {
   private readonly made: MadeDirectory[] = [];
   /** Relative paths of directories that existed before this run: entries in them may already be there. */
@@ -48,16 +61,19 @@ export class DestinationDirectories {
   private readonly listed: RawPath[] = [];
   private readonly modes = new DirectoryModes();
 
-  constructor(
-    /** The source root: its directories' attributes are read at the end through descriptors of their own. */
-    private readonly source: RawPath,
-    private readonly destination: RawPath,
-    private readonly handles: DirectoryHandles,
-    private readonly policy: OwnerPolicy,
-    /** Look, never write: a dry run. */
-    private readonly dryRun: boolean,
-    private readonly onDirectory: (entry: DirectoryEntry, outcome: DirectoryOutcome) => void,
-  ) {}
+  private readonly source: RawPath;
+  private readonly destination: RawPath;
+  private readonly handles: DirectoryHandles;
+  private readonly policy: OwnerPolicy;
+  private readonly dryRun: boolean;
+  private rootMade: boolean;
+  private readonly onDirectory: DestinationDirectoriesOptions['onDirectory'];
+
+  constructor(options: DestinationDirectoriesOptions) {
+    ({ source: this.source, destination: this.destination, handles: this.handles, policy: this.policy, dryRun: this.dryRun } = options);
+    this.rootMade = options.rootMade;
+    this.onDirectory = options.onDirectory;
+  }
 
   make(entry: DirectoryEntry): void {
     this.listed.push(entry.path);
@@ -160,29 +176,10 @@ export class DestinationDirectories {
   private makeNow(entry: DirectoryEntry): DirectoryOutcome {
     const path = joinRaw(this.destination, entry.path);
     const owner = ownerFor(entry, this.policy);
-    let modeIsSet = this.modes.mkdirGivesExactly(entry, owner !== undefined);
-    let outcome: DirectoryOutcome = 'created';
+    let outcome: DirectoryOutcome;
+    let modeIsSet: boolean;
     try {
-      const target = this.fsPathOf(entry.path);
-      // Under a directory that was already there (a re-run), look before making:
-      // mkdir would mostly fail, and a thrown EEXIST costs more than the stat.
-      let there = this.mayBeThere(entry.path) ? this.statDestination(entry.path, target) : undefined;
-      if (!there) {
-        try {
-          fs.mkdirSync(target, modeIsSet ? entry.mode : OWNER_RWX);
-          if (modeIsSet) modeIsSet = this.modes.keeps(entry.path, target, entry.mode);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-          // Something is there after all; nothing when it is a dangling symlink, which stays a failure.
-          there = this.statDestination(entry.path, target);
-          if (!there) throw error;
-        }
-      }
-      if (there) {
-        const reused = this.reuse(entry, target, there);
-        outcome = reused === 'created' ? 'created' : 'existing';
-        modeIsSet = reused === entry.mode && owner === undefined;
-      }
+      ({ outcome, modeIsSet } = this.makeOrReuse(entry, owner));
     } catch (error) {
       return this.markBroken(entry, error, path);
     }
@@ -200,6 +197,34 @@ export class DestinationDirectories {
       existed: outcome === 'existing',
     });
     return outcome;
+  }
+
+/** Makes the directory, or takes what is there; whether its mode is already the one finalize() would give. */
+  private makeOrReuse(entry: DirectoryEntry, owner: Owner | undefined): { outcome: 'created' | 'existing'; modeIsSet: boolean } {
+    if (entry.path === '' && this.rootMade) {
+      // Ours, empty, and made where no one else could put a link: finalize() gives it its mode.
+      this.rootMade = false;
+      return { outcome: 'created', modeIsSet: false };
+    }
+    let modeIsSet = this.modes.mkdirGivesExactly(entry, owner !== undefined);
+    const target = this.fsPathOf(entry.path);
+    // Under a directory that was already there (a re-run), look before making:
+    // mkdir would mostly fail, and a thrown EEXIST costs more than the stat.
+    let there = this.mayBeThere(entry.path) ? this.statDestination(entry.path, target) : undefined;
+    if (!there) {
+      try {
+        fs.mkdirSync(target, modeIsSet ? entry.mode : OWNER_RWX);
+        if (modeIsSet) modeIsSet = this.modes.keeps(entry.path, target, entry.mode);
+        return { outcome: 'created', modeIsSet };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        // Something is there after all; nothing when it is a dangling symlink, which stays a failure.
+        there = this.statDestination(entry.path, target);
+        if (!there) throw error;
+      }
+    }
+    const reused = this.reuse(entry, target, there);
+    return { outcome: reused === 'created' ? 'created' : 'existing', modeIsSet: reused === entry.mode && owner === undefined };
   }
 
   /** The root by its path (it may be a symlink the user chose to copy into); anything below through its parent's descriptor. */

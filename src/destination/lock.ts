@@ -3,30 +3,38 @@
  * place would each stage a copy and the second could never rename its own into
  * place, or they would overwrite each other's files. So a run that writes holds
  * a lock file beside the destination, `.<name>.foldercopy-lock`, created
- * exclusively (O_CREAT|O_EXCL) and holding the owner's pid:
- *  - held by a live process: the run is refused, naming that pid;
- *  - held by a dead one (killed, crashed), or unreadable and old: taken over;
- *  - cannot be created for another reason (a read-only or foreign parent): the
- *    run goes on without it, and the copy reports its own errors.
+ * exclusively (O_CREAT|O_EXCL) and holding who owns it: pid, start time and user.
+ *
+ * The directory may be shared (a sticky /tmp, a group-writable backup share), so a
+ * lock is trusted only when it names a live run: a process with that pid, started
+ * at the recorded time (pids are reused), running as the recorded user, who also
+ * owns the lock file. Then the run is refused, naming that pid and user. Anything
+ * else (a dead holder, a planted file, a symlink, a FIFO) is taken over, and the
+ * run says so in one line. A lock that cannot be created at all (a read-only or
+ * foreign parent) lets the run go on without one; the copy reports its own errors.
  * The owner removes it when the run ends, or when its process exits
  * (process.exit() on a second Ctrl-C), and never removes one that is not its own.
  */
 import fs from 'node:fs';
 import { FoldercopyError } from '../shared/errors.js';
 import { fsPath, type RawPath } from '../shared/raw-path.js';
+import { isSameRun, runIdentity, userName, type RunIdentity } from './run-identity.js';
 
 export const LOCK_NAME_SUFFIX = '.foldercopy-lock';
 /** `.<name>.foldercopy-lock`: what a sweep or a --delete pass should leave alone. */
 export const LOCK_NAME = /^\..*\.foldercopy-lock$/s;
 // As for temporary names: leaves room for the dot and the suffix within the usual 255-byte limit.
 const MAX_NAME_BYTES_KEPT = 200;
-// A lock without a pid in it is one a run has just created and is about to write, unless it is this old.
+// A lock of ours without its contents yet is one a run has just created and is about to write, unless it is this old.
 const UNREADABLE_LOCK_STALE_MS = 5_000;
-// How long to wait for that pid to be written before refusing without it.
+// How long to wait for those contents to be written before refusing without them.
 const PID_WAIT_MS = 500;
 const PID_POLL_MS = 20;
-// Creating the lock again after its holder released it or was found dead: bounded, two runs can keep racing.
+// Creating the lock again after its holder released it or was found stale: bounded, two runs can keep racing.
 const MAX_ATTEMPTS = 3;
+// Never follow a link planted at the lock's name, never block on a FIFO planted there.
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+const READ_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
 
 export function lockPathFor(destination: RawPath): RawPath {
   const nameStart = destination.lastIndexOf('/') + 1;
@@ -34,43 +42,44 @@ export function lockPathFor(destination: RawPath): RawPath {
   return `${destination.slice(0, nameStart)}.${name}${LOCK_NAME_SUFFIX}`;
 }
 
-/** A process with that pid exists (EPERM: it does, and belongs to another user). */
-export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 type Holder =
   | { state: 'gone' }
-  | { state: 'live'; pid: number }
-  | { state: 'dead'; pid: number }
-  /** No pid in it yet: just created by a run that is about to write it. */
-  | { state: 'starting' }
-  /** No pid in it, and old: left by a run that died between creating and writing it. */
-  | { state: 'abandoned' };
+  | { state: 'live'; run: RunIdentity }
+  /** Nothing that a live run holds: its holder is gone, or it was never a run's; `why` says which, for the message. */
+  | { state: 'stale'; why: string }
+  /** Ours, empty: just created by a run of this user that is about to write it. */
+  | { state: 'starting' };
 
 const held = new Set<DestinationLock>();
 let exitHookInstalled = false;
 
+export interface TakeOptions {
+  /** The path the run writes, symlinks resolved. */
+  destination: RawPath;
+  /** The destination as the user named it, for the message. */
+  shownDestination: string;
+  /** Told when a stale or forged lock is taken over: the message and the lock's path. */
+  onTakeOver: (message: string, path: RawPath) => void;
+}
+
 export class DestinationLock {
-  private constructor(readonly path: RawPath) {}
+  private constructor(
+    readonly path: RawPath,
+    private readonly owner: RunIdentity,
+  ) {}
 
   /**
-   * Takes the lock of `destination` (the path the run writes, symlinks resolved).
-   * Throws a FoldercopyError (DESTINATION_BUSY) when a live run holds it; returns
-   * null when no lock file can be made there at all.
-   * `shownDestination` is the destination as the user named it, for the message.
+   * Takes the lock of the destination. Throws a FoldercopyError (DESTINATION_BUSY)
+   * when a live run holds it; returns null when no lock file can be made there at all.
    */
-  static take(destination: RawPath, shownDestination: string): DestinationLock | null {
+  static take({ destination, shownDestination, onTakeOver }: TakeOptions): DestinationLock | null {
     const path = lockPathFor(destination);
+    // Our own process is always there to read.
+    const self = runIdentity(process.pid)!;
     let tookOver = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const created = create(path);
-      if (created === 'created') return DestinationLock.hold(path);
+      const created = create(path, self);
+      if (created === 'created') return DestinationLock.hold(path, self);
       if (created === 'failed') return null;
       const holder = inspect(path);
       switch (holder.state) {
@@ -78,26 +87,26 @@ export class DestinationLock {
           // Released between our attempt and our look: try again.
           continue;
         case 'live':
-          throw busy(shownDestination, holder.pid);
+          throw busy(shownDestination, holder.run);
         case 'starting':
           throw busy(shownDestination, undefined);
-        case 'dead':
-        case 'abandoned': {
+        case 'stale': {
           // Taken over once: if another run won the lock meanwhile, it is refused below, naming the winner.
-          if (tookOver) throw busy(shownDestination, holder.state === 'dead' ? holder.pid : undefined);
+          if (tookOver) throw busy(shownDestination, undefined);
           tookOver = true;
           const result = removeStale(path);
           if (result === 'failed') return null;
-          if (result !== 'removed') throw busy(shownDestination, result.pid);
+          if (result !== 'removed') throw busy(shownDestination, result.run);
+          onTakeOver(`took over a lock no live run holds (${holder.why})`, path);
         }
       }
     }
     const last = inspect(path);
-    throw busy(shownDestination, last.state === 'live' || last.state === 'dead' ? last.pid : undefined);
+    throw busy(shownDestination, last.state === 'live' ? last.run : undefined);
   }
 
-  private static hold(path: RawPath): DestinationLock {
-    const lock = new DestinationLock(path);
+  private static hold(path: RawPath, owner: RunIdentity): DestinationLock {
+    const lock = new DestinationLock(path, owner);
     held.add(lock);
     if (!exitHookInstalled) {
       exitHookInstalled = true;
@@ -113,12 +122,12 @@ export class DestinationLock {
   release(): void {
     if (!held.delete(this)) return;
     const holder = readHolder(this.path);
-    if ((holder.state === 'live' || holder.state === 'dead') && holder.pid === process.pid) unlinkQuietly(this.path);
+    if (holder.state === 'live' && isSameRun(holder.run, this.owner)) unlinkQuietly(this.path);
   }
 }
 
-/** Creates the lock holding our pid; 'exists' when a lock is there, 'failed' when none can be made. */
-function create(path: RawPath): 'created' | 'exists' | 'failed' {
+/** Creates the lock holding who we are; 'exists' when something is at its name, 'failed' when none can be made. */
+function create(path: RawPath, self: RunIdentity): 'created' | 'exists' | 'failed' {
   let fd: number;
   try {
     fd = fs.openSync(fsPath(path), 'wx', 0o644);
@@ -126,7 +135,7 @@ function create(path: RawPath): 'created' | 'exists' | 'failed' {
     return (error as NodeJS.ErrnoException).code === 'EEXIST' ? 'exists' : 'failed';
   }
   try {
-    fs.writeSync(fd, `${process.pid}\n`);
+    fs.writeSync(fd, `${self.pid} ${self.start} ${self.uid}\n`);
   } catch {
     // A full destination: an empty lock would read as abandoned later; leave none.
     fs.closeSync(fd);
@@ -137,7 +146,7 @@ function create(path: RawPath): 'created' | 'exists' | 'failed' {
   return 'created';
 }
 
-/** Who holds the lock; a lock without a pid yet is given a moment to get one. */
+/** Who holds the lock; a lock without its contents yet is given a moment to get them. */
 function inspect(path: RawPath): Holder {
   const deadline = Date.now() + PID_WAIT_MS;
   for (;;) {
@@ -150,21 +159,23 @@ function inspect(path: RawPath): Holder {
 function readHolder(path: RawPath): Holder {
   let fd: number;
   try {
-    fd = fs.openSync(fsPath(path), 'r');
+    fd = fs.openSync(fsPath(path), READ_FLAGS);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'gone' };
-    // Unreadable (another user's, a broken file system): judged by its age alone.
-    const stats = fs.lstatSync(fsPath(path), { throwIfNoEntry: false });
-    return stats === undefined ? { state: 'gone' } : withoutPid(stats.mtimeMs);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { state: 'gone' };
+    return { state: 'stale', why: code === 'ELOOP' ? 'a symlink' : `unreadable: ${code}` };
   }
   try {
     const stats = fs.fstatSync(fd);
-    const buffer = Buffer.alloc(32);
+    if (!stats.isFile()) return { state: 'stale', why: 'not a regular file' };
+    const buffer = Buffer.alloc(64);
     const text = buffer.toString('latin1', 0, fs.readSync(fd, buffer, 0, buffer.length, 0));
-    const pid = /^(\d{1,10})\n?$/.exec(text)?.[1];
-    const number = Number(pid);
-    if (pid === undefined || number < 1 || number > 0x7fffffff) return withoutPid(stats.mtimeMs);
-    return { state: isRunning(number) ? 'live' : 'dead', pid: number };
+    const fields = /^(\d{1,10}) (\d{1,20}) (\d{1,10})\n$/.exec(text);
+    if (fields === null) return withoutOwner(text, stats);
+    const run: RunIdentity = { pid: Number(fields[1]), start: fields[2]!, uid: Number(fields[3]) };
+    if (stats.uid !== run.uid) return { state: 'stale', why: `it names user ${userName(run.uid)} but belongs to ${userName(stats.uid)}` };
+    const now = runIdentity(run.pid);
+    return isSameRun(now, run) ? { state: 'live', run } : { state: 'stale', why: `pid ${run.pid} is not the run that wrote it` };
   } catch {
     return { state: 'starting' };
   } finally {
@@ -172,8 +183,11 @@ function readHolder(path: RawPath): Holder {
   }
 }
 
-function withoutPid(mtimeMs: number): Holder {
-  return { state: Date.now() - mtimeMs > UNREADABLE_LOCK_STALE_MS ? 'abandoned' : 'starting' };
+/** A lock without a holder in it: one of ours being written, unless it is old; anything else is not a run's. */
+function withoutOwner(text: string, stats: fs.Stats): Holder {
+  const ours = stats.uid === process.geteuid?.();
+  if (text === '' && ours && Date.now() - stats.mtimeMs <= UNREADABLE_LOCK_STALE_MS) return { state: 'starting' };
+  return { state: 'stale', why: text === '' ? 'empty' : 'it names no run' };
 }
 
 /**
@@ -181,7 +195,7 @@ function withoutPid(mtimeMs: number): Holder {
  * fresh lock of its own there, which an unlink would destroy: so the lock is
  * first moved aside under a name of ours and checked there; a live one is put back.
  */
-function removeStale(path: RawPath): 'removed' | 'failed' | { pid: number | undefined } {
+function removeStale(path: RawPath): 'removed' | 'failed' | { run: RunIdentity | undefined } {
   const aside = `${path}.${process.pid}`;
   try {
     fs.renameSync(fsPath(path), fsPath(aside));
@@ -190,12 +204,12 @@ function removeStale(path: RawPath): 'removed' | 'failed' | { pid: number | unde
     return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'removed' : 'failed';
   }
   const holder = readHolder(aside);
-  if (holder.state === 'dead' || holder.state === 'abandoned' || holder.state === 'gone') {
+  if (holder.state === 'stale' || holder.state === 'gone') {
     unlinkQuietly(aside);
     return 'removed';
   }
   putBack(aside, path);
-  return { pid: holder.state === 'live' ? holder.pid : undefined };
+  return { run: holder.state === 'live' ? holder.run : undefined };
 }
 
 /** Back under its name, without replacing a lock made meanwhile (link fails if one is there). */
@@ -216,8 +230,8 @@ function putBack(aside: RawPath, path: RawPath): void {
   }
 }
 
-function busy(destination: string, pid: number | undefined): FoldercopyError {
-  const who = pid === undefined ? 'another foldercopy run' : `another foldercopy run (pid ${pid})`;
+function busy(destination: string, run: RunIdentity | undefined): FoldercopyError {
+  const who = run === undefined ? 'another foldercopy run' : `another foldercopy run (pid ${run.pid}, user ${userName(run.uid)})`;
   return new FoldercopyError('DESTINATION_BUSY', `${who} is copying into ${destination}; wait for it to finish or stop it`, destination);
 }
 

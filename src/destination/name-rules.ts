@@ -33,16 +33,25 @@ const PROBE = (pid: number, head: string, e: string): string => `.foldercopy-${h
 export function probeNameRules(directory: string): NameRules {
   if (process.env.FOLDERCOPY_TEST_CASE_INSENSITIVE === '1') return { caseInsensitive: true, normalizationInsensitive: true };
   const made = path.join(directory, PROBE(process.pid, 'P', '\u00e9'));
+  let probe: fs.Stats;
   try {
-    fs.closeSync(fs.openSync(made, 'wx', 0o600));
+    // O_EXCL: never a file or link someone else put at the name.
+    const fd = fs.openSync(made, 'wx', 0o600);
+    probe = fs.fstatSync(fd);
+    fs.closeSync(fd);
   } catch {
-    // Nothing can be made there: the copy will say why; names are taken as told apart.
+    // Nothing can be made there (or the name is taken): the copy will say why; names are taken as told apart.
     return { caseInsensitive: false, normalizationInsensitive: false };
   }
+  // The probe itself under the other name: an entry planted at that name is not.
+  const findsProbe = (variant: string): boolean => {
+    const found = fs.lstatSync(path.join(directory, variant), { throwIfNoEntry: false });
+    return found !== undefined && found.ino === probe.ino && found.dev === probe.dev;
+  };
   try {
     return {
-      caseInsensitive: fs.existsSync(path.join(directory, PROBE(process.pid, 'p', '\u00e9'))),
-      normalizationInsensitive: fs.existsSync(path.join(directory, PROBE(process.pid, 'P', 'e\u0301'))),
+      caseInsensitive: findsProbe(PROBE(process.pid, 'p', '\u00e9')),
+      normalizationInsensitive: findsProbe(PROBE(process.pid, 'P', 'e\u0301')),
     };
   } finally {
     fs.rmSync(made, { force: true });

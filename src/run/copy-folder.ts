@@ -46,7 +46,7 @@ export async function copyFolder(source: string, destination?: string, options: 
       destination: destination ?? target.destination,
     });
   }
-  const prepared = prepareRun(target, settings);
+  const prepared = prepareRun(target, settings, options.onWarning);
   let run: CopyRun;
   try {
     run = new CopyRun(target, prepared, filter, options, selection);
@@ -108,9 +108,15 @@ class CopyRun {
         ? new Census(this.source, filter, selection, (count) => this.progress.counted(count))
         : null;
     this.handles = new DirectoryHandles(writtenTo);
-    this.directories = new DestinationDirectories(this.source, writtenTo, this.handles, settings.worker.owners, settings.worker.dryRun, (entry, outcome) =>
-      this.onDirectory(entry, outcome),
-    );
+    this.directories = new DestinationDirectories({
+      source: this.source,
+      destination: writtenTo,
+      handles: this.handles,
+      policy: settings.worker.owners,
+      dryRun: settings.worker.dryRun,
+      rootMade: prepared.staging?.adopted === false,
+      onDirectory: (entry, outcome) => this.onDirectory(entry, outcome),
+    });
     this.pool = new WorkerPool({
       size: settings.jobs,
       source: this.source,
@@ -128,16 +134,18 @@ class CopyRun {
       makeDirectoriesLazily: filter?.hasIncludes === true,
       submit: (jobs) => this.pool.submit(jobs),
     });
-    this.deletePass = settings.delete
-      ? new DeletePass({
-          source: this.source,
-          destination: writtenTo,
-          handles: this.handles,
-          filter,
-          maxDelete: settings.maxDelete,
-          dryRun: settings.worker.dryRun,
-        })
-      : null;
+    // An adopted staging directory is pruned too: the copy it becomes holds only what the source has now.
+    this.deletePass =
+      settings.delete || prepared.staging?.adopted
+        ? new DeletePass({
+            source: this.source,
+            destination: writtenTo,
+            handles: this.handles,
+            filter,
+            maxDelete: settings.delete ? settings.maxDelete : Number.POSITIVE_INFINITY,
+            dryRun: settings.worker.dryRun,
+          })
+        : null;
   }
 
   async run(): Promise<CopySummary> {
@@ -164,6 +172,7 @@ class CopyRun {
       ...tally.counts,
       specialFiles: tally.specialFiles,
       failures: tally.failures,
+      warnings: this.prepared.warnings,
       durationMs: performance.now() - startedAt,
       aborted: this.options.signal?.aborted === true,
       stoppedBy: tally.stoppedBy,
@@ -211,15 +220,19 @@ class CopyRun {
     await Promise.race([this.pool.whenIdle(), this.halted]);
   }
 
-  /** --delete, once everything was copied: never after a failure, never on an empty listing, never in a fresh copy. */
+  /** --delete, once everything was copied: never after a failure, never on an empty listing, never in a fresh copy; and the pruning of an adopted staging directory. */
   private async deleteExtraneous(): Promise<void> {
     const pass = this.deletePass;
     if (!pass || this.halt.signal.aborted) return;
     const { tally } = this;
-    if (tally.hasFailures) tally.deletionSkipped = 'some entries failed to copy';
-    else if (this.planner.listedEntries === 0) tally.deletionSkipped = 'the source has nothing to copy';
-    // A first copy holds only what the source has.
-    if (tally.deletionSkipped || (this.prepared.staging && !this.prepared.staging.adopted)) return;
+    const { staging } = this.prepared;
+    // A first copy holds only what the source has; an adopted one, what a killed run copied, which is never the user's to keep.
+    if (staging && !staging.adopted) return;
+    if (!staging) {
+      if (tally.hasFailures) tally.deletionSkipped = 'some entries failed to copy';
+      else if (this.planner.listedEntries === 0) tally.deletionSkipped = 'the source has nothing to copy';
+      if (tally.deletionSkipped) return;
+    }
     const created = this.prepared.settings.worker.dryRun ? 0 : tally.counts.created;
     const result = pass.run(this.directories.listedDirectories(), tally, created);
     if ('skipped' in result) {

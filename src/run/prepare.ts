@@ -8,14 +8,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { refusal } from '../shared/errors.js';
-import { fsPath, rawFromString, type RawPath } from '../shared/raw-path.js';
+import { fsPath, pathText, rawFromString, type RawPath } from '../shared/raw-path.js';
 import { DestinationLock } from '../destination/lock.js';
 import { probeNameRules, type NameRules } from '../destination/name-rules.js';
-import { removeStaleStagings, stage, type Staging } from '../destination/staging.js';
+import { removeStaleStagings, stage, type OnIgnored, type Staging } from '../destination/staging.js';
 import { EntryLog } from './entry-log.js';
 import { Manifest } from './manifest.js';
 import type { RunOptions } from './options.js';
 import type { CopyTarget } from './preflight.js';
+import type { CopyWarning } from './types.js';
 
 export interface PreparedRun {
   settings: RunOptions;
@@ -28,9 +29,19 @@ export interface PreparedRun {
   lock: DestinationLock | null;
   /** Whether the destination tells apart names that differ only in case or normalization. */
   nameRules: NameRules;
+  /** What was found beside the destination and not trusted, as told to onWarning. */
+  warnings: CopyWarning[];
 }
 
-export function prepareRun(target: CopyTarget, settings: RunOptions): PreparedRun {
+export function prepareRun(target: CopyTarget, settings: RunOptions, onWarning?: (warning: CopyWarning) => void): PreparedRun {
+  const warnings: CopyWarning[] = [];
+  const warn =
+    (code: CopyWarning['code']) =>
+    (message: string, path: RawPath): void => {
+      const warning = { code, message, path: pathText(path) };
+      warnings.push(warning);
+      onWarning?.(warning);
+    };
   const writes = !settings.worker.dryRun;
   let lock: DestinationLock | null = null;
   // A dry run writes no probe: names are taken as told apart.
@@ -45,7 +56,11 @@ export function prepareRun(target: CopyTarget, settings: RunOptions): PreparedRu
       // and stages nothing. A dry run writes nothing and takes no lock.
       makeParents(target);
       nameRules = probeNameRules(checkWritable(target));
-      lock = DestinationLock.take(rawFromString(target.realDestination), target.destination);
+      lock = DestinationLock.take({
+        destination: rawFromString(target.realDestination),
+        shownDestination: target.destination,
+        onTakeOver: warn('STALE_LOCK'),
+      });
     }
     log = settings.log === undefined ? null : EntryLog.open(settings.log);
     manifest = settings.manifest === undefined ? null : Manifest.open(settings.manifest);
@@ -54,15 +69,15 @@ export function prepareRun(target: CopyTarget, settings: RunOptions): PreparedRu
     if (settings.worker.staged && isDirectory(destination)) {
       settings = { ...settings, worker: { ...settings.worker, staged: false } };
     }
-    const staging = settings.worker.staged ? stageFirstCopy(destination) : null;
+    const staging = settings.worker.staged ? stageFirstCopy(destination, warn('FOREIGN_STAGING')) : null;
     // A re-run: what dead runs staged beside the destination will never be renamed into place.
-    if (writes && !staging) removeStaleStagings(destination);
+    if (writes && !staging) removeStaleStagings(destination, warn('FOREIGN_STAGING'));
     // What a killed run left may be incomplete: only a check of every entry can tell, whatever the policy.
     const { overwrite } = settings.worker;
     if (staging?.adopted && (overwrite === 'never' || overwrite === 'older')) {
       settings = { ...settings, worker: { ...settings.worker, overwrite: 'changed' } };
     }
-    return { settings, writtenTo: staging?.path ?? destination, staging, log, manifest, lock, nameRules };
+    return { settings, writtenTo: staging?.path ?? destination, staging, log, manifest, lock, nameRules, warnings };
   } catch (error) {
     log?.close();
     manifest?.discard();
@@ -107,9 +122,9 @@ function checkWritable(target: CopyTarget): string {
   return where;
 }
 
-function stageFirstCopy(destination: RawPath): Staging {
+function stageFirstCopy(destination: RawPath, onIgnored: OnIgnored): Staging {
   try {
-    return stage(destination);
+    return stage(destination, onIgnored);
   } catch (error) {
     throw refusal('DESTINATION_INVALID', 'cannot prepare the destination', path.dirname(destination), error);
   }

@@ -27,6 +27,8 @@ export interface CopyOptions {
   onSkip?: (skip: CopySkip) => void;
   /** Called for each entry created, overwritten, skipped (special files included), deleted or failed. */
   onEntry?: (event: EntryEvent) => void;
+  /** Called when something found beside the destination was not trusted and is taken over or left alone. */
+  onWarning?: (warning: CopyWarning) => void;
   /** Globs (picomatch) of entries not to copy; a name without a slash matches at any depth. */
   exclude?: string[];
   /** Globs: when given, only files and symlinks matching one are copied. */
@@ -62,6 +64,18 @@ export interface CopyFailure {
   /** The system's code (EACCES, ENOENT, …) or one of foldercopy's (WORKER_CRASHED, EVERIFY, …). */
   code: string;
   operation: Operation;
+  message: string;
+}
+
+/**
+ * Something beside the destination that the run did not trust: a lock no live
+ * run holds (STALE_LOCK, taken over), or something at a staging directory's name
+ * that another user, or no run, made (FOREIGN_STAGING, left alone).
+ */
+export interface CopyWarning {
+  code: 'STALE_LOCK' | 'FOREIGN_STAGING';
+  /** Lossless text (surrogateescape), like every path here. */
+  path: string;
   message: string;
 }
 
@@ -143,6 +157,8 @@ export interface CopySummary {
   /** FIFOs, sockets and devices: never opened, never copied. */
   specialFiles: CopySkip[];
   failures: CopyFailure[];
+  /** What onWarning was told, in order. */
+  warnings: CopyWarning[];
   durationMs: number;
   /** The signal was aborted: the copy is partial. */
   aborted: boolean;

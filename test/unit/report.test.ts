@@ -20,6 +20,7 @@ function summary(fields: Partial<CopySummary> = {}): CopySummary {
     metadataNotKept: { xattrsNotSupported: 0, aclsNotSupported: 0, xattrsRefused: 0, unavailable: 0 },
     specialFiles: [],
     failures: [],
+    warnings: [],
     durationMs: 0,
     aborted: false,
     stoppedBy: undefined,
@@ -121,6 +122,7 @@ describe('summaryJson', () => {
       stoppedBy: null,
       deletionSkipped: null,
       metadataNotKept: { xattrsNotSupported: 0, aclsNotSupported: 0, xattrsRefused: 0, unavailable: 0 },
+      warnings: [],
     });
   });
 
