@@ -195,7 +195,8 @@ describe('a worker killed while it boots', () => {
     const jobs = makeFiles(source, 30);
     vi.stubEnv('FOLDERCOPY_TEST_KILL_AT_FORK', '2');
     vi.stubEnv('FOLDERCOPY_TEST_FORK_LOG', forkLog);
-    // Three batches, so the pool starts its second worker (the one that is killed) at once.
+    // 10 ms a file: once the first jobs are timed, the rest is worth a second worker (the one that is killed).
+    vi.stubEnv('FOLDERCOPY_TEST_SLOW_OPEN', `5:${path.join(destination, '..', 'jobs.log')}`);
     const done = await runPool(source, destination, 2, [jobs.slice(0, 10), jobs.slice(10, 20), jobs.slice(20)]);
 
     const pids = forkedPids(forkLog);
@@ -285,6 +286,37 @@ describe('a source file rewritten while it is read', () => {
       expect(fs.statSync(path.join(source, 'moving.bin')).size).not.toBe(1_000_000);
     });
   }
+});
+
+describe('work shared out at the pace measured', () => {
+  it('on a mount where each request waits, a few hundred files submitted at once keep all workers busy', async () => {
+    const { source, destination } = await makeRoots();
+    const jobLog = path.join(destination, '..', 'jobs.log');
+    // 5 ms per open (two a file): 200 files would hold one worker for 2 s.
+    vi.stubEnv('FOLDERCOPY_TEST_SLOW_OPEN', `5:${jobLog}`);
+    const jobs = makeFiles(source, 200);
+
+    const done = await runPool(source, destination, 4, [jobs]);
+
+    expect(done.filter((d) => d.error !== null)).toEqual([]);
+    expect(fs.readdirSync(destination)).toHaveLength(200);
+    const perWorker = new Map<string, number>();
+    for (const pid of fs.readFileSync(jobLog, 'utf8').trim().split('\n')) perWorker.set(pid, (perWorker.get(pid) ?? 0) + 1);
+    expect(perWorker.size).toBe(4);
+    // Each did a real share: no worker sat idle while one held the batch.
+    for (const count of perWorker.values()) expect(count).toBeGreaterThanOrEqual(15);
+  }, 30_000);
+
+  it('a hundred quick files are copied by one worker: the others would cost more to start than they save', async () => {
+    const { source, destination, forkLog } = await makeRoots();
+    vi.stubEnv('FOLDERCOPY_TEST_FORK_LOG', forkLog);
+    const jobs = makeFiles(source, 100);
+
+    const done = await runPool(source, destination, 4, [jobs]);
+
+    expect(done.filter((d) => d.error !== null)).toEqual([]);
+    expect(forkedPids(forkLog)).toHaveLength(1);
+  });
 });
 
 describe('pool size', () => {

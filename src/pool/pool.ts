@@ -11,11 +11,12 @@
  * the run (RunStopped) instead of respawning in a loop.
  */
 import { RunStopped, type ErrorRecord } from '../shared/errors.js';
-import type { Job, RunSettings } from '../shared/jobs.js';
+import { isLargeFile, type Job, type RunSettings } from '../shared/jobs.js';
 import { decodeResults, type FilesDone, type FromWorker, type JobResult } from '../shared/protocol.js';
 import { joinRaw, rawFromString, type RawPath } from '../shared/raw-path.js';
 import { unlinkQuietly, writingPathFor } from '../shared/temp-name.js';
 import { DirectoryHandles, entryLocation } from '../shared/directory-handles.js';
+import { Pace } from './pace.js';
 import { Waiters } from './waiters.js';
 import { adoptEarlyWorker, forkWorker, WORKER_PATH, WorkerProcess, type Batch, type EarlyWorker, type WorkerState } from './worker-process.js';
 
@@ -46,6 +47,7 @@ export class WorkerPool {
   private readonly queue: Batch[] = [];
   private readonly workers = new Set<WorkerProcess>();
   private readonly waiters = new Waiters();
+  private readonly pace = new Pace();
   private readonly workerPath: string;
   /** Where relative roots lead: workers work from inside destination directories. */
   private readonly cwd = rawFromString(process.cwd());
@@ -115,13 +117,26 @@ export class WorkerPool {
         this.spawnIfUseful();
         break;
       }
-      const batch = this.queue.shift()!;
+      const batch = this.nextBatch();
       this.queuedJobs -= batch.jobs.length;
+      // An idle worker starts on it now; a busy one when its current batch is confirmed.
+      if (worker.inFlight.length === 0) worker.busySince = performance.now();
       worker.inFlight.push(batch);
       const { source, destination, settings } = this.options;
       worker.send({ type: 'copy', batchId: batch.id, source, destination, cwd: this.cwd, settings, jobs: batch.jobs });
     }
     this.waiters.notify();
+  }
+
+  /** The front of the queue, cut to the length the measured pace asks for; a retry stays alone. */
+  private nextBatch(): Batch {
+    const first = this.queue[0]!;
+    const size = this.pace.batchSize(this.queuedJobs, this.options.size);
+    if (first.retry || first.jobs.length <= size) return this.queue.shift()!;
+    // Copies, not splice: the submitted array is the caller's.
+    const jobs = first.jobs.slice(0, size);
+    first.jobs = first.jobs.slice(size);
+    return { id: this.nextBatchId++, jobs, confirmed: 0, retry: false };
   }
 
   private leastBusyReadyWorker(): WorkerProcess | undefined {
@@ -134,15 +149,19 @@ export class WorkerPool {
   }
 
   /**
-   * Further workers start only when work waits for them, so a ten-file copy forks
-   * one process, not one per core; but as soon as a second batch waits, since a
-   * worker takes a good part of a second-long copy to boot while the parent lists.
+   * Further workers start only when the work waiting for them, at the measured
+   * pace, outlasts a worker's start-up, so a hundred-file copy forks one process,
+   * not one per core; on a slow mount, as soon as the first jobs are timed.
+   * `workers` holds only live ones: a dead worker is removed before its jobs are queued again.
    */
   private spawnIfUseful(): void {
-    if (this.workers.size >= this.options.size) return;
     let starting = 0;
     for (const worker of this.workers) if (worker.state === 'starting') starting++;
-    if (this.queue.length > starting) this.spawn();
+    // The first worker whatever the work: a crash may have left none.
+    while (this.workers.size < this.options.size && (this.workers.size === 0 || this.pace.worthAnotherWorker(this.queuedJobs, starting))) {
+      this.spawn();
+      starting++;
+    }
   }
 
   private spawn(early: EarlyWorker | null = null): void {
@@ -190,12 +209,22 @@ export class WorkerPool {
       return;
     }
     if (results.length > 0) this.crashesInARow = 0;
+    this.timeJobs(worker, batch, results.length);
     for (const result of results) this.options.onJobDone(batch.jobs[batch.confirmed++]!, result);
     this.options.onConfirmation();
     if (batch.confirmed >= batch.jobs.length) {
       worker.inFlight.shift();
       this.dispatch();
-    }
+    } else if (this.queue.length > 0) this.spawnIfUseful();
+  }
+
+  /** The worker's time since its last confirmation (or since it started the batch) went to these jobs. */
+  private timeJobs(worker: WorkerProcess, batch: Batch, jobs: number): void {
+    const now = performance.now();
+    // A large file's time is its bytes', not a job's; a worker's first jobs pay for loading its code.
+    if (worker.warm && !(batch.jobs.length === 1 && isLargeFile(batch.jobs[0]!))) this.pace.observe(jobs, now - worker.busySince);
+    worker.warm = true;
+    worker.busySince = now;
   }
 
   private onExit(worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null, before: WorkerState): void {

@@ -43,6 +43,10 @@ export class WorkerProcess {
   readonly pid: number;
   /** In the order sent; the worker runs them in that order, so only the first has started. */
   readonly inFlight: Batch[] = [];
+  /** Since when the jobs it will confirm next have been running: their time, for the pool's pace. */
+  busySince = 0;
+  /** It has confirmed jobs before: its times no longer include loading its code. */
+  warm = false;
   private currentState: WorkerState;
   private stderrTail = '';
   readonly exited: Promise<void>;

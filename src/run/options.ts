@@ -28,8 +28,23 @@ export interface RunOptions {
   manifest: string | undefined;
 }
 
-function resolveJobs(jobs: number | undefined): number {
-  if (jobs === undefined) return os.availableParallelism();
+// Where the copy goes over a network (NFS, SMB, a FUSE mount such as sshfs), workers spend their
+// time waiting on round trips, so more of them than cores pay: statfs's f_type tells those apart.
+const NETWORK_FILE_SYSTEMS = new Set([0x6969 /* NFS */, 0xff534d42 /* CIFS */, 0xfe534d42 /* SMB2 */, 0x517b /* SMB */, 0x65735546 /* FUSE */]);
+const NETWORK_JOBS = 8;
+
+/** The available CPUs, or NETWORK_JOBS where the destination is on a network or FUSE file system. */
+export function defaultJobs(destinationDirectory: string): number {
+  const cpus = os.availableParallelism();
+  try {
+    return NETWORK_FILE_SYSTEMS.has(fs.statfsSync(destinationDirectory).type) ? Math.max(cpus, NETWORK_JOBS) : cpus;
+  } catch {
+    return cpus;
+  }
+}
+
+function resolveJobs(jobs: number | undefined, destinationDirectory: string): number {
+  if (jobs === undefined) return defaultJobs(destinationDirectory);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > MAX_JOBS) {
     throw new RangeError(`jobs must be an integer from 1 to ${MAX_JOBS}, got ${jobs}`);
   }
@@ -56,7 +71,7 @@ export function resolveRunOptions(options: CopyOptions, target: CopyTarget): Run
   const log = options.log === undefined ? undefined : outputFile(options.log, 'log', target);
   const manifest = options.manifest === undefined ? undefined : outputFile(options.manifest, 'manifest', target);
   return {
-    jobs: resolveJobs(options.jobs),
+    jobs: resolveJobs(options.jobs, target.existingAncestor),
     worker: {
       overwrite,
       dryRun,

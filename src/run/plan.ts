@@ -8,6 +8,7 @@
 import type { ErrorRecord } from '../shared/errors.js';
 import type { FileJob, Job } from '../shared/jobs.js';
 import { isLargeFile } from '../shared/jobs.js';
+import { MAX_BATCH_JOBS } from '../pool/pace.js';
 import type { JobResult } from '../shared/protocol.js';
 import { joinRaw, type RawPath } from '../shared/raw-path.js';
 import type { DestinationDirectories } from '../destination/directories.js';
@@ -15,9 +16,8 @@ import type { Listing } from '../source/walk.js';
 import type { Progress } from './progress.js';
 import type { Tally } from './tally.js';
 
-// Many small files per message keeps IPC far below one message per file
-// (a worker also hands back the rest of a batch once it has written 4 MiB: see worker/worker.ts).
-const BATCH_MAX_JOBS = 256;
+// Jobs are submitted in runs of at most a batch; the pool cuts them shorter to the measured pace
+// (pool/pace.ts), and a worker hands back the rest of a batch once it has written 4 MiB (worker/worker.ts).
 
 export interface PlannerOptions {
   directories: DestinationDirectories;
@@ -190,7 +190,7 @@ export class Batcher {
       return;
     }
     this.jobs.push(job);
-    if (this.jobs.length >= BATCH_MAX_JOBS) this.flush();
+    if (this.jobs.length >= MAX_BATCH_JOBS) this.flush();
   }
 
   flush(): void {

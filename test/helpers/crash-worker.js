@@ -19,6 +19,8 @@
 //   FOLDERCOPY_TEST_LOSE_CONFIRMATION=<rel path>:<marker file>
 //                                           drops the confirmation of the batch holding that job, once
 //                                           (the marker records it), as a closed channel loses it
+//   FOLDERCOPY_TEST_SLOW_OPEN=<ms>:<file>   every open waits <ms> first, as on a mount where each request
+//                                           takes a round trip, and each file created appends this pid to <file>
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 
@@ -32,6 +34,17 @@ const midWrite = process.env.FOLDERCOPY_TEST_MID_WRITE === '1';
 const [envLog, envName] = (process.env.FOLDERCOPY_TEST_ENV_LOG ?? '').split(':');
 const [loseConfirmationOf, loseMarker] = (process.env.FOLDERCOPY_TEST_LOSE_CONFIRMATION ?? '').split(':');
 const [rewriteOf, rewriteWhen, rewriteHow] = (process.env.FOLDERCOPY_TEST_REWRITE_DURING_READ ?? '').split(':');
+
+const [slowOpenMs, slowOpenLog] = (process.env.FOLDERCOPY_TEST_SLOW_OPEN ?? '').split(':');
+if (slowOpenMs) {
+  const openSync = fs.openSync;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  fs.openSync = function (path, flags, ...rest) {
+    Atomics.wait(pause, 0, 0, Number(slowOpenMs));
+    if (typeof flags === 'number' && (flags & fs.constants.O_CREAT) !== 0) fs.appendFileSync(slowOpenLog, `${process.pid}\n`);
+    return openSync.call(this, path, flags, ...rest);
+  };
+}
 
 if (rewriteOf) {
   // The worker's bundle calls fs.readSync on this same module object. A rewrite follows the first

@@ -1,0 +1,59 @@
+/**
+ * How much work a worker is given at a time, and when another worker is worth
+ * forking, from how long jobs take in this run. On a local disk a job takes tens
+ * of microseconds and a batch is as long as it may be (fewer messages); on a
+ * mount where every request waits a millisecond a job takes ten, and a batch of
+ * the same length would hold one worker for seconds while the others sat idle.
+ * So batches are cut when a worker takes one: a share of what waits, and no
+ * shorter than TARGET_BATCH_MS at the measured pace.
+ * Pure bookkeeping: the pool feeds it what it sees.
+ */
+
+/** Longest batch: many small files per message keeps IPC far below one message per file. */
+export const MAX_BATCH_JOBS = 256;
+// Before any job is timed: short enough that a slow mount is found out within a few jobs.
+const FIRST_BATCH_JOBS = 32;
+// Long enough that a message's cost (~0.1 ms both ways) is small beside it, short enough to share out.
+const TARGET_BATCH_MS = 25;
+// What a job is taken to cost before one is timed: a small file on a local disk.
+const ASSUMED_MS_PER_JOB = 0.05;
+// A worker takes about this long to start: work waiting for less is done sooner by the workers there are.
+const WORKER_WORTH_MS = 100;
+// Each measurement's weight fades by this factor per new one, so the pace follows a change of file sizes.
+const DECAY = 0.8;
+
+export class Pace {
+  private weightedMs = 0;
+  private weightedJobs = 0;
+
+  /** `jobs` finished by one worker in `elapsedMs` of its time. */
+  observe(jobs: number, elapsedMs: number): void {
+    if (jobs <= 0 || !(elapsedMs >= 0)) return;
+    this.weightedMs = this.weightedMs * DECAY + elapsedMs;
+    this.weightedJobs = this.weightedJobs * DECAY + jobs;
+  }
+
+  /** Milliseconds a job takes, as measured so far; undefined before any was timed. */
+  get msPerJob(): number | undefined {
+    return this.weightedJobs > 0 ? this.weightedMs / this.weightedJobs : undefined;
+  }
+
+  /**
+   * How many jobs the next batch holds: a fair share of what waits, half of it
+   * for each of `workers` (so shares shrink as the queue empties, and the last
+   * batches end together), but never so short that it lasts less than
+   * TARGET_BATCH_MS: each batch costs a worker a few calls per directory it
+   * enters, which on a slow mount cost as much as a file.
+   */
+  batchSize(queuedJobs: number, workers: number): number {
+    const ms = this.msPerJob;
+    const long = ms === undefined ? FIRST_BATCH_JOBS : Math.floor(TARGET_BATCH_MS / Math.max(ms, 1e-3));
+    const share = Math.ceil(queuedJobs / (2 * workers));
+    return Math.max(1, Math.min(MAX_BATCH_JOBS, Math.max(long, share)));
+  }
+
+  /** Whether the jobs waiting are worth one more worker, beside those already starting. */
+  worthAnotherWorker(queuedJobs: number, startingWorkers: number): boolean {
+    return queuedJobs * (this.msPerJob ?? ASSUMED_MS_PER_JOB) > WORKER_WORTH_MS * (startingWorkers + 1);
+  }
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_BATCH_JOBS, Pace } from '../../src/pool/pace.js';
+
+describe('Pace', () => {
+  it('cuts batches of at least 32 jobs before anything is timed, then of at least 25 ms at the measured pace', () => {
+    const pace = new Pace();
+    expect(pace.msPerJob).toBeUndefined();
+    expect(pace.batchSize(10, 2)).toBe(32);
+
+    // A local disk: 32 files in 1.6 ms.
+    pace.observe(32, 1.6);
+    expect(pace.batchSize(10, 2)).toBe(MAX_BATCH_JOBS);
+
+    // A slow mount: 10 ms a file.
+    const slow = new Pace();
+    slow.observe(10, 100);
+    expect(slow.batchSize(2, 16)).toBe(2);
+    slow.observe(1, 1000);
+    expect(slow.batchSize(2, 16)).toBe(1);
+  });
+
+  it('gives each worker a share of half of what waits, so the shares shrink as the queue empties', () => {
+    const slow = new Pace();
+    slow.observe(10, 100);
+    expect(slow.batchSize(2_000, 16)).toBe(63);
+    expect(slow.batchSize(100, 16)).toBe(4);
+    expect(slow.batchSize(100_000, 16)).toBe(MAX_BATCH_JOBS);
+  });
+
+  it('follows a change of pace: older measurements fade', () => {
+    const pace = new Pace();
+    pace.observe(10, 100);
+    for (let i = 0; i < 30; i++) pace.observe(100, 5);
+    expect(pace.msPerJob).toBeLessThan(0.1);
+    expect(pace.batchSize(1, 2)).toBe(MAX_BATCH_JOBS);
+  });
+
+  it('ignores empty or impossible measurements', () => {
+    const pace = new Pace();
+    pace.observe(0, 50);
+    pace.observe(5, Number.NaN);
+    pace.observe(5, -1);
+    expect(pace.msPerJob).toBeUndefined();
+  });
+
+  it('wants another worker only for work that outlasts starting one, counting those already starting', () => {
+    const pace = new Pace();
+    // Before timing, a job is taken to cost 0.05 ms: 100 files are not worth a fork, 5,000 are.
+    expect(pace.worthAnotherWorker(100, 0)).toBe(false);
+    expect(pace.worthAnotherWorker(5_000, 0)).toBe(true);
+    pace.observe(10, 100);
+    expect(pace.worthAnotherWorker(11, 0)).toBe(true);
+    expect(pace.worthAnotherWorker(11, 1)).toBe(false);
+    expect(pace.worthAnotherWorker(500, 7)).toBe(true);
+  });
+});
