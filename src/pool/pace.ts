@@ -13,8 +13,9 @@
 export const MAX_BATCH_JOBS = 256;
 // Before any job is timed: short enough that a slow mount is found out within a few jobs.
 const FIRST_BATCH_JOBS = 32;
-// Long enough that a message's cost (~0.1 ms both ways) is small beside it, short enough to share out.
-const TARGET_BATCH_MS = 25;
+// Long enough that what a batch costs beside its jobs (a message each way, a few calls per directory
+// entered) stays small even when other processes slow the measured pace; short enough to share out.
+const TARGET_BATCH_MS = 100;
 // What a job is taken to cost before one is timed: a small file on a local disk.
 const ASSUMED_MS_PER_JOB = 0.05;
 // A worker takes about this long to start: work waiting for less is done sooner by the workers there are.

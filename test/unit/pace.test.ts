@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_BATCH_JOBS, Pace } from '../../src/pool/pace.js';
 
 describe('Pace', () => {
-  it('cuts batches of at least 32 jobs before anything is timed, then of at least 25 ms at the measured pace', () => {
+  it('cuts batches of at least 32 jobs before anything is timed, then of at least 100 ms at the measured pace', () => {
     const pace = new Pace();
     expect(pace.msPerJob).toBeUndefined();
     expect(pace.batchSize(10, 2)).toBe(32);
@@ -14,16 +14,16 @@ describe('Pace', () => {
     // A slow mount: 10 ms a file.
     const slow = new Pace();
     slow.observe(10, 100);
-    expect(slow.batchSize(2, 16)).toBe(2);
+    expect(slow.batchSize(2, 16)).toBe(10);
     slow.observe(1, 1000);
     expect(slow.batchSize(2, 16)).toBe(1);
   });
 
-  it('gives each worker a share of half of what waits, so the shares shrink as the queue empties', () => {
+  it('gives each worker a share of half of what waits, so the shares shrink as the queue empties, down to 100 ms of work', () => {
     const slow = new Pace();
     slow.observe(10, 100);
     expect(slow.batchSize(2_000, 16)).toBe(63);
-    expect(slow.batchSize(100, 16)).toBe(4);
+    expect(slow.batchSize(100, 16)).toBe(10);
     expect(slow.batchSize(100_000, 16)).toBe(MAX_BATCH_JOBS);
   });
 
