@@ -9,10 +9,11 @@ import { copyFolder } from '../run/copy-folder.js';
 import { EntryLog } from '../run/entry-log.js';
 import { preflight } from '../run/preflight.js';
 import type { CopySummary, EntryEvent } from '../run/types.js';
-import { EXIT_CODES, FoldercopyError } from '../shared/errors.js';
+import { errorRecord, EXIT_CODES, FoldercopyError, type ErrorRecord } from '../shared/errors.js';
 import { fsPath, pathText, rawFromString } from '../shared/raw-path.js';
 import { tempPathFor } from '../shared/temp-name.js';
-import { collect, countVerbosity, outputConflict, overwritePolicy, parseCount, parseJobs, type CliOptions } from './arguments.js';
+import { collect, countVerbosity, inCliTerms, outputConflict, overwritePolicy, parseCount, parseJobs, type CliOptions } from './arguments.js';
+import { usageErrorLine } from './habits.js';
 import { HELP_AFTER } from './help.js';
 import { checkOneStdinList, excludePatterns, listedPaths, readList } from './lists.js';
 import { destinationNotice } from './notice.js';
@@ -31,11 +32,24 @@ import {
   summaryLines,
 } from './report.js';
 
-// A reader that goes away (`| head`) must not kill a copy halfway with a stack trace: the copy goes on unheard.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-  });
+/**
+ * What the user asked for on stdout (the -n plan, -v lines, --json, `--log -`)
+ * that could not be written, its reader gone (`| head`) or its disk full: one
+ * line, and an exit code that says not all was delivered. The copy goes on
+ * unheard rather than stop halfway. Failures of stderr have nowhere to be told.
+ */
+let stdoutFailure: ErrorRecord | undefined;
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (stdoutFailure) return;
+  stdoutFailure = errorRecord(error, 'write', 'standard output');
+  process.stderr.write(`${failureLine(stdoutFailure)}\n`);
+  setExitCode(Number(process.exitCode ?? EXIT_CODES.success));
+});
+process.stderr.on('error', () => undefined);
+
+/** The run's exit code, made a failure when stdout lost what was asked for. */
+function setExitCode(code: number): void {
+  process.exitCode = code === EXIT_CODES.success && stdoutFailure ? EXIT_CODES.someFailed : code;
 }
 
 const { version } = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -106,7 +120,7 @@ async function run(paths: string[], options: CliOptions): Promise<void> {
   const conflict = outputConflict(options);
   if (conflict) {
     process.stderr.write(`foldercopy: ${conflict} (see foldercopy --help)\n`);
-    process.exitCode = EXIT_CODES.usage;
+    setExitCode(EXIT_CODES.usage);
     return;
   }
   let copies: PlannedCopy[];
@@ -199,7 +213,7 @@ async function run(paths: string[], options: CliOptions): Promise<void> {
     if (notice !== undefined && !summary.aborted) lines.unshift(summary.dryRun ? notice.replace(' went into ', ' would go into ') : notice);
     if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
     if (options.json) process.stdout.write(summaryJson(summary, exitCode, several ? summaries : undefined));
-    process.exitCode = exitCode;
+    setExitCode(exitCode);
   } catch (error) {
     renderer.stop();
     entryLog?.close();
@@ -217,9 +231,10 @@ async function run(paths: string[], options: CliOptions): Promise<void> {
 /** A refusal: one line, the --json refusal document, exit 2; anything else is a bug. */
 function refuse(error: unknown, options: CliOptions): void {
   if (!(error instanceof FoldercopyError)) throw error;
-  process.stderr.write(`${refusalLine(error)}\n`);
-  if (options.json) process.stdout.write(refusalJson(error, EXIT_CODES.usage));
-  process.exitCode = EXIT_CODES.usage;
+  const worded = new FoldercopyError(error.code, inCliTerms(error.message), error.path);
+  process.stderr.write(`${refusalLine(worded)}\n`);
+  if (options.json) process.stdout.write(refusalJson(worded, EXIT_CODES.usage));
+  setExitCode(EXIT_CODES.usage);
 }
 
 const program = new Command()
@@ -236,9 +251,10 @@ const program = new Command()
   .option('--from0', 'the --exclude-from and --files-from lists are separated by NUL bytes, not lines')
   .option('--flat', 'copy the files of a glob source or of --files-from into the destination itself, without their directories')
   .option('--gitignore', 'honour .gitignore files at every level of the source')
+  .addOption(new Option('--overwrite', 'replace files that differ even where the destination does not look like an earlier copy of the source').conflicts(['checksum', 'ignoreExisting', 'update', 'force']))
   .addOption(new Option('--checksum', 'skip a file only if its content is the same (reads both)').conflicts(['ignoreExisting', 'update', 'force']))
   .addOption(new Option('--ignore-existing', 'never overwrite anything at the destination').conflicts(['update', 'force']))
-  .addOption(new Option('--update', 'overwrite only files older than the source').conflicts(['force']))
+  .addOption(new Option('-u, --update', 'overwrite only files older than the source').conflicts(['force']))
   .option('--force', 'rewrite every file, even an up-to-date one')
   .option('-n, --dry-run', 'list on stdout what would be created, overwritten and deleted (-vv: skipped too); change nothing')
   .option('--delete', 'delete destination entries that are not in the source (excluded ones are kept), after a successful copy')
@@ -252,10 +268,13 @@ const program = new Command()
   .option('-v, --verbose', 'print one line per entry created, overwritten or deleted, on stdout; -vv: skipped ones too', countVerbosity)
   .option('--progress', 'draw the progress bar on a terminal even in CI or with TERM=dumb')
   .option('--no-progress', 'no progress bar or status lines')
+  // cp's and rsync's reflexes, which foldercopy always does: accepted, and ignored.
+  .addOption(new Option('-a, --archive').hideHelp())
+  .addOption(new Option('-r, --recursive').hideHelp())
   .addHelpText('after', HELP_AFTER)
   .configureOutput({
     // One line with a hint instead of commander's two-line error.
-    outputError: (message, write) => write(`foldercopy: ${message.replace(/^error: /, '').trim()} (see foldercopy --help)\n`),
+    outputError: (message, write) => write(`${usageErrorLine(message)}\n`),
   })
   .exitOverride()
   .action(run);

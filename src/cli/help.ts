@@ -4,6 +4,9 @@ The destination receives the contents of the source, like \`rsync -a src/ dest/\
 running the same command again never nests a copy inside the copy. Files are
 written under a temporary name and renamed into place when complete. On a re-run,
 a file whose copy has the same size and mtime is skipped (rsync's quick check).
+A copy that would replace files in a directory that does not look like an earlier
+copy of the source (\`cd mine && foldercopy ../lib .\`, meant as ./lib) is refused
+(exit 2) before anything is written; --overwrite says to go ahead.
 
 -n and -v list what changes (created, overwritten, deleted) on stdout, so
 \`foldercopy -n src dest > plan.txt\` keeps the plan; -vv lists skips too. Progress,
@@ -36,9 +39,10 @@ Examples:
 
 Exit codes:
   0        everything was copied (special files are skipped with a warning)
-  1        some entries failed, the copy stopped (destination full, or worker
-           processes that keep dying), or --delete deleted nothing because of a
-           failure or --max-delete
+  1        some entries failed, the copy stopped (destination full, a --log or
+           --manifest that cannot be written, or worker processes that keep
+           dying), --delete deleted nothing because of a failure or
+           --max-delete, or stdout could not be written
   2        refused: bad arguments, a destination that cannot be written, another
            run copying into it, a --delete that would empty it: nothing was copied
   130/143  interrupted by Ctrl-C (SIGINT) / SIGTERM; a partial summary is printed`;

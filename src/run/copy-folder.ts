@@ -8,6 +8,7 @@ import path from 'node:path';
 import { DestinationDirectories, type DirectoryOutcome } from '../destination/directories.js';
 import { checkDeleteTarget, DeletePass } from '../destination/mirror.js';
 import { CollisionGuard } from '../destination/name-rules.js';
+import { checkOverwriteTarget } from '../destination/overwrite-guard.js';
 import { unstage } from '../destination/staging.js';
 import { WorkerPool } from '../pool/pool.js';
 import { DirectoryHandles } from '../shared/directory-handles.js';
@@ -45,6 +46,10 @@ export async function copyFolder(source: string, destination?: string, options: 
       source,
       destination: destination ?? target.destination,
     });
+  }
+  // The same for the cp habit without delete: files of another tree would be replaced. An overwrite policy given says the user meant it.
+  if (options.overwrite === undefined && !settings.delete && target.kind === 'dir' && selection === null) {
+    checkOverwriteTarget(rawFromString(target.source), rawFromString(target.destination), filter, { source, destination: destination ?? target.destination });
   }
   const prepared = prepareRun(target, settings);
   let run: CopyRun;
@@ -102,6 +107,9 @@ class CopyRun {
       onEntry: options.onEntry,
       onStop: () => this.halt.abort(),
     });
+    // A log or manifest that cannot be written stops the run, as a full destination does.
+    prepared.log?.whenFailed((error) => this.tally.stop(error));
+    prepared.manifest?.whenFailed((error) => this.tally.stop(error));
     this.progress = new Progress(options.onProgress);
     this.census =
       options.onProgress && target.kind === 'dir'

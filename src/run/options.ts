@@ -108,6 +108,11 @@ function outputFile(file: string, what: string, target: CopyTarget): string {
   if (!fs.statSync(path.dirname(resolved), { throwIfNoEntry: false })?.isDirectory()) {
     throw new FoldercopyError('USAGE', `the ${what} file's directory does not exist: ${file}`, file);
   }
+  // The manifest is renamed into place at the end: over a device such as /dev/full, it would replace the device.
+  const existing = fs.statSync(resolved, { throwIfNoEntry: false });
+  if (what === 'manifest' && existing !== undefined && !existing.isFile()) {
+    throw new FoldercopyError('USAGE', `the manifest must be a regular file or a new name: it is written whole and renamed into place: ${file}`, file);
+  }
   // Through symlinks too: a link to the source is the source.
   const real = realPathOf(resolved);
   for (const [root, side] of [
