@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copyFolder, FoldercopyError } from '../dist/index.js';
-import { CLI_PATH, runCli, runCommand } from './helpers/run-cli.js';
-import { diffTrees, snapshotTree, useTempDirs, writeTree } from './helpers/tree.js';
+import { CLI_PATH, runCli, runCommand, startCli, waitFor } from './helpers/run-cli.js';
+import { diffTrees, snapshotTree, useTempDirs, writeManySmallFiles, writeTree } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
 const HOUR_NS = 3_600_000_000_000n;
@@ -226,5 +226,34 @@ describe('our own output failing', () => {
     expect(result.stderr).toBe('foldercopy: the manifest must be a regular file or a new name: it is written whole and renamed into place: /dev/full\n');
     expect(fs.statSync('/dev/full').isCharacterDevice()).toBe(true);
     expect(fs.existsSync(path.join(root, 'copy'))).toBe(false);
+  });
+});
+
+describe('SIGHUP (a closed terminal, an ssh drop)', () => {
+  it('stops the run as SIGTERM does: exit 129, the lock released, the staged copy moved into place', async () => {
+    const root = await tempDir();
+    const source = path.join(root, 'source');
+    writeManySmallFiles(source, 50, 200);
+    const copy = path.join(root, 'copy');
+    const started = startCli(['-j', '2', source, copy]);
+    try {
+      // A first copy is staged beside the destination: wait for files in it.
+      await waitFor(() => fs.readdirSync(root).some((name) => /^\.copy\.\d+\.foldercopy-part$/.test(name) && fs.readdirSync(path.join(root, name)).length > 1), {
+        timeoutMs: 30_000,
+        description: 'the staged copy under way',
+      });
+      // The kernel signals the terminal's process group, and the shell its jobs again.
+      started.signalGroup('SIGHUP');
+      started.signalGroup('SIGHUP');
+      const result = await started.result;
+
+      expect(result.exitCode, result.stderr).toBe(129);
+      expect(result.stderr).toMatch(/^foldercopy: hung up; finishing files in flight/m);
+      expect(result.stderr).toMatch(/^foldercopy: interrupted after copying [\d,]+ files?, /m);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      expect(fs.readdirSync(root).sort()).toEqual(['copy', 'source']);
+    } finally {
+      started.signalGroup('SIGKILL');
+    }
   });
 });

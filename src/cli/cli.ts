@@ -9,7 +9,7 @@ import { copyFolder } from '../run/copy-folder.js';
 import { EntryLog } from '../run/entry-log.js';
 import { preflight } from '../run/preflight.js';
 import type { CopySummary, EntryEvent } from '../run/types.js';
-import { errorRecord, EXIT_CODES, FoldercopyError, type ErrorRecord } from '../shared/errors.js';
+import { errorRecord, EXIT_CODES, FoldercopyError, STOP_SIGNALS, type ErrorRecord, type StopSignal } from '../shared/errors.js';
 import { fsPath, pathText, rawFromString } from '../shared/raw-path.js';
 import { tempPathFor } from '../shared/temp-name.js';
 import { collect, countVerbosity, inCliTerms, outputConflict, overwritePolicy, parseCount, parseJobs, type CliOptions } from './arguments.js';
@@ -86,6 +86,8 @@ function entryPrinter(options: CliOptions, renderer: Renderer, mode: ProgressMod
   return (line) => process.stdout.write(`${line}\n`);
 }
 
+const STOPPED_BY: Record<StopSignal, string> = { SIGHUP: 'hung up', SIGINT: 'interrupted', SIGTERM: 'terminated' };
+
 /** `--log -`: one JSON line per entry on stdout, buffered as the file log is. */
 function stdoutLog(options: CliOptions): EntryLog | null {
   return options.log === '-' ? EntryLog.toStream(process.stdout) : null;
@@ -138,9 +140,12 @@ async function run(paths: string[], options: CliOptions): Promise<void> {
   const controller = new AbortController();
   const entryLog = stdoutLog(options);
   let current = copies[0]!;
-  let stoppedBySignal: 'SIGINT' | 'SIGTERM' | undefined;
-  const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
-    const code = signal === 'SIGINT' ? EXIT_CODES.interrupted : EXIT_CODES.terminated;
+  let stoppedBySignal: StopSignal | undefined;
+  // A closed terminal or a dropped ssh session (SIGHUP) stops the run as SIGTERM does: lock released, staged copy in place.
+  const onSignal = (signal: StopSignal): void => {
+    const code = STOP_SIGNALS[signal];
+    // A hangup comes twice (the kernel's and the shell's): only a second Ctrl-C or SIGTERM means "now".
+    if (stoppedBySignal && signal === 'SIGHUP') return;
     if (stoppedBySignal) {
       // Second signal: leave now. Workers exit on their own when the IPC channel closes.
       renderer.stop();
@@ -153,7 +158,7 @@ async function run(paths: string[], options: CliOptions): Promise<void> {
     }
     stoppedBySignal = signal;
     if (!options.quiet) {
-      renderer.message(`foldercopy: ${signal === 'SIGINT' ? 'interrupted' : 'terminated'}; finishing files in flight (Ctrl-C again to quit at once)`);
+      renderer.message(`foldercopy: ${STOPPED_BY[signal]}; finishing files in flight (Ctrl-C again to quit at once)`);
     }
     controller.abort();
   };
@@ -175,8 +180,7 @@ async function run(paths: string[], options: CliOptions): Promise<void> {
       : undefined;
   // Said once the copy is done: where the contents went, when that may surprise a cp user.
   const notice = options.quiet || several || current.files ? undefined : destinationNotice(current.source, current.destination, options.delete === true);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of Object.keys(STOP_SIGNALS) as StopSignal[]) process.on(signal, onSignal);
   const startedAt = performance.now();
   const summaries: CopySummary[] = [];
   try {
@@ -223,8 +227,7 @@ async function run(paths: string[], options: CliOptions): Promise<void> {
     }
     refuse(error, options);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of Object.keys(STOP_SIGNALS) as StopSignal[]) process.off(signal, onSignal);
   }
 }
 

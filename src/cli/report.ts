@@ -5,7 +5,7 @@
  * with displayText (escapes), while --json keeps them as they are.
  */
 import type { CopyFailure, CopySkip, CopySummary, EntryEvent } from '../run/types.js';
-import { EXIT_CODES, type FoldercopyError, type Operation } from '../shared/errors.js';
+import { EXIT_CODES, STOP_SIGNALS, type FoldercopyError, type Operation, type StopSignal } from '../shared/errors.js';
 import { LOSSES } from '../shared/xattrs.js';
 import { displayText, formatBytes, formatCount, formatDuration, formatRate } from './format.js';
 
@@ -84,8 +84,8 @@ function deletionSkippedLine(summary: CopySummary): string {
   return `foldercopy: ${summary.dryRun ? 'would delete nothing' : 'deleted nothing'}: ${displayText(summary.deletionSkipped ?? '')}`;
 }
 
-export function exitCodeFor(summary: CopySummary, stoppedBySignal: 'SIGINT' | 'SIGTERM' | undefined): number {
-  if (summary.aborted && stoppedBySignal) return stoppedBySignal === 'SIGINT' ? EXIT_CODES.interrupted : EXIT_CODES.terminated;
+export function exitCodeFor(summary: CopySummary, stoppedBySignal: StopSignal | undefined): number {
+  if (summary.aborted && stoppedBySignal) return STOP_SIGNALS[stoppedBySignal];
   if (summary.failures.length > 0 || summary.stoppedBy || summary.aborted || summary.deletionSkipped) return EXIT_CODES.someFailed;
   return EXIT_CODES.success;
 }
