@@ -257,3 +257,45 @@ describe('SIGHUP (a closed terminal, an ssh drop)', () => {
     }
   });
 });
+
+describe('the library checks its options at run time, in its own words', () => {
+  it('a string for a list, a bad count, a wrong type: FoldercopyError USAGE naming the option, nothing copied', async () => {
+    const root = await tempDir();
+    const source = path.join(root, 'source');
+    await writeTree(source, { 'a.log': 'log', 'b.md': 'md' });
+    const copy = path.join(root, 'copy');
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ exclude: '*.log' }, 'the exclude option must be an array of strings, got "*.log"'],
+      [{ include: '*.md' }, 'the include option must be an array of strings, got "*.md"'],
+      [{ exclude: ['*.log', 5] }, 'the exclude option must be an array of strings, got ["*.log", 5]'],
+      [{ jobs: 0 }, 'the jobs option must be a whole number from 1 to 64, got 0'],
+      [{ jobs: '4' }, 'the jobs option must be a number, got "4"'],
+      [{ dryRun: 'yes' }, 'the dryRun option must be true or false, got "yes"'],
+      [{ onProgress: true }, 'the onProgress option must be a function, got true'],
+      [{ signal: {} }, 'the signal option must be an AbortSignal, got an object'],
+      [{ maxDelete: 3 }, 'the maxDelete option needs the delete option'],
+      [{ overwrite: 'sometimes' }, 'the overwrite option must be one of "changed", "checksum", "never", "older", "always", got "sometimes"'],
+    ];
+    for (const [options, message] of cases) {
+      const error = await copyFolder(source, copy, options as never).catch((e: unknown) => e);
+      expect(error, JSON.stringify(options)).toBeInstanceOf(FoldercopyError);
+      expect(error, JSON.stringify(options)).toMatchObject({ code: 'USAGE', message });
+      expect(fs.existsSync(copy), JSON.stringify(options)).toBe(false);
+    }
+    const notAPath = await copyFolder(42 as never, copy).catch((e: unknown) => e);
+    expect(notAPath).toMatchObject({ name: 'FoldercopyError', code: 'USAGE', message: 'the source must be a path (a string), got 42' });
+  });
+
+  it('the command words the same refusals with its flags', async () => {
+    const root = await tempDir();
+    const source = path.join(root, 'source');
+    await writeTree(source, { 'a.txt': 'a' });
+
+    const result = await runCli(['--max-delete', '1', source, path.join(root, 'copy')]);
+
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe('foldercopy: --max-delete needs --delete\n');
+    const pattern = await runCli(['--include', 'src/', source, path.join(root, 'copy')]);
+    expect(pattern.stderr).toBe('foldercopy: invalid pattern "src/" in --include: an include pattern selects files, not directories; "src/**" selects the files under src\n');
+  });
+});

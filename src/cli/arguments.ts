@@ -80,7 +80,7 @@ const FLAGS: Readonly<Record<string, string>> = {
   overwrite: '--overwrite',
   delete: '--delete',
   maxDelete: '--max-delete',
-  files: '--files-from',
+  files: 'a file list (--files-from or a glob)',
   exclude: '--exclude',
   include: '--include',
   jobs: '--jobs',

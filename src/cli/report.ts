@@ -7,6 +7,7 @@
 import type { CopyFailure, CopySkip, CopySummary, EntryEvent } from '../run/types.js';
 import { EXIT_CODES, STOP_SIGNALS, type FoldercopyError, type Operation, type StopSignal } from '../shared/errors.js';
 import { LOSSES } from '../shared/xattrs.js';
+import { inCliTerms } from './arguments.js';
 import { displayText, formatBytes, formatCount, formatDuration, formatRate } from './format.js';
 
 const WHAT_FAILED: Record<Operation, string> = {
@@ -24,7 +25,7 @@ const WHAT_FAILED: Record<Operation, string> = {
 };
 
 export function failureLine(failure: CopyFailure): string {
-  return `foldercopy: ${WHAT_FAILED[failure.operation]}: ${displayText(failure.path)}: ${displayText(failure.message)} (${displayText(failure.code)})`;
+  return `foldercopy: ${WHAT_FAILED[failure.operation]}: ${displayText(failure.path)}: ${displayText(inCliTerms(failure.message))} (${displayText(failure.code)})`;
 }
 
 export function skipLine(skip: CopySkip): string {
@@ -81,7 +82,7 @@ function metadataNotKeptLines(summary: CopySummary): string[] {
 
 
 function deletionSkippedLine(summary: CopySummary): string {
-  return `foldercopy: ${summary.dryRun ? 'would delete nothing' : 'deleted nothing'}: ${displayText(summary.deletionSkipped ?? '')}`;
+  return `foldercopy: ${summary.dryRun ? 'would delete nothing' : 'deleted nothing'}: ${displayText(inCliTerms(summary.deletionSkipped ?? ''))}`;
 }
 
 export function exitCodeFor(summary: CopySummary, stoppedBySignal: StopSignal | undefined): number {
@@ -154,10 +155,11 @@ export function summaryJson(summary: CopySummary, exitCode: number, copies?: rea
       specialFiles: summary.specialFiles.length,
       failed: summary.failures.length,
     },
-    failures: summary.failures,
+    // The command's own words: flags, where the library names its options.
+    failures: summary.failures.map((failure) => ({ ...failure, message: inCliTerms(failure.message) })),
     specialFiles: summary.specialFiles,
     stoppedBy: summary.stoppedBy ?? null,
-    deletionSkipped: summary.deletionSkipped ?? null,
+    deletionSkipped: summary.deletionSkipped === undefined ? null : inCliTerms(summary.deletionSkipped),
     metadataNotKept: summary.metadataNotKept,
   };
   return `${JSON.stringify(document, null, 2)}\n`;

@@ -79,8 +79,8 @@ export function checkDeleteTarget(source: RawPath, destination: RawPath, filter:
   const itself = path.join(shown.destination, path.basename(shown.source));
   throw new FoldercopyError(
     'DELETE_REFUSED',
-    `refusing --delete: it would delete ${extraneous.length} of the ${names.length} ${names.length === 1 ? 'entry' : 'entries'} at the top of ${shown.destination} (${listed}), ${which}; ` +
-      `to copy the folder itself, use ${itself}; to mirror anyway, give --max-delete`,
+    `refusing the delete option: it would delete ${extraneous.length} of the ${names.length} ${names.length === 1 ? 'entry' : 'entries'} at the top of ${shown.destination} (${listed}), ${which}; ` +
+      `to copy the folder itself, use ${itself}; to mirror anyway, give the maxDelete option`,
     shown.destination,
   );
 }
@@ -123,9 +123,9 @@ export class DeletePass {
     const existing = Math.max(seen - created, deletions.length);
     let skipped: string | undefined;
     if (maxDelete !== undefined && deletions.length > maxDelete) {
-      skipped = `${deletions.length} entries would be deleted, more than --max-delete ${maxDelete}`;
+      skipped = `${deletions.length} entries would be deleted, more than the maxDelete option allows (${maxDelete})`;
     } else if (maxDelete === undefined && tooMuchToDelete(existing, deletions.length)) {
-      skipped = `${deletions.length} of the ${existing} entries at the destination would be deleted, more than half; give --max-delete to allow it`;
+      skipped = `${deletions.length} of the ${existing} entries at the destination would be deleted, more than half; give the maxDelete option to allow it`;
     }
     const tooMany = skipped !== undefined;
     // A dry run still lists what would go, even past the limit.
@@ -144,7 +144,7 @@ export class DeletePass {
   takeBlocked(): Array<{ job: Job; error: ErrorRecord }> {
     return this.blocked.splice(0).map((job) => ({
       job,
-      error: { code: 'EISDIR', message: 'a directory is in the way, and --delete did not run', operation: 'rename', path: joinRaw(this.options.destination, job.path) },
+      error: { code: 'EISDIR', message: 'a directory is in the way, and the delete option did not run', operation: 'rename', path: joinRaw(this.options.destination, job.path) },
     }));
   }
 }

@@ -20,7 +20,7 @@ import type { DirectoryEntry } from '../source/entry.js';
 import type { TreeFilter } from '../source/filter.js';
 import { selectionOf, type Selection } from '../source/selection.js';
 import { walk, type ListingFilter } from '../source/walk.js';
-import { resolveRunOptions } from './options.js';
+import { checkArguments, resolveRunOptions } from './options.js';
 import { Census } from './census.js';
 import { Planner } from './plan.js';
 import { preflight, type CopyTarget } from './preflight.js';
@@ -36,6 +36,7 @@ const ABORT_GRACE_MS = 500;
 
 /** Copies the contents of `source` into `destination` (default: `<source>_copy` beside it). */
 export async function copyFolder(source: string, destination?: string, options: CopyOptions = {}): Promise<CopySummary> {
+  checkArguments(source, destination, options);
   const target = preflight(source, destination);
   const settings = resolveRunOptions(options, target);
   const filter = target.kind === 'dir' ? await loadFilter(rawFromString(target.source), options) : null;
