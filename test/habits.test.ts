@@ -250,6 +250,7 @@ describe('SIGHUP (a closed terminal, an ssh drop)', () => {
       expect(result.exitCode, result.stderr).toBe(129);
       expect(result.stderr).toMatch(/^foldercopy: hung up; finishing files in flight/m);
       expect(result.stderr).toMatch(/^foldercopy: interrupted after copying [\d,]+ files?, /m);
+      expect(result.stderr).toContain(`\nfoldercopy: ${copy} holds a partial copy; run the same command again to finish it\n`);
       expect(result.stderr).not.toMatch(/\n\s+at /);
       expect(fs.readdirSync(root).sort()).toEqual(['copy', 'source']);
     } finally {
@@ -297,5 +298,71 @@ describe('the library checks its options at run time, in its own words', () => {
     expect(result.stderr).toBe('foldercopy: --max-delete needs --delete\n');
     const pattern = await runCli(['--include', 'src/', source, path.join(root, 'copy')]);
     expect(pattern.stderr).toBe('foldercopy: invalid pattern "src/" in --include: an include pattern selects files, not directories; "src/**" selects the files under src\n');
+  });
+});
+
+describe('smaller things a user meets', () => {
+  it('a trailing slash names a directory: `app.js outdir/` makes outdir/app.js; onto a file it is refused', async () => {
+    const root = await tempDir();
+    await writeTree(root, { 'build/app.js': 'js' });
+
+    const result = await runCli(['build/app.js', 'outdir/'], { cwd: root });
+
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(root, 'outdir', 'app.js'), 'utf8')).toBe('js');
+    const ontoFile = await runCli(['build/app.js', 'outdir/app.js/'], { cwd: root });
+    expect(ontoFile.exitCode).toBe(2);
+    expect(ontoFile.stderr).toBe('foldercopy: the destination ends with a slash, but is not a directory: outdir/app.js\n');
+  });
+
+  it('a remote destination (user@host:/path) is refused, naming what does it, and nothing is made', async () => {
+    const root = await tempDir();
+    await writeTree(root, { 'src/a.txt': 'a' });
+
+    const result = await runCli(['src', 'user@host:/backup'], { cwd: root });
+
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe(
+      'foldercopy: a remote destination is not supported: user@host:/backup; copy to and from other machines with rsync or scp (for a local name with a colon, write ./user@host:/backup)\n',
+    );
+    expect(fs.readdirSync(root)).toEqual(['src']);
+  });
+
+  it('an empty destination is said to be empty, and an empty command line names the source it misses', async () => {
+    const root = await tempDir();
+    await writeTree(root, { 'm/src/a.txt': 'a' });
+
+    const empty = await runCli(['m/src', ''], { cwd: root });
+    expect(empty.exitCode).toBe(2);
+    expect(empty.stderr).toBe('foldercopy: the destination path is empty\n');
+    const nothing = await runCli([], { cwd: root });
+    expect(nothing.exitCode).toBe(2);
+    expect(nothing.stderr).toBe("foldercopy: missing required argument 'source' (see foldercopy --help)\n");
+  });
+
+  it('--help: each example is a command alone on its line, its description below', async () => {
+    const help = await runCli(['--help']);
+    const examples = help.stdout.slice(help.stdout.indexOf('Examples:'), help.stdout.indexOf('Exit codes:')).split('\n');
+    const commands = examples.filter((line) => line.startsWith('  $ '));
+    expect(commands.length).toBeGreaterThan(5);
+    for (const command of commands) expect(command, command).not.toMatch(/\S {2,}\S/);
+    expect(commands).toContain('  $ foldercopy --delete --dry-run src dest');
+    expect(commands).toContain('  $ foldercopy --json -q src dest > r.json');
+  });
+
+  it('the library gives whole milliseconds: durationMs and every snapshot\'s elapsedMs and etaMs', async () => {
+    const root = await tempDir();
+    const source = path.join(root, 'source');
+    writeManySmallFiles(source, 20, 100);
+    const snapshots: Array<{ elapsedMs: number; etaMs: number | undefined }> = [];
+
+    const summary = await copyFolder(source, path.join(root, 'copy'), { onProgress: ({ elapsedMs, etaMs }) => snapshots.push({ elapsedMs, etaMs }) });
+
+    expect(Number.isInteger(summary.durationMs), String(summary.durationMs)).toBe(true);
+    expect(snapshots.length).toBeGreaterThan(0);
+    for (const { elapsedMs, etaMs } of snapshots) {
+      expect(Number.isInteger(elapsedMs), String(elapsedMs)).toBe(true);
+      if (etaMs !== undefined) expect(Number.isInteger(etaMs), String(etaMs)).toBe(true);
+    }
   });
 });

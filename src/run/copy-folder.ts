@@ -173,7 +173,8 @@ class CopyRun {
       ...tally.counts,
       specialFiles: tally.specialFiles,
       failures: tally.failures,
-      durationMs: performance.now() - startedAt,
+      // Whole milliseconds, as --json gives them: the clock's fractions are noise to a caller.
+      durationMs: Math.round(performance.now() - startedAt),
       aborted: this.options.signal?.aborted === true,
       stoppedBy: tally.stoppedBy,
       deletionSkipped: tally.deletionSkipped,

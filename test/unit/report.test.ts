@@ -280,7 +280,9 @@ describe('summaryLines', () => {
   it('says interrupted when aborted, before stopped', () => {
     const lines = summaryLines(summary({ aborted: true, stoppedBy: full }));
     expect(lines[0]).toMatch(/^foldercopy: interrupted after copying 0 files,/);
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
+    // A single Ctrl-C leaves the partial copy under its final name: how to finish it is said too.
+    expect(lines[2]).toMatch(/^foldercopy: \S+ holds a partial copy; run the same command again to finish it$/);
   });
 
   it('adds a line when deletion was skipped, worded for a dry run too', () => {
