@@ -366,3 +366,25 @@ describe('smaller things a user meets', () => {
     }
   });
 });
+
+describe('the --delete guard on a real mirror', () => {
+  it('after most of the source was deleted: says the destination is an earlier copy and how to allow it; --max-delete N does it', async () => {
+    const root = await tempDir();
+    const [proj, mirror] = [path.join(root, 'proj'), path.join(root, 'mirror')];
+    await writeTree(proj, Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`f${i}.txt`, `${i}`])));
+    expect((await runCli(['--delete', proj, mirror])).exitCode).toBe(0);
+    for (let i = 0; i < 6; i++) fs.rmSync(path.join(proj, `f${i}.txt`));
+
+    const refused = await runCli(['--delete', 'proj', 'mirror'], { cwd: root });
+
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toMatch(
+      /^foldercopy: refusing --delete: it would delete 6 of the 10 entries at the top of mirror \(f\d\.txt, f\d\.txt, f\d\.txt, …\), which the source no longer has; mirror looks like an earlier copy of proj: to delete them, allow it with --max-delete set to 6\n$/,
+    );
+    expect(refused.stderr).not.toContain('to copy the folder itself');
+    expect(fs.readdirSync(mirror)).toHaveLength(10);
+    const allowed = await runCli(['--delete', '--max-delete', '6', 'proj', 'mirror'], { cwd: root });
+    expect(allowed.exitCode, allowed.stderr).toBe(0);
+    expect(diffTrees(await snapshotTree(proj), await snapshotTree(mirror))).toEqual([]);
+  });
+});

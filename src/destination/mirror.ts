@@ -22,6 +22,7 @@ import { childPath, fsPath, joinRaw, pathText, rawFromBytes, type RawPath } from
 import { TEMP_NAME } from '../shared/temp-name.js';
 import type { TreeFilter } from '../source/filter.js';
 import { LOCK_NAME } from './lock.js';
+import { looksLikeEarlierCopy } from './overwrite-guard.js';
 
 export interface DeletePassOptions {
   source: RawPath;
@@ -75,12 +76,21 @@ export function checkDeleteTarget(source: RawPath, destination: RawPath, filter:
   if (!top || !tooMuchToDelete(top.names.length, top.extraneous.length)) return;
   const { names, extraneous } = top;
   const listed = extraneous.slice(0, 3).map(pathText).join(', ') + (extraneous.length > 3 ? ', …' : '');
+  const deleting = `refusing the delete option: it would delete ${extraneous.length} of the ${names.length} ${names.length === 1 ? 'entry' : 'entries'} at the top of ${shown.destination} (${listed})`;
+  // A mirror whose source lost most of its entries since: the advice is to allow it, not to name another folder.
+  if (looksLikeEarlierCopy(source, destination, filter)) {
+    throw new FoldercopyError(
+      'DELETE_REFUSED',
+      `${deleting}, which the source no longer has; ${shown.destination} looks like an earlier copy of ${shown.source}: ` +
+        `to delete them, allow it with the maxDelete option set to ${extraneous.length}`,
+      shown.destination,
+    );
+  }
   const which = extraneous.length === names.length ? `none of which is in the source` : `which the source does not have`;
   const itself = path.join(shown.destination, path.basename(shown.source));
   throw new FoldercopyError(
     'DELETE_REFUSED',
-    `refusing the delete option: it would delete ${extraneous.length} of the ${names.length} ${names.length === 1 ? 'entry' : 'entries'} at the top of ${shown.destination} (${listed}), ${which}; ` +
-      `to copy the folder itself, use ${itself}; to mirror anyway, give the maxDelete option`,
+    `${deleting}, ${which}; to copy the folder itself, use ${itself}; to mirror anyway, give the maxDelete option`,
     shown.destination,
   );
 }

@@ -53,9 +53,7 @@ interface TopLevel {
  */
 export function checkOverwriteTarget(source: RawPath, destination: RawPath, filter: TreeFilter | null, shown: { source: string; destination: string }): void {
   const top = compareTop(source, destination, filter);
-  if (!top || top.names === 0) return;
-  const earlierCopy = top.identical || (top.sameKind * 2 >= top.names && !top.notOlderThere);
-  if (earlierCopy) return;
+  if (!top || top.names === 0 || isEarlierCopy(top)) return;
   const replaced = [...top.replaced, ...searchBelow(source, destination, filter, top.directories, NAMED + 1 - top.replaced.length)];
   if (replaced.length === 0) return;
   const listed = replaced
@@ -71,6 +69,16 @@ export function checkOverwriteTarget(source: RawPath, destination: RawPath, filt
       `to copy the folder itself, use ${itself}; to overwrite them, give the overwrite option`,
     shown.destination,
   );
+}
+
+/** Whether the destination, a directory holding entries, looks like an earlier copy of the source (the rule above). */
+export function looksLikeEarlierCopy(source: RawPath, destination: RawPath, filter: TreeFilter | null): boolean {
+  const top = compareTop(source, destination, filter);
+  return top !== undefined && top.names > 0 && isEarlierCopy(top);
+}
+
+function isEarlierCopy(top: TopLevel): boolean {
+  return top.identical || (top.sameKind * 2 >= top.names && !top.notOlderThere);
 }
 
 function compareTop(source: RawPath, destination: RawPath, filter: TreeFilter | null): TopLevel | undefined {
