@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copyFolder, FoldercopyError } from '../dist/index.js';
-import { CLI_PATH, runCli, runCommand, startCli, waitFor } from './helpers/run-cli.js';
+import { CLI_PATH, isRoot, runCli, runCommand, startCli, waitFor } from './helpers/run-cli.js';
 import { diffTrees, snapshotTree, useTempDirs, writeManySmallFiles, writeTree } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
@@ -386,5 +386,43 @@ describe('the --delete guard on a real mirror', () => {
     const allowed = await runCli(['--delete', '--max-delete', '6', 'proj', 'mirror'], { cwd: root });
     expect(allowed.exitCode, allowed.stderr).toBe(0);
     expect(diffTrees(await snapshotTree(proj), await snapshotTree(mirror))).toEqual([]);
+  });
+});
+
+describe('machine-readable paths follow one rule', () => {
+  it.skipIf(!isRoot())('an unlistable directory and an unreadable file: --log relative with their types, --json failures with the same `entry`', async () => {
+    const root = await tempDir();
+    fs.chmodSync(root, 0o755);
+    await writeTree(path.join(root, 'src'), {
+      'ok.txt': 'ok',
+      locked: { type: 'dir', mode: 0o000 },
+      'sub/secret.txt': { type: 'file', content: 'secret', mode: 0o000 },
+    });
+    const logDir = path.join(root, 'logs');
+    fs.mkdirSync(logDir);
+    fs.chownSync(logDir, 65534, 65534);
+    fs.mkdirSync(path.join(root, 'out'));
+    fs.chownSync(path.join(root, 'out'), 65534, 65534);
+
+    const result = await runCli(['--json', '--log', 'logs/run.jsonl', 'src', 'out/copy'], { cwd: root, asUser: 'nobody' });
+
+    expect(result.exitCode, result.stderr).toBe(1);
+    const failed = fs
+      .readFileSync(path.join(logDir, 'run.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { path: string; action: string; type: string })
+      .filter((event) => event.action === 'fail')
+      .map(({ path: entry, type }) => ({ path: entry, type }))
+      .sort((a, b) => a.path.localeCompare(b.path));
+    expect(failed).toEqual([
+      { path: 'locked', type: 'directory' },
+      { path: 'sub/secret.txt', type: 'file' },
+    ]);
+    const failures = (JSON.parse(result.stdout) as { failures: Array<{ path: string; entry: string; operation: string }> }).failures;
+    expect(failures.map(({ path: where, entry, operation }) => ({ where, entry, operation })).sort((a, b) => a.entry.localeCompare(b.entry))).toEqual([
+      { where: 'src/locked', entry: 'locked', operation: 'list' },
+      { where: 'src/sub/secret.txt', entry: 'sub/secret.txt', operation: 'read' },
+    ]);
   });
 });

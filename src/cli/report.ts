@@ -158,13 +158,19 @@ export function summaryJson(summary: CopySummary, exitCode: number, copies?: rea
       failed: summary.failures.length,
     },
     // The command's own words: flags, where the library names its options.
-    failures: summary.failures.map((failure) => ({ ...failure, message: inCliTerms(failure.message) })),
+    failures: summary.failures.map(failureJson),
     specialFiles: summary.specialFiles,
-    stoppedBy: summary.stoppedBy ?? null,
+    stoppedBy: summary.stoppedBy === undefined ? null : failureJson(summary.stoppedBy),
     deletionSkipped: summary.deletionSkipped === undefined ? null : inCliTerms(summary.deletionSkipped),
     metadataNotKept: summary.metadataNotKept,
   };
   return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+/** A failure in --json: `entry` always present (null when no entry of the copy failed), the message in the command's words. */
+function failureJson(failure: CopyFailure): Omit<CopyFailure, 'entry'> & { entry: string | null } {
+  const { path, entry, code, operation, message } = failure;
+  return { path, entry: entry ?? null, code, operation, message: inCliTerms(message) };
 }
 
 /** The --json document when the copy could not start (bad arguments, a refused source or destination). */

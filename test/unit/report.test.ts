@@ -129,7 +129,8 @@ describe('summaryJson', () => {
     expect(document.status).toBe('failed');
     expect(document.exitCode).toBe(1);
     expect((document.counts as Record<string, number>).failed).toBe(2);
-    expect(document.failures).toEqual([denied, denied]);
+    // `entry` is always there in the document: null for a failure that names no entry of the copy.
+    expect(document.failures).toEqual([{ ...denied, entry: null }, { ...denied, entry: null }]);
   });
 
   it('is "failed" when deletion was skipped, with the reason', () => {
@@ -141,7 +142,7 @@ describe('summaryJson', () => {
   it('is "stopped" over "failed" when the run was stopped', () => {
     const document = parse(summaryJson(summary({ stoppedBy: full, failures: [denied] }), 1));
     expect(document.status).toBe('stopped');
-    expect(document.stoppedBy).toEqual(full);
+    expect(document.stoppedBy).toEqual({ ...full, entry: null });
   });
 
   it('is "interrupted" over "stopped" when the run was aborted', () => {
