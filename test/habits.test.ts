@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copyFolder, FoldercopyError } from '../dist/index.js';
-import { CLI_PATH, isRoot, runCli, runCommand, startCli, waitFor } from './helpers/run-cli.js';
+import { CLI_PATH, isRoot, runCli, runCliInPty, runCommand, startCli, waitFor } from './helpers/run-cli.js';
 import { diffTrees, snapshotTree, useTempDirs, writeManySmallFiles, writeTree } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
@@ -424,5 +424,21 @@ describe('machine-readable paths follow one rule', () => {
       { where: 'src/locked', entry: 'locked', operation: 'list' },
       { where: 'src/sub/secret.txt', entry: 'sub/secret.txt', operation: 'read' },
     ]);
+  });
+});
+
+describe('the summary on an 80-column terminal', () => {
+  it('is broken between its fields, every row within the width, no number cut', async () => {
+    const root = await tempDir();
+    const source = path.join(root, 'source');
+    writeManySmallFiles(source, 40, 150);
+
+    const { exitCode, output } = await runCliInPty(['--no-progress', source, path.join(root, 'copy')], { columns: 80 });
+
+    expect(exitCode, output).toBe(0);
+    const rows = output.trimEnd().split('\n').slice(-2);
+    expect(rows[0]).toMatch(/^foldercopy: copied 6,000 files, 41 directories, 0 symlinks,$/);
+    expect(rows[1]).toMatch(/^ {2}[\d.]+ [kMG]?B in [\d.]+ s \([\d.]+ [kMG]?B\/s\); 0 skipped, 0 failed$/);
+    for (const row of rows) expect([...row].length).toBeLessThan(80);
   });
 });

@@ -15,6 +15,7 @@ import { tempPathFor } from '../shared/temp-name.js';
 import { collect, countVerbosity, inCliTerms, outputConflict, overwritePolicy, parseCount, parseJobs, type CliOptions } from './arguments.js';
 import { usageErrorLine } from './habits.js';
 import { HELP_AFTER } from './help.js';
+import { wrapFields } from './format.js';
 import { checkOneStdinList, excludePatterns, listedPaths, readList } from './lists.js';
 import { destinationNotice } from './notice.js';
 import { createRenderer, progressMode, type ProgressMode, type Renderer } from './render.js';
@@ -213,7 +214,10 @@ async function run(paths: string[], options: CliOptions): Promise<void> {
     entryLog?.close();
     const summary = several ? combinedSummary(summaries, paths[paths.length - 1]!, performance.now() - startedAt) : summaries[0]!;
     const exitCode = exitCodeFor(summary, stoppedBySignal);
-    const lines = options.quiet ? summaryLines(summary).slice(1) : summaryLines(summary);
+    const [counts, ...rest] = summaryLines(summary);
+    // On a terminal, the summary (about 100 characters) is broken between its fields rather than by the terminal in a number.
+    const columns = process.stderr.isTTY ? process.stderr.columns : 0;
+    const lines = options.quiet ? rest : [columns > 0 ? wrapFields(counts!, columns - 1) : counts!, ...rest];
     if (notice !== undefined && !summary.aborted) lines.unshift(summary.dryRun ? notice.replace(' went into ', ' would go into ') : notice);
     if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
     if (options.json) process.stdout.write(summaryJson(summary, exitCode, several ? summaries : undefined));
