@@ -52,5 +52,5 @@ Exit codes:
            --max-delete, or stdout could not be written
   2        refused: bad arguments, a destination that cannot be written, another
            run copying into it, a --delete that would empty it: nothing was copied
-  129/130/143  stopped by SIGHUP (terminal closed) / Ctrl-C (SIGINT) / SIGTERM;
-           a partial summary is printed`;
+  130/143  interrupted by Ctrl-C (SIGINT) / SIGTERM; a partial summary is printed
+  129      stopped by SIGHUP (the terminal closed), as by SIGTERM`;
