@@ -11,9 +11,9 @@
  * entries are names the source has, each of the same kind, and each file the
  * copy would replace there is older than the source's (a copy's file has the
  * mtime its source had, and a source changed since has a later one; two files
- * written side by side within the same clock tick have the same). Re-runs, a rebuilt tree
- * copied again and a fresh directory all pass; a directory with its own files
- * does not. Only then are the shared directories searched, breadth first and
+ * written side by side within the same clock tick have the same). Re-runs, a
+ * rebuilt tree copied again and a fresh directory all pass; a directory with
+ * its own files does not. Only then are the shared directories searched, breadth first and
  * for a bounded number of entries, for files that would be replaced, to name a
  * few in the refusal. It runs once, before the copy: nothing per file.
  */
@@ -26,7 +26,7 @@ import { TEMP_NAME } from '../shared/temp-name.js';
 import type { TreeFilter } from '../source/filter.js';
 import { LOCK_NAME } from './lock.js';
 
-// Entries compared below the top level at most: enough to name a few replaced files, cheap on any tree.
+// Names stat'ed at most, at the top level and again below it: enough to decide and to name a few replaced files, cheap on any tree.
 const SEARCH_BUDGET = 2_000;
 const NAMED = 3;
 
@@ -81,37 +81,52 @@ function isEarlierCopy(top: TopLevel): boolean {
   return top.identical || (top.sameKind * 2 >= top.names && !top.notOlderThere);
 }
 
+/**
+ * Kinds come from the directory listings; only names both sides hold as
+ * non-directories are stat'ed, until the first identical one (a re-run stops
+ * there) and for at most SEARCH_BUDGET names, so a huge top level costs little.
+ */
 function compareTop(source: RawPath, destination: RawPath, filter: TreeFilter | null): TopLevel | undefined {
   let atDestination: fs.Dirent<Buffer>[];
-  let inSource: Set<RawPath>;
+  let inSource: Map<RawPath, string>;
   try {
     atDestination = fs.readdirSync(fsPath(destination), { encoding: 'buffer', withFileTypes: true });
-    inSource = new Set(fs.readdirSync(fsPath(source), { encoding: 'buffer' }).map(rawFromBytes));
+    inSource = new Map(fs.readdirSync(fsPath(source), { encoding: 'buffer', withFileTypes: true }).map((dirent) => [rawFromBytes(dirent.name), kindOf(dirent)]));
   } catch {
     // Nothing there yet, or not a directory: preflight and the copy say so.
     return undefined;
   }
   const top: TopLevel = { names: 0, sameKind: 0, identical: false, notOlderThere: false, replaced: [], directories: [] };
+  const files: RawPath[] = [];
   for (const dirent of atDestination) {
     const name = rawFromBytes(dirent.name);
     if (TEMP_NAME.test(name) || LOCK_NAME.test(name) || filter?.excludes(name, dirent.isDirectory())) continue;
     top.names++;
-    if (!inSource.has(name)) continue;
+    const kind = inSource.get(name);
+    if (kind === undefined) continue;
+    if (kind === kindOf(dirent)) top.sameKind++;
+    if (kind === 'directory' && dirent.isDirectory()) top.directories.push(name);
+    else if (kind !== 'directory' && !dirent.isDirectory()) files.push(name);
+  }
+  for (const name of files.slice(0, SEARCH_BUDGET)) {
     const pair = pairOf(joinRaw(source, name), joinRaw(destination, name));
-    if (!pair) continue;
-    if (pair.sameKind) top.sameKind++;
-    if (pair.pairing === 'identical') top.identical = true;
-    else if (pair.pairing === 'directories') top.directories.push(name);
-    else if (pair.pairing === 'replaced') {
-      top.replaced.push(name);
-      if (!pair.olderThere) top.notOlderThere = true;
+    if (pair?.pairing === 'identical') {
+      top.identical = true;
+      break;
     }
+    if (pair?.pairing !== 'replaced') continue;
+    top.replaced.push(name);
+    if (!pair.olderThere) top.notOlderThere = true;
   }
   return top;
 }
 
+function kindOf(dirent: fs.Dirent<Buffer>): string {
+  return dirent.isDirectory() ? 'directory' : dirent.isFile() ? 'file' : dirent.isSymbolicLink() ? 'symlink' : 'other';
+}
+
 /** Both sides of one name; undefined when either cannot be looked at (the copy reports it). */
-function pairOf(source: RawPath, destination: RawPath): { pairing: Pairing; sameKind: boolean; olderThere: boolean } | undefined {
+function pairOf(source: RawPath, destination: RawPath): { pairing: Pairing; olderThere: boolean } | undefined {
   let from: fs.BigIntStats;
   let there: fs.BigIntStats;
   try {
@@ -120,21 +135,20 @@ function pairOf(source: RawPath, destination: RawPath): { pairing: Pairing; same
   } catch {
     return undefined;
   }
-  const sameKind = (from.mode & 0o170000n) === (there.mode & 0o170000n);
   const olderThere = there.mtimeNs < from.mtimeNs && !sameMtime(from.mtimeNs, there.mtimeNs);
   if (from.isDirectory() || there.isDirectory()) {
     // A directory is merged into, never replaced; one in the way of a file fails that entry alone.
-    return { pairing: from.isDirectory() && there.isDirectory() ? 'directories' : 'kept', sameKind, olderThere: true };
+    return { pairing: from.isDirectory() && there.isDirectory() ? 'directories' : 'kept', olderThere: true };
   }
   if (from.isFile() && there.isFile() && from.size === there.size && sameMtime(from.mtimeNs, there.mtimeNs)) {
-    return { pairing: 'identical', sameKind, olderThere };
+    return { pairing: 'identical', olderThere };
   }
   if (from.isSymbolicLink() && there.isSymbolicLink() && fs.readlinkSync(fsPath(source), 'buffer').equals(fs.readlinkSync(fsPath(destination), 'buffer'))) {
-    return { pairing: 'identical', sameKind, olderThere };
+    return { pairing: 'identical', olderThere };
   }
   // Special files are never copied, so never replace anything.
-  if (!(from.isFile() || from.isSymbolicLink())) return { pairing: 'kept', sameKind, olderThere: true };
-  return { pairing: 'replaced', sameKind, olderThere };
+  if (!(from.isFile() || from.isSymbolicLink())) return { pairing: 'kept', olderThere: true };
+  return { pairing: 'replaced', olderThere };
 }
 
 /** Up to `wanted` files below the shared directories that the copy would replace, breadth first, within the budget. */
