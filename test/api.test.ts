@@ -107,6 +107,10 @@ describe('copyFolder()', () => {
 
   it('rejects a jobs count that is not a positive integer', async () => {
     const root = await tempDir();
-    await expect(copyFolder(root, path.join(root, '..', 'x'), { jobs: 0 })).rejects.toThrow(RangeError);
+    await expect(copyFolder(root, path.join(root, '..', 'x'), { jobs: 0 })).rejects.toMatchObject({
+      name: 'FoldercopyError',
+      code: 'USAGE',
+      message: 'the jobs option must be a whole number from 1 to 64, got 0',
+    });
   });
 });

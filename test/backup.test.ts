@@ -906,7 +906,7 @@ describe('--delete', () => {
     const dest = path.join(root, 'copy');
     await writeTree(source, { 'a.txt': 'a', 'b.txt': 'b' });
     await writeTree(dest, { 'x1': '1', 'x2': '2', 'x3': '3' });
-    const reason = '3 entries would be deleted, more than --max-delete 2';
+    const reason = '3 entries would be deleted, more than --max-delete allows (2)';
 
     const preview = await cli(['--delete', '--max-delete', '2', '-n', source, dest]);
     expect(preview.exitCode, preview.stderr).toBe(1);
@@ -982,7 +982,7 @@ describe('output', () => {
     fs.writeFileSync(path.join(dest, 'extra.txt'), 'x');
     const refused = await cli(['--quiet', '--delete', '--max-delete', '0', source, dest]);
     expect(refused.exitCode).toBe(1);
-    expect(refused.stderr).toMatch(/^foldercopy: deleted nothing: 1 entr(y|ies) would be deleted, more than --max-delete 0\n$/);
+    expect(refused.stderr).toMatch(/^foldercopy: deleted nothing: 1 entr(y|ies) would be deleted, more than --max-delete allows \(0\)\n$/);
   });
 
   it('-v prints one line per entry; without it only the summary', async () => {

@@ -731,7 +731,7 @@ describe('symlinks', () => {
     });
 
     expect(summary.failures).toEqual([
-      { path: path.join(source, 'sub'), code: 'ECHANGED', operation: 'list', message: 'it is no longer a directory' },
+      { path: path.join(source, 'sub'), entry: 'sub', code: 'ECHANGED', operation: 'list', message: 'it is no longer a directory' },
     ]);
     expect(fs.readdirSync(dst)).toEqual(['file.txt']);
     expect(fs.readdirSync(outside)).toEqual(['treasure.txt']);

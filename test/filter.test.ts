@@ -62,11 +62,11 @@ describe('TreeFilter.create', () => {
   });
 
   it.each([
-    [{ exclude: ['ok', ''] }, 'invalid --exclude pattern "": it is empty'],
-    [{ exclude: ['./'] }, 'invalid --exclude pattern "./": it names no path'],
-    [{ include: ['/'] }, 'invalid --include pattern "/": it names no path'],
-    [{ exclude: ['[z-a].txt'] }, /^invalid --exclude pattern "\[z-a\]\.txt": Invalid regular expression.*Range out of order/],
-    [{ include: ['src/'] }, 'invalid --include pattern "src/": --include selects files, not directories; "src/**" selects the files under src'],
+    [{ exclude: ['ok', ''] }, 'invalid pattern "" in the exclude option: it is empty'],
+    [{ exclude: ['./'] }, 'invalid pattern "./" in the exclude option: it names no path'],
+    [{ include: ['/'] }, 'invalid pattern "/" in the include option: it names no path'],
+    [{ exclude: ['[z-a].txt'] }, /^invalid pattern "\[z-a\]\.txt" in the exclude option: Invalid regular expression.*Range out of order/],
+    [{ include: ['src/'] }, 'invalid pattern "src/" in the include option: an include pattern selects files, not directories; "src/**" selects the files under src'],
   ] as const)('refuses %j with a usage error naming the pattern', (options, message) => {
     let thrown: unknown;
     try {

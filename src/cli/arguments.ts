@@ -4,6 +4,9 @@ import { MAX_JOBS } from '../run/options.js';
 import type { OverwritePolicy } from '../run/types.js';
 
 export interface CliOptions {
+  /** -a, -r: what foldercopy always does; accepted for cp and rsync habits, never read. */
+  archive?: true;
+  recursive?: true;
   jobs?: number;
   exclude?: string[];
   excludeFrom?: string[];
@@ -12,6 +15,7 @@ export interface CliOptions {
   flat?: true;
   include?: string[];
   gitignore?: true;
+  overwrite?: true;
   checksum?: true;
   ignoreExisting?: true;
   update?: true;
@@ -61,10 +65,34 @@ export function collect(value: string, previous: string[] | undefined): string[]
   return [...(previous ?? []), value];
 }
 
-export function overwritePolicy(options: CliOptions): OverwritePolicy {
+/** Undefined when no flag chose one: the library's default, with its guard against overwriting another tree. */
+export function overwritePolicy(options: CliOptions): OverwritePolicy | undefined {
   if (options.checksum) return 'checksum';
   if (options.ignoreExisting) return 'never';
   if (options.update) return 'older';
   if (options.force) return 'always';
-  return 'changed';
+  if (options.overwrite) return 'changed';
+  return undefined;
+}
+
+/** The command's flag for each library option a message may name. */
+const FLAGS: Readonly<Record<string, string>> = {
+  overwrite: '--overwrite',
+  delete: '--delete',
+  maxDelete: '--max-delete',
+  files: 'a file list (--files-from or a glob)',
+  exclude: '--exclude',
+  include: '--include',
+  jobs: '--jobs',
+  log: '--log',
+  manifest: '--manifest',
+  dryRun: '--dry-run',
+  verify: '--verify',
+  gitignore: '--gitignore',
+  xattrs: '--no-xattrs',
+};
+
+/** A library message in the command's terms: `the maxDelete option` is `--max-delete`. */
+export function inCliTerms(text: string): string {
+  return text.replace(/\bthe (\w+) option\b/g, (phrase, name: string) => FLAGS[name] ?? phrase);
 }

@@ -9,11 +9,13 @@ import { copyFolder } from '../run/copy-folder.js';
 import { EntryLog } from '../run/entry-log.js';
 import { preflight } from '../run/preflight.js';
 import type { CopySummary, EntryEvent } from '../run/types.js';
-import { EXIT_CODES, FoldercopyError } from '../shared/errors.js';
+import { errorRecord, EXIT_CODES, FoldercopyError, STOP_SIGNALS, type ErrorRecord, type StopSignal } from '../shared/errors.js';
 import { pathText } from '../shared/raw-path.js';
 import { activeStagings } from '../destination/staging.js';
-import { collect, countVerbosity, outputConflict, overwritePolicy, parseCount, parseJobs, type CliOptions } from './arguments.js';
+import { collect, countVerbosity, inCliTerms, outputConflict, overwritePolicy, parseCount, parseJobs, type CliOptions } from './arguments.js';
+import { usageErrorLine } from './habits.js';
 import { HELP_AFTER } from './help.js';
+import { wrapFields } from './format.js';
 import { checkOneStdinList, excludePatterns, listedPaths, readList } from './lists.js';
 import { destinationNotice } from './notice.js';
 import { createRenderer, progressMode, type ProgressMode, type Renderer } from './render.js';
@@ -32,11 +34,24 @@ import {
   warningLine,
 } from './report.js';
 
-// A reader that goes away (`| head`) must not kill a copy halfway with a stack trace: the copy goes on unheard.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-  });
+/**
+ * What the user asked for on stdout (the -n plan, -v lines, --json, `--log -`)
+ * that could not be written, its reader gone (`| head`) or its disk full: one
+ * line, and an exit code that says not all was delivered. The copy goes on
+ * unheard rather than stop halfway. Failures of stderr have nowhere to be told.
+ */
+let stdoutFailure: ErrorRecord | undefined;
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (stdoutFailure) return;
+  stdoutFailure = errorRecord(error, 'write', 'standard output');
+  process.stderr.write(`${failureLine(stdoutFailure)}\n`);
+  setExitCode(Number(process.exitCode ?? EXIT_CODES.success));
+});
+process.stderr.on('error', () => undefined);
+
+/** The run's exit code, made a failure when stdout lost what was asked for. */
+function setExitCode(code: number): void {
+  process.exitCode = code === EXIT_CODES.success && stdoutFailure ? EXIT_CODES.someFailed : code;
 }
 
 const { version } = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -54,6 +69,8 @@ function entryPrinter(options: CliOptions, renderer: Renderer, mode: ProgressMod
   if (mode === 'bar' && process.stdout.isTTY) return (line) => renderer.message(line);
   return (line) => process.stdout.write(`${line}\n`);
 }
+
+const STOPPED_BY: Record<StopSignal, string> = { SIGHUP: 'hung up', SIGINT: 'interrupted', SIGTERM: 'terminated' };
 
 /** `--log -`: one JSON line per entry on stdout, buffered as the file log is. */
 function stdoutLog(options: CliOptions): EntryLog | null {
@@ -89,7 +106,7 @@ async function run(paths: string[], options: CliOptions): Promise<void> {
   const conflict = outputConflict(options);
   if (conflict) {
     process.stderr.write(`foldercopy: ${conflict} (see foldercopy --help)\n`);
-    process.exitCode = EXIT_CODES.usage;
+    setExitCode(EXIT_CODES.usage);
     return;
   }
   let copies: PlannedCopy[];
@@ -107,9 +124,12 @@ async function run(paths: string[], options: CliOptions): Promise<void> {
   const controller = new AbortController();
   const entryLog = stdoutLog(options);
   let current = copies[0]!;
-  let stoppedBySignal: 'SIGINT' | 'SIGTERM' | undefined;
-  const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
-    const code = signal === 'SIGINT' ? EXIT_CODES.interrupted : EXIT_CODES.terminated;
+  let stoppedBySignal: StopSignal | undefined;
+  // A closed terminal or a dropped ssh session (SIGHUP) stops the run as SIGTERM does: lock released, staged copy in place.
+  const onSignal = (signal: StopSignal): void => {
+    const code = STOP_SIGNALS[signal];
+    // A hangup comes twice (the kernel's and the shell's): only a second Ctrl-C or SIGTERM means "now".
+    if (stoppedBySignal && signal === 'SIGHUP') return;
     if (stoppedBySignal) {
       // Second signal: leave now. Workers exit on their own when the IPC channel closes.
       renderer.stop();
@@ -121,7 +141,7 @@ async function run(paths: string[], options: CliOptions): Promise<void> {
     }
     stoppedBySignal = signal;
     if (!options.quiet) {
-      renderer.message(`foldercopy: ${signal === 'SIGINT' ? 'interrupted' : 'terminated'}; finishing files in flight (Ctrl-C again to quit at once)`);
+      renderer.message(`foldercopy: ${STOPPED_BY[signal]}; finishing files in flight (Ctrl-C again to quit at once)`);
     }
     controller.abort();
   };
@@ -143,8 +163,7 @@ async function run(paths: string[], options: CliOptions): Promise<void> {
       : undefined;
   // Said once the copy is done: where the contents went, when that may surprise a cp user.
   const notice = options.quiet || several || current.files ? undefined : destinationNotice(current.source, current.destination, options.delete === true);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of Object.keys(STOP_SIGNALS) as StopSignal[]) process.on(signal, onSignal);
   const startedAt = performance.now();
   const summaries: CopySummary[] = [];
   try {
@@ -178,11 +197,14 @@ async function run(paths: string[], options: CliOptions): Promise<void> {
     entryLog?.close();
     const summary = several ? combinedSummary(summaries, paths[paths.length - 1]!, performance.now() - startedAt) : summaries[0]!;
     const exitCode = exitCodeFor(summary, stoppedBySignal);
-    const lines = options.quiet ? summaryLines(summary).slice(1) : summaryLines(summary);
+    const [counts, ...rest] = summaryLines(summary);
+    // On a terminal, the summary (about 100 characters) is broken between its fields rather than by the terminal in a number.
+    const columns = process.stderr.isTTY ? process.stderr.columns : 0;
+    const lines = options.quiet ? rest : [columns > 0 ? wrapFields(counts!, columns - 1) : counts!, ...rest];
     if (notice !== undefined && !summary.aborted) lines.unshift(summary.dryRun ? notice.replace(' went into ', ' would go into ') : notice);
     if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
     if (options.json) process.stdout.write(summaryJson(summary, exitCode, several ? summaries : undefined));
-    process.exitCode = exitCode;
+    setExitCode(exitCode);
   } catch (error) {
     renderer.stop();
     entryLog?.close();
@@ -192,17 +214,17 @@ async function run(paths: string[], options: CliOptions): Promise<void> {
     }
     refuse(error, options);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of Object.keys(STOP_SIGNALS) as StopSignal[]) process.off(signal, onSignal);
   }
 }
 
 /** A refusal: one line, the --json refusal document, exit 2; anything else is a bug. */
 function refuse(error: unknown, options: CliOptions): void {
   if (!(error instanceof FoldercopyError)) throw error;
-  process.stderr.write(`${refusalLine(error)}\n`);
-  if (options.json) process.stdout.write(refusalJson(error, EXIT_CODES.usage));
-  process.exitCode = EXIT_CODES.usage;
+  const worded = new FoldercopyError(error.code, inCliTerms(error.message), error.path);
+  process.stderr.write(`${refusalLine(worded)}\n`);
+  if (options.json) process.stdout.write(refusalJson(worded, EXIT_CODES.usage));
+  setExitCode(EXIT_CODES.usage);
 }
 
 const program = new Command()
@@ -210,7 +232,8 @@ const program = new Command()
   .description('Copy a folder fast and safely with a pool of worker processes, keeping modes, times, links and owners.')
   .version(version, '-V, --version')
   .usage('[options] <source> [destination]\n       foldercopy [options] <source>... <destination>')
-  .argument('<paths...>', 'the folder (or file, or glob) to copy, and where its contents go (default: <source>_copy beside it); with several sources, the last is the destination directory')
+  // Named for what a user must give: an empty command line says `missing required argument 'source'`.
+  .argument('<source...>', 'the folder (or file, or glob) to copy, then the destination, where its contents go (default: <source>_copy beside it); with several sources, the last argument is the destination directory')
   .option('-j, --jobs <n>', `worker processes (default: the available CPUs, ${os.availableParallelism()}; at least 8 onto NFS, SMB and FUSE mounts)`, parseJobs)
   .option('--exclude <glob>', 'do not copy entries matching the glob (repeatable)', collect)
   .option('--exclude-from <file>', 'read --exclude patterns from the file, one a line (- for stdin; blank lines and # comments ignored)', collect)
@@ -219,9 +242,10 @@ const program = new Command()
   .option('--from0', 'the --exclude-from and --files-from lists are separated by NUL bytes, not lines')
   .option('--flat', 'copy the files of a glob source or of --files-from into the destination itself, without their directories')
   .option('--gitignore', 'honour .gitignore files at every level of the source')
+  .addOption(new Option('--overwrite', 'replace files that differ even where the destination does not look like an earlier copy of the source').conflicts(['checksum', 'ignoreExisting', 'update', 'force']))
   .addOption(new Option('--checksum', 'skip a file only if its content is the same (reads both)').conflicts(['ignoreExisting', 'update', 'force']))
   .addOption(new Option('--ignore-existing', 'never overwrite anything at the destination').conflicts(['update', 'force']))
-  .addOption(new Option('--update', 'overwrite only files older than the source').conflicts(['force']))
+  .addOption(new Option('-u, --update', 'overwrite only files older than the source').conflicts(['force']))
   .option('--force', 'rewrite every file, even an up-to-date one')
   .option('-n, --dry-run', 'list on stdout what would be created, overwritten and deleted (-vv: skipped too); change nothing')
   .option('--delete', 'delete destination entries that are not in the source (excluded ones are kept), after a successful copy')
@@ -235,10 +259,13 @@ const program = new Command()
   .option('-v, --verbose', 'print one line per entry created, overwritten or deleted, on stdout; -vv: skipped ones too', countVerbosity)
   .option('--progress', 'draw the progress bar on a terminal even in CI or with TERM=dumb')
   .option('--no-progress', 'no progress bar or status lines')
+  // cp's and rsync's reflexes, which foldercopy always does: accepted, and ignored.
+  .addOption(new Option('-a, --archive').hideHelp())
+  .addOption(new Option('-r, --recursive').hideHelp())
   .addHelpText('after', HELP_AFTER)
   .configureOutput({
     // One line with a hint instead of commander's two-line error.
-    outputError: (message, write) => write(`foldercopy: ${message.replace(/^error: /, '').trim()} (see foldercopy --help)\n`),
+    outputError: (message, write) => write(`${usageErrorLine(message)}\n`),
   })
   .exitOverride()
   .action(run);

@@ -62,3 +62,26 @@ export function displayText(text: string): string {
     return `\\u${code.toString(16).padStart(4, '0')}`;
   });
 }
+
+/**
+ * A line of fields (`a, b; c, d`) for a terminal `width` columns wide: broken
+ * after a `, ` or `; ` where it would not fit, continuation lines indented, so
+ * the terminal never wraps it in the middle of a number. A field longer than
+ * the width stays whole on a line of its own.
+ */
+export function wrapFields(line: string, width: number): string {
+  if ([...line].length <= width) return line;
+  const indent = '  ';
+  const pieces = line.split(/(?<=[,;] )/);
+  const rows: string[] = [];
+  let row = '';
+  for (const piece of pieces) {
+    const candidate = row + piece;
+    if (row !== '' && [...candidate.trimEnd()].length > width) {
+      rows.push(row.trimEnd());
+      row = indent + piece;
+    } else row = candidate;
+  }
+  rows.push(row.trimEnd());
+  return rows.join('\n');
+}

@@ -4,6 +4,9 @@ The destination receives the contents of the source, like \`rsync -a src/ dest/\
 running the same command again never nests a copy inside the copy. Files are
 written under a temporary name and renamed into place when complete. On a re-run,
 a file whose copy has the same size and mtime is skipped (rsync's quick check).
+A copy that would replace files in a directory that does not look like an
+earlier copy of the source (\`cd mine && foldercopy ../lib .\`, meant as ./lib)
+is refused (exit 2) before anything is written; --overwrite says to go ahead.
 
 -n and -v list what changes (created, overwritten, deleted) on stdout, so
 \`foldercopy -n src dest > plan.txt\` keeps the plan; -vv lists skips too. Progress,
@@ -26,19 +29,28 @@ its matching files are copied at their paths below the glob's static part (the b
 Quote globs so that foldercopy, not the shell, expands them.
 
 Examples:
-  $ foldercopy ./build /mnt/backup/build   copy the contents of ./build into /mnt/backup/build
-  $ foldercopy a b c dest                  copy a, b and c to dest/a, dest/b and dest/c
-  $ foldercopy 'build/**/*.map' artifacts  copy the .map files to artifacts/, paths below build/ kept
-  $ foldercopy ./photos                    copy to ./photos_copy
-  $ foldercopy -j 4 src dest               use 4 worker processes
-  $ foldercopy --delete --dry-run src dest preview a mirror: what would be copied and deleted
-  $ foldercopy --json -q src dest > r.json a machine-readable summary for CI
+  $ foldercopy ./build /mnt/backup/build
+      copy the contents of ./build into /mnt/backup/build
+  $ foldercopy a b c dest
+      copy a, b and c to dest/a, dest/b and dest/c
+  $ foldercopy 'build/**/*.map' artifacts
+      copy the .map files to artifacts/, their paths below build/ kept
+  $ foldercopy ./photos
+      copy to ./photos_copy
+  $ foldercopy -j 4 src dest
+      use 4 worker processes
+  $ foldercopy --delete --dry-run src dest
+      preview a mirror: what would be copied and deleted
+  $ foldercopy --json -q src dest > r.json
+      a machine-readable summary for CI
 
 Exit codes:
   0        everything was copied (special files are skipped with a warning)
-  1        some entries failed, the copy stopped (destination full, or worker
-           processes that keep dying), or --delete deleted nothing because of a
-           failure or --max-delete
+  1        some entries failed, the copy stopped (destination full, a --log or
+           --manifest that cannot be written, or worker processes that keep
+           dying), --delete deleted nothing because of a failure or
+           --max-delete, or stdout could not be written
   2        refused: bad arguments, a destination that cannot be written, another
            run copying into it, a --delete that would empty it: nothing was copied
-  130/143  interrupted by Ctrl-C (SIGINT) / SIGTERM; a partial summary is printed`;
+  130/143  interrupted by Ctrl-C (SIGINT) / SIGTERM; a partial summary is printed
+  129      stopped by SIGHUP (the terminal closed), as by SIGTERM`;

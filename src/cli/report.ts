@@ -5,8 +5,9 @@
  * with displayText (escapes), while --json keeps them as they are.
  */
 import type { CopyFailure, CopySkip, CopySummary, CopyWarning, EntryEvent } from '../run/types.js';
-import { EXIT_CODES, type FoldercopyError, type Operation } from '../shared/errors.js';
+import { EXIT_CODES, STOP_SIGNALS, type FoldercopyError, type Operation, type StopSignal } from '../shared/errors.js';
 import { LOSSES } from '../shared/xattrs.js';
+import { inCliTerms } from './arguments.js';
 import { displayText, formatBytes, formatCount, formatDuration, formatRate } from './format.js';
 
 const WHAT_FAILED: Record<Operation, string> = {
@@ -24,7 +25,7 @@ const WHAT_FAILED: Record<Operation, string> = {
 };
 
 export function failureLine(failure: CopyFailure): string {
-  return `foldercopy: ${WHAT_FAILED[failure.operation]}: ${displayText(failure.path)}: ${displayText(failure.message)} (${displayText(failure.code)})`;
+  return `foldercopy: ${WHAT_FAILED[failure.operation]}: ${displayText(failure.path)}: ${displayText(inCliTerms(failure.message))} (${displayText(failure.code)})`;
 }
 
 export function skipLine(skip: CopySkip): string {
@@ -71,6 +72,8 @@ export function summaryLines(summary: CopySummary): string[] {
   const timing = summary.dryRun ? '' : ` in ${formatDuration(summary.durationMs)} (${formatRate(seconds > 0 ? summary.bytes / seconds : 0)})`;
   const lines = [`foldercopy: ${outcome} ${parts.join(', ')}, ${formatBytes(summary.bytes)}${timing}; ${tail.join(', ')}`];
   if (summary.stoppedBy) lines.push(`foldercopy: copy stopped: ${failureLine(summary.stoppedBy).slice('foldercopy: '.length)}`);
+  // What a second Ctrl-C says of a staged copy holds for any interrupted copy, now under its final name.
+  if (summary.aborted && !summary.dryRun) lines.push(`foldercopy: ${displayText(summary.destination)} holds a partial copy; run the same command again to finish it`);
   if (summary.deletionSkipped) lines.push(deletionSkippedLine(summary));
   lines.push(...metadataNotKeptLines(summary));
   return lines;
@@ -86,11 +89,11 @@ function metadataNotKeptLines(summary: CopySummary): string[] {
 
 
 function deletionSkippedLine(summary: CopySummary): string {
-  return `foldercopy: ${summary.dryRun ? 'would delete nothing' : 'deleted nothing'}: ${displayText(summary.deletionSkipped ?? '')}`;
+  return `foldercopy: ${summary.dryRun ? 'would delete nothing' : 'deleted nothing'}: ${displayText(inCliTerms(summary.deletionSkipped ?? ''))}`;
 }
 
-export function exitCodeFor(summary: CopySummary, stoppedBySignal: 'SIGINT' | 'SIGTERM' | undefined): number {
-  if (summary.aborted && stoppedBySignal) return stoppedBySignal === 'SIGINT' ? EXIT_CODES.interrupted : EXIT_CODES.terminated;
+export function exitCodeFor(summary: CopySummary, stoppedBySignal: StopSignal | undefined): number {
+  if (summary.aborted && stoppedBySignal) return STOP_SIGNALS[stoppedBySignal];
   if (summary.failures.length > 0 || summary.stoppedBy || summary.aborted || summary.deletionSkipped) return EXIT_CODES.someFailed;
   return EXIT_CODES.success;
 }
@@ -160,14 +163,21 @@ export function summaryJson(summary: CopySummary, exitCode: number, copies?: rea
       specialFiles: summary.specialFiles.length,
       failed: summary.failures.length,
     },
-    failures: summary.failures,
+    // The command's own words: flags, where the library names its options.
+    failures: summary.failures.map(failureJson),
     specialFiles: summary.specialFiles,
-    stoppedBy: summary.stoppedBy ?? null,
-    deletionSkipped: summary.deletionSkipped ?? null,
+    stoppedBy: summary.stoppedBy === undefined ? null : failureJson(summary.stoppedBy),
+    deletionSkipped: summary.deletionSkipped === undefined ? null : inCliTerms(summary.deletionSkipped),
     metadataNotKept: summary.metadataNotKept,
     warnings: summary.warnings,
   };
   return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+/** A failure in --json: `entry` always present (null when no entry of the copy failed), the message in the command's words. */
+function failureJson(failure: CopyFailure): Omit<CopyFailure, 'entry'> & { entry: string | null } {
+  const { path, entry, code, operation, message } = failure;
+  return { path, entry: entry ?? null, code, operation, message: inCliTerms(message) };
 }
 
 /** The --json document when the copy could not start (bad arguments, a refused source or destination). */

@@ -22,6 +22,7 @@ import { childPath, fsPath, joinRaw, pathText, rawFromBytes, type RawPath } from
 import { TEMP_NAME } from '../shared/temp-name.js';
 import type { TreeFilter } from '../source/filter.js';
 import { LOCK_NAME } from './lock.js';
+import { looksLikeEarlierCopy } from './overwrite-guard.js';
 
 export interface DeletePassOptions {
   source: RawPath;
@@ -75,12 +76,21 @@ export function checkDeleteTarget(source: RawPath, destination: RawPath, filter:
   if (!top || !tooMuchToDelete(top.names.length, top.extraneous.length)) return;
   const { names, extraneous } = top;
   const listed = extraneous.slice(0, 3).map(pathText).join(', ') + (extraneous.length > 3 ? ', …' : '');
+  const deleting = `refusing the delete option: it would delete ${extraneous.length} of the ${names.length} ${names.length === 1 ? 'entry' : 'entries'} at the top of ${shown.destination} (${listed})`;
+  // A mirror whose source lost most of its entries since: the advice is to allow it, not to name another folder.
+  if (looksLikeEarlierCopy(source, destination, filter)) {
+    throw new FoldercopyError(
+      'DELETE_REFUSED',
+      `${deleting}, which the source no longer has; ${shown.destination} looks like an earlier copy of ${shown.source}: ` +
+        `to delete them, allow it with the maxDelete option set to ${extraneous.length}`,
+      shown.destination,
+    );
+  }
   const which = extraneous.length === names.length ? `none of which is in the source` : `which the source does not have`;
   const itself = path.join(shown.destination, path.basename(shown.source));
   throw new FoldercopyError(
     'DELETE_REFUSED',
-    `refusing --delete: it would delete ${extraneous.length} of the ${names.length} ${names.length === 1 ? 'entry' : 'entries'} at the top of ${shown.destination} (${listed}), ${which}; ` +
-      `to copy the folder itself, use ${itself}; to mirror anyway, give --max-delete`,
+    `${deleting}, ${which}; to copy the folder itself, use ${itself}; to mirror anyway, give the maxDelete option`,
     shown.destination,
   );
 }
@@ -123,9 +133,9 @@ export class DeletePass {
     const existing = Math.max(seen - created, deletions.length);
     let skipped: string | undefined;
     if (maxDelete !== undefined && deletions.length > maxDelete) {
-      skipped = `${deletions.length} entries would be deleted, more than --max-delete ${maxDelete}`;
+      skipped = `${deletions.length} entries would be deleted, more than the maxDelete option allows (${maxDelete})`;
     } else if (maxDelete === undefined && tooMuchToDelete(existing, deletions.length)) {
-      skipped = `${deletions.length} of the ${existing} entries at the destination would be deleted, more than half; give --max-delete to allow it`;
+      skipped = `${deletions.length} of the ${existing} entries at the destination would be deleted, more than half; give the maxDelete option to allow it`;
     }
     const tooMany = skipped !== undefined;
     // A dry run still lists what would go, even past the limit.
@@ -144,7 +154,7 @@ export class DeletePass {
   takeBlocked(): Array<{ job: Job; error: ErrorRecord }> {
     return this.blocked.splice(0).map((job) => ({
       job,
-      error: { code: 'EISDIR', message: 'a directory is in the way, and --delete did not run', operation: 'rename', path: joinRaw(this.options.destination, job.path) },
+      error: { code: 'EISDIR', message: 'a directory is in the way, and the delete option did not run', operation: 'rename', path: joinRaw(this.options.destination, job.path) },
     }));
   }
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { DestinationDirectories, type DirectoryOutcome } from '../destination/directories.js';
 import { checkDeleteTarget, DeletePass } from '../destination/mirror.js';
 import { CollisionGuard } from '../destination/name-rules.js';
+import { checkOverwriteTarget } from '../destination/overwrite-guard.js';
 import { unstage } from '../destination/staging.js';
 import { WorkerPool } from '../pool/pool.js';
 import { DirectoryHandles } from '../shared/directory-handles.js';
@@ -19,7 +20,7 @@ import type { DirectoryEntry } from '../source/entry.js';
 import type { TreeFilter } from '../source/filter.js';
 import { selectionOf, type Selection } from '../source/selection.js';
 import { walk, type ListingFilter } from '../source/walk.js';
-import { resolveRunOptions } from './options.js';
+import { checkArguments, resolveRunOptions } from './options.js';
 import { Census } from './census.js';
 import { Planner } from './plan.js';
 import { preflight, type CopyTarget } from './preflight.js';
@@ -35,6 +36,7 @@ const ABORT_GRACE_MS = 500;
 
 /** Copies the contents of `source` into `destination` (default: `<source>_copy` beside it). */
 export async function copyFolder(source: string, destination?: string, options: CopyOptions = {}): Promise<CopySummary> {
+  checkArguments(source, destination, options);
   const target = preflight(source, destination);
   const settings = resolveRunOptions(options, target);
   const filter = target.kind === 'dir' ? await loadFilter(rawFromString(target.source), options) : null;
@@ -45,6 +47,10 @@ export async function copyFolder(source: string, destination?: string, options: 
       source,
       destination: destination ?? target.destination,
     });
+  }
+  // The same for the cp habit without delete: files of another tree would be replaced. An overwrite policy given says the user meant it.
+  if (options.overwrite === undefined && !settings.delete && target.kind === 'dir' && selection === null) {
+    checkOverwriteTarget(rawFromString(target.source), rawFromString(target.destination), filter, { source, destination: destination ?? target.destination });
   }
   const prepared = prepareRun(target, settings, options.onWarning);
   let run: CopyRun;
@@ -102,6 +108,9 @@ class CopyRun {
       onEntry: options.onEntry,
       onStop: () => this.halt.abort(),
     });
+    // A log or manifest that cannot be written stops the run, as a full destination does.
+    prepared.log?.whenFailed((error) => this.tally.stop(error));
+    prepared.manifest?.whenFailed((error) => this.tally.stop(error));
     this.progress = new Progress(options.onProgress);
     this.census =
       options.onProgress && target.kind === 'dir'
@@ -173,7 +182,8 @@ class CopyRun {
       specialFiles: tally.specialFiles,
       failures: tally.failures,
       warnings: this.prepared.warnings,
-      durationMs: performance.now() - startedAt,
+      // Whole milliseconds, as --json gives them: the clock's fractions are noise to a caller.
+      durationMs: Math.round(performance.now() - startedAt),
       aborted: this.options.signal?.aborted === true,
       stoppedBy: tally.stoppedBy,
       deletionSkipped: tally.deletionSkipped,

@@ -2,10 +2,12 @@
  * --manifest: the SHA-256 of every regular file in the copy, in `sha256sum`
  * format with paths relative to the destination, so `cd dest && sha256sum -c`
  * checks the copy later. Written under a temporary name and renamed when the
- * run ends, so a manifest at its final name is never half written.
+ * run ends, so a manifest at its final name is never half written. One that
+ * cannot be written (a full disk) is removed, and the failure is handed to
+ * whoever watches (the run stops on it).
  */
 import fs from 'node:fs';
-import { refusal } from '../shared/errors.js';
+import { errorRecord, refusal, type ErrorRecord } from '../shared/errors.js';
 import { bytesFromRaw, type RawPath } from '../shared/raw-path.js';
 import { TEMP_NAME_SUFFIX } from '../shared/temp-name.js';
 
@@ -16,6 +18,9 @@ const NEWLINE = 0x0a;
 export class Manifest {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  private failed = false;
+  private open = true;
+  private onFailure: (error: ErrorRecord) => void = () => undefined;
 
   private constructor(
     private readonly path: string,
@@ -33,7 +38,13 @@ export class Manifest {
     }
   }
 
+  /** Where a failure to write goes: the run's stop. */
+  whenFailed(handler: (error: ErrorRecord) => void): void {
+    this.onFailure = handler;
+  }
+
   add(relativePath: RawPath, sha256: string): void {
+    if (this.failed) return;
     const name = bytesFromRaw(relativePath);
     // GNU sha256sum marks a line whose name holds a backslash or a newline with a leading backslash and escapes them.
     const line = name.includes(BACKSLASH) || name.includes(NEWLINE)
@@ -47,21 +58,44 @@ export class Manifest {
   /** Writes the rest and gives the manifest its name. */
   close(): void {
     this.flush();
-    fs.closeSync(this.fd);
-    fs.renameSync(this.temp, this.path);
+    if (this.failed) return;
+    try {
+      this.closeFile();
+      fs.renameSync(this.temp, this.path);
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   /** A run refused after the manifest was opened leaves nothing behind. */
   discard(): void {
-    fs.closeSync(this.fd);
+    this.closeFile();
     fs.rmSync(this.temp, { force: true });
   }
 
+  /** Once: a descriptor number closed twice could be another file's by then. */
+  private closeFile(): void {
+    if (!this.open) return;
+    this.open = false;
+    fs.closeSync(this.fd);
+  }
+
   private flush(): void {
-    if (this.pending.length === 0) return;
-    fs.writeSync(this.fd, Buffer.concat(this.pending));
+    if (this.pending.length === 0 || this.failed) return;
+    try {
+      fs.writeSync(this.fd, Buffer.concat(this.pending));
+    } catch (error) {
+      this.fail(error);
+    }
     this.pending = [];
     this.pendingBytes = 0;
+  }
+
+  /** A manifest that misses files is no manifest: the temporary file goes, and the failure is reported once. */
+  private fail(error: unknown): void {
+    this.failed = true;
+    this.discard();
+    this.onFailure(errorRecord(error, 'write', this.path));
   }
 }
 

@@ -46,26 +46,65 @@ export function defaultJobs(destinationDirectory: string): number {
 function resolveJobs(jobs: number | undefined, destinationDirectory: string): number {
   if (jobs === undefined) return defaultJobs(destinationDirectory);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > MAX_JOBS) {
-    throw new RangeError(`jobs must be an integer from 1 to ${MAX_JOBS}, got ${jobs}`);
+    throw new FoldercopyError('USAGE', `the jobs option must be a whole number from 1 to ${MAX_JOBS}, got ${shown(jobs)}`);
   }
   return jobs;
 }
 
+const BOOLEANS = ['xattrs', 'gitignore', 'dryRun', 'verify', 'delete'] as const;
+const CALLBACKS = ['onProgress', 'onFailure', 'onSkip', 'onEntry'] as const;
+const STRINGS = ['manifest', 'log'] as const;
+const STRING_LISTS = ['exclude', 'include', 'files'] as const;
+
+/**
+ * The arguments' types, checked at run time: a caller without TypeScript gets
+ * a USAGE refusal naming the option, not a string taken for a list of patterns
+ * (`exclude: '*.log'` would match every name) or a TypeError from deep inside.
+ */
+export function checkArguments(source: unknown, destination: unknown, options: unknown): void {
+  if (typeof source !== 'string') throw new FoldercopyError('USAGE', `the source must be a path (a string), got ${shown(source)}`);
+  if (destination !== undefined && typeof destination !== 'string') {
+    throw new FoldercopyError('USAGE', `the destination must be a path (a string) or undefined, got ${shown(destination)}`);
+  }
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new FoldercopyError('USAGE', `the options must be an object, got ${shown(options)}`);
+  }
+  const given = options as Record<string, unknown>;
+  const check = (name: string, ok: (value: unknown) => boolean, what: string): void => {
+    const value = given[name];
+    if (value !== undefined && !ok(value)) throw new FoldercopyError('USAGE', `the ${name} option must be ${what}, got ${shown(value)}`);
+  };
+  for (const name of BOOLEANS) check(name, (value) => typeof value === 'boolean', 'true or false');
+  for (const name of CALLBACKS) check(name, (value) => typeof value === 'function', 'a function');
+  for (const name of STRINGS) check(name, (value) => typeof value === 'string', 'a file name (a string)');
+  for (const name of STRING_LISTS) check(name, (value) => Array.isArray(value) && value.every((item) => typeof item === 'string'), 'an array of strings');
+  check('signal', (value) => value instanceof AbortSignal, 'an AbortSignal');
+  check('jobs', (value) => typeof value === 'number', 'a number');
+  check('maxDelete', (value) => typeof value === 'number', 'a number');
+}
+
+/** A value as a message shows it: strings quoted, so '' and '5' read as strings. */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(shown).join(', ')}]`;
+  if (typeof value === 'function') return 'a function';
+  return value !== null && typeof value === 'object' ? 'an object' : String(value);
+}
+
 export function resolveRunOptions(options: CopyOptions, target: CopyTarget): RunOptions {
   const { xattrs = true } = options;
-  if (typeof xattrs !== 'boolean') throw new FoldercopyError('USAGE', `xattrs must be true or false, got ${String(xattrs)}`);
   const overwrite = options.overwrite ?? 'changed';
   if (!OVERWRITE_POLICIES.includes(overwrite)) {
-    throw new FoldercopyError('USAGE', `overwrite must be one of ${OVERWRITE_POLICIES.join(', ')}, got ${String(overwrite)}`);
+    throw new FoldercopyError('USAGE', `the overwrite option must be one of ${OVERWRITE_POLICIES.map(shown).join(', ')}, got ${shown(overwrite)}`);
   }
   const dryRun = options.dryRun === true;
   const remove = options.delete === true;
   const { maxDelete } = options;
   if (maxDelete !== undefined) {
-    if (!Number.isInteger(maxDelete) || maxDelete < 0) throw new FoldercopyError('USAGE', `the maximum number of deletions must be a whole number, got ${maxDelete}`);
-    if (!remove) throw new FoldercopyError('USAGE', 'a maximum number of deletions needs --delete');
+    if (!Number.isInteger(maxDelete) || maxDelete < 0) throw new FoldercopyError('USAGE', `the maxDelete option must be a whole number, got ${shown(maxDelete)}`);
+    if (!remove) throw new FoldercopyError('USAGE', 'the maxDelete option needs the delete option');
   }
-  if (options.files !== undefined) checkFileList(options.files, target, remove);
+  if (options.files !== undefined) checkFileList(target, remove);
   if (remove) checkMirrorable(target);
   if (options.manifest !== undefined && dryRun) throw new FoldercopyError('USAGE', 'a dry run writes no manifest: nothing is copied to hash');
   const log = options.log === undefined ? undefined : outputFile(options.log, 'log', target);
@@ -98,19 +137,18 @@ function ownerPolicy(existingAncestor: string, xattrs: boolean): OwnerPolicy {
 }
 
 /** A file list picks entries of a source directory; mirroring would delete everything it does not list. */
-function checkFileList(files: unknown, target: CopyTarget, remove: boolean): void {
-  if (!Array.isArray(files)) throw new FoldercopyError('USAGE', `files must be an array of paths, got ${String(files)}`);
+function checkFileList(target: CopyTarget, remove: boolean): void {
   if (target.kind !== 'dir') throw new FoldercopyError('USAGE', `a file list needs a source directory, not a file: ${target.source}`, target.source);
-  if (remove) throw new FoldercopyError('USAGE', '--delete mirrors a whole tree: it cannot be combined with a file list');
+  if (remove) throw new FoldercopyError('USAGE', 'the delete option mirrors a whole tree: it cannot be combined with the files option');
 }
 
 /** Deleting what the source lacks is only safe when the source is a directory with something in it. */
 function checkMirrorable(target: CopyTarget): void {
-  if (target.kind !== 'dir') throw new FoldercopyError('USAGE', `--delete needs a source directory, not a file: ${target.source}`, target.source);
+  if (target.kind !== 'dir') throw new FoldercopyError('USAGE', `the delete option needs a source directory, not a file: ${target.source}`, target.source);
   if (fs.readdirSync(target.source).length === 0) {
     throw new FoldercopyError(
       'DELETE_REFUSED',
-      `refusing --delete: the source is empty, so everything at the destination would be deleted: ${target.source}`,
+      `refusing the delete option: the source is empty, so everything at the destination would be deleted: ${target.source}`,
       target.source,
     );
   }
@@ -122,6 +160,11 @@ function outputFile(file: string, what: string, target: CopyTarget): string {
   const resolved = path.resolve(file);
   if (!fs.statSync(path.dirname(resolved), { throwIfNoEntry: false })?.isDirectory()) {
     throw new FoldercopyError('USAGE', `the ${what} file's directory does not exist: ${file}`, file);
+  }
+  // The manifest is renamed into place at the end: over a device such as /dev/full, it would replace the device.
+  const existing = fs.statSync(resolved, { throwIfNoEntry: false });
+  if (what === 'manifest' && existing !== undefined && !existing.isFile()) {
+    throw new FoldercopyError('USAGE', `the manifest must be a regular file or a new name: it is written whole and renamed into place: ${file}`, file);
   }
   // Through symlinks too: a link to the source is the source.
   const real = realPathOf(resolved);

@@ -22,16 +22,24 @@ export interface CopyTarget {
 
 export function preflight(sourceArgument: string, destinationArgument: string | undefined): CopyTarget {
   if (sourceArgument === '') throw new FoldercopyError('SOURCE_NOT_FOUND', 'the source path is empty');
+  checkLocal(sourceArgument, 'source');
   const source = normalise(sourceArgument);
   const sourceStats = statSource(source);
   const kind = sourceStats.isDirectory() ? 'dir' : sourceStats.isFile() ? 'file' : null;
   if (!kind) throw new FoldercopyError('SOURCE_NOT_COPYABLE', `the source is neither a directory nor a regular file: ${source}`, source);
   if (kind === 'dir') checkReadableDirectory(source);
 
+  // Before normalising, which makes '' the current directory.
+  if (destinationArgument === '') throw new FoldercopyError('DESTINATION_INVALID', 'the destination path is empty');
+  if (destinationArgument !== undefined) checkLocal(destinationArgument, 'destination');
   let destination = destinationArgument === undefined ? siblingCopyName(source, kind) : normalise(destinationArgument);
-  if (destination === '') throw new FoldercopyError('DESTINATION_INVALID', 'the destination path is empty');
   let destinationStats = statDestination(destination);
-  if (kind === 'file' && destinationStats?.isDirectory()) {
+  // A trailing slash names a directory, as for rsync and cp: `app.js outdir/` makes outdir/app.js.
+  const intoDirectory = destinationStats?.isDirectory() === true || (destinationStats === undefined && destinationArgument?.endsWith('/') === true);
+  if (kind === 'file' && destinationStats !== undefined && !destinationStats.isDirectory() && destinationArgument?.endsWith('/')) {
+    throw new FoldercopyError('DESTINATION_NOT_DIRECTORY', `the destination ends with a slash, but is not a directory: ${destination}`, destination);
+  }
+  if (kind === 'file' && intoDirectory) {
     destination = path.join(destination, path.basename(source));
     destinationStats = statDestination(destination);
   }
@@ -55,6 +63,20 @@ export function preflight(sourceArgument: string, destinationArgument: string | 
     throw new FoldercopyError('SOURCE_INSIDE_DESTINATION', `the source is inside the destination, where the copy could overwrite it: ${source}`, source);
   }
   return { kind, source, destination, existingAncestor, realSource, realDestination };
+}
+
+/**
+ * `host:path` and `user@host:/path`, rsync's and scp's remote paths (a colon
+ * before any slash), would otherwise be made as a local directory named
+ * `user@host:`. A local path of that shape that exists is taken as it is.
+ */
+function checkLocal(argument: string, side: 'source' | 'destination'): void {
+  if (!/^[^/]*:/.test(argument) || fs.lstatSync(argument, { throwIfNoEntry: false }) !== undefined) return;
+  throw new FoldercopyError(
+    'REMOTE_UNSUPPORTED',
+    `a remote ${side} is not supported: ${argument}; copy to and from other machines with rsync or scp (for a local name with a colon, write ./${argument})`,
+    argument,
+  );
 }
 
 /** Drops trailing separators (so `src/` and `src` mean the same) and `.` segments. */

@@ -138,9 +138,10 @@ export class Progress {
       bytesDone: this.bytesShown,
       listing,
       percent: this.percentShown,
-      etaMs,
+      // Whole milliseconds, as --json gives them: the clock's fractions are noise to a caller.
+      etaMs: etaMs === undefined ? undefined : Math.round(etaMs),
       currentPath: this.current === undefined ? undefined : pathText(this.current),
-      elapsedMs,
+      elapsedMs: Math.round(elapsedMs),
     };
   }
 

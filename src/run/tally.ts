@@ -25,6 +25,8 @@ const SKIP_REASONS: Record<OverwritePolicy, string> = {
   always: '',
 };
 const EVENT_TYPES: Record<Job['kind'], EntryEvent['type']> = { file: 'file', symlink: 'symlink', hardlink: 'hardlink' };
+// What the parent does to directories (the walk lists them, it makes them and sets their metadata): a failure it reports without a type is a directory's.
+const DIRECTORY_OPERATIONS = new Set<Operation>(['list', 'mkdir', 'set-metadata']);
 
 export type Counts = Pick<
   CopySummary,
@@ -128,7 +130,7 @@ export class Tally {
   }
 
   /** An entry failure, or (a destination-wide fault) the run's stop. */
-  fail(record: ErrorRecord, relativePath?: RawPath, type: EntryEvent['type'] = 'file'): void {
+  fail(record: ErrorRecord, relativePath?: RawPath, type?: EntryEvent['type']): void {
     const failure = this.shown(record);
     if (DESTINATION_FATAL_CODES.has(record.code) && !SOURCE_OPERATIONS.has(record.operation)) {
       // Every file in flight fails the same way after the first: one stop, reported once.
@@ -137,10 +139,12 @@ export class Tally {
     }
     this.failures.push(failure);
     this.options.onFailure?.(failure);
+    // Relative to the root as every logged path is, also for a failure the parent found by its full path.
+    const relative = relativePath ?? this.entryOf(record.path);
     this.entry({
-      path: relativePath === undefined ? failure.path : relativeText(relativePath),
+      path: relative === undefined ? failure.path : relativeText(relative),
       action: 'fail',
-      type,
+      type: type ?? (relativePath === undefined && DIRECTORY_OPERATIONS.has(record.operation) ? 'directory' : 'file'),
       reason: `${failure.message} (${failure.code})`,
     });
   }
@@ -152,12 +156,24 @@ export class Tally {
     this.options.onStop();
   }
 
-  /** Inside a staged copy, name the place the user asked for. */
+  /** Inside a staged copy, name the place the user asked for; an entry of the copy is named relative to its root too. */
   private shown(record: ErrorRecord): CopyFailure {
     const { writtenTo, destination } = this.options;
     const inside = writtenTo !== destination && (record.path === writtenTo || record.path.startsWith(`${writtenTo}/`));
     const path = inside ? destination + record.path.slice(writtenTo.length) : record.path;
-    return { path: pathText(path), code: record.code, operation: record.operation, message: record.message };
+    const entry = this.entryOf(record.path);
+    return { path: pathText(path), ...(entry !== undefined && { entry: relativeText(entry) }), code: record.code, operation: record.operation, message: record.message };
+  }
+
+  /** A full path below the source or the destination, relative to its root ('' for the root); undefined for any other (a log file). */
+  private entryOf(fullPath: RawPath): RawPath | undefined {
+    const { source, writtenTo, destination } = this.options;
+    for (const root of [source, writtenTo, destination]) {
+      if (fullPath === root) return '';
+      const prefix = root.endsWith('/') ? root : `${root}/`;
+      if (fullPath.startsWith(prefix)) return fullPath.slice(prefix.length);
+    }
+    return undefined;
   }
 
   private entry(event: EntryEvent): void {

@@ -59,8 +59,10 @@ export interface CopyOptions {
 
 /** An entry failure, or the failure that stopped the run, as the user reads it. */
 export interface CopyFailure {
-  /** Lossless text (surrogateescape): pathBytes(path) is the name's exact bytes. */
+  /** Where it failed, as given (below the source or the destination argument). Lossless text (surrogateescape): pathBytes(path) is the name's exact bytes. */
   path: string;
+  /** The entry, relative to the copy's root ('.' for the root) as EntryEvent.path is; absent for what is no entry of the copy (a log file). */
+  entry?: string;
   /** The system's code (EACCES, ENOENT, …) or one of foldercopy's (WORKER_CRASHED, EVERIFY, …). */
   code: string;
   operation: Operation;

@@ -17,9 +17,14 @@ export const EXIT_CODES = {
   success: 0,
   someFailed: 1,
   usage: 2,
+  hangup: 129,
   interrupted: 130,
   terminated: 143,
 } as const;
+
+/** The signals that stop a run as Ctrl-C does, and the exit code each gives (128 + its number, as a shell reports it). */
+export const STOP_SIGNALS = { SIGHUP: EXIT_CODES.hangup, SIGINT: EXIT_CODES.interrupted, SIGTERM: EXIT_CODES.terminated } as const;
+export type StopSignal = keyof typeof STOP_SIGNALS;
 
 /** A refusal: the user's or the environment's problem, found before anything was written. */
 export class FoldercopyError extends Error {

@@ -60,19 +60,19 @@ interface GlobSet {
   directoryPaths: RegExp | null;
 }
 
-function compileGlobs(option: '--exclude' | '--include', patterns: readonly string[]): GlobSet | null {
+function compileGlobs(option: 'exclude' | 'include', patterns: readonly string[]): GlobSet | null {
   if (patterns.length === 0) return null;
   const sources: Record<keyof GlobSet, string[]> = { names: [], paths: [], directoryNames: [], directoryPaths: [] };
   for (const pattern of patterns) {
     const invalid = (reason: string): FoldercopyError =>
-      new FoldercopyError('USAGE', `invalid ${option} pattern ${JSON.stringify(pattern)}: ${reason}`);
+      new FoldercopyError('USAGE', `invalid pattern ${JSON.stringify(pattern)} in the ${option} option: ${reason}`);
     const raw = rawFromString(pattern);
     const anchored = ROOT_ANCHOR.test(raw);
     const directoryOnly = raw.endsWith('/');
     const glob = raw.replace(ROOT_ANCHOR, '').replace(TRAILING_SLASHES, '');
     if (glob === '') throw invalid(pattern === '' ? 'it is empty' : 'it names no path');
-    if (directoryOnly && option === '--include') {
-      throw invalid(`--include selects files, not directories; "${glob}/**" selects the files under ${glob}`);
+    if (directoryOnly && option === 'include') {
+      throw invalid(`an include pattern selects files, not directories; "${glob}/**" selects the files under ${glob}`);
     }
     let regex: RegExp;
     try {
@@ -167,8 +167,8 @@ export class TreeFilter {
 
   /** null when the options filter nothing, so the walk pays nothing. Throws FoldercopyError('USAGE') for an invalid or empty pattern, naming it. */
   static create(root: RawPath, options: FilterOptions): TreeFilter | null {
-    const exclude = compileGlobs('--exclude', options.exclude ?? []);
-    const include = compileGlobs('--include', options.include ?? []);
+    const exclude = compileGlobs('exclude', options.exclude ?? []);
+    const include = compileGlobs('include', options.include ?? []);
     const gitignore = options.gitignore ?? false;
     return exclude === null && include === null && !gitignore ? null : new TreeFilter(root, exclude, include, gitignore);
   }

@@ -35,8 +35,9 @@ let running = false;
 let largeFileInProgress: RawPath | null = null;
 
 process.umask(0);
-// Ctrl-C reaches the whole process group; the parent decides how to stop.
+// Ctrl-C and a closed terminal's SIGHUP reach the whole process group; the parent decides how to stop.
 process.on('SIGINT', () => {});
+process.on('SIGHUP', () => {});
 // The parent that forked us: another ppid means it died and this process was re-parented.
 const parentPid = process.ppid;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayText, formatBytes, formatCount, formatDuration, formatRate } from '../../src/cli/format.js';
+import { displayText, formatBytes, formatCount, formatDuration, formatRate, wrapFields } from '../../src/cli/format.js';
 import { pathText, rawFromBytes, rawFromString } from '../../src/shared/raw-path.js';
 
 describe('formatCount', () => {
@@ -136,5 +136,19 @@ describe('displayText', () => {
     const lines = names.map(shown);
     expect(new Set(lines).size).toBe(names.length);
     for (const line of lines) expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+  });
+});
+
+describe('wrapFields', () => {
+  const summary = 'foldercopy: copied 6,000 files, 41 directories, 0 symlinks, 3.12 MB in 1.2 s (2.60 MB/s); 0 skipped, 0 failed';
+
+  it('leaves a line that fits as it is', () => {
+    expect(wrapFields(summary, 200)).toBe(summary);
+  });
+
+  it('breaks between fields, never in one, and indents what follows', () => {
+    const wrapped = wrapFields(summary, 79);
+    expect(wrapped).toBe('foldercopy: copied 6,000 files, 41 directories, 0 symlinks,\n  3.12 MB in 1.2 s (2.60 MB/s); 0 skipped, 0 failed');
+    for (const row of wrapped.split('\n')) expect(row.length).toBeLessThanOrEqual(79);
   });
 });

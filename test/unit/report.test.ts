@@ -131,7 +131,8 @@ describe('summaryJson', () => {
     expect(document.status).toBe('failed');
     expect(document.exitCode).toBe(1);
     expect((document.counts as Record<string, number>).failed).toBe(2);
-    expect(document.failures).toEqual([denied, denied]);
+    // `entry` is always there in the document: null for a failure that names no entry of the copy.
+    expect(document.failures).toEqual([{ ...denied, entry: null }, { ...denied, entry: null }]);
   });
 
   it('is "failed" when deletion was skipped, with the reason', () => {
@@ -143,7 +144,7 @@ describe('summaryJson', () => {
   it('is "stopped" over "failed" when the run was stopped', () => {
     const document = parse(summaryJson(summary({ stoppedBy: full, failures: [denied] }), 1));
     expect(document.status).toBe('stopped');
-    expect(document.stoppedBy).toEqual(full);
+    expect(document.stoppedBy).toEqual({ ...full, entry: null });
   });
 
   it('is "interrupted" over "stopped" when the run was aborted', () => {
@@ -282,7 +283,9 @@ describe('summaryLines', () => {
   it('says interrupted when aborted, before stopped', () => {
     const lines = summaryLines(summary({ aborted: true, stoppedBy: full }));
     expect(lines[0]).toMatch(/^foldercopy: interrupted after copying 0 files,/);
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
+    // A single Ctrl-C leaves the partial copy under its final name: how to finish it is said too.
+    expect(lines[2]).toMatch(/^foldercopy: \S+ holds a partial copy; run the same command again to finish it$/);
   });
 
   it('adds a line when deletion was skipped, worded for a dry run too', () => {

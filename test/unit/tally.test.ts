@@ -193,7 +193,7 @@ describe('Tally failures and the stop rule', () => {
     const { tally, events, failures, stops } = makeTally();
     const error = record('EACCES', 'read', '/src/dir/a.txt');
     tally.jobDone(fileJob, { outcome: 'failed', size: 0, error });
-    const expected = { path: '/src/dir/a.txt', code: 'EACCES', operation: 'read', message: 'something went wrong' };
+    const expected = { path: '/src/dir/a.txt', entry: 'dir/a.txt', code: 'EACCES', operation: 'read', message: 'something went wrong' };
     expect(tally.failures).toEqual([expected]);
     expect(failures).toEqual([expected]);
     expect(events).toEqual([{ path: 'dir/a.txt', action: 'fail', type: 'file', reason: 'something went wrong (EACCES)' }]);
@@ -213,10 +213,28 @@ describe('Tally failures and the stop rule', () => {
     ]);
   });
 
-  it('names a failure without a relative path by its displayed path', () => {
-    const { tally, events } = makeTally();
+  it('logs a failure the parent found by its full path relative to the root as every other, a directory as a directory', () => {
+    const { tally, events, failures } = makeTally();
     tally.fail(record('EACCES', 'mkdir', '/dst/sub'));
-    expect(events).toEqual([{ path: '/dst/sub', action: 'fail', type: 'file', reason: 'something went wrong (EACCES)' }]);
+    tally.fail(record('EACCES', 'list', '/src/locked'));
+    tally.fail(record('EACCES', 'stat', '/src/listed.txt'));
+    expect(events).toEqual([
+      { path: 'sub', action: 'fail', type: 'directory', reason: 'something went wrong (EACCES)' },
+      { path: 'locked', action: 'fail', type: 'directory', reason: 'something went wrong (EACCES)' },
+      { path: 'listed.txt', action: 'fail', type: 'file', reason: 'something went wrong (EACCES)' },
+    ]);
+    expect(failures.map((failure) => [failure.path, failure.entry])).toEqual([
+      ['/dst/sub', 'sub'],
+      ['/src/locked', 'locked'],
+      ['/src/listed.txt', 'listed.txt'],
+    ]);
+  });
+
+  it('gives no entry for a failure outside the copy (its log file), and logs it by its path', () => {
+    const { tally, events } = makeTally();
+    tally.fail(record('EIO', 'write', '/var/log/run.jsonl'));
+    expect(tally.failures[0]?.entry).toBeUndefined();
+    expect(events[0]?.path).toBe('/var/log/run.jsonl');
   });
 
   it.each(['ENOSPC', 'EDQUOT', 'EROFS'])('stops the run once on %s at the destination, and keeps it out of failures', (code) => {
@@ -224,7 +242,7 @@ describe('Tally failures and the stop rule', () => {
     tally.fail(record(code, 'write', '/dst/dir/a.txt'), 'dir/a.txt');
     tally.fail(record(code, 'mkdir', '/dst/dir/b'), 'dir/b');
     tally.fail(record(code, 'rename', '/dst/dir/c'), 'dir/c');
-    expect(tally.stoppedBy).toEqual({ path: '/dst/dir/a.txt', code, operation: 'write', message: 'something went wrong' });
+    expect(tally.stoppedBy).toEqual({ path: '/dst/dir/a.txt', entry: 'dir/a.txt', code, operation: 'write', message: 'something went wrong' });
     expect(stops()).toBe(1);
     expect(tally.failures).toEqual([]);
     expect(failures).toEqual([]);
@@ -253,14 +271,14 @@ describe('Tally failures and the stop rule', () => {
     const { tally, stops } = makeTally();
     tally.stop(record('WORKER_CRASHED', 'worker', '/dst'));
     tally.stop(record('ENOSPC', 'write'));
-    expect(tally.stoppedBy).toEqual({ path: '/dst', code: 'WORKER_CRASHED', operation: 'worker', message: 'something went wrong' });
+    expect(tally.stoppedBy).toEqual({ path: '/dst', entry: '.', code: 'WORKER_CRASHED', operation: 'worker', message: 'something went wrong' });
     expect(stops()).toBe(1);
   });
 
   it('shows a failure inside the staging directory under the destination path', () => {
     const { tally, failures } = makeTally({ writtenTo: '/parent/.dst.123.foldercopy-part', destination: '/parent/dst' });
     tally.fail(record('EACCES', 'write', '/parent/.dst.123.foldercopy-part/sub/file'), 'sub/file');
-    expect(failures).toEqual([{ path: '/parent/dst/sub/file', code: 'EACCES', operation: 'write', message: 'something went wrong' }]);
+    expect(failures).toEqual([{ path: '/parent/dst/sub/file', entry: 'sub/file', code: 'EACCES', operation: 'write', message: 'something went wrong' }]);
   });
 
   it('shows a stop inside the staging directory under the destination path', () => {
