@@ -1,0 +1,125 @@
+/**
+ * Runs one batch: each job in order, confirming finished jobs as it goes. A
+ * stateless executor: it keeps nothing between batches, and talks only through
+ * the messages of shared/protocol.ts. The worker process (worker.ts) runs it
+ * for the batches its parent sends; the parent runs it itself for the first
+ * small batches of a run (pool/inline-worker.ts), before a fork would pay.
+ */
+import fs from 'node:fs';
+import { isAbsolute } from 'node:path';
+import { DirectoryHandles } from '../shared/directory-handles.js';
+import { errorRecord } from '../shared/errors.js';
+import type { FileJob, Job } from '../shared/jobs.js';
+import { isLargeFile } from '../shared/jobs.js';
+import { ResultsEncoder, type CopyBatch, type FromWorker, type JobResult } from '../shared/protocol.js';
+import { joinRaw, type FsPath, type RawPath } from '../shared/raw-path.js';
+import { writingPathFor } from '../shared/temp-name.js';
+import { copyFile } from './copy-file.js';
+import { copyLargeFile } from './copy-large-file.js';
+import { copySymlink, linkSecondName } from './copy-link.js';
+import { failed, isWrite, type BatchContext, type JobPaths } from './job-result.js';
+import { WorkingDirectory } from './working-directory.js';
+
+const COPY_BUFFER_BYTES = 256 * 1024;
+// Long batches confirm progress this often, so a crash re-runs little and the bar keeps moving;
+// a large file reports its bytes at the same pace.
+const REPORT_INTERVAL_MS = 100;
+// Once a batch has written this much, the rest is handed back ('batchFull') to be
+// batched again: bytes bound the time one batch holds a worker, and a crash's re-run.
+const BATCH_MAX_BYTES = 4 * 1024 * 1024;
+const BATCH_FULL: JobResult = Object.freeze({ outcome: 'batchFull', size: 0 });
+
+let buffer: Buffer | undefined;
+
+/** What the batch needs of the process running it. */
+export interface BatchRunner {
+  /** Its pid: temporary names carry it, so a dead worker's leftovers can be swept. */
+  pid: number;
+  send(message: FromWorker): void;
+  /**
+   * Between chunks of a large file, and with the temporary file being written
+   * (null once it is done): a worker whose parent is gone leaves, removing it.
+   */
+  largeFileStep(temporary: RawPath | null): void;
+}
+
+export async function runBatch(batch: CopyBatch, runner: BatchRunner): Promise<void> {
+  buffer ??= Buffer.allocUnsafe(COPY_BUFFER_BYTES);
+  const place = new WorkingDirectory(absolute(batch.destination, batch.cwd), isSingleFile(batch));
+  const context: BatchContext = { settings: batch.settings, place };
+  // Sources are read through their directories' descriptors too: a source directory swapped for a
+  // symlink (to /etc, say, under a backup run as root) is not read through.
+  const sources = new DirectoryHandles(absolute(batch.source, batch.cwd), { lookUpOnly: true });
+  const results = new ResultsEncoder(batch.settings.digest);
+  let lastConfirm = performance.now();
+  let bytesWritten = 0;
+  try {
+    for (let index = 0; index < batch.jobs.length; index++) {
+      const job = batch.jobs[index]!;
+      const running = bytesWritten >= BATCH_MAX_BYTES ? BATCH_FULL : runJob(job, batch, sources, context, runner);
+      // Only a large file is a promise: awaiting every job would cost each a turn of the event loop.
+      const result = running instanceof Promise ? await running : running;
+      results.add(result);
+      if (isWrite(result) && !batch.settings.dryRun) bytesWritten += result.size;
+      if (performance.now() - lastConfirm >= REPORT_INTERVAL_MS) {
+        runner.send(results.take(batch.batchId));
+        lastConfirm = performance.now();
+      }
+    }
+  } finally {
+    place.close();
+    sources.closeAll();
+  }
+  if (results.pending > 0) runner.send(results.take(batch.batchId));
+}
+
+function runJob(job: Job, batch: CopyBatch, sources: DirectoryHandles, context: BatchContext, runner: BatchRunner): JobResult | Promise<JobResult> {
+  const final = joinRaw(batch.destination, job.path);
+  let name: RawPath;
+  try {
+    // A dry run looks only where something may already be; elsewhere the directory may not exist yet.
+    name = batch.settings.dryRun && !job.mayExist ? context.place.nameOf(job.path) : context.place.enter(job.path);
+  } catch (error) {
+    // ELOOP or ENOTDIR: a directory on the way was replaced (by a symlink) since it was made.
+    return failed(errorRecord(error, 'write', final));
+  }
+  // A second name of a hard link is linked to its first name's copy: nothing of the source is read.
+  if (job.kind === 'hardlink') return linkSecondName(job, { final, name }, context, buffer!, runner.pid);
+  const source = joinRaw(batch.source, job.path);
+  let sourceFs: FsPath;
+  try {
+    // A single-file copy's source (named '') is the root itself: a symlink the user named is followed, as a directory root is.
+    sourceFs = job.path === '' ? fs.realpathSync(sources.entryPath(''), { encoding: 'buffer' }) : sources.entryPath(job.path);
+  } catch (error) {
+    // ELOOP or ENOTDIR: a source directory on the way was replaced (by a symlink) since it was listed.
+    return failed(errorRecord(error, 'read', source));
+  }
+  const paths: JobPaths = { source, final, sourceFs, name };
+  if (job.kind === 'symlink') return copySymlink(job, paths, context, runner.pid);
+  return isLargeFile(job) ? copyLarge(job, paths, context, batch, runner) : copyFile(job, paths, context, buffer!, runner.pid);
+}
+
+async function copyLarge(job: FileJob, paths: JobPaths, context: BatchContext, batch: CopyBatch, runner: BatchRunner): Promise<JobResult> {
+  const temporary = writingPathFor(paths.name, runner.pid, batch.settings.staged);
+  let lastReport = performance.now();
+  runner.largeFileStep(temporary);
+  try {
+    return await copyLargeFile(job, paths, context, buffer!, runner.pid, (bytes) => {
+      runner.largeFileStep(temporary);
+      if (performance.now() - lastReport < REPORT_INTERVAL_MS) return;
+      lastReport = performance.now();
+      runner.send({ type: 'fileProgress', batchId: batch.batchId, bytes });
+    });
+  } finally {
+    runner.largeFileStep(null);
+  }
+}
+
+/** A single-file copy has one job, named '': the destination is the file itself. */
+function isSingleFile(batch: CopyBatch): boolean {
+  return batch.jobs.length === 1 && batch.jobs[0]!.path === '';
+}
+
+function absolute(root: RawPath, cwd: RawPath): RawPath {
+  return isAbsolute(root) ? root : joinRaw(cwd, root);
+}
