@@ -11,8 +11,8 @@ import { WorkerPool } from '../src/pool/pool.js';
 import { RunStopped, type ErrorRecord } from '../src/shared/errors.js';
 import type { FileJob, Job } from '../src/shared/jobs.js';
 import { isAlive, listDescendants, processCommandLine, processesWithEnv, waitForExit } from './helpers/processes.js';
-import { runCli, startCli } from './helpers/run-cli.js';
-import { findTempLeftovers, useTempDirs } from './helpers/tree.js';
+import { REPO_ROOT, runCli, startCli } from './helpers/run-cli.js';
+import { diffTrees, findTempLeftovers, snapshotTree, useTempDirs } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
 const CRASH_WORKER = fileURLToPath(new URL('./helpers/crash-worker.js', import.meta.url));
@@ -195,8 +195,8 @@ describe('a worker killed while it boots', () => {
     const jobs = makeFiles(source, 30);
     vi.stubEnv('FOLDERCOPY_TEST_KILL_AT_FORK', '2');
     vi.stubEnv('FOLDERCOPY_TEST_FORK_LOG', forkLog);
-    // 10 ms a file: once the first jobs are timed, the rest is worth a second worker (the one that is killed).
-    vi.stubEnv('FOLDERCOPY_TEST_SLOW_OPEN', `5:${path.join(destination, '..', 'jobs.log')}`);
+    // 40 ms a file: once the first jobs are timed, the rest is worth a second worker (the one that is killed).
+    vi.stubEnv('FOLDERCOPY_TEST_SLOW_OPEN', `20:${path.join(destination, '..', 'jobs.log')}`);
     const done = await runPool(source, destination, 2, [jobs.slice(0, 10), jobs.slice(10, 20), jobs.slice(20)]);
 
     const pids = forkedPids(forkLog);
@@ -333,6 +333,26 @@ describe('pool size', () => {
     expect(processesWithEnv(mark).map(processCommandLine)).toEqual([]);
   });
 
+
+  it('a small copy forks no worker: the parent copies it itself, whole, before one could boot', async () => {
+    const root = await tempDir();
+    const demo = path.join(REPO_ROOT, 'fixtures', 'demo');
+    const copy = path.join(root, 'copy');
+
+    const started = startCli([demo, copy]);
+    const seen = new Set<number>();
+    let exited = false;
+    started.child.once('exit', () => (exited = true));
+    while (!exited) {
+      for (const pid of listDescendants(started.child.pid!)) seen.add(pid);
+      await sleep(2);
+    }
+    const result = await started.result;
+
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(diffTrees(await snapshotTree(demo), await snapshotTree(copy), { mtimePrecision: 'ns' })).toEqual([]);
+    expect([...seen]).toEqual([]);
+  });
 
   it('-j 3 runs exactly 3 worker processes, never more at once, and none is left afterwards', async () => {
     const root = await tempDir();

@@ -53,6 +53,12 @@ export class Pace {
     return Math.max(1, Math.min(MAX_BATCH_JOBS, Math.max(long, share)));
   }
 
+  /** A batch the parent runs itself: about TARGET_BATCH_MS, so its event loop (progress, signals) is never held longer. */
+  inlineBatchSize(): number {
+    const ms = this.msPerJob;
+    return ms === undefined ? FIRST_BATCH_JOBS : Math.max(1, Math.min(MAX_BATCH_JOBS, Math.floor(TARGET_BATCH_MS / Math.max(ms, 1e-3))));
+  }
+
   /** Whether the jobs waiting are worth one more worker, beside those already starting. */
   worthAnotherWorker(queuedJobs: number, startingWorkers: number): boolean {
     return queuedJobs * (this.msPerJob ?? ASSUMED_MS_PER_JOB) > WORKER_WORTH_MS * (startingWorkers + 1);

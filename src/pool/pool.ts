@@ -10,20 +10,24 @@
  * the worker said. A worker that cannot start, or workers that keep dying, stop
  * the run (RunStopped) instead of respawning in a loop.
  */
+import { isMainThread } from 'node:worker_threads';
 import { RunStopped, type ErrorRecord } from '../shared/errors.js';
 import { isLargeFile, type Job, type RunSettings } from '../shared/jobs.js';
 import { decodeResults, type FilesDone, type FromWorker, type JobResult } from '../shared/protocol.js';
 import { joinRaw, rawFromString, type RawPath } from '../shared/raw-path.js';
 import { unlinkQuietly, writingPathFor } from '../shared/temp-name.js';
 import { DirectoryHandles, entryLocation } from '../shared/directory-handles.js';
-import { Pace } from './pace.js';
+import { MAX_BATCH_JOBS, Pace } from './pace.js';
 import { Waiters } from './waiters.js';
-import { adoptEarlyWorker, forkWorker, WORKER_PATH, WorkerProcess, type Batch, type EarlyWorker, type WorkerState } from './worker-process.js';
+import { InlineWorker } from './inline-worker.js';
+import { forkWorker, WORKER_PATH, WorkerProcess, type Batch, type WorkerState } from './worker-process.js';
 
 const MAX_IN_FLIGHT_PER_WORKER = 2;
 // Crashes in a row, with no job finished in between: a few OOM kills or poison files pass,
 // a worker that dies on everything stops the run quickly.
 const MAX_CRASHES_IN_A_ROW = 8;
+// What a forked worker's first jobs spend loading the code they call (the native calls, the copy's modules).
+const WARM_UP_MS = 30;
 // As jest-worker and vitest: a worker asked to leave gets this long before SIGKILL.
 const EXIT_GRACE_MS = 500;
 
@@ -36,9 +40,12 @@ export interface PoolOptions {
   /** After the jobs of one confirmation were reported: the moment to submit what they released, as one batch. */
   onConfirmation: () => void;
   onFileProgress: (job: Job, bytes: number) => void;
-  /** Forks this script instead of worker.js; exists so tests can run a worker that crashes. */
+  /** Forks this script instead of worker.js, and never runs a batch in the parent; exists so tests can run a worker that crashes. */
   workerPath?: string;
 }
+
+/** Whatever runs batches: a forked worker, or the parent itself. */
+type Executor = WorkerProcess | InlineWorker;
 
 /** open: dispatching; stopped: a failure ended it; closing: close() was called. */
 type PoolState = 'open' | 'stopped' | 'closing';
@@ -57,10 +64,13 @@ export class WorkerPool {
   private crashesInARow = 0;
   private someWorkerWasReady = false;
 
+  /** The parent itself, running batches until a forked worker is ready (null with a test's workerPath, and in a worker thread). */
+  private readonly inline: InlineWorker | null;
+
   constructor(private readonly options: PoolOptions) {
     this.workerPath = options.workerPath ?? WORKER_PATH;
-    // A worker takes ~90 ms to start: the first one boots while the parent lists the tree.
-    this.spawn(options.workerPath === undefined ? adoptEarlyWorker() : null);
+    // Not in a worker thread, where a batch could not enter its directories (no process.chdir there).
+    this.inline = options.workerPath === undefined && isMainThread ? new InlineWorker((worker, message) => this.onMessage(worker, message)) : null;
   }
 
   submit(jobs: Job[]): void {
@@ -112,12 +122,12 @@ export class WorkerPool {
 
   private dispatch(): void {
     while (this.queue.length > 0 && this.state === 'open') {
-      const worker = this.leastBusyReadyWorker();
+      const worker = this.leastBusyReadyWorker() ?? this.inlineIfFree();
       if (!worker) {
         this.spawnIfUseful();
         break;
       }
-      const batch = this.nextBatch();
+      const batch = this.nextBatch(worker === this.inline ? this.pace.inlineBatchSize() : MAX_BATCH_JOBS);
       this.queuedJobs -= batch.jobs.length;
       // An idle worker starts on it now; a busy one when its current batch is confirmed.
       if (worker.inFlight.length === 0) worker.busySince = performance.now();
@@ -128,15 +138,23 @@ export class WorkerPool {
     this.waiters.notify();
   }
 
-  /** The front of the queue, cut to the length the measured pace asks for; a retry stays alone. */
-  private nextBatch(): Batch {
+  /** The front of the queue, cut to the length the measured pace asks for (at most `most`); a retry stays alone. */
+  private nextBatch(most: number): Batch {
     const first = this.queue[0]!;
-    const size = this.pace.batchSize(this.queuedJobs, this.options.size);
+    const size = Math.min(most, this.pace.batchSize(this.queuedJobs, this.options.size));
     if (first.retry || first.jobs.length <= size) return this.queue.shift()!;
     // Copies, not splice: the submitted array is the caller's.
     const jobs = first.jobs.slice(0, size);
     first.jobs = first.jobs.slice(size);
     return { id: this.nextBatchId++, jobs, confirmed: 0, retry: false };
+  }
+
+  /** The parent, while no forked worker is ready and the next batch is not a large file's. */
+  private inlineIfFree(): InlineWorker | undefined {
+    const { inline } = this;
+    if (!inline?.canTake() || this.queue[0]!.jobs.some(isLargeFile)) return undefined;
+    for (const worker of this.workers) if (worker.state === 'ready') return undefined;
+    return inline;
   }
 
   private leastBusyReadyWorker(): WorkerProcess | undefined {
@@ -157,15 +175,20 @@ export class WorkerPool {
   private spawnIfUseful(): void {
     let starting = 0;
     for (const worker of this.workers) if (worker.state === 'starting') starting++;
-    // The first worker whatever the work: a crash may have left none.
-    while (this.workers.size < this.options.size && (this.workers.size === 0 || this.pace.worthAnotherWorker(this.queuedJobs, starting))) {
+    while (this.workers.size < this.options.size && (this.needsAProcess() || this.pace.worthAnotherWorker(this.queuedJobs, starting))) {
       this.spawn();
       starting++;
     }
   }
 
-  private spawn(early: EarlyWorker | null = null): void {
-    const worker = new WorkerProcess(early?.child ?? forkWorker(this.workerPath), early?.ready ?? false, {
+  /** No forked worker, and work the parent does not run itself: a large file's, or any without the parent. */
+  private needsAProcess(): boolean {
+    if (this.workers.size > 0) return false;
+    return this.inline === null || this.queue.some((batch) => batch.jobs.some(isLargeFile));
+  }
+
+  private spawn(): void {
+    const worker = new WorkerProcess(forkWorker(this.workerPath), {
       onMessage: (from, message) => this.onMessage(from, message),
       onBadMessage: (from, message) => this.fail(protocolError(`worker ${from.pid} sent an unexpected message: ${JSON.stringify(message)}`)),
       onExit: (from, code, signal, before) => this.onExit(from, code, signal, before),
@@ -174,7 +197,7 @@ export class WorkerPool {
     if (worker.state === 'ready') this.someWorkerWasReady = true;
   }
 
-  private onMessage(worker: WorkerProcess, message: FromWorker): void {
+  private onMessage(worker: Executor, message: FromWorker): void {
     switch (message.type) {
       case 'ready':
         this.someWorkerWasReady = true;
@@ -191,7 +214,7 @@ export class WorkerPool {
     }
   }
 
-  private onFilesDone(worker: WorkerProcess, message: FilesDone): void {
+  private onFilesDone(worker: Executor, message: FilesDone): void {
     const batch = worker.inFlight[0];
     if (batch?.id !== message.batchId) {
       this.fail(protocolError(`worker ${worker.pid} confirmed batch ${message.batchId} out of order`));
@@ -219,10 +242,11 @@ export class WorkerPool {
   }
 
   /** The worker's time since its last confirmation (or since it started the batch) went to these jobs. */
-  private timeJobs(worker: WorkerProcess, batch: Batch, jobs: number): void {
+  private timeJobs(worker: Executor, batch: Batch, jobs: number): void {
     const now = performance.now();
     // A large file's time is its bytes', not a job's; a worker's first jobs pay for loading its code.
-    if (worker.warm && !(batch.jobs.length === 1 && isLargeFile(batch.jobs[0]!))) this.pace.observe(jobs, now - worker.busySince);
+    const elapsed = now - worker.busySince - (worker.warm ? 0 : WARM_UP_MS);
+    if (!(batch.jobs.length === 1 && isLargeFile(batch.jobs[0]!))) this.pace.observe(jobs, Math.max(0, elapsed));
     worker.warm = true;
     worker.busySince = now;
   }
@@ -303,7 +327,7 @@ export class WorkerPool {
   }
 
   private inFlightCount(): number {
-    let count = 0;
+    let count = this.inline?.inFlight.length ?? 0;
     for (const worker of this.workers) count += worker.inFlight.length;
     return count;
   }

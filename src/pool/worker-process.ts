@@ -1,10 +1,9 @@
 /**
  * One worker process as the parent sees it: how it is forked, its lifecycle as
- * an explicit state machine (starting → ready → stopping → exited), the batches
- * it holds, and the early worker the CLI forks before it has loaded.
+ * an explicit state machine (starting → ready → stopping → exited), and the
+ * batches it holds.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Job } from '../shared/jobs.js';
 import { isFromWorker, type CopyBatch, type FromWorker } from '../shared/protocol.js';
@@ -45,7 +44,7 @@ export class WorkerProcess {
   readonly inFlight: Batch[] = [];
   /** Since when the jobs it will confirm next have been running: their time, for the pool's pace. */
   busySince = 0;
-  /** It has confirmed jobs before: its times no longer include loading its code. */
+  /** It has confirmed jobs before: its times no longer include loading the code they call. */
   warm = false;
   private currentState: WorkerState;
   private stderrTail = '';
@@ -53,11 +52,10 @@ export class WorkerProcess {
 
   constructor(
     private readonly child: ChildProcess,
-    alreadyReady: boolean,
     events: WorkerEvents,
   ) {
     this.pid = child.pid ?? -1;
-    this.currentState = alreadyReady ? 'ready' : 'starting';
+    this.currentState = 'starting';
     let markExited!: () => void;
     this.exited = new Promise((resolve) => (markExited = resolve));
     const exit = (code: number | null, signal: NodeJS.Signals | null): void => {
@@ -157,64 +155,4 @@ function workerEnvironment(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const name of NOT_INHERITED) delete env[name];
   return env;
-}
-
-/** A worker forked before any pool exists, and whether its 'ready' came in meanwhile. */
-export interface EarlyWorker {
-  child: ChildProcess;
-  ready: boolean;
-  /** Its listeners until a pool adopts it. */
-  onMessage: (message: unknown) => void;
-  onError: () => void;
-}
-
-let earlyWorker: EarlyWorker | null = null;
-
-/**
- * Forks the first worker before the CLI has even loaded: booting one takes about
- * as long as loading and checking everything else, so a small copy's start-up
- * halves its wait. The next pool adopts it; unadopted (a usage error), it holds
- * nothing open, and leaves when its channel closes with this process.
- */
-export function forkEarlyWorker(): void {
-  if (earlyWorker) return;
-  const child = forkWorker(WORKER_PATH);
-  const early: EarlyWorker = {
-    child,
-    ready: false,
-    onMessage: (message) => {
-      if (isFromWorker(message) && message.type === 'ready') early.ready = true;
-    },
-    // A failed fork reports here; the pool then forks its own and reports that one.
-    onError: () => {},
-  };
-  child.on('message', early.onMessage);
-  child.on('error', early.onError);
-  holdOpen(child, false);
-  earlyWorker = early;
-}
-
-/** The early worker, if it is still alive; the caller takes over its events from here. */
-export function adoptEarlyWorker(): EarlyWorker | null {
-  const early = earlyWorker;
-  earlyWorker = null;
-  if (!early) return null;
-  const { child } = early;
-  child.off('message', early.onMessage);
-  child.off('error', early.onError);
-  // Events are delivered on later turns: alive now, its exit is still to be seen by the pool.
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null || !child.connected) {
-    child.kill('SIGKILL');
-    return null;
-  }
-  holdOpen(child, true);
-  return early;
-}
-
-/** Whether the child's process, channel and stderr pipe keep this process's event loop alive. */
-function holdOpen(child: ChildProcess, hold: boolean): void {
-  for (const handle of [child, child.channel, child.stderr as Socket | null]) {
-    if (hold) handle?.ref();
-    else handle?.unref();
-  }
 }

@@ -1,0 +1,56 @@
+/**
+ * The parent as a worker of its own pool. A forked worker takes about as long
+ * to boot as a copy of a few hundred small files: so the parent runs batches
+ * itself, with the workers' own code (worker/run-batch.ts), until a forked
+ * worker is ready. A small copy forks nothing at all, and a large one is under
+ * way while its first workers boot. It takes one batch at a time, never one of
+ * a large file (that copy would hold the parent's event loop for seconds), and
+ * runs it synchronously on a later turn of the event loop, so nothing else the
+ * parent does sees the working directory or umask a batch runs with.
+ */
+import fs from 'node:fs';
+import type { CopyBatch, FromWorker } from '../shared/protocol.js';
+import { runBatch, type BatchRunner } from '../worker/run-batch.js';
+import type { Batch } from './worker-process.js';
+
+const { O_RDONLY, O_DIRECTORY } = fs.constants;
+
+export class InlineWorker {
+  readonly pid = process.pid;
+  /** The batch it runs next, or none. */
+  readonly inFlight: Batch[] = [];
+  busySince = 0;
+  /** Its code is the parent's, loaded already: its first jobs are timed like any other. */
+  warm = true;
+
+  constructor(private readonly onMessage: (worker: InlineWorker, message: FromWorker) => void) {}
+
+  canTake(): boolean {
+    return this.inFlight.length === 0;
+  }
+
+  send(batch: CopyBatch): void {
+    setImmediate(() => this.run(batch));
+  }
+
+  private run(batch: CopyBatch): void {
+    const messages: FromWorker[] = [];
+    const runner: BatchRunner = {
+      pid: process.pid,
+      send: (message) => messages.push(message),
+      largeFileStep: () => {},
+    };
+    // The workers write from inside each destination directory, with umask 0: both are put back before anything else runs.
+    const home = fs.openSync('.', O_RDONLY | (O_DIRECTORY ?? 0));
+    const umask = process.umask(0);
+    try {
+      // Synchronous without a large file: runBatch awaits only that copy.
+      void runBatch(batch, runner);
+    } finally {
+      process.umask(umask);
+      process.chdir(`/proc/self/fd/${home}`);
+      fs.closeSync(home);
+    }
+    for (const message of messages) this.onMessage(this, message);
+  }
+}
