@@ -28,9 +28,8 @@ try:  # Debian ships fusepy as `fusepy`; pip's package calls the module `fuse`
 except ImportError:
     from fuse import FUSE, FuseOSError, Operations, fuse_get_context
 
-# Calls libfuse makes on its own, not for a request of the kernel: `lock` (unlocking after every
-# flush, answered ENOSYS here, as no lock method is defined), init and destroy. They do not wait.
-NO_ROUND_TRIP = frozenset(('lock', 'init', 'destroy'))
+# Calls libfuse makes once, at mount and unmount, not for a request: they do not wait.
+NO_ROUND_TRIP = frozenset(('init', 'destroy'))
 STAT_FIELDS = ('st_mode', 'st_ino', 'st_nlink', 'st_uid', 'st_gid', 'st_size', 'st_blocks', 'st_rdev')
 STATFS_FIELDS = ('f_bsize', 'f_frsize', 'f_blocks', 'f_bfree', 'f_bavail', 'f_files', 'f_ffree',
                  'f_favail', 'f_flag', 'f_namemax')
@@ -44,11 +43,12 @@ class Latency(Operations):
         self.delay_s = delay_s
         self.stats_path = stats_path  # LATENCYFS_STATS: requests counted by kind, written on unmount
         self.counts = collections.Counter()
-        self.lock = threading.Lock()
+        # not `self.lock`: fusepy takes any attribute named like an operation for that operation
+        self.counts_lock = threading.Lock()
 
     def __call__(self, op, *args):
         if self.stats_path:
-            with self.lock:
+            with self.counts_lock:
                 self.counts[op] += 1
         # Every request pays the round trip, failed ones too, as on a network.
         if self.delay_s > 0 and op not in NO_ROUND_TRIP:
@@ -63,7 +63,7 @@ class Latency(Operations):
 
     def destroy(self, path):
         if self.stats_path:
-            with open(self.stats_path, 'w') as f:
+            with self.counts_lock, open(self.stats_path, 'w') as f:
                 json.dump(dict(self.counts), f, indent=1, sort_keys=True)
 
     def real(self, path):
