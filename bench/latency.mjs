@@ -19,6 +19,14 @@ const INSTALL = 'apt-get install python3-fusepy fuse3';
  *            child: import('node:child_process').ChildProcess, stderr: Tail}} LatencyMount
  */
 
+/** Mounts started and not yet stopped, so that an exit path stops one still starting. @type {Set<LatencyMount>} */
+const live = new Set();
+
+/** Stops every latency mount this process started. Synchronous, for exit paths. @param {(msg: string) => void} log */
+export function stopAllLatencyMounts(log) {
+  for (const lm of [...live]) stopLatencyMount(lm, log);
+}
+
 /**
  * A python3 that can import fusepy. Debian's python3-fusepy installs it for
  * /usr/bin/python3 only, and a pyenv or venv python3 earlier on PATH lacks it.
@@ -90,6 +98,7 @@ export async function startLatencyMount(spec, log) {
   child.stderr?.on('data', (c) => stderr.push(c));
   /** @type {LatencyMount} */
   const lm = { mount, backing, delayMs: spec.delayMs, python: spec.python, child, stderr };
+  live.add(lm);
   let exited = false;
   child.on('exit', () => (exited = true));
   child.on('error', () => (exited = true));
@@ -112,6 +121,7 @@ export async function startLatencyMount(spec, log) {
  */
 export function stopLatencyMount(lm, log) {
   if (!lm) return;
+  live.delete(lm);
   if (mountedSource(lm.mount) === FSNAME) {
     let done = false;
     for (let attempt = 0; attempt < 8 && !done; attempt++) {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeStats, ensureCorpus, treeStats } from './corpus.mjs';
-import { checkLatencyPrerequisites, startLatencyMount, stopLatencyMount } from './latency.mjs';
+import { checkLatencyPrerequisites, startLatencyMount, stopAllLatencyMounts, stopLatencyMount } from './latency.mjs';
 import { killActive, runMeasured } from './measure.mjs';
 import { MKFS_PACKAGE, mountImage, setupWorkspace, siblingImage, teardownWorkspace } from './mount.mjs';
 import { BenchError, errorLine, hasTool, killHelpers, runAsync } from './proc.mjs';
@@ -235,7 +235,7 @@ function checkAborted() {
 
 /** Everything mounted, in reverse order: the latency mount sits on the ext4 image. Synchronous, for exit paths. */
 function teardownAll() {
-  stopLatencyMount(latencyMount, log);
+  stopAllLatencyMounts(log); // latencyMount, or one still starting
   latencyMount = null;
   const keep = { keepMounted: options?.keepMounted ?? false };
   for (const ws of fsWorkspaces.values()) teardownWorkspace(ws, keep, log);
