@@ -64,9 +64,14 @@ function hugeSpec(files) {
 }
 
 const LARGE = { count: 4, size: 512 * MiB };
+/** Half of large (its first two files, byte for byte): what cp -a clones on btrfs and XFS. */
+const LARGE2 = { count: 2, size: 512 * MiB };
 const TINY = { count: 10 };
+/** Trees for the latency mount: every file costs round trips there, so few and evenly spread. */
+const SPREAD500 = { dirs: 50, files: 500 };
+const SPREAD2000 = { dirs: 100, files: 2000 };
 
-export const CORPUS_NAMES = /** @type {const} */ (['tiny', 'small', 'mixed', 'large', 'huge']);
+export const CORPUS_NAMES = /** @type {const} */ (['tiny', 'small', 'mixed', 'large', 'huge', 'large2', 'spread500', 'spread2000']);
 
 /**
  * Rough bytes on disk one copy needs (blocks, not just data), to refuse early
@@ -79,6 +84,9 @@ export function estimateBytes(name, opts) {
     case 'small': return 700 * MiB;
     case 'mixed': return 400 * MiB;
     case 'large': return LARGE.count * LARGE.size + MiB;
+    case 'large2': return LARGE2.count * LARGE2.size + MiB;
+    case 'spread500': return 10 * MiB;
+    case 'spread2000': return 40 * MiB;
     case 'huge': return opts.hugeFiles * 4300;
     default: throw new BenchError(`unknown corpus ${name}`);
   }
@@ -90,6 +98,9 @@ function cacheInputs(name, opts) {
     case 'small': return { name, seed: opts.seed, spec: SMALL };
     case 'huge': return { name, seed: opts.seed, spec: hugeSpec(opts.hugeFiles) };
     case 'large': return { name, seed: opts.seed, spec: LARGE };
+    case 'large2': return { name, seed: opts.seed, spec: LARGE2 };
+    case 'spread500': return { name, seed: opts.seed, spec: SPREAD500 };
+    case 'spread2000': return { name, seed: opts.seed, spec: SPREAD2000 };
     case 'tiny': return { name, seed: opts.seed, spec: TINY };
     // npm decides this tree, not our seed: a new seed must not force a reinstall
     case 'mixed': return {
@@ -111,8 +122,10 @@ function cacheInputs(name, opts) {
  * Returns the corpus under `<root>/corpora`, building it first unless a
  * complete one with the same key is there. Completeness is marked by the
  * manifest `<name>-<key>.json` beside the tree, written last.
+ * With `copyFrom` (the same corpus, complete, on another filesystem), the tree
+ * is copied from there with `cp -a` instead of being generated or installed.
  * @param {string} name
- * @param {{root: string, seed: string, hugeFiles: number, log: (msg: string) => void}} opts
+ * @param {{root: string, seed: string, hugeFiles: number, log: (msg: string) => void, copyFrom?: string}} opts
  * @returns {Promise<Corpus>}
  */
 export async function ensureCorpus(name, opts) {
@@ -133,8 +146,14 @@ export async function ensureCorpus(name, opts) {
 
   const partial = `${dir}.partial`;
   const started = process.hrtime.bigint();
-  opts.log(`building corpus ${name} (key ${key}) …`);
-  await build(name, partial, opts);
+  if (opts.copyFrom) {
+    opts.log(`copying corpus ${name} (key ${key}) from ${opts.copyFrom} …`);
+    await runAsync('rm', ['-rf', '--', partial]);
+    await runAsync('cp', ['-a', '--', opts.copyFrom, partial]);
+  } else {
+    opts.log(`building corpus ${name} (key ${key}) …`);
+    await build(name, partial, opts);
+  }
   await runAsync('sync', []);
   fs.renameSync(partial, dir);
   const stats = await treeStats(dir);
@@ -185,7 +204,11 @@ async function build(name, out, opts) {
   switch (name) {
     case 'small': return generateTree(out, SMALL, `${opts.seed}:small`);
     case 'huge': return generateTree(out, hugeSpec(opts.hugeFiles), `${opts.seed}:huge`);
-    case 'large': return generateLarge(out, `${opts.seed}:large`);
+    case 'large': return generateLarge(out, `${opts.seed}:large`, LARGE);
+    // the same seed text as large: its files are large's first two
+    case 'large2': return generateLarge(out, `${opts.seed}:large`, LARGE2);
+    case 'spread500': return generateSpread(out, SPREAD500, `${opts.seed}:spread500`);
+    case 'spread2000': return generateSpread(out, SPREAD2000, `${opts.seed}:spread2000`);
     case 'tiny': return generateTiny(out, `${opts.seed}:tiny`);
     case 'mixed': return installMixed(out, opts.root ?? path.dirname(out));
     default: throw new BenchError(`unknown corpus ${name}`);
@@ -361,17 +384,18 @@ async function generateTree(out, spec, seedText) {
   nanoTimes(out, nanos);
 }
 
-async function generateLarge(out, seedText) {
+/** @param {string} out @param {string} seedText @param {{count: number, size: number}} spec */
+async function generateLarge(out, seedText, spec) {
   const rng = new Rng(seedText);
   fs.mkdirSync(out, { recursive: true });
   const chunk = 8 * MiB;
-  for (let i = 0; i < LARGE.count; i++) {
+  for (let i = 0; i < spec.count; i++) {
     const file = path.join(out, `large-${i}.bin`);
     const next = byteStream(`${seedText}:${i}`);
     const fd = fs.openSync(file, 'wx', 0o644);
     try {
-      for (let done = 0; done < LARGE.size; done += chunk) {
-        fs.writeSync(fd, next(Math.min(chunk, LARGE.size - done)));
+      for (let done = 0; done < spec.size; done += chunk) {
+        fs.writeSync(fd, next(Math.min(chunk, spec.size - done)));
         await new Promise(setImmediate);
       }
       fs.fchmodSync(fd, 0o644);
@@ -380,6 +404,41 @@ async function generateLarge(out, seedText) {
     } finally {
       fs.closeSync(fd);
     }
+  }
+  const t = randomTime(rng);
+  fs.utimesSync(out, t, t);
+}
+
+/**
+ * Files spread evenly over one level of directories (`dir-000/`, …): the same
+ * number of files in each, sizes log-normal around 4 KB (at most 64 KB).
+ * @param {string} out @param {{dirs: number, files: number}} spec @param {string} seedText
+ */
+async function generateSpread(out, spec, seedText) {
+  const rng = new Rng(seedText);
+  const pool = byteStream(seedText)(POOL_BYTES);
+  const sizes = { ...SMALL.sizes, bigFraction: 0 };
+  fs.mkdirSync(out, { recursive: true });
+  let index = 0;
+  for (let d = 0; d < spec.dirs; d++) {
+    const dir = path.join(out, `dir-${String(d).padStart(3, '0')}`);
+    fs.mkdirSync(dir);
+    const count = Math.floor(spec.files / spec.dirs) + (d < spec.files % spec.dirs ? 1 : 0);
+    for (let i = 0; i < count; i++) {
+      const file = path.join(dir, fileName(rng, index++, false));
+      const size = fileSize(rng, sizes);
+      const fd = fs.openSync(file, 'wx', 0o600);
+      try {
+        if (size > 0) fs.writeSync(fd, pool, rng.int(POOL_BYTES - size + 1), size);
+        fs.fchmodSync(fd, rng.pick(FILE_MODES));
+        const t = randomTime(rng);
+        fs.futimesSync(fd, t, t);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    const t = randomTime(rng);
+    fs.utimesSync(dir, t, t);
   }
   const t = randomTime(rng);
   fs.utimesSync(out, t, t);

@@ -1,6 +1,8 @@
 // Is the copy the same tree as the source? rsync in dry-run mode lists every
 // entry it would change; an empty list means identical.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 
 const FIRST_LINES = 20;
 
@@ -76,4 +78,22 @@ function itemize(args) {
       resolve({ count, first });
     });
   });
+}
+
+/**
+ * How many regular files directly in `dir` share all their extents with
+ * another file (a reflink clone), by FIEMAP flags as `filefrag -v` prints
+ * them. For the rows where cp -a clones: says whether a tool cloned too.
+ * @param {string} dir @returns {{files: number, cloned: number} | null} null without filefrag
+ */
+export function clonedFiles(dir) {
+  const files = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(dir, e.name));
+  let cloned = 0;
+  for (const file of files) {
+    const r = spawnSync('filefrag', ['-v', file], { encoding: 'utf8' });
+    if (r.error) return null;
+    const extents = r.stdout.split('\n').filter((l) => /^\s*\d+:\s+\d+\.\./.test(l));
+    if (extents.length && extents.every((l) => /\bshared\b/.test(l))) cloned++;
+  }
+  return { files: files.length, cloned };
 }
