@@ -306,17 +306,6 @@ describe('work shared out at the pace measured', () => {
     // Each did a real share: no worker sat idle while one held the batch.
     for (const count of perWorker.values()) expect(count).toBeGreaterThanOrEqual(15);
   }, 30_000);
-
-  it('a hundred quick files are copied by one worker: the others would cost more to start than they save', async () => {
-    const { source, destination, forkLog } = await makeRoots();
-    vi.stubEnv('FOLDERCOPY_TEST_FORK_LOG', forkLog);
-    const jobs = makeFiles(source, 100);
-
-    const done = await runPool(source, destination, 4, [jobs]);
-
-    expect(done.filter((d) => d.error !== null)).toEqual([]);
-    expect(forkedPids(forkLog)).toHaveLength(1);
-  });
 });
 
 describe('pool size', () => {

@@ -13,7 +13,8 @@ import type { CopyBatch, FromWorker } from '../shared/protocol.js';
 import { runBatch, type BatchRunner } from '../worker/run-batch.js';
 import type { Batch } from './worker-process.js';
 
-const { O_RDONLY, O_DIRECTORY } = fs.constants;
+// O_PATH (Linux's, which fs.constants lacks): the working directory is held without read permission on it.
+const HOLD_DIRECTORY = 0o10000000 | (fs.constants.O_DIRECTORY ?? 0);
 
 export class InlineWorker {
   readonly pid = process.pid;
@@ -41,7 +42,7 @@ export class InlineWorker {
       largeFileStep: () => {},
     };
     // The workers write from inside each destination directory, with umask 0: both are put back before anything else runs.
-    const home = fs.openSync('.', O_RDONLY | (O_DIRECTORY ?? 0));
+    const home = fs.openSync('.', HOLD_DIRECTORY);
     const umask = process.umask(0);
     try {
       // Synchronous without a large file: runBatch awaits only that copy.

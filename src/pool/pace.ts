@@ -59,8 +59,14 @@ export class Pace {
     return ms === undefined ? FIRST_BATCH_JOBS : Math.max(1, Math.min(MAX_BATCH_JOBS, Math.floor(TARGET_BATCH_MS / Math.max(ms, 1e-3))));
   }
 
-  /** Whether the jobs waiting are worth one more worker, beside those already starting. */
-  worthAnotherWorker(queuedJobs: number, startingWorkers: number): boolean {
-    return queuedJobs * (this.msPerJob ?? ASSUMED_MS_PER_JOB) > WORKER_WORTH_MS * (startingWorkers + 1);
+  /**
+   * Whether the jobs waiting are worth one more worker beside the `workers`
+   * forked already: the time it saves (the work spread over one more, W/k -
+   * W/(k+1)) must outlast its start-up, which also takes a core from the copy.
+   * With none forked yet, the parent alone does the work.
+   */
+  worthAnotherWorker(queuedJobs: number, workers: number): boolean {
+    const work = queuedJobs * (this.msPerJob ?? ASSUMED_MS_PER_JOB);
+    return work / Math.max(1, workers * (workers + 1)) > WORKER_WORTH_MS;
   }
 }

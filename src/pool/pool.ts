@@ -168,17 +168,12 @@ export class WorkerPool {
 
   /**
    * Further workers start only when the work waiting for them, at the measured
-   * pace, outlasts a worker's start-up, so a hundred-file copy forks one process,
-   * not one per core; on a slow mount, as soon as the first jobs are timed.
+   * pace, saves more than a worker's start-up, so a hundred-file copy forks no
+   * process, and a slow mount as many as pay, as soon as the first jobs are timed.
    * `workers` holds only live ones: a dead worker is removed before its jobs are queued again.
    */
   private spawnIfUseful(): void {
-    let starting = 0;
-    for (const worker of this.workers) if (worker.state === 'starting') starting++;
-    while (this.workers.size < this.options.size && (this.needsAProcess() || this.pace.worthAnotherWorker(this.queuedJobs, starting))) {
-      this.spawn();
-      starting++;
-    }
+    while (this.workers.size < this.options.size && (this.needsAProcess() || this.pace.worthAnotherWorker(this.queuedJobs, this.workers.size))) this.spawn();
   }
 
   /** No forked worker, and work the parent does not run itself: a large file's, or any without the parent. */

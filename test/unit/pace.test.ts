@@ -43,14 +43,17 @@ describe('Pace', () => {
     expect(pace.msPerJob).toBeUndefined();
   });
 
-  it('wants another worker only for work that outlasts starting one, counting those already starting', () => {
+  it('wants another worker only while the time it saves outlasts starting one', () => {
     const pace = new Pace();
     // Before timing, a job is taken to cost 0.05 ms: 100 files are not worth a fork, 5,000 are.
     expect(pace.worthAnotherWorker(100, 0)).toBe(false);
     expect(pace.worthAnotherWorker(5_000, 0)).toBe(true);
     pace.observe(10, 100);
+    // 10 ms a job: 450 jobs (4.5 s) are worth up to 7 workers (4.5 s / (6 × 7) > 100 ms, / (7 × 8) is not).
+    expect(pace.worthAnotherWorker(450, 0)).toBe(true);
+    expect(pace.worthAnotherWorker(450, 6)).toBe(true);
+    expect(pace.worthAnotherWorker(450, 7)).toBe(false);
     expect(pace.worthAnotherWorker(11, 0)).toBe(true);
     expect(pace.worthAnotherWorker(11, 1)).toBe(false);
-    expect(pace.worthAnotherWorker(500, 7)).toBe(true);
   });
 });
