@@ -309,7 +309,7 @@ describe('work shared out at the pace measured', () => {
 });
 
 describe('pool size', () => {
-  it('a usage error ends the CLI at once (exit 2); the worker it forked early leaves with it', async () => {
+  it('a usage error ends the CLI at once (exit 2), leaving no process behind', async () => {
     const root = await tempDir();
     const mark = `FOLDERCOPY_TEST_RUN=${path.basename(root)}`;
 
@@ -317,7 +317,7 @@ describe('pool size', () => {
 
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/source not found/);
-    // The worker may still be booting when the CLI exits; it leaves once it sees the closed channel.
+    // A worker still booting when the CLI exits would leave once it sees the closed channel.
     for (let waited = 0; processesWithEnv(mark).length > 0 && waited < 2000; waited += 50) await sleep(50);
     expect(processesWithEnv(mark).map(processCommandLine)).toEqual([]);
   });
