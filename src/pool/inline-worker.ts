@@ -21,8 +21,8 @@ export class InlineWorker {
   /** The batch it runs next, or none. */
   readonly inFlight: Batch[] = [];
   busySince = 0;
-  /** Its code is the parent's, loaded already: its first jobs are timed like any other. */
-  warm = true;
+  /** Its first jobs load the native calls they make, as a forked worker's do. */
+  warm = false;
 
   constructor(private readonly onMessage: (worker: InlineWorker, message: FromWorker) => void) {}
 
@@ -42,6 +42,9 @@ export class InlineWorker {
       largeFileStep: () => {},
     };
     // The workers write from inside each destination directory, with umask 0: both are put back before anything else runs.
+    // Timed from here: the turn it waited for is not the jobs' time.
+    this.busySince = performance.now();
+    const cpuBefore = process.cpuUsage();
     const home = fs.openSync('.', HOLD_DIRECTORY);
     const umask = process.umask(0);
     try {
@@ -52,6 +55,10 @@ export class InlineWorker {
       process.chdir(`/proc/self/fd/${home}`);
       fs.closeSync(home);
     }
+    // The batch's CPU, on its last confirmation: the parent's own is nobody's business here.
+    const cpu = process.cpuUsage(cpuBefore);
+    const last = messages[messages.length - 1];
+    if (last?.type === 'filesDone') last.cpuMs = (cpu.user + cpu.system) / 1000;
     for (const message of messages) this.onMessage(this, message);
   }
 }

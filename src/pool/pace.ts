@@ -20,18 +20,39 @@ const TARGET_BATCH_MS = 100;
 const ASSUMED_MS_PER_JOB = 0.05;
 // A worker takes about this long to start: work waiting for less is done sooner by the workers there are.
 const WORKER_WORTH_MS = 100;
+// A job is taken to keep a core at least this busy: timing noise never asks for a worker per job.
+const MIN_CPU_SHARE = 0.05;
 // Each measurement's weight fades by this factor per new one, so the pace follows a change of file sizes.
 const DECAY = 0.8;
 
 export class Pace {
   private weightedMs = 0;
   private weightedJobs = 0;
+  private weightedCpuMs = 0;
 
-  /** `jobs` finished by one worker in `elapsedMs` of its time. */
-  observe(jobs: number, elapsedMs: number): void {
-    if (jobs <= 0 || !(elapsedMs >= 0)) return;
+  constructor(
+    /** Cores the workers share. */
+    private readonly cores: number,
+  ) {}
+
+  /** `jobs` finished by one worker in `elapsedMs` of its time, of which it spent `cpuMs` on a core. */
+  observe(jobs: number, elapsedMs: number, cpuMs: number): void {
+    if (jobs <= 0 || !(elapsedMs >= 0) || !(cpuMs >= 0)) return;
     this.weightedMs = this.weightedMs * DECAY + elapsedMs;
     this.weightedJobs = this.weightedJobs * DECAY + jobs;
+    this.weightedCpuMs = this.weightedCpuMs * DECAY + Math.min(cpuMs, elapsedMs);
+  }
+
+  /**
+   * How many workers the cores can keep busy: all of them when jobs only wait
+   * on the file system (a slow mount), about one per core when they compute
+   * (a local disk), so a worker that would only take a core from the others is
+   * not forked. Unbounded before anything is timed.
+   */
+  usefulWorkers(): number {
+    if (this.weightedMs <= 0) return Number.POSITIVE_INFINITY;
+    const onCore = Math.max(this.weightedCpuMs / this.weightedMs, MIN_CPU_SHARE);
+    return Math.ceil(this.cores / onCore);
   }
 
   /** Milliseconds a job takes, as measured so far; undefined before any was timed. */

@@ -10,6 +10,7 @@
  * the worker said. A worker that cannot start, or workers that keep dying, stop
  * the run (RunStopped) instead of respawning in a loop.
  */
+import os from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import { RunStopped, type ErrorRecord } from '../shared/errors.js';
 import { isLargeFile, type Job, type RunSettings } from '../shared/jobs.js';
@@ -54,12 +55,14 @@ export class WorkerPool {
   private readonly queue: Batch[] = [];
   private readonly workers = new Set<WorkerProcess>();
   private readonly waiters = new Waiters();
-  private readonly pace = new Pace();
+  private readonly pace = new Pace(os.availableParallelism());
   private readonly workerPath: string;
   /** Where relative roots lead: workers work from inside destination directories. */
   private readonly cwd = rawFromString(process.cwd());
   private state: PoolState = 'open';
   private queuedJobs = 0;
+  /** Every job submitted so far: what the copy has shown of its size. */
+  private submittedJobs = 0;
   private nextBatchId = 1;
   private crashesInARow = 0;
   private someWorkerWasReady = false;
@@ -76,6 +79,7 @@ export class WorkerPool {
   submit(jobs: Job[]): void {
     this.queue.push({ id: this.nextBatchId++, jobs, confirmed: 0, retry: false });
     this.queuedJobs += jobs.length;
+    this.submittedJobs += jobs.length;
     this.dispatch();
   }
 
@@ -123,10 +127,7 @@ export class WorkerPool {
   private dispatch(): void {
     while (this.queue.length > 0 && this.state === 'open') {
       const worker = this.leastBusyReadyWorker() ?? this.inlineIfFree();
-      if (!worker) {
-        this.spawnIfUseful();
-        break;
-      }
+      if (!worker) break;
       const batch = this.nextBatch(worker === this.inline ? this.pace.inlineBatchSize() : MAX_BATCH_JOBS);
       this.queuedJobs -= batch.jobs.length;
       // An idle worker starts on it now; a busy one when its current batch is confirmed.
@@ -135,6 +136,7 @@ export class WorkerPool {
       const { source, destination, settings } = this.options;
       worker.send({ type: 'copy', batchId: batch.id, source, destination, cwd: this.cwd, settings, jobs: batch.jobs });
     }
+    if (this.queue.length > 0 && this.state === 'open') this.spawnIfUseful();
     this.waiters.notify();
   }
 
@@ -152,7 +154,7 @@ export class WorkerPool {
   /** The parent, while no forked worker is ready and the next batch is not a large file's. */
   private inlineIfFree(): InlineWorker | undefined {
     const { inline } = this;
-    if (!inline?.canTake() || this.queue[0]!.jobs.some(isLargeFile)) return undefined;
+    if (!inline?.canTake() || isLargeBatch(this.queue[0]!)) return undefined;
     for (const worker of this.workers) if (worker.state === 'ready') return undefined;
     return inline;
   }
@@ -173,13 +175,21 @@ export class WorkerPool {
    * `workers` holds only live ones: a dead worker is removed before its jobs are queued again.
    */
   private spawnIfUseful(): void {
-    while (this.workers.size < this.options.size && (this.needsAProcess() || this.pace.worthAnotherWorker(this.queuedJobs, this.workers.size))) this.spawn();
+    const most = Math.min(this.options.size, this.pace.usefulWorkers());
+    while (this.workers.size < this.options.size && (this.needsAProcess() || (this.workers.size < most && this.pace.worthAnotherWorker(this.queuedJobs, this.workers.size)))) {
+      this.spawn();
+    }
   }
 
-  /** No forked worker, and work the parent does not run itself: a large file's, or any without the parent. */
+  /**
+   * No forked worker, and work the parent should not run itself: a large file's,
+   * any without the parent, or a copy that has already shown more work than a
+   * worker costs (the parent's batches keep its queue short, so the queue alone
+   * would never ask for one).
+   */
   private needsAProcess(): boolean {
     if (this.workers.size > 0) return false;
-    return this.inline === null || this.queue.some((batch) => batch.jobs.some(isLargeFile));
+    return this.inline === null || this.pace.worthAnotherWorker(this.submittedJobs, 0) || this.queue.some(isLargeBatch);
   }
 
   private spawn(): void {
@@ -227,7 +237,7 @@ export class WorkerPool {
       return;
     }
     if (results.length > 0) this.crashesInARow = 0;
-    this.timeJobs(worker, batch, results.length);
+    this.timeJobs(worker, batch, results.length, message.cpuMs ?? 0);
     for (const result of results) this.options.onJobDone(batch.jobs[batch.confirmed++]!, result);
     this.options.onConfirmation();
     if (batch.confirmed >= batch.jobs.length) {
@@ -237,11 +247,11 @@ export class WorkerPool {
   }
 
   /** The worker's time since its last confirmation (or since it started the batch) went to these jobs. */
-  private timeJobs(worker: Executor, batch: Batch, jobs: number): void {
+  private timeJobs(worker: Executor, batch: Batch, jobs: number, cpuMs: number): void {
     const now = performance.now();
     // A large file's time is its bytes', not a job's; a worker's first jobs pay for loading its code.
     const elapsed = now - worker.busySince - (worker.warm ? 0 : WARM_UP_MS);
-    if (!(batch.jobs.length === 1 && isLargeFile(batch.jobs[0]!))) this.pace.observe(jobs, Math.max(0, elapsed));
+    if (!isLargeBatch(batch)) this.pace.observe(jobs, Math.max(0, elapsed), cpuMs);
     worker.warm = true;
     worker.busySince = now;
   }
@@ -332,6 +342,11 @@ export class WorkerPool {
     this.state = 'stopped';
     this.waiters.fail(new RunStopped(record));
   }
+}
+
+/** A large file travels alone (run/plan.ts). */
+function isLargeBatch(batch: Batch): boolean {
+  return batch.jobs.length === 1 && isLargeFile(batch.jobs[0]!);
 }
 
 function protocolError(message: string): ErrorRecord {

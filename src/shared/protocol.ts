@@ -46,6 +46,12 @@ export interface FilesDone {
   digests?: string[];
   /** Metadata the destination could not hold (JobResult.lost); absent when no job lost any. */
   lost?: Array<{ index: number; lost: number }>;
+  /**
+   * CPU time (user and system, ms) the worker spent since its last confirmation:
+   * beside the time those jobs took, it tells how much of it went waiting on the
+   * file system, where more workers than cores pay (pool/pace.ts).
+   */
+  cpuMs?: number;
 }
 
 /** Worker → parent: bytes written so far of the one large file in progress; for display only. */

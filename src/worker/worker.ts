@@ -52,7 +52,14 @@ async function runPending(): Promise<void> {
   running = false;
 }
 
+let cpuAtLastConfirmation = process.cpuUsage();
+
 function send(message: FromWorker): void {
+  if (message.type === 'filesDone') {
+    const cpu = process.cpuUsage(cpuAtLastConfirmation);
+    cpuAtLastConfirmation = process.cpuUsage();
+    message.cpuMs = (cpu.user + cpu.system) / 1000;
+  }
   // A failed send means the channel is closing; the 'disconnect' handler ends this process.
   process.send?.(message, undefined, undefined, () => {});
 }

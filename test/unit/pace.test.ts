@@ -3,57 +3,71 @@ import { MAX_BATCH_JOBS, Pace } from '../../src/pool/pace.js';
 
 describe('Pace', () => {
   it('cuts batches of at least 32 jobs before anything is timed, then of at least 100 ms at the measured pace', () => {
-    const pace = new Pace();
+    const pace = new Pace(2);
     expect(pace.msPerJob).toBeUndefined();
     expect(pace.batchSize(10, 2)).toBe(32);
 
     // A local disk: 32 files in 1.6 ms.
-    pace.observe(32, 1.6);
+    pace.observe(32, 1.6, 1.6);
     expect(pace.batchSize(10, 2)).toBe(MAX_BATCH_JOBS);
 
     // A slow mount: 10 ms a file.
-    const slow = new Pace();
-    slow.observe(10, 100);
+    const slow = new Pace(2);
+    slow.observe(10, 100, 100);
     expect(slow.batchSize(2, 16)).toBe(10);
-    slow.observe(1, 1000);
+    slow.observe(1, 1000, 1000);
     expect(slow.batchSize(2, 16)).toBe(1);
   });
 
   it('gives each worker a share of half of what waits, so the shares shrink as the queue empties, down to 100 ms of work', () => {
-    const slow = new Pace();
-    slow.observe(10, 100);
+    const slow = new Pace(2);
+    slow.observe(10, 100, 100);
     expect(slow.batchSize(2_000, 16)).toBe(63);
     expect(slow.batchSize(100, 16)).toBe(10);
     expect(slow.batchSize(100_000, 16)).toBe(MAX_BATCH_JOBS);
   });
 
   it('follows a change of pace: older measurements fade', () => {
-    const pace = new Pace();
-    pace.observe(10, 100);
-    for (let i = 0; i < 30; i++) pace.observe(100, 5);
+    const pace = new Pace(2);
+    pace.observe(10, 100, 100);
+    for (let i = 0; i < 30; i++) pace.observe(100, 5, 5);
     expect(pace.msPerJob).toBeLessThan(0.1);
     expect(pace.batchSize(1, 2)).toBe(MAX_BATCH_JOBS);
   });
 
   it('ignores empty or impossible measurements', () => {
-    const pace = new Pace();
-    pace.observe(0, 50);
-    pace.observe(5, Number.NaN);
-    pace.observe(5, -1);
+    const pace = new Pace(2);
+    pace.observe(0, 50, 50);
+    pace.observe(5, Number.NaN, 1);
+    pace.observe(5, -1, 0);
+    pace.observe(5, 10, -1);
     expect(pace.msPerJob).toBeUndefined();
   });
 
   it('wants another worker only while the time it saves outlasts starting one', () => {
-    const pace = new Pace();
+    const pace = new Pace(2);
     // Before timing, a job is taken to cost 0.05 ms: 100 files are not worth a fork, 5,000 are.
     expect(pace.worthAnotherWorker(100, 0)).toBe(false);
     expect(pace.worthAnotherWorker(5_000, 0)).toBe(true);
-    pace.observe(10, 100);
+    pace.observe(10, 100, 100);
     // 10 ms a job: 450 jobs (4.5 s) are worth up to 7 workers (4.5 s / (6 × 7) > 100 ms, / (7 × 8) is not).
     expect(pace.worthAnotherWorker(450, 0)).toBe(true);
     expect(pace.worthAnotherWorker(450, 6)).toBe(true);
     expect(pace.worthAnotherWorker(450, 7)).toBe(false);
     expect(pace.worthAnotherWorker(11, 0)).toBe(true);
     expect(pace.worthAnotherWorker(11, 1)).toBe(false);
+  });
+
+  it('keeps about a worker per core busy when jobs compute, and more where they wait on the file system', () => {
+    expect(new Pace(2).usefulWorkers()).toBe(Number.POSITIVE_INFINITY);
+    const local = new Pace(2);
+    local.observe(100, 5, 4.5);
+    expect(local.usefulWorkers()).toBe(3);
+    const slowMount = new Pace(2);
+    slowMount.observe(10, 100, 8);
+    expect(slowMount.usefulWorkers()).toBe(25);
+    const idle = new Pace(2);
+    idle.observe(10, 100, 0);
+    expect(idle.usefulWorkers()).toBe(40);
   });
 });
