@@ -6,15 +6,11 @@
  * way while its first workers boot. It takes one batch at a time, never one of
  * a large file (that copy would hold the parent's event loop for seconds), and
  * runs it synchronously on a later turn of the event loop, so nothing else the
- * parent does sees the working directory or umask a batch runs with.
+ * parent does sees the umask a batch runs with.
  */
-import fs from 'node:fs';
 import type { CopyBatch, FromWorker } from '../shared/protocol.js';
 import { runBatch, type BatchRunner } from '../worker/run-batch.js';
 import type { Batch } from './worker-process.js';
-
-// O_PATH (Linux's, which fs.constants lacks): the working directory is held without read permission on it.
-const HOLD_DIRECTORY = 0o10000000 | (fs.constants.O_DIRECTORY ?? 0);
 
 export class InlineWorker {
   readonly pid = process.pid;
@@ -41,19 +37,16 @@ export class InlineWorker {
       send: (message) => messages.push(message),
       largeFileStep: () => {},
     };
-    // The workers write from inside each destination directory, with umask 0: both are put back before anything else runs.
     // Timed from here: the turn it waited for is not the jobs' time.
     this.busySince = performance.now();
     const cpuBefore = process.cpuUsage();
-    const home = fs.openSync('.', HOLD_DIRECTORY);
+    // Workers create files with umask 0 and give the modes themselves: put back before anything else runs.
     const umask = process.umask(0);
     try {
       // Synchronous without a large file: runBatch awaits only that copy.
       void runBatch(batch, runner);
     } finally {
       process.umask(umask);
-      process.chdir(`/proc/self/fd/${home}`);
-      fs.closeSync(home);
     }
     // The batch's CPU, on its last confirmation: the parent's own is nobody's business here.
     const cpu = process.cpuUsage(cpuBefore);

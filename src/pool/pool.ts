@@ -72,7 +72,7 @@ export class WorkerPool {
 
   constructor(private readonly options: PoolOptions) {
     this.workerPath = options.workerPath ?? WORKER_PATH;
-    // Not in a worker thread, where a batch could not enter its directories (no process.chdir there).
+    // Not in a worker thread, where a batch could not set the umask it creates files with (no process.umask there).
     this.inline = options.workerPath === undefined && isMainThread ? new InlineWorker((worker, message) => this.onMessage(worker, message)) : null;
   }
 

@@ -33,11 +33,20 @@ export class DirectoryHandles {
 
   private readonly openRoot: number;
   private readonly openChild: number;
+  private readonly openAt: ((parent: number, name: RawPath, flags: number) => number) | undefined;
 
-  /** `lookUpOnly`: the descriptors are never read from (a source tree, where a user may search a directory but not list it). */
-  constructor(private readonly root: RawPath, { lookUpOnly = false } = {}) {
+  /**
+   * `lookUpOnly`: the descriptors are never read from (a source tree, where a user may search a directory but not list it).
+   * `openChild`: opens a directory by its name in its parent's descriptor (openat), where the caller has that call;
+   * else through the parent's /proc path.
+   */
+  constructor(
+    private readonly root: RawPath,
+    { lookUpOnly = false, openChild }: { lookUpOnly?: boolean; openChild?: (parent: number, name: RawPath, flags: number) => number } = {},
+  ) {
     this.openRoot = lookUpOnly ? OPEN_ROOT_TO_LOOK_UP : OPEN_ROOT;
     this.openChild = this.openRoot | (O_NOFOLLOW ?? 0);
+    this.openAt = DESCRIPTOR_PATHS ? openChild : undefined;
   }
 
   /** A descriptor of the directory at `relative`; throws the system's error (ELOOP: a symlink is in the way). */
@@ -49,10 +58,13 @@ export class DirectoryHandles {
       return cached;
     }
     const parent = parentOf(relative);
+    const name = relative.slice(relative.lastIndexOf('/') + 1);
     const fd =
       parent === null || !DESCRIPTOR_PATHS
         ? fs.openSync(fsPath(joinRaw(this.root, relative)), parent === null ? this.openRoot : this.openChild)
-        : fs.openSync(fsPath(`${descriptorPath(this.descriptor(parent))}/${relative.slice(relative.lastIndexOf('/') + 1)}`), this.openChild);
+        : this.openAt
+          ? this.openAt(this.descriptor(parent), name, this.openChild)
+          : fs.openSync(fsPath(`${descriptorPath(this.descriptor(parent))}/${name}`), this.openChild);
     this.open.set(relative, fd);
     for (const [oldest, oldFd] of this.open) {
       if (this.open.size <= MAX_OPEN) break;

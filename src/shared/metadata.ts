@@ -5,6 +5,10 @@
  */
 import type { BigIntStats } from 'node:fs';
 import type { Owner, OwnerPolicy, Seconds } from './jobs.js';
+import type { EntryStats } from './native.js';
+
+/** What metadata is read from: Node's BigIntStats (the parent's) or the worker's EntryStats. */
+export type StatsLike = Pick<BigIntStats | EntryStats, 'mode' | 'uid' | 'gid' | 'atimeNs' | 'mtimeNs'>;
 
 export interface Metadata {
   mode: number;
@@ -29,11 +33,11 @@ export interface SourceFile extends Metadata {
 }
 
 /** Whether a source file is still as it was when its copy began. */
-export function unchangedSince(file: SourceFile, now: BigIntStats): boolean {
-  return Number(now.size) === file.size && now.mtimeNs === file.mtimeNs && now.ctimeNs === file.ctimeNs;
+export function unchangedSince(file: SourceFile, now: EntryStats): boolean {
+  return now.size === file.size && now.mtimeNs === file.mtimeNs && now.ctimeNs === file.ctimeNs;
 }
 
-export function metadataFromStats(stats: BigIntStats): Metadata {
+export function metadataFromStats(stats: StatsLike): Metadata {
   return {
     mode: Number(stats.mode) & 0o7777,
     uid: Number(stats.uid),
@@ -46,11 +50,11 @@ export function metadataFromStats(stats: BigIntStats): Metadata {
 }
 
 // Runs for every file in a worker: no spread, and one BigInt division per time (see toSeconds).
-export function sourceFileFromStats(stats: BigIntStats): SourceFile {
+export function sourceFileFromStats(stats: EntryStats): SourceFile {
   const file = metadataFromStats(stats) as SourceFile;
-  file.size = Number(stats.size);
-  file.sparse = Number(stats.blocks) * 512 < file.size;
-  file.inode = stats.nlink > 1n ? `${stats.dev}:${stats.ino}` : undefined;
+  file.size = stats.size;
+  file.sparse = stats.blocks * 512 < file.size;
+  file.inode = stats.inode;
   file.ctimeNs = stats.ctimeNs;
   return file;
 }

@@ -14,8 +14,60 @@ import nodeModule from 'node:module';
 import os from 'node:os';
 import type { FsPath } from './raw-path.js';
 
-/** What is being read or written: an open descriptor, or a path whose last component is never followed. */
-export type Target = number | FsPath;
+/** An entry by its name in a directory open as `dir`: the name's last component is never followed. */
+export interface At {
+  dir: number;
+  name: FsPath;
+}
+
+/** What is being read or written: an open descriptor, a path whose last component is never followed, or a name in a directory. */
+export type Target = number | FsPath | At;
+
+/**
+ * An entry's stats, from statx(2): plain numbers where they fit, times to the
+ * nanosecond. Cheaper to make than Node's BigIntStats (no Dates, two BigInts per time).
+ */
+export interface EntryStats {
+  /** The type and permission bits (st_mode). */
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  blocks: number;
+  nlink: number;
+  atimeNs: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  /** `dev:ino` as Node's stats give them, when the entry has more than one name; else undefined. */
+  inode: string | undefined;
+}
+
+export const S_IFMT = 0o170000;
+export const S_IFREG = 0o100000;
+export const S_IFLNK = 0o120000;
+
+/**
+ * Calls on a name inside an open directory (the *at family): no path walk
+ * beyond the one name, which is never followed where it is a symlink (openAt
+ * follows the caller's flags). Each returns its result, or a negative errno.
+ */
+export interface DirectoryCalls {
+  openAt(dir: number, name: FsPath, flags: number, mode: number): number;
+  /** lstat of the name; the stats, or a negative errno. */
+  statAt(dir: number, name: FsPath): EntryStats | number;
+  /** fstat of an open descriptor; the stats, or a negative errno. */
+  statFd(fd: number): EntryStats | number;
+  renameAt(fromDir: number, from: FsPath, toDir: number, to: FsPath): number;
+  unlinkAt(dir: number, name: FsPath): number;
+  linkAt(fromDir: number, from: FsPath, toDir: number, to: FsPath): number;
+  symlinkAt(target: Buffer, dir: number, name: FsPath): number;
+  /** The link's text, or a negative errno. */
+  readlinkAt(dir: number, name: FsPath): Buffer | number;
+  chownAt(dir: number, name: FsPath, uid: number, gid: number): number;
+  /** chmod without following a symlink at the name (EOPNOTSUPP on a symlink). */
+  chmodAt(dir: number, name: FsPath, mode: number): number;
+  close(fd: number): number;
+}
 
 export interface Native {
   /** The attribute names of `target`, or an errno (ENOTSUP reads as none). */
@@ -31,14 +83,24 @@ export interface Native {
    * or following it when `follow`. 0, or an errno.
    */
   setTimes(target: Target, atimeNs: bigint, mtimeNs: bigint, follow?: boolean): number;
+  at: DirectoryCalls;
 }
 
 const ERRNO = os.constants.errno;
-export const { ENOTSUP, ERANGE, ENODATA, EPERM } = ERRNO as Required<typeof ERRNO>;
+export const { ENOTSUP, ERANGE, ENODATA, EPERM, ENOENT, ENOTDIR, ENOSYS, EEXIST, EACCES } = ERRNO as Required<typeof ERRNO>;
 /** Linux has one value for both; elsewhere they may differ. */
 const EOPNOTSUPP = (ERRNO as Record<string, number>).EOPNOTSUPP ?? ENOTSUP;
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
+const AT_EMPTY_PATH = 0x1000;
+const STATX_BASIC_STATS = 0x7ff;
+const STATX_BYTES = 256;
+// listxattrat(2), Linux 6.13: the same number on every architecture (new calls share one table).
+const SYS_LISTXATTRAT = 465;
+// Where a variadic libc function (openat's mode, syscall's arguments) is called like a fixed one:
+// integer arguments travel in the same registers either way.
+const REGISTER_VARARGS = ['x64', 'arm64', 'riscv64', 'loong64'].includes(process.arch);
+const FD_DIRECTORY = `/proc/${process.pid}/fd`;
 /** The largest value Linux allows (XATTR_SIZE_MAX), and far more than any name list. */
 const XATTR_MAX = 64 * 1024;
 const PATH_MAX = 4096;
@@ -125,6 +187,8 @@ function load(): Native {
     return bytes;
   };
   const pathOf = (target: FsPath): Buffer => cString(target, pathScratch);
+  // Attribute values of a name in a directory (rare: a symlink's, a file its owner may not open) go through /proc.
+  const targetPath = (target: FsPath | At): Buffer => (isAt(target) ? procPath(target) : pathOf(target));
   const nameOf = (name: string): Buffer => cString(name, nameScratch, true);
   const putTime = (offset: number, ns: bigint) => {
     let seconds = ns / 1_000_000_000n;
@@ -133,9 +197,78 @@ function load(): Native {
     times.writeBigInt64LE(ns - seconds * 1_000_000_000n, offset + 8);
   };
 
+  const openatFixed = REGISTER_VARARGS ? fn('int openat(int dirfd, const char *path, int flags, uint32_t mode)') : null;
+  const openatVariadic = openatFixed ? null : fn('int openat(int dirfd, const char *path, int flags, ...)');
+  const statx = fn('int statx(int dirfd, const char *path, int flags, uint32_t mask, void *buf)');
+  const renameat = fn('int renameat(int fromDir, const char *from, int toDir, const char *to)');
+  const unlinkat = fn('int unlinkat(int dir, const char *name, int flags)');
+  const linkat = fn('int linkat(int fromDir, const char *from, int toDir, const char *to, int flags)');
+  const symlinkat = fn('int symlinkat(const char *target, int dir, const char *name)');
+  const readlinkat = fn('intptr_t readlinkat(int dir, const char *name, void *buf, size_t size)');
+  const fchownat = fn('int fchownat(int dir, const char *name, uint32_t uid, uint32_t gid, int flags)');
+  const fchmodat = fn('int fchmodat(int dir, const char *name, uint32_t mode, int flags)');
+  const close = fn('int close(int fd)');
+  const utimensatAt = fn('int utimensat(int dirfd, const char *path, const void *times, int flags)');
+  const listxattrat = REGISTER_VARARGS ? fn('intptr_t syscall(intptr_t number, int dir, const char *name, uint32_t flags, void *list, size_t size)') : null;
+  // Where the kernel has listxattrat (and no seccomp filter refuses it), a list costs no path walk through /proc.
+  let hasListxattrat = listxattrat !== null && listxattrat(SYS_LISTXATTRAT, AT_FDCWD, '/', AT_SYMLINK_NOFOLLOW, null, 0) >= 0;
+  const statBuffer = Buffer.alloc(STATX_BYTES);
+  const secondScratch = Buffer.allocUnsafe(PATH_MAX + 1);
+  // A string name is ASCII (fsPath): koffi passes it as a C string. Bytes need their terminating NUL.
+  const nameArg = (name: FsPath, scratch: Buffer): string | Buffer => (typeof name === 'string' ? name : cString(name, scratch));
+  const procPath = (at: At): Buffer => {
+    const prefix = `${FD_DIRECTORY}/${at.dir}/`;
+    const bytes = Buffer.concat([Buffer.from(prefix), typeof at.name === 'string' ? Buffer.from(at.name, 'latin1') : at.name]);
+    return cString(bytes, pathScratch);
+  };
+  const time = (offset: number): bigint =>
+    BigInt(statBuffer.readUInt32LE(offset) + statBuffer.readInt32LE(offset + 4) * 0x1_0000_0000) * 1_000_000_000n + BigInt(statBuffer.readUInt32LE(offset + 8));
+  const u64 = (offset: number): number => statBuffer.readUInt32LE(offset) + statBuffer.readUInt32LE(offset + 4) * 0x1_0000_0000;
+  const decodeStats = (): EntryStats => {
+    const nlink = statBuffer.readUInt32LE(16);
+    return {
+      mode: statBuffer.readUInt16LE(28),
+      uid: statBuffer.readUInt32LE(20),
+      gid: statBuffer.readUInt32LE(24),
+      size: u64(40),
+      blocks: u64(48),
+      nlink,
+      atimeNs: time(64),
+      mtimeNs: time(112),
+      ctimeNs: time(96),
+      inode: nlink > 1 ? `${makedev(statBuffer.readUInt32LE(136), statBuffer.readUInt32LE(140))}:${statBuffer.readBigUInt64LE(32)}` : undefined,
+    };
+  };
+  const failed = (result: number): number => (result < 0 ? -errno() : result);
+  const at: DirectoryCalls = {
+    openAt: openatFixed
+      ? (dir, name, flags, mode) => failed(openatFixed(dir, nameArg(name, pathScratch), flags, mode))
+      : (dir, name, flags, mode) => failed(openatVariadic!(dir, nameArg(name, pathScratch), flags, 'uint32_t', mode)),
+    statAt: (dir, name) => (statx(dir, nameArg(name, pathScratch), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, statBuffer) < 0 ? -errno() : decodeStats()),
+    statFd: (fd) => (statx(fd, '', AT_EMPTY_PATH, STATX_BASIC_STATS, statBuffer) < 0 ? -errno() : decodeStats()),
+    renameAt: (fromDir, from, toDir, to) => failed(renameat(fromDir, nameArg(from, pathScratch), toDir, nameArg(to, secondScratch))),
+    unlinkAt: (dir, name) => failed(unlinkat(dir, nameArg(name, pathScratch), 0)),
+    linkAt: (fromDir, from, toDir, to) => failed(linkat(fromDir, nameArg(from, pathScratch), toDir, nameArg(to, secondScratch), 0)),
+    symlinkAt: (target, dir, name) => failed(symlinkat(cString(target, secondScratch), dir, nameArg(name, pathScratch))),
+    readlinkAt: (dir, name) => {
+      const length = readlinkat(dir, nameArg(name, pathScratch), buffer, PATH_MAX);
+      return length < 0 ? -errno() : Buffer.from(buffer.subarray(0, length));
+    },
+    chownAt: (dir, name, uid, gid) => failed(fchownat(dir, nameArg(name, pathScratch), uid, gid, AT_SYMLINK_NOFOLLOW)),
+    chmodAt: (dir, name, mode) => failed(fchmodat(dir, nameArg(name, pathScratch), mode, AT_SYMLINK_NOFOLLOW)),
+    close: (fd) => failed(close(fd)),
+  };
   return {
+    at,
     list(target) {
-      const length = typeof target === 'number' ? flistxattr(target, buffer, XATTR_MAX) : llistxattr(pathOf(target), buffer, XATTR_MAX);
+      let length: number;
+      if (typeof target === 'number') length = flistxattr(target, buffer, XATTR_MAX);
+      else if (!isAt(target)) length = llistxattr(pathOf(target), buffer, XATTR_MAX);
+      else {
+        length = hasListxattrat ? listxattrat!(SYS_LISTXATTRAT, target.dir, nameArg(target.name, pathScratch), AT_SYMLINK_NOFOLLOW, buffer, XATTR_MAX) : -1;
+        if (length < 0 && hasListxattrat && errno() === ENOSYS) hasListxattrat = false;
+        if (!hasListxattrat) length = llistxattr(procPath(target), buffer, XATTR_MAX);
+      }
       if (length < 0) {
         const code = errno();
         return isNotSupported(code) ? [] : code;
@@ -146,25 +279,41 @@ function load(): Native {
     },
     get(target, name) {
       const key = nameOf(name);
-      const length = typeof target === 'number' ? fgetxattr(target, key, buffer, XATTR_MAX) : lgetxattr(pathOf(target), key, buffer, XATTR_MAX);
+      const length = typeof target === 'number' ? fgetxattr(target, key, buffer, XATTR_MAX) : lgetxattr(targetPath(target), key, buffer, XATTR_MAX);
       if (length < 0) return errno();
       return Buffer.from(buffer.subarray(0, length));
     },
     set(target, name, value) {
       const key = nameOf(name);
-      const result = typeof target === 'number' ? fsetxattr(target, key, value, value.length, 0) : lsetxattr(pathOf(target), key, value, value.length, 0);
+      const result = typeof target === 'number' ? fsetxattr(target, key, value, value.length, 0) : lsetxattr(targetPath(target), key, value, value.length, 0);
       return result < 0 ? errno() : 0;
     },
     remove(target, name) {
       const key = nameOf(name);
-      const result = typeof target === 'number' ? fremovexattr(target, key) : lremovexattr(pathOf(target), key);
+      const result = typeof target === 'number' ? fremovexattr(target, key) : lremovexattr(targetPath(target), key);
       return result < 0 ? errno() : 0;
     },
     setTimes(target, atimeNs, mtimeNs, follow = false) {
       putTime(0, atimeNs);
       putTime(16, mtimeNs);
-      const result = typeof target === 'number' ? futimens(target, times) : utimensat(AT_FDCWD, pathOf(target), times, follow ? 0 : AT_SYMLINK_NOFOLLOW);
+      const flags = follow ? 0 : AT_SYMLINK_NOFOLLOW;
+      const result =
+        typeof target === 'number'
+          ? futimens(target, times)
+          : isAt(target)
+            ? utimensatAt(target.dir, nameArg(target.name, pathScratch), times, flags)
+            : utimensat(AT_FDCWD, pathOf(target), times, flags);
       return result < 0 ? errno() : 0;
     },
   };
+}
+
+export function isAt(target: Target): target is At {
+  return typeof target === 'object' && !Buffer.isBuffer(target);
+}
+
+/** Node's stats' st_dev: glibc's makedev() of statx's major and minor. */
+function makedev(major: number, minor: number): bigint {
+  const high = (BigInt(major & 0xfffff000) << 32n) | (BigInt(minor & 0xffffff00) << 12n);
+  return high | BigInt(((major & 0xfff) << 8) | (minor & 0xff));
 }

@@ -1,85 +1,104 @@
 /**
- * Copies one regular file. When something is already at the destination name
- * (Job.mayExist), up-to-date.ts decides first whether it stays. Runs a million
- * times per big tree, so the common path is a short run of synchronous calls
- * (an async call per step costs a thread-pool round trip): open the source, read
- * its stats from the descriptor, create the temporary file, read, write, check
- * the source did not change meanwhile, set times on the descriptor, close,
- * rename into place. Never throws: a failure comes back as a record naming the
- * path and the operation.
+ * Copies one regular file: one pipeline, two writers. When something is
+ * already at the destination name (Job.mayExist), up-to-date.ts decides first
+ * whether it stays. Runs a million times per big tree, so the common path is a
+ * short run of synchronous calls (an async call per step costs a thread-pool
+ * round trip): open the source, read its stats from the descriptor, create the
+ * temporary file, read, write, check the source did not change meanwhile, set
+ * times on the descriptor, close, rename into place. A large file (sent alone
+ * by the parent) is written by the kernel instead (a reflink where the file
+ * system has them, else copy_file_range) on the thread pool, so the worker
+ * stays free to report how far it has come; a sparse one, or one whose content
+ * is hashed, goes through the block loop, reporting its bytes as it goes.
  *
- * The worker runs with umask 0 inside the entry's destination directory
- * (working-directory.ts), so destination names have no slash and nothing
- * follows a symlink planted there.
+ * Never throws: a failure comes back as a record naming the path and the
+ * operation. Every call goes through the descriptor of the entry's directory
+ * (places.ts): nothing is followed where a symlink was planted.
  */
-import type { BigIntStats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { errorRecord, type ErrorRecord, type Operation } from '../shared/errors.js';
 import { LARGE_FILE_BYTES, type FileJob } from '../shared/jobs.js';
 import { ownerFor, sourceFileFromStats, unchangedSince, type SourceFile } from '../shared/metadata.js';
+import { ENOENT, errnoError } from '../shared/native.js';
 import type { JobResult } from '../shared/protocol.js';
-import { fsPath } from '../shared/raw-path.js';
-import { unlinkQuietly, writingPathFor } from '../shared/temp-name.js';
+import type { FsPath } from '../shared/raw-path.js';
+import { writingPathFor } from '../shared/temp-name.js';
 import { copyDense, copySparse } from './block-copy.js';
-import { closeQuietly, createExclusive, failed, hashFile, isWrite, SOURCE_READ_FLAGS, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
+import { closeFd, fstat, openAt, pathOf, renameAt, sibling, statAt, unlinkAtQuietly, type Place } from './places.js';
+import { closeQuietly, createExclusive, failed, hashFile, isWrite, READ_FLAGS, SOURCE_READ_FLAGS, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
 import { finishFile, sourceXattrs } from './metadata-copy.js';
 import { existingAt, keepsFile, refreshMetadata } from './up-to-date.js';
 
-const { O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
+const { O_WRONLY, O_CREAT, O_EXCL, COPYFILE_EXCL, COPYFILE_FICLONE } = fs.constants;
 const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL;
 const SET_ID_BITS = 0o6000;
+const LARGE_FILE_POLL_MS = 100;
 // A source rewritten while it is read is copied again, this many times in all, then failed.
 export const ATTEMPTS = 3;
 export const SOURCE_CHANGED = 'ESOURCECHANGED';
 
-export function copyFile(job: FileJob, paths: JobPaths, context: BatchContext, buffer: Buffer, pid: number): JobResult {
-  for (let attempt = 1; ; attempt++) {
-    const result = copyOnce(job, paths, context, buffer, pid);
-    if (result.error?.code !== SOURCE_CHANGED || attempt === ATTEMPTS) return result;
-  }
+/**
+ * Copies the file; synchronously, except a large one (`onBytes` given: its
+ * progress) that the kernel writes, which is a promise.
+ */
+export function copyFile(job: FileJob, paths: JobPaths, context: BatchContext, onBytes?: (copied: number) => void): JobResult | Promise<JobResult> {
+  return attempt(job, paths, context, onBytes, 1);
 }
 
-function copyOnce(job: FileJob, paths: JobPaths, context: BatchContext, buffer: Buffer, pid: number): JobResult {
+function attempt(job: FileJob, paths: JobPaths, context: BatchContext, onBytes: ((copied: number) => void) | undefined, n: number): JobResult | Promise<JobResult> {
+  const result = copyOnce(job, paths, context, onBytes);
+  if (result instanceof Promise) return result.then((done) => (again(done, n) ? attempt(job, paths, context, onBytes, n + 1) : done));
+  return again(result, n) ? attempt(job, paths, context, onBytes, n + 1) : result;
+}
+
+function again(result: JobResult, n: number): boolean {
+  return result.error?.code === SOURCE_CHANGED && n < ATTEMPTS;
+}
+
+function copyOnce(job: FileJob, paths: JobPaths, context: BatchContext, onBytes: ((copied: number) => void) | undefined): JobResult | Promise<JobResult> {
+  const { dryRun, verify, digest } = context.settings;
   // A first copy opens the source at once and reads its stats from the descriptor;
   // a file that may exist already, or a dry run, may not need the content: it looks first.
-  let input = job.mayExist || context.settings.dryRun ? -1 : openSource(paths);
+  let input = job.mayExist || dryRun ? -1 : openSource(paths);
   if (typeof input !== 'number') return failed(input);
   const source = statSource(paths, input);
   if ('code' in source) return closing(input, failed(source));
   const handedBack = handBack(job, source);
   if (handedBack) return closing(input, handedBack);
-  const decided = decideFile(job, source, paths, context, buffer);
-  if (!isWrite(decided) || context.settings.dryRun) return closing(input, decided);
+  const planned = decideFile(job, source, paths, context);
+  if (!isWrite(planned) || dryRun) return closing(input, planned);
   if (input < 0) input = openSource(paths);
   if (typeof input !== 'number') return failed(input);
-  return writeRegularFile(input, source, paths, context, decided, buffer, pid);
+  if (onBytes && !source.sparse && !verify && !digest) return writeInKernel(input, source, paths, context, planned, onBytes);
+  return writeBlocks(input, source, paths, context, planned, onBytes);
 }
 
 /** The source opened for reading, or why it cannot be. */
-export function openSource(paths: JobPaths): number | ErrorRecord {
+function openSource(paths: JobPaths): number | ErrorRecord {
   try {
-    return fs.openSync(paths.sourceFs, SOURCE_READ_FLAGS);
+    return openAt(paths.from, SOURCE_READ_FLAGS);
   } catch (error) {
     return errorRecord(error, 'read', paths.source);
   }
 }
 
 /** Closes the source, when it is open, on the way out with `result`. */
-export function closing(fd: number, result: JobResult): JobResult {
+function closing(fd: number, result: JobResult): JobResult {
   if (fd >= 0) closeQuietly(fd);
   return result;
 }
 
 /** The source's stats, from its descriptor when it is open; a source that is no longer a regular file fails. */
 export function statSource(paths: JobPaths, fd: number): SourceFile | ErrorRecord {
-  let stats: BigIntStats;
+  let stats;
   try {
-    stats = fd >= 0 ? fs.fstatSync(fd, { bigint: true }) : fs.lstatSync(paths.sourceFs, { bigint: true });
+    stats = fd >= 0 ? fstat(fd) : statAt(paths.from);
   } catch (error) {
     return errorRecord(error, 'stat', paths.source);
   }
-  if (!stats.isFile()) return { code: 'ECHANGED', message: 'it is no longer a regular file', operation: 'stat', path: paths.source };
+  if (stats === null) return errorRecord(errnoError(ENOENT, 'lstat'), 'stat', paths.source);
+  if ((stats.mode & 0o170000) !== 0o100000) return { code: 'ECHANGED', message: 'it is no longer a regular file', operation: 'stat', path: paths.source };
   return sourceFileFromStats(stats);
 }
 
@@ -91,51 +110,47 @@ export function handBack(job: FileJob, source: SourceFile): JobResult | null {
 }
 
 /** Created or overwritten when the file is to be written; otherwise the job's final result: kept as it is, or a failure. */
-export function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, context: BatchContext, buffer: Buffer): JobResult {
+export function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, context: BatchContext): JobResult {
   if (!job.mayExist) return { outcome: 'created', size: source.size };
   const { overwrite, dryRun, digest, owners } = context.settings;
-  const final = fsPath(paths.name);
   let stage: Operation = 'stat';
   try {
-    const existing = existingAt(final);
+    const existing = existingAt(paths.to);
     if (!existing) return { outcome: 'created', size: source.size };
-    if (!keepsFile(source, existing, overwrite, paths.sourceFs, final, buffer)) return { outcome: 'overwritten', size: source.size };
+    if (!keepsFile(source, existing, overwrite, paths.from, paths.to, context.buffer)) return { outcome: 'overwritten', size: source.size };
     stage = 'set-metadata';
     let lost = 0;
     if ((overwrite === 'changed' || overwrite === 'checksum') && !dryRun) {
-      const xattrs = sourceXattrs(context.settings, paths.sourceFs);
-      const inheritsAcls = owners.xattrs && xattrs.length === 0 && context.place.handsDownAcls();
-      lost = refreshMetadata(source, ownerFor(source, owners), existing, final, xattrs, owners.xattrs, inheritsAcls);
+      const xattrs = sourceXattrs(context.settings, { dir: paths.from.dir.fd, name: paths.from.name });
+      const inheritsAcls = owners.xattrs && xattrs.length === 0 && context.place.handsDownAcls(paths.to.dir);
+      lost = refreshMetadata(source, ownerFor(source, owners), existing, paths.to, xattrs, owners.xattrs, inheritsAcls);
     }
     stage = 'read';
-    return { outcome: 'skipped', size: source.size, ...(lost !== 0 && { lost }), ...(digest && { digest: hashFile(final, buffer) }) };
+    return { outcome: 'skipped', size: source.size, ...(lost !== 0 && { lost }), ...(digest && { digest: hashFile(paths.to, context.buffer) }) };
   } catch (error) {
     return error instanceof SourceFailure ? failed(errorRecord(error.cause, 'read', paths.source)) : failed(errorRecord(error, stage, paths.final));
   }
 }
 
-/** Writes the open source `input` (and closes it) to the destination. */
-export function writeRegularFile(
+/** The block loop: writes the open source `input` (and closes it) to a temporary file, then into place. */
+function writeBlocks(
   input: number,
   source: SourceFile,
   paths: JobPaths,
   context: BatchContext,
   planned: JobResult,
-  buffer: Buffer,
-  pid: number,
-  onBytes?: (copied: number) => void,
+  onBytes: ((copied: number) => void) | undefined,
 ): JobResult {
-  const { verify, digest, staged, owners } = context.settings;
+  const { verify, digest } = context.settings;
+  const { buffer } = context;
   const hash = verify || digest ? createHash('sha256') : null;
-  const temp = fsPath(writingPathFor(paths.name, pid, staged));
-  const owner = ownerFor(source, owners);
+  const temp = temporary(paths, context);
   let output = -1;
   let created = false;
-  let stage: Operation = 'write';
   try {
     // Set-id bits are given last: the kernel clears them when a user without CAP_FSETID writes data.
     const createMode = source.mode & ~SET_ID_BITS;
-    output = createExclusive(temp, () => fs.openSync(temp, CREATE_FLAGS, createMode));
+    output = createExclusive(temp, () => openAt(temp, CREATE_FLAGS, createMode));
     created = true;
     const modeIsSet = context.place.keepsMode(output, createMode);
     const copied = source.sparse ? copySparse(input, output, buffer, hash, onBytes) : copyDense(input, output, buffer, source.size, hash, onBytes);
@@ -143,44 +158,143 @@ export function writeRegularFile(
     // Read in several, it may have been rewritten between them: its descriptor says (a stat a file
     // costs on a million small ones, so only there).
     const readInOne = source.size < buffer.length;
-    if (copied !== source.size || (!readInOne && !unchangedSince(source, fs.fstatSync(input, { bigint: true })))) {
-      fs.closeSync(output);
+    if (copied !== source.size || (!readInOne && !unchangedSince(source, fstat(input)))) {
+      closeFd(output);
       output = -1;
-      unlinkQuietly(temp);
-      return sourceChanged(paths);
+      unlinkAtQuietly(temp);
+      return closing(input, sourceChanged(paths));
     }
-    stage = 'set-metadata';
+    const closed = output;
+    output = -1;
+    return complete(closed, input, temp, source, paths, context, planned, !modeIsSet || source.mode !== createMode, hash?.digest('hex'));
+  } catch (error) {
+    if (output >= 0) closeQuietly(output);
+    closeQuietly(input);
+    if (created) unlinkAtQuietly(temp);
+    return failed(error instanceof SourceFailure ? errorRecord(error.cause, 'read', paths.source) : errorRecord(error, 'write', paths.final));
+  }
+}
+
+/** The kernel writes the open source `input` (closed after) to a temporary file, reporting its size as it grows. */
+async function writeInKernel(
+  input: number,
+  source: SourceFile,
+  paths: JobPaths,
+  context: BatchContext,
+  planned: JobResult,
+  onBytes: (copied: number) => void,
+): Promise<JobResult> {
+  const temp = temporary(paths, context);
+  const poll = setInterval(() => {
+    const written = statAt(temp)?.size;
+    if (written !== undefined) onBytes(written);
+  }, LARGE_FILE_POLL_MS);
+  try {
+    // The source by its descriptor's own path: the kernel copies the very file opened and stat'ed above.
+    await copyInKernel(fs.existsSync(`/proc/self/fd/${input}`) ? `/proc/self/fd/${input}` : pathOf(paths.from), temp);
+  } catch (error) {
+    unlinkAtQuietly(temp);
+    closeQuietly(input);
+    return failed(sourceIsUnreadable(paths.from) ? errorRecord(error, 'read', paths.source) : errorRecord(error, 'write', paths.final));
+  } finally {
+    clearInterval(poll);
+  }
+  let output = -1;
+  try {
+    // What the kernel made, by descriptor: never through a symlink put in its place.
+    output = openAt(temp, READ_FLAGS);
+    if (!unchangedSince(source, fstat(input)) || fstat(output).size !== source.size) {
+      closeQuietly(output);
+      unlinkAtQuietly(temp);
+      return closing(input, sourceChanged(paths));
+    }
+  } catch (error) {
+    if (output >= 0) closeQuietly(output);
+    closeQuietly(input);
+    unlinkAtQuietly(temp);
+    return failed(errorRecord(error, 'write', paths.final));
+  }
+  return complete(output, input, temp, source, paths, context, planned, true, undefined);
+}
+
+/**
+ * What both writers end with, the data written to `temp`, open as `output`:
+ * owner, attributes, mode and times; both descriptors closed; the copy read
+ * back (--verify); the final name. Closes both descriptors whatever happens.
+ */
+function complete(
+  output: number,
+  input: number,
+  temp: Place,
+  source: SourceFile,
+  paths: JobPaths,
+  context: BatchContext,
+  planned: JobResult,
+  chmod: boolean,
+  sourceDigest: string | undefined,
+): JobResult {
+  const { verify, digest, staged, owners } = context.settings;
+  let stage: Operation = 'set-metadata';
+  try {
     // Attributes from the source's descriptor: one list call for a file that has none.
     const xattrs = sourceXattrs(context.settings, input);
     // chown clears set-user-ID and set-group-ID bits and a capability: the mode and attributes come after it.
-    const lost = finishFile(output, source, owner, xattrs, !modeIsSet || source.mode !== createMode, context.place.handsDownAcls());
+    const lost = finishFile(output, source, ownerFor(source, owners), xattrs, chmod, context.place.handsDownAcls(temp.dir));
     // close() can report a delayed write error (NFS, quota): it counts as a failed write.
     stage = 'write';
     const closing = output;
     output = -1;
-    fs.closeSync(closing);
-    fs.closeSync(input);
+    closeFd(closing);
+    closeFd(input);
     input = -1;
-    const sourceDigest = hash?.digest('hex');
     if (verify) {
       stage = 'verify';
-      if (hashFile(temp, buffer) !== sourceDigest) {
-        unlinkQuietly(temp);
+      if (hashFile(temp, context.buffer) !== sourceDigest) {
+        unlinkAtQuietly(temp);
         return failed({ code: 'EVERIFY', message: 'the written copy differs from the source', operation: 'verify', path: paths.final });
       }
     }
     stage = 'rename';
-    if (!staged) fs.renameSync(temp, fsPath(paths.name));
+    if (!staged) renameAt(temp, paths.to);
     if (lost !== 0) planned = { ...planned, lost };
     return digest ? { ...planned, digest: sourceDigest } : planned;
   } catch (error) {
     if (input >= 0) closeQuietly(input);
     if (output >= 0) closeQuietly(output);
-    if (created) unlinkQuietly(temp);
+    unlinkAtQuietly(temp);
     return failed(error instanceof SourceFailure ? errorRecord(error.cause, 'read', paths.source) : errorRecord(error, stage, paths.final));
   }
 }
 
-export function sourceChanged(paths: JobPaths): JobResult {
+/** Where the file is written: its temporary name, or its own name in a staged copy. */
+export function temporary(paths: JobPaths, context: BatchContext): Place {
+  const { name } = paths.to;
+  const raw = typeof name === 'string' ? name : name.toString('latin1');
+  return context.settings.staged ? paths.to : sibling(paths.to, writingPathFor(raw, context.pid, false));
+}
+
+function sourceChanged(paths: JobPaths): JobResult {
   return failed({ code: SOURCE_CHANGED, message: 'it changed while it was being copied', operation: 'read', path: paths.source });
+}
+
+/** The source by its descriptor's path; where /proc/self/fd does not exist, by its own. */
+async function copyInKernel(byDescriptor: FsPath, temp: Place): Promise<void> {
+  const flags = COPYFILE_EXCL | COPYFILE_FICLONE;
+  try {
+    await fs.promises.copyFile(byDescriptor, pathOf(temp), flags);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    unlinkAtQuietly(temp);
+    await fs.promises.copyFile(byDescriptor, pathOf(temp), flags);
+  }
+}
+
+/** copyFile reports both paths on failure; this tells which side it was. */
+function sourceIsUnreadable(source: Place): boolean {
+  try {
+    fs.accessSync(pathOf(source), fs.constants.R_OK);
+    return false;
+  } catch {
+    return true;
+  }
 }

@@ -3,38 +3,44 @@
  * owner), and a second name of a hard-linked file, linked to the copy of its
  * first name. As with files, nothing stands at a final name half made.
  */
-import fs from 'node:fs';
 import { errorRecord, type ErrorRecord, type Operation } from '../shared/errors.js';
 import type { HardLinkJob, SymlinkJob } from '../shared/jobs.js';
 import { metadataFromStats, ownerFor, type Metadata } from '../shared/metadata.js';
+import { ENOENT, errnoError } from '../shared/native.js';
 import type { JobResult } from '../shared/protocol.js';
-import { fsPath, type FsPath, type RawPath } from '../shared/raw-path.js';
-import { tempPathFor, unlinkQuietly, writingPathFor } from '../shared/temp-name.js';
+import type { RawPath } from '../shared/raw-path.js';
+import { tempPathFor, writingPathFor } from '../shared/temp-name.js';
 import type { Xattr } from '../shared/xattrs.js';
 import { createExclusive, CREATED, failed, hashFile, OVERWRITTEN, SKIPPED, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
 import { finishSymlink, sourceXattrs } from './metadata-copy.js';
-import { existingAt, keepsHardLink, keepsSymlink } from './up-to-date.js';
+import { linkAt, readlinkAt, renameAt, sibling, statAt, symlinkAt, target, unlinkAtQuietly, type Place } from './places.js';
+import { existingAt, isSymlink, keepsHardLink, keepsSymlink } from './up-to-date.js';
 
-export function copySymlink(job: SymlinkJob, paths: JobPaths, context: BatchContext, pid: number): JobResult {
-  let target: Buffer;
+/** The raw name of a place, as temporary names are made from. */
+function rawName(place: Place): RawPath {
+  return typeof place.name === 'string' ? place.name : place.name.toString('latin1');
+}
+
+export function copySymlink(job: SymlinkJob, paths: JobPaths, context: BatchContext): JobResult {
+  let text: Buffer;
   let metadata: Metadata;
   let xattrs: Xattr[];
   try {
-    const stats = fs.lstatSync(paths.sourceFs, { bigint: true });
-    if (!stats.isSymbolicLink()) return failed({ code: 'ECHANGED', message: 'it is no longer a symlink', operation: 'stat', path: paths.source });
+    const stats = statAt(paths.from);
+    if (stats === null) return failed(errorRecord(errnoError(ENOENT, 'lstat'), 'read', paths.source));
+    if (!isSymlink(stats)) return failed({ code: 'ECHANGED', message: 'it is no longer a symlink', operation: 'stat', path: paths.source });
     metadata = metadataFromStats(stats);
-    target = fs.readlinkSync(paths.sourceFs, { encoding: 'buffer' });
-    xattrs = context.settings.dryRun ? [] : sourceXattrs(context.settings, paths.sourceFs);
+    text = readlinkAt(paths.from);
+    xattrs = context.settings.dryRun ? [] : sourceXattrs(context.settings, target(paths.from));
   } catch (error) {
     if (error instanceof SourceFailure) return failed(errorRecord(error.cause, 'read', paths.source));
     return failed(errorRecord(error, 'read', paths.source));
   }
-  const final = fsPath(paths.name);
   let planned = CREATED;
   if (job.mayExist) {
     try {
-      const existing = existingAt(final);
-      if (existing && keepsSymlink(existing, context.settings.overwrite, target, final)) return SKIPPED;
+      const existing = existingAt(paths.to);
+      if (existing && keepsSymlink(existing, context.settings.overwrite, text, paths.to)) return SKIPPED;
       if (existing) planned = OVERWRITTEN;
     } catch (error) {
       return failed(errorRecord(error, 'stat', paths.final));
@@ -42,41 +48,49 @@ export function copySymlink(job: SymlinkJob, paths: JobPaths, context: BatchCont
   }
   if (context.settings.dryRun) return planned;
   const { staged } = context.settings;
-  const temp = fsPath(writingPathFor(paths.name, pid, staged));
+  const temp = staged ? paths.to : sibling(paths.to, writingPathFor(rawName(paths.to), context.pid, false));
   let stage: Operation = 'write';
   try {
-    createExclusive(temp, () => fs.symlinkSync(target, temp));
+    createExclusive(temp, () => symlinkAt(text, temp));
     stage = 'set-metadata';
     const lost = finishSymlink(temp, metadata, ownerFor(metadata, context.settings.owners), xattrs);
     stage = 'rename';
-    if (!staged) fs.renameSync(temp, final);
+    if (!staged) renameAt(temp, paths.to);
     return lost === 0 ? planned : { ...planned, lost };
   } catch (error) {
-    if (stage !== 'write') unlinkQuietly(temp);
+    if (stage !== 'write') unlinkAtQuietly(temp);
     return failed(errorRecord(error, stage, paths.final));
   }
 }
 
-export function linkSecondName(job: HardLinkJob, paths: Pick<JobPaths, 'final' | 'name'>, context: BatchContext, buffer: Buffer, pid: number): JobResult {
+export function linkSecondName(job: HardLinkJob, paths: Pick<JobPaths, 'final'>, context: BatchContext): JobResult {
   const finalPath = paths.final;
-  const final = fsPath(paths.name);
   const { overwrite, dryRun, digest } = context.settings;
   // A dry run made no directories: where none was before, the link would simply be created.
   if (dryRun && !job.mayExist) return CREATED;
-  let firstName: FsPath;
+  let to: Place;
   try {
-    firstName = context.place.entryPath(job.target);
+    to = context.place.place(job.path);
+  } catch (error) {
+    // ELOOP or ENOTDIR: a directory on the way was replaced (by a symlink) since it was made.
+    return failed(errorRecord(error, 'write', finalPath));
+  }
+  let firstName: Place;
+  try {
+    firstName = context.place.other(job.target);
+    // Asked again, so both directories are the most recent of the cache: both descriptors stay open.
+    to = context.place.place(job.path);
   } catch (error) {
     // In a dry run, the first name's directory may be one the run would make: what is at this name would be replaced.
-    if (dryRun) return plannedOver(final, finalPath);
+    if (dryRun) return plannedOver(to, finalPath);
     return failed(errorRecord(error, 'link', finalPath));
   }
   let planned = CREATED;
   if (job.mayExist) {
     try {
-      const existing = existingAt(final);
+      const existing = existingAt(to);
       if (existing && keepsHardLink(existing, overwrite, firstName)) {
-        return digest ? { outcome: 'skipped', size: 0, digest: hashFile(final, buffer) } : SKIPPED;
+        return digest ? { outcome: 'skipped', size: 0, digest: hashFile(to, context.buffer) } : SKIPPED;
       }
       if (existing) planned = OVERWRITTEN;
     } catch (error) {
@@ -84,22 +98,22 @@ export function linkSecondName(job: HardLinkJob, paths: Pick<JobPaths, 'final' |
     }
   }
   if (dryRun) return planned;
-  const error = planned === CREATED ? linkInPlace(firstName, final, finalPath) : replaceWithLink(firstName, paths, pid);
+  const error = planned === CREATED ? linkInPlace(firstName, to, finalPath) : replaceWithLink(firstName, to, finalPath, context.pid);
   if (error) return failed(error);
-  return digest ? { outcome: planned.outcome, size: 0, digest: hashFile(final, buffer) } : planned;
+  return digest ? { outcome: planned.outcome, size: 0, digest: hashFile(to, context.buffer) } : planned;
 }
 
-function plannedOver(final: FsPath, finalPath: RawPath): JobResult {
+function plannedOver(to: Place, finalPath: RawPath): JobResult {
   try {
-    return existingAt(final) ? OVERWRITTEN : CREATED;
+    return existingAt(to) ? OVERWRITTEN : CREATED;
   } catch (error) {
     return failed(errorRecord(error, 'stat', finalPath));
   }
 }
 
-function linkInPlace(firstName: FsPath, final: FsPath, finalPath: RawPath): ErrorRecord | null {
+function linkInPlace(firstName: Place, to: Place, finalPath: RawPath): ErrorRecord | null {
   try {
-    fs.linkSync(firstName, final);
+    linkAt(firstName, to);
     return null;
   } catch (error) {
     return errorRecord(error, 'link', finalPath);
@@ -107,18 +121,18 @@ function linkInPlace(firstName: FsPath, final: FsPath, finalPath: RawPath): Erro
 }
 
 /** Replaces what is at the name atomically, through a temporary name. */
-function replaceWithLink(firstName: FsPath, paths: Pick<JobPaths, 'final' | 'name'>, pid: number): ErrorRecord | null {
-  const temp = fsPath(tempPathFor(paths.name, pid));
+function replaceWithLink(firstName: Place, to: Place, finalPath: RawPath, pid: number): ErrorRecord | null {
+  const temp = sibling(to, tempPathFor(rawName(to), pid));
   try {
-    createExclusive(temp, () => fs.linkSync(firstName, temp));
+    createExclusive(temp, () => linkAt(firstName, temp));
   } catch (error) {
-    return errorRecord(error, 'link', paths.final);
+    return errorRecord(error, 'link', finalPath);
   }
   try {
-    fs.renameSync(temp, fsPath(paths.name));
+    renameAt(temp, to);
     return null;
   } catch (error) {
-    unlinkQuietly(temp);
-    return errorRecord(error, 'rename', paths.final);
+    unlinkAtQuietly(temp);
+    return errorRecord(error, 'rename', finalPath);
   }
 }

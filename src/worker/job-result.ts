@@ -7,28 +7,29 @@ import fs from 'node:fs';
 import type { ErrorRecord } from '../shared/errors.js';
 import type { RunSettings } from '../shared/jobs.js';
 import type { JobResult } from '../shared/protocol.js';
-import type { FsPath, RawPath } from '../shared/raw-path.js';
-import type { WorkingDirectory } from './working-directory.js';
+import type { RawPath } from '../shared/raw-path.js';
+import { closeFd, openAt, unlinkAt, type Destination, type Place } from './places.js';
 
-/** What a job runs against: the run's settings, and the destination directory it works in. */
+/** What every job of a batch runs against: the run's settings, the two trees, and the process's own constants. */
 export interface BatchContext {
   settings: RunSettings;
-  place: WorkingDirectory;
+  /** The destination tree, where entries are written. */
+  place: Destination;
+  /** The worker's one copy buffer. */
+  buffer: Buffer;
+  /** Temporary names carry it, so a dead worker's leftovers can be swept. */
+  pid: number;
 }
 
-/** Where one job's entry is: as failures name it, and as fs calls reach it. */
+/** Where one job's entry is: as failures name it, and as the calls reach it. */
 export interface JobPaths {
   /** The source and destination paths under the roots as the user gave them. */
   source: RawPath;
   final: RawPath;
-  /**
-   * The source for fs calls, through its directory's descriptor (a single file's by its path): never
-   * relative, as the worker works from inside destination directories, and no source directory swapped
-   * for a symlink is followed.
-   */
-  sourceFs: FsPath;
-  /** The entry's name in the destination directory the worker is in. */
-  name: RawPath;
+  /** The source entry, by its name in its directory's descriptor (a single file's, by its real path). */
+  from: Place;
+  /** The destination entry, by its final name in its directory's descriptor. */
+  to: Place;
 }
 
 // The common results of links allocate nothing.
@@ -41,13 +42,13 @@ const O_NOATIME = fs.constants.O_NOATIME ?? 0;
 export const SOURCE_READ_FLAGS = READ_FLAGS | (process.geteuid?.() === 0 ? O_NOATIME : 0);
 
 /** Opens a copy to read it back, leaving the access time it was given, where the kernel lets us (our own file, or root). */
-export function openCopyToRead(path: FsPath): number {
-  if (O_NOATIME === 0) return fs.openSync(path, READ_FLAGS);
+export function openCopyToRead(place: Place): number {
+  if (O_NOATIME === 0) return openAt(place, READ_FLAGS);
   try {
-    return fs.openSync(path, READ_FLAGS | O_NOATIME);
+    return openAt(place, READ_FLAGS | O_NOATIME);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
-    return fs.openSync(path, READ_FLAGS);
+    return openAt(place, READ_FLAGS);
   }
 }
 
@@ -69,32 +70,32 @@ export class SourceFailure {
 }
 
 /** SHA-256 in hex of a copy's content as it is on disk now. */
-export function hashFile(path: FsPath, buffer: Buffer): string {
+export function hashFile(place: Place, buffer: Buffer): string {
   const hash = createHash('sha256');
-  const fd = openCopyToRead(path);
+  const fd = openCopyToRead(place);
   try {
     let read: number;
     while ((read = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0) hash.update(buffer.subarray(0, read));
   } finally {
-    fs.closeSync(fd);
+    closeFd(fd);
   }
   return hash.digest('hex');
 }
 
 /** A stale temporary file with our name can only be a leftover of a killed run whose pid we reuse. */
-export function createExclusive<T>(temp: FsPath, create: () => T): T {
+export function createExclusive<T>(temp: Place, create: () => T): T {
   try {
     return create();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    fs.unlinkSync(temp);
+    unlinkAt(temp);
     return create();
   }
 }
 
 export function closeQuietly(fd: number): void {
   try {
-    fs.closeSync(fd);
+    closeFd(fd);
   } catch {
     // Already failing; the first error is the one reported.
   }

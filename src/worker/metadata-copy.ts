@@ -17,9 +17,9 @@ import fs from 'node:fs';
 import type { Owner, RunSettings } from '../shared/jobs.js';
 import type { Metadata } from '../shared/metadata.js';
 import { errnoError, native, type Native, type Target } from '../shared/native.js';
-import type { FsPath } from '../shared/raw-path.js';
 import { dropInheritedAcls, hasAccessAcl, LOST_UNAVAILABLE, readXattrs, writeXattrs, type Xattr } from '../shared/xattrs.js';
 import { SourceFailure } from './job-result.js';
+import { chownAt, pathOf, target, type Place } from './places.js';
 
 const NONE: Xattr[] = [];
 
@@ -50,21 +50,21 @@ export function finishFile(output: number, file: Metadata, owner: Owner | undefi
   return lost;
 }
 
-/** Owner, attributes and times of a symlink just made at `path` (in the working directory), never following it. */
-export function finishSymlink(path: FsPath, link: Metadata, owner: Owner | undefined, xattrs: readonly Xattr[]): number {
+/** Owner, attributes and times of a symlink just made at `place`, never following it. */
+export function finishSymlink(place: Place, link: Metadata, owner: Owner | undefined, xattrs: readonly Xattr[]): number {
   const lib = native();
   let lost = lib ? 0 : LOST_UNAVAILABLE;
-  if (owner) fs.lchownSync(path, owner.uid, owner.gid);
-  if (xattrs.length > 0) lost |= writeXattrs(lib!, path, xattrs);
-  setTimes(lib, path, link);
+  if (owner) chownAt(place, owner.uid, owner.gid);
+  if (xattrs.length > 0) lost |= writeXattrs(lib!, target(place), xattrs);
+  setTimes(lib, place, link);
   return lost;
 }
 
-/** To the nanosecond where the calls for it are loaded; else Node's (to the microsecond). */
-export function setTimes(lib: Native | null, target: Target, metadata: Metadata): void {
+/** To the nanosecond where the calls for it are loaded; else Node's (to the microsecond). On a descriptor, or a name never followed. */
+export function setTimes(lib: Native | null, entry: number | Place, metadata: Metadata): void {
   if (lib) {
-    const errno = lib.setTimes(target, metadata.atimeNs, metadata.mtimeNs);
-    if (errno !== 0) throw errnoError(errno, typeof target === 'number' ? 'futimens' : 'utimensat');
-  } else if (typeof target === 'number') fs.futimesSync(target, metadata.atime, metadata.mtime);
-  else fs.lutimesSync(target, metadata.atime, metadata.mtime);
+    const errno = lib.setTimes(typeof entry === 'number' ? entry : target(entry), metadata.atimeNs, metadata.mtimeNs);
+    if (errno !== 0) throw errnoError(errno, typeof entry === 'number' ? 'futimens' : 'utimensat');
+  } else if (typeof entry === 'number') fs.futimesSync(entry, metadata.atime, metadata.mtime);
+  else fs.lutimesSync(pathOf(entry), metadata.atime, metadata.mtime);
 }

@@ -5,20 +5,16 @@
  * for the batches its parent sends; the parent runs it itself for the first
  * small batches of a run (pool/inline-worker.ts), before a fork would pay.
  */
-import fs from 'node:fs';
 import { isAbsolute } from 'node:path';
-import { DirectoryHandles } from '../shared/directory-handles.js';
 import { errorRecord } from '../shared/errors.js';
 import type { FileJob, Job } from '../shared/jobs.js';
 import { isLargeFile } from '../shared/jobs.js';
 import { ResultsEncoder, type CopyBatch, type FromWorker, type JobResult } from '../shared/protocol.js';
-import { joinRaw, type FsPath, type RawPath } from '../shared/raw-path.js';
-import { writingPathFor } from '../shared/temp-name.js';
-import { copyFile } from './copy-file.js';
-import { copyLargeFile } from './copy-large-file.js';
+import { joinRaw, type RawPath } from '../shared/raw-path.js';
+import { copyFile, temporary } from './copy-file.js';
 import { copySymlink, linkSecondName } from './copy-link.js';
 import { failed, isWrite, type BatchContext, type JobPaths } from './job-result.js';
-import { WorkingDirectory } from './working-directory.js';
+import { Destination, Directories, pathOf, rootFilePlace, type Place } from './places.js';
 
 const COPY_BUFFER_BYTES = 256 * 1024;
 // Long batches confirm progress this often, so a crash re-runs little and the bar keeps moving;
@@ -38,18 +34,19 @@ export interface BatchRunner {
   send(message: FromWorker): void;
   /**
    * Between chunks of a large file, and with the temporary file being written
-   * (null once it is done): a worker whose parent is gone leaves, removing it.
+   * (a path that names it from anywhere; null once it is done): a worker whose
+   * parent is gone leaves, removing it.
    */
   largeFileStep(temporary: RawPath | null): void;
 }
 
 export async function runBatch(batch: CopyBatch, runner: BatchRunner): Promise<void> {
   buffer ??= Buffer.allocUnsafe(COPY_BUFFER_BYTES);
-  const place = new WorkingDirectory(absolute(batch.destination, batch.cwd), isSingleFile(batch));
-  const context: BatchContext = { settings: batch.settings, place };
+  const place = new Destination(absolute(batch.destination, batch.cwd), isSingleFile(batch));
+  const context: BatchContext = { settings: batch.settings, place, buffer, pid: runner.pid };
   // Sources are read through their directories' descriptors too: a source directory swapped for a
   // symlink (to /etc, say, under a backup run as root) is not read through.
-  const sources = new DirectoryHandles(absolute(batch.source, batch.cwd), { lookUpOnly: true });
+  const sources = new Directories(absolute(batch.source, batch.cwd), { lookUpOnly: true });
   const results = new ResultsEncoder(batch.settings.digest);
   let lastConfirm = performance.now();
   let bytesWritten = 0;
@@ -68,44 +65,59 @@ export async function runBatch(batch: CopyBatch, runner: BatchRunner): Promise<v
     }
   } finally {
     place.close();
-    sources.closeAll();
+    sources.close();
   }
   if (results.pending > 0) runner.send(results.take(batch.batchId));
 }
 
-function runJob(job: Job, batch: CopyBatch, sources: DirectoryHandles, context: BatchContext, runner: BatchRunner): JobResult | Promise<JobResult> {
+function runJob(job: Job, batch: CopyBatch, sources: Directories, context: BatchContext, runner: BatchRunner): JobResult | Promise<JobResult> {
   const final = joinRaw(batch.destination, job.path);
-  let name: RawPath;
-  try {
-    // A dry run looks only where something may already be; elsewhere the directory may not exist yet.
-    name = batch.settings.dryRun && !job.mayExist ? context.place.nameOf(job.path) : context.place.enter(job.path);
-  } catch (error) {
-    // ELOOP or ENOTDIR: a directory on the way was replaced (by a symlink) since it was made.
-    return failed(errorRecord(error, 'write', final));
-  }
   // A second name of a hard link is linked to its first name's copy: nothing of the source is read.
-  if (job.kind === 'hardlink') return linkSecondName(job, { final, name }, context, buffer!, runner.pid);
+  if (job.kind === 'hardlink') return linkSecondName(job, { final }, context);
+  // A dry run looks only where something may already be; elsewhere the directory may not exist yet.
+  const to = batch.settings.dryRun && !job.mayExist ? NOWHERE : destinationPlace(job, context);
+  if (to instanceof Error) return failed(errorRecord(to, 'write', final));
   const source = joinRaw(batch.source, job.path);
-  let sourceFs: FsPath;
+  let from: Place;
   try {
     // A single-file copy's source (named '') is the root itself: a symlink the user named is followed, as a directory root is.
-    sourceFs = job.path === '' ? fs.realpathSync(sources.entryPath(''), { encoding: 'buffer' }) : sources.entryPath(job.path);
+    from = job.path === '' ? singleSource(batch, sources) : sources.place(job.path);
   } catch (error) {
     // ELOOP or ENOTDIR: a source directory on the way was replaced (by a symlink) since it was listed.
     return failed(errorRecord(error, 'read', source));
   }
-  const paths: JobPaths = { source, final, sourceFs, name };
-  if (job.kind === 'symlink') return copySymlink(job, paths, context, runner.pid);
-  return isLargeFile(job) ? copyLarge(job, paths, context, batch, runner) : copyFile(job, paths, context, buffer!, runner.pid);
+  const paths: JobPaths = { source, final, from, to };
+  if (job.kind === 'symlink') return copySymlink(job, paths, context);
+  return isLargeFile(job) ? copyLarge(job, paths, context, batch, runner) : copyFile(job, paths, context);
+}
+
+/** A dry run's place for an entry whose directory the run would make: never reached (nothing may be there). */
+const NOWHERE: Place = Object.freeze({ dir: Object.freeze({ fd: -1, path: '/nonexistent' }), name: '' });
+
+function destinationPlace(job: Job, context: BatchContext): Place | Error {
+  try {
+    return context.place.place(job.path);
+  } catch (error) {
+    // ELOOP or ENOTDIR: a directory on the way was replaced (by a symlink) since it was made.
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+/** A single file's source, by its real path: its directories are opened for this job alone, and closed with the batch. */
+function singleSource(batch: CopyBatch, sources: Directories): Place {
+  const { place, directories } = rootFilePlace(absolute(batch.source, batch.cwd));
+  sources.adopt(directories);
+  return place;
 }
 
 async function copyLarge(job: FileJob, paths: JobPaths, context: BatchContext, batch: CopyBatch, runner: BatchRunner): Promise<JobResult> {
-  const temporary = writingPathFor(paths.name, runner.pid, batch.settings.staged);
+  const temporaryPath = pathOf(temporary(paths, context));
+  const temporaryName = typeof temporaryPath === 'string' ? temporaryPath : temporaryPath.toString('latin1');
   let lastReport = performance.now();
-  runner.largeFileStep(temporary);
+  runner.largeFileStep(temporaryName);
   try {
-    return await copyLargeFile(job, paths, context, buffer!, runner.pid, (bytes) => {
-      runner.largeFileStep(temporary);
+    return await copyFile(job, paths, context, (bytes) => {
+      runner.largeFileStep(temporaryName);
       if (performance.now() - lastReport < REPORT_INTERVAL_MS) return;
       lastReport = performance.now();
       runner.send({ type: 'fileProgress', batchId: batch.batchId, bytes });

@@ -3,34 +3,35 @@
  * kept or replaced (RunSettings.overwrite). Only jobs whose directory existed
  * before the run get here (Job.mayExist): a first copy pays nothing for it.
  */
-import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
 import type { Owner, OverwritePolicy } from '../shared/jobs.js';
 import { microseconds, microsecondsOf, sameMtime, type SourceFile } from '../shared/metadata.js';
-import { native, type Native } from '../shared/native.js';
+import { native, S_IFLNK, S_IFMT, S_IFREG, type EntryStats, type Native } from '../shared/native.js';
 import { copyable, LOST_UNAVAILABLE, syncXattrs, type Xattr } from '../shared/xattrs.js';
-import type { FsPath } from '../shared/raw-path.js';
+import { closeFd, chmodAt, chownAt, openAt, readlinkAt, statAt, target, type Place } from './places.js';
 import { openCopyToRead, READ_FLAGS, SOURCE_READ_FLAGS, SourceFailure } from './job-result.js';
 import { setTimes } from './metadata-copy.js';
 
 /** What is at the destination name now, or null when nothing is. */
-export function existingAt(path: FsPath): BigIntStats | null {
-  try {
-    return fs.lstatSync(path, { bigint: true });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    throw error;
-  }
+export function existingAt(place: Place): EntryStats | null {
+  return statAt(place);
+}
+
+export function isFile(stats: EntryStats): boolean {
+  return (stats.mode & S_IFMT) === S_IFREG;
+}
+
+export function isSymlink(stats: EntryStats): boolean {
+  return (stats.mode & S_IFMT) === S_IFLNK;
 }
 
 /** Whether the existing entry stays, for a regular file job. Reads both files for 'checksum'. */
 export function keepsFile(
   file: SourceFile,
-  existing: BigIntStats,
+  existing: EntryStats,
   policy: OverwritePolicy,
-  source: FsPath,
-  destination: FsPath,
+  source: Place,
+  destination: Place,
   buffer: Buffer,
 ): boolean {
   switch (policy) {
@@ -40,31 +41,31 @@ export function keepsFile(
       return true;
     case 'older': {
       // rsync --update: a destination newer than the source stays; an equal one stays unless the size differs.
-      if (!existing.isFile()) return false;
-      if (sameMtime(file.mtimeNs, existing.mtimeNs)) return Number(existing.size) === file.size;
+      if (!isFile(existing)) return false;
+      if (sameMtime(file.mtimeNs, existing.mtimeNs)) return existing.size === file.size;
       return existing.mtimeNs > file.mtimeNs;
     }
     case 'changed':
-      return existing.isFile() && Number(existing.size) === file.size && sameMtime(file.mtimeNs, existing.mtimeNs);
+      return isFile(existing) && existing.size === file.size && sameMtime(file.mtimeNs, existing.mtimeNs);
     case 'checksum':
-      return existing.isFile() && Number(existing.size) === file.size && sameContent(source, destination, buffer);
+      return isFile(existing) && existing.size === file.size && sameContent(source, destination, buffer);
   }
 }
 
 /** A symlink stays when it already points at the same text ('never' keeps whatever is there). */
-export function keepsSymlink(existing: BigIntStats, policy: OverwritePolicy, target: Buffer, destination: FsPath): boolean {
+export function keepsSymlink(existing: EntryStats, policy: OverwritePolicy, text: Buffer, destination: Place): boolean {
   if (policy === 'never') return true;
-  if (policy === 'always' || !existing.isSymbolicLink()) return false;
-  return fs.readlinkSync(destination, { encoding: 'buffer' }).equals(target);
+  if (policy === 'always' || !isSymlink(existing)) return false;
+  return readlinkAt(destination).equals(text);
 }
 
 /** A second name stays when it already is the same inode as the first name's copy. */
-export function keepsHardLink(existing: BigIntStats, policy: OverwritePolicy, firstName: FsPath): boolean {
+export function keepsHardLink(existing: EntryStats, policy: OverwritePolicy, firstName: Place): boolean {
   if (policy === 'never') return true;
   if (policy === 'always') return false;
-  // In a dry run the first name's copy may not exist yet.
+  // In a dry run the first name's copy may not exist yet. Two names of one inode: both have more than one.
   const first = existingAt(firstName);
-  return first !== null && first.ino === existing.ino && first.dev === existing.dev;
+  return first !== null && first.inode !== undefined && first.inode === existing.inode;
 }
 
 /**
@@ -76,17 +77,17 @@ export function keepsHardLink(existing: BigIntStats, policy: OverwritePolicy, fi
 export function refreshMetadata(
   file: SourceFile,
   owner: Owner | undefined,
-  existing: BigIntStats,
-  destination: FsPath,
+  existing: EntryStats,
+  destination: Place,
   xattrs: readonly Xattr[],
   withXattrs: boolean,
   /** Its directory has a default ACL: the copy may hold an inherited ACL its source does not have. */
   inheritsAcls: boolean,
 ): number {
   const lib = native();
-  const chown = owner !== undefined && (Number(existing.uid) !== owner.uid || Number(existing.gid) !== owner.gid);
+  const chown = owner !== undefined && (existing.uid !== owner.uid || existing.gid !== owner.gid);
   // chown clears set-user-ID and set-group-ID bits and a capability, so a chown is followed by a chmod and the attributes.
-  let chmod = chown || Number(existing.mode & 0o7777n) !== file.mode;
+  let chmod = chown || (existing.mode & 0o7777) !== file.mode;
   // To the nanosecond where they can be set so.
   const utimes = lib ? existing.mtimeNs !== file.mtimeNs : microsecondsOf(existing.mtimeNs) !== microseconds(file.mtime);
   // Attributes are compared by name and value when the source has some. When it has none, the copy
@@ -99,44 +100,43 @@ export function refreshMetadata(
   let lost = lib ? 0 : LOST_UNAVAILABLE;
   let fd: number | undefined;
   try {
-    fd = fs.openSync(destination, READ_FLAGS);
+    fd = openAt(destination, READ_FLAGS);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EACCES') throw error;
-    // A file its owner may not read (mode 0200, 0000): by its name in the working directory, as checked a moment ago.
+    // A file its owner may not read (mode 0200, 0000): by its name in its directory, never followed.
   }
   try {
-    const target = fd ?? destination;
     if (chown) {
-      if (fd === undefined) fs.lchownSync(destination, owner.uid, owner.gid);
+      if (fd === undefined) chownAt(destination, owner.uid, owner.gid);
       else fs.fchownSync(fd, owner.uid, owner.gid);
     }
     if (attributes) {
-      const synced = syncXattrs(lib, target, xattrs);
+      const synced = syncXattrs(lib, fd ?? target(destination), xattrs);
       lost |= synced.lost;
       chmod ||= synced.changed;
     }
     if (chmod) {
-      if (fd === undefined) fs.chmodSync(destination, file.mode);
+      if (fd === undefined) chmodAt(destination, file.mode);
       else fs.fchmodSync(fd, file.mode);
     }
-    if (utimes) setTimes(lib, target, file);
+    if (utimes) setTimes(lib, fd ?? destination, file);
   } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+    if (fd !== undefined) closeFd(fd);
   }
   return lost;
 }
 
 /** Whether the destination has attributes of its own that the copy may have to remove. */
-function hasCopyable(lib: Native, destination: FsPath): boolean {
-  const names = lib.list(destination);
+function hasCopyable(lib: Native, destination: Place): boolean {
+  const names = lib.list(target(destination));
   return typeof names === 'number' || names.some(copyable);
 }
 
-function sameContent(source: FsPath, destination: FsPath, buffer: Buffer): boolean {
+function sameContent(source: Place, destination: Place, buffer: Buffer): boolean {
   const half = buffer.length >> 1;
   let a: number;
   try {
-    a = fs.openSync(source, SOURCE_READ_FLAGS);
+    a = openAt(source, SOURCE_READ_FLAGS);
   } catch (error) {
     throw new SourceFailure(error);
   }
@@ -151,10 +151,10 @@ function sameContent(source: FsPath, destination: FsPath, buffer: Buffer): boole
         if (!buffer.subarray(0, readA).equals(buffer.subarray(half, half + readB))) return false;
       }
     } finally {
-      fs.closeSync(b);
+      closeFd(b);
     }
   } finally {
-    fs.closeSync(a);
+    closeFd(a);
   }
 }
 

@@ -12,7 +12,7 @@ import { runBatch, type BatchRunner } from './run-batch.js';
 
 const pending: CopyBatch[] = [];
 let running = false;
-/** The temporary file of the large copy in progress, by its name in the working directory. */
+/** The temporary file of the large copy in progress, by a path that names it from anywhere. */
 let largeFileInProgress: RawPath | null = null;
 
 process.umask(0);

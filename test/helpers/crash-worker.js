@@ -37,6 +37,8 @@ const [rewriteOf, rewriteWhen, rewriteHow] = (process.env.FOLDERCOPY_TEST_REWRIT
 
 const [slowOpenMs, slowOpenLog] = (process.env.FOLDERCOPY_TEST_SLOW_OPEN ?? '').split(':');
 if (slowOpenMs) {
+  // The worker opens through libc (openat) where it can: on its fs fallback, every open is fs.openSync's.
+  process.env.FOLDERCOPY_TEST_NO_NATIVE = '1';
   const openSync = fs.openSync;
   const pause = new Int32Array(new SharedArrayBuffer(4));
   fs.openSync = function (path, flags, ...rest) {
