@@ -22,6 +22,8 @@ const ASSUMED_MS_PER_JOB = 0.05;
 const WORKER_WORTH_MS = 100;
 // A job is taken to keep a core at least this busy: timing noise never asks for a worker per job.
 const MIN_CPU_SHARE = 0.05;
+// Work shown, while listing, that forks the first worker: about two hundred small files.
+const FIRST_WORKER_WORTH_MS = 10;
 // Each measurement's weight fades by this factor per new one, so the pace follows a change of file sizes.
 const DECAY = 0.8;
 
@@ -78,6 +80,16 @@ export class Pace {
   inlineBatchSize(): number {
     const ms = this.msPerJob;
     return ms === undefined ? FIRST_BATCH_JOBS : Math.max(1, Math.min(MAX_BATCH_JOBS, Math.floor(TARGET_BATCH_MS / Math.max(ms, 1e-3))));
+  }
+
+  /**
+   * While the tree is still being listed, whether the jobs shown so far are worth
+   * a first worker: it boots on another core while the parent copies on, so it
+   * pays for any copy longer than a moment. (Once the listing is done, the work
+   * left is known: worthAnotherWorker decides.)
+   */
+  worthAFirstWorker(submittedJobs: number): boolean {
+    return submittedJobs * (this.msPerJob ?? ASSUMED_MS_PER_JOB) > FIRST_WORKER_WORTH_MS;
   }
 
   /**

@@ -63,6 +63,8 @@ export class WorkerPool {
   private queuedJobs = 0;
   /** Every job submitted so far: what the copy has shown of its size. */
   private submittedJobs = 0;
+  /** The planner has submitted everything it listed (jobs handed back may follow). */
+  private listed = false;
   private nextBatchId = 1;
   private crashesInARow = 0;
   private someWorkerWasReady = false;
@@ -80,6 +82,12 @@ export class WorkerPool {
     this.queue.push({ id: this.nextBatchId++, jobs, confirmed: 0, retry: false });
     this.queuedJobs += jobs.length;
     this.submittedJobs += jobs.length;
+    this.dispatch();
+  }
+
+  /** Every job is submitted: what is left is known, and only worth a worker if it outlasts starting one. */
+  listingDone(): void {
+    this.listed = true;
     this.dispatch();
   }
 
@@ -151,10 +159,13 @@ export class WorkerPool {
     return { id: this.nextBatchId++, jobs, confirmed: 0, retry: false };
   }
 
-  /** The parent, while no forked worker is ready and the next batch is not a large file's. */
+  /**
+   * The parent, once the listing is done (until then its time is the walk's, which
+   * every worker waits on), while no forked worker is ready, for any batch but a large file's.
+   */
   private inlineIfFree(): InlineWorker | undefined {
     const { inline } = this;
-    if (!inline?.canTake() || isLargeBatch(this.queue[0]!)) return undefined;
+    if (!this.listed || !inline?.canTake() || isLargeBatch(this.queue[0]!)) return undefined;
     for (const worker of this.workers) if (worker.state === 'ready') return undefined;
     return inline;
   }
@@ -183,13 +194,14 @@ export class WorkerPool {
 
   /**
    * No forked worker, and work the parent should not run itself: a large file's,
-   * any without the parent, or a copy that has already shown more work than a
-   * worker costs (the parent's batches keep its queue short, so the queue alone
-   * would never ask for one).
+   * any without the parent, or, while the tree is being listed, a copy that has
+   * already shown more than a moment's work (the parent's batches keep its queue
+   * short, so the queue alone would never ask for one).
    */
   private needsAProcess(): boolean {
     if (this.workers.size > 0) return false;
-    return this.inline === null || this.pace.worthAnotherWorker(this.submittedJobs, 0) || this.queue.some(isLargeBatch);
+    if (this.inline === null || this.queue.some(isLargeBatch)) return true;
+    return !this.listed && this.pace.worthAFirstWorker(this.submittedJobs);
   }
 
   private spawn(): void {

@@ -227,6 +227,7 @@ class CopyRun {
     if (this.halt.signal.aborted) return;
     this.progress.listingDone();
     this.planner.listingDone();
+    this.pool.listingDone();
     await Promise.race([this.pool.whenIdle(), this.halted]);
   }
 
