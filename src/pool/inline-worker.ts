@@ -43,8 +43,10 @@ export class InlineWorker {
     // Workers create files with umask 0 and give the modes themselves: put back before anything else runs.
     const umask = process.umask(0);
     try {
-      // Synchronous without a large file: runBatch awaits only that copy.
-      void runBatch(batch, runner);
+      // Synchronous without a large file: runBatch awaits only that copy. Each file under a temporary
+      // name even in a staged copy: a dead worker's half-written entries are swept by the parent,
+      // but nothing would sweep the parent's own, were it killed mid-file.
+      void runBatch({ ...batch, settings: { ...batch.settings, staged: false } }, runner);
     } finally {
       process.umask(umask);
     }
