@@ -70,16 +70,18 @@ export class Pace {
    * enters, which on a slow mount cost as much as a file.
    */
   batchSize(queuedJobs: number, workers: number): number {
-    const ms = this.msPerJob;
-    const long = ms === undefined ? FIRST_BATCH_JOBS : Math.floor(TARGET_BATCH_MS / Math.max(ms, 1e-3));
-    const share = Math.ceil(queuedJobs / (2 * workers));
-    return Math.max(1, Math.min(MAX_BATCH_JOBS, Math.max(long, share)));
+    return clampBatch(Math.max(this.longBatch(), Math.ceil(queuedJobs / (2 * workers))));
   }
 
   /** A batch the parent runs itself: about TARGET_BATCH_MS, so its event loop (progress, signals) is never held longer. */
   inlineBatchSize(): number {
+    return clampBatch(this.longBatch());
+  }
+
+  /** Jobs that last TARGET_BATCH_MS at the measured pace; FIRST_BATCH_JOBS before any was timed. */
+  private longBatch(): number {
     const ms = this.msPerJob;
-    return ms === undefined ? FIRST_BATCH_JOBS : Math.max(1, Math.min(MAX_BATCH_JOBS, Math.floor(TARGET_BATCH_MS / Math.max(ms, 1e-3))));
+    return ms === undefined ? FIRST_BATCH_JOBS : Math.floor(TARGET_BATCH_MS / Math.max(ms, 1e-3));
   }
 
   /**
@@ -102,4 +104,8 @@ export class Pace {
     const work = queuedJobs * (this.msPerJob ?? ASSUMED_MS_PER_JOB);
     return work / Math.max(1, workers * (workers + 1)) > WORKER_WORTH_MS;
   }
+}
+
+function clampBatch(jobs: number): number {
+  return Math.max(1, Math.min(MAX_BATCH_JOBS, jobs));
 }

@@ -56,9 +56,9 @@ let cpuAtLastConfirmation = process.cpuUsage();
 
 function send(message: FromWorker): void {
   if (message.type === 'filesDone') {
-    const cpu = process.cpuUsage(cpuAtLastConfirmation);
-    cpuAtLastConfirmation = process.cpuUsage();
-    message.cpuMs = (cpu.user + cpu.system) / 1000;
+    const cpu = process.cpuUsage();
+    message.cpuMs = (cpu.user - cpuAtLastConfirmation.user + cpu.system - cpuAtLastConfirmation.system) / 1000;
+    cpuAtLastConfirmation = cpu;
   }
   // A failed send means the channel is closing; the 'disconnect' handler ends this process.
   process.send?.(message, undefined, undefined, () => {});
