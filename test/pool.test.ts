@@ -343,6 +343,30 @@ describe('pool size', () => {
     expect([...seen]).toEqual([]);
   });
 
+  it('large files the kernel writes are the parent\'s own too: no worker is forked for them', async () => {
+    const root = await tempDir();
+    const source = path.join(root, 'source');
+    fs.mkdirSync(source);
+    // Over the 8 MiB that sends a file alone, written (not sparse): the kernel copies them.
+    for (const [n, byte] of [[0, 1], [1, 2]]) fs.writeFileSync(path.join(source, `big${n}.bin`), Buffer.alloc(9 * 1024 * 1024, byte));
+    fs.writeFileSync(path.join(source, 'small.txt'), 'small\n');
+    const copy = path.join(root, 'copy');
+
+    const started = startCli([source, copy]);
+    const seen = new Set<number>();
+    let exited = false;
+    started.child.once('exit', () => (exited = true));
+    while (!exited) {
+      for (const pid of listDescendants(started.child.pid!)) seen.add(pid);
+      await sleep(2);
+    }
+    const result = await started.result;
+
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(diffTrees(await snapshotTree(source), await snapshotTree(copy), { mtimePrecision: 'ns' })).toEqual([]);
+    expect([...seen]).toEqual([]);
+  });
+
   it('-j 3 runs exactly 3 worker processes, never more at once, and none is left afterwards', async () => {
     const root = await tempDir();
     const source = path.join(root, 'source');

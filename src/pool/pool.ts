@@ -13,7 +13,7 @@
 import os from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import { RunStopped, type ErrorRecord } from '../shared/errors.js';
-import { isLargeFile, type Job, type RunSettings } from '../shared/jobs.js';
+import { isLargeFile, type FileJob, type Job, type RunSettings } from '../shared/jobs.js';
 import { decodeResults, type FilesDone, type FromWorker, type JobResult } from '../shared/protocol.js';
 import { joinRaw, rawFromString, type RawPath } from '../shared/raw-path.js';
 import { unlinkQuietly, writingPathFor } from '../shared/temp-name.js';
@@ -31,6 +31,9 @@ const MAX_CRASHES_IN_A_ROW = 8;
 const WARM_UP_MS = 30;
 // As jest-worker and vitest: a worker asked to leave gets this long before SIGKILL.
 const EXIT_GRACE_MS = 500;
+// A large file waiting while the parent copies another is worth a fork once that copy has taken this long:
+// a reflink is over in milliseconds, sooner than a worker starts; copy_file_range of a big file is not.
+const LARGE_WAIT_MS = 50;
 
 export interface PoolOptions {
   size: number;
@@ -68,6 +71,8 @@ export class WorkerPool {
   private nextBatchId = 1;
   private crashesInARow = 0;
   private someWorkerWasReady = false;
+  /** A dispatch due when the parent's copy has taken LARGE_WAIT_MS (needsAProcess). */
+  private recheck: NodeJS.Timeout | undefined;
 
   /** The parent itself, running batches until a forked worker is ready (null with a test's workerPath, and in a worker thread). */
   private readonly inline: InlineWorker | null;
@@ -130,6 +135,9 @@ export class WorkerPool {
     }, EXIT_GRACE_MS);
     await Promise.all(leaving.map((worker) => worker.exited));
     clearTimeout(killTimer);
+    clearTimeout(this.recheck);
+    // A large file the kernel is still copying for the parent: nothing would sweep its temporary file once the parent is gone.
+    for (const batch of this.inline?.inFlight ?? []) this.sweepTemporaryFiles(batch.jobs.slice(batch.confirmed), process.pid, false);
   }
 
   private dispatch(): void {
@@ -161,11 +169,12 @@ export class WorkerPool {
 
   /**
    * The parent, once the listing is done (until then its time is the walk's, which
-   * every worker waits on), while no forked worker is ready, for any batch but a large file's.
+   * every worker waits on), while no forked worker is ready, for any batch but one
+   * that would hold it: a large file the block loop writes.
    */
   private inlineIfFree(): InlineWorker | undefined {
     const { inline } = this;
-    if (!this.listed || !inline?.canTake() || isLargeBatch(this.queue[0]!)) return undefined;
+    if (!this.listed || !inline?.canTake() || holdsItsProcess(this.queue[0]!)) return undefined;
     for (const worker of this.workers) if (worker.state === 'ready') return undefined;
     return inline;
   }
@@ -193,15 +202,30 @@ export class WorkerPool {
   }
 
   /**
-   * No forked worker, and work the parent should not run itself: a large file's,
-   * any without the parent, or, while the tree is being listed, a copy that has
-   * already shown more than a moment's work (the parent's batches keep its queue
-   * short, so the queue alone would never ask for one).
+   * No forked worker, and work the parent should not run itself: any without the
+   * parent, a large file the block loop writes, one waiting while the parent is
+   * listing or has been copying another for LARGE_WAIT_MS, or, while the tree is
+   * being listed, a copy that has already shown more than a moment's work (the
+   * parent's batches keep its queue short, so the queue alone would never ask for one).
    */
   private needsAProcess(): boolean {
     if (this.workers.size > 0) return false;
-    if (this.inline === null || this.queue.some(isLargeBatch)) return true;
+    if (this.inline === null || this.queue.some(holdsItsProcess)) return true;
+    if (this.queue.some(isLargeBatch)) return !this.listed || this.parentBusyFor(LARGE_WAIT_MS);
     return !this.listed && this.pace.worthAFirstWorker(this.submittedJobs);
+  }
+
+  /** Whether the parent's current batch has run `ms` already; if it runs but not yet that long, a dispatch then. */
+  private parentBusyFor(ms: number): boolean {
+    const inline = this.inline!;
+    if (inline.canTake()) return false;
+    const waited = performance.now() - inline.busySince;
+    if (waited >= ms) return true;
+    this.recheck ??= setTimeout(() => {
+      this.recheck = undefined;
+      this.dispatch();
+    }, ms - waited);
+    return false;
   }
 
   private spawn(): void {
@@ -327,15 +351,15 @@ export class WorkerPool {
   }
 
   /** What a dead worker may have half written. In a staged copy that is the entry's own name, still invisible. */
-  private sweepTemporaryFiles(jobs: Job[], pid: number): void {
-    const { destination, settings } = this.options;
+  private sweepTemporaryFiles(jobs: Job[], pid: number, staged = this.options.settings.staged): void {
+    const { destination } = this.options;
     const directories = new Map<RawPath, DirectoryHandles>();
     for (const job of jobs) {
       const { root, relative } = entryLocation(destination, job.path);
       let handles = directories.get(root);
       if (!handles) directories.set(root, (handles = new DirectoryHandles(root)));
       try {
-        unlinkQuietly(handles.entryPath(writingPathFor(relative, pid, settings.staged)));
+        unlinkQuietly(handles.entryPath(writingPathFor(relative, pid, staged)));
       } catch {
         // Its directory cannot be reached (gone, or replaced by a symlink): nothing of ours is there to sweep.
       }
@@ -359,6 +383,11 @@ export class WorkerPool {
 /** A large file travels alone (run/plan.ts). */
 function isLargeBatch(batch: Batch): boolean {
   return batch.jobs.length === 1 && isLargeFile(batch.jobs[0]!);
+}
+
+/** A large file the block loop writes holds its process for its whole time. */
+function holdsItsProcess(batch: Batch): boolean {
+  return isLargeBatch(batch) && (batch.jobs[0] as FileJob).blocks === true;
 }
 
 function protocolError(message: string): ErrorRecord {

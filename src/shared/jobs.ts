@@ -46,6 +46,11 @@ export interface FileJob {
   firstName?: true;
   /** The parent knows it is large and sent it alone. */
   large?: true;
+  /**
+   * Large, and written by the block loop (sparse, or its content hashed), not by the kernel:
+   * it holds the process that copies it for its whole time, so never the parent's.
+   */
+  blocks?: true;
 }
 
 export interface SymlinkJob {

@@ -57,20 +57,20 @@ function again(result: JobResult, n: number): boolean {
 }
 
 function copyOnce(job: FileJob, paths: JobPaths, context: BatchContext, onBytes: ((copied: number) => void) | undefined): JobResult | Promise<JobResult> {
-  const { dryRun, verify, digest } = context.settings;
+  const { dryRun } = context.settings;
   // A first copy opens the source at once and reads its stats from the descriptor;
   // a file that may exist already, or a dry run, may not need the content: it looks first.
   let input = job.mayExist || dryRun ? -1 : openSource(paths);
   if (typeof input !== 'number') return failed(input);
   const source = statSource(paths, input);
   if ('code' in source) return closing(input, failed(source));
-  const handedBack = handBack(job, source);
+  const handedBack = handBack(job, source, context);
   if (handedBack) return closing(input, handedBack);
   const planned = decideFile(job, source, paths, context);
   if (!isWrite(planned) || dryRun) return closing(input, planned);
   if (input < 0) input = openSource(paths);
   if (typeof input !== 'number') return failed(input);
-  if (onBytes && !source.sparse && !verify && !digest) return writeInKernel(input, source, paths, context, planned, onBytes);
+  if (onBytes && inKernel(source, context)) return writeInKernel(input, source, paths, context, planned, onBytes);
   return writeBlocks(input, source, paths, context, planned, onBytes);
 }
 
@@ -103,10 +103,15 @@ export function statSource(paths: JobPaths, fd: number): SourceFile | ErrorRecor
 }
 
 /** A file the parent must schedule itself (see FileJob): handed back, untouched. */
-export function handBack(job: FileJob, source: SourceFile): JobResult | null {
+export function handBack(job: FileJob, source: SourceFile, context: BatchContext): JobResult | null {
   if (source.inode !== undefined && !job.firstName) return { outcome: 'otherNames', size: source.size, inode: source.inode };
-  if (source.size >= LARGE_FILE_BYTES && !job.large) return { outcome: 'large', size: source.size };
+  if (source.size >= LARGE_FILE_BYTES && !job.large) return { outcome: inKernel(source, context) ? 'large' : 'largeBlocks', size: source.size };
   return null;
+}
+
+/** A large file the kernel writes (a reflink, or copy_file_range), off the event loop; a sparse or hashed one takes the block loop. */
+function inKernel(source: SourceFile, context: BatchContext): boolean {
+  return !source.sparse && !context.settings.verify && !context.settings.digest;
 }
 
 /** Created or overwritten when the file is to be written; otherwise the job's final result: kept as it is, or a failure. */

@@ -125,10 +125,14 @@ describe('hand-backs and refusals', () => {
     expect(fs.readdirSync(dst)).toEqual(['b']);
   });
 
-  it('a large file not sent as one is handed back', () => {
-    fs.writeFileSync(path.join(src, 'big'), '');
-    fs.truncateSync(path.join(src, 'big'), LARGE_FILE_BYTES);
+  it('a large file not sent as one is handed back: for the kernel to write, or the block loop when sparse or hashed', () => {
+    fs.writeFileSync(path.join(src, 'big'), Buffer.alloc(LARGE_FILE_BYTES, 1));
     expect(copy({ kind: 'file', path: 'big' })).toEqual({ outcome: 'large', size: LARGE_FILE_BYTES });
+    expect(copy({ kind: 'file', path: 'big' }, { digest: true })).toEqual({ outcome: 'largeBlocks', size: LARGE_FILE_BYTES });
+    expect(copy({ kind: 'file', path: 'big' }, { verify: true })).toEqual({ outcome: 'largeBlocks', size: LARGE_FILE_BYTES });
+    fs.writeFileSync(path.join(src, 'holes'), '');
+    fs.truncateSync(path.join(src, 'holes'), LARGE_FILE_BYTES);
+    expect(copy({ kind: 'file', path: 'holes' })).toEqual({ outcome: 'largeBlocks', size: LARGE_FILE_BYTES });
     expect(fs.readdirSync(dst)).toEqual([]);
   });
 

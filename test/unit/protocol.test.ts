@@ -10,7 +10,7 @@ import {
   type Outcome,
 } from '../../src/shared/protocol.js';
 
-const ALL_OUTCOMES: Outcome[] = ['created', 'overwritten', 'skipped', 'failed', 'otherNames', 'large', 'batchFull'];
+const ALL_OUTCOMES: Outcome[] = ['created', 'overwritten', 'skipped', 'failed', 'otherNames', 'large', 'largeBlocks', 'batchFull'];
 
 const denied: ErrorRecord = { code: 'EACCES', message: 'permission denied', operation: 'read', path: 'src/a.txt' };
 const gone: ErrorRecord = { code: 'ENOENT', message: 'no such file or directory', operation: 'stat', path: 'src/b.txt' };
@@ -25,9 +25,9 @@ describe('ResultsEncoder and decodeResults', () => {
     const results: JobResult[] = ALL_OUTCOMES.map((outcome, i) => ({ outcome, size: i * 1000 }));
     for (const result of results) encoder.add(result);
     const sent = encoder.take(7);
-    expect(sent.count).toBe(7);
-    expect(sent.outcomes).toBe('cosfnlb');
-    expect(sent.sizes).toEqual([0, 1000, 2000, 3000, 4000, 5000, 6000]);
+    expect(sent.count).toBe(8);
+    expect(sent.outcomes).toBe('cosfnlLb');
+    expect(sent.sizes).toEqual([0, 1000, 2000, 3000, 4000, 5000, 6000, 7000]);
     expect(decodeResults(sent)).toEqual(results);
   });
 
@@ -39,6 +39,7 @@ describe('ResultsEncoder and decodeResults', () => {
       ['failed', 'f'],
       ['otherNames', 'n'],
       ['large', 'l'],
+      ['largeBlocks', 'L'],
       ['batchFull', 'b'],
     ] as const) {
       const encoder = new ResultsEncoder(false);
