@@ -1,10 +1,14 @@
 /**
  * The read/write loop of one file, in the worker's one buffer: dense, or
- * sparse (all-zero blocks become holes). A read error is thrown as a
- * SourceFailure, so the caller reports it on the source's side.
+ * sparse (all-zero blocks become holes); or, for a dense file whose bytes
+ * nobody hashes, the same loop with copy_file_range, as cp does: the data
+ * never passes through the buffer, and btrfs and XFS share the blocks
+ * instead of writing them. A read error is thrown as a SourceFailure, so the
+ * caller reports it on the source's side.
  */
 import type { Hash } from 'node:crypto';
 import fs from 'node:fs';
+import { EINVAL, ENOSYS, EOPNOTSUPP, EXDEV, native } from '../shared/native.js';
 import { SourceFailure } from './job-result.js';
 
 const HOLE_BLOCK_BYTES = 4096;
@@ -39,6 +43,31 @@ export function copyDense(
     onChunk?.(copied);
   } while (read > 0 && (read === buffer.length || copied < statSize));
   return copied;
+}
+
+/** What copy_file_range answers for two files it will not copy between (other file system types, a FUSE server without it). */
+const REFUSALS = new Set([EXDEV, EOPNOTSUPP, ENOSYS, EINVAL]);
+/** Once refused, the process's files take the block loop: the run's trees stay where they are. */
+let kernelRefuses = false;
+
+/**
+ * copyDense by copy_file_range, chunk for chunk (the same reads, the same end-of-file rule). Refused
+ * before a byte, or failing midway, the block loop goes on from where it stopped: an error it meets
+ * then is named on its side, source or destination.
+ */
+export function copyDenseInKernel(input: number, output: number, buffer: Buffer, statSize: number): number {
+  const calls = kernelRefuses ? null : native();
+  if (!calls) return copyDense(input, output, buffer, statSize, null, undefined);
+  let copied = 0;
+  for (;;) {
+    const chunk = calls.copyRange(input, output, buffer.length);
+    if (chunk < 0) {
+      if (copied === 0 && REFUSALS.has(-chunk)) kernelRefuses = true;
+      return copied + copyDense(input, output, buffer, statSize - copied, null, undefined);
+    }
+    copied += chunk;
+    if (chunk === 0 || (chunk < buffer.length && copied >= statSize)) return copied;
+  }
 }
 
 /** Like `cp --sparse=auto` for a source with holes: all-zero blocks are skipped and become holes. Returns the bytes copied. */

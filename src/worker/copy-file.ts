@@ -24,7 +24,7 @@ import { ENOENT, errnoError } from '../shared/native.js';
 import type { JobResult } from '../shared/protocol.js';
 import type { FsPath } from '../shared/raw-path.js';
 import { writingPathFor } from '../shared/temp-name.js';
-import { copyDense, copySparse } from './block-copy.js';
+import { copyDense, copyDenseInKernel, copySparse } from './block-copy.js';
 import { closeFd, fstat, openAt, pathOf, renameAt, sibling, statAt, unlinkAtQuietly, type Place } from './places.js';
 import { closeQuietly, createExclusive, failed, hashFile, isWrite, READ_FLAGS, SOURCE_READ_FLAGS, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
 import { finishFile, sourceXattrs } from './metadata-copy.js';
@@ -158,7 +158,11 @@ function writeBlocks(
     output = createExclusive(temp, () => openAt(temp, CREATE_FLAGS, createMode));
     created = true;
     const modeIsSet = context.place.keepsMode(output, createMode);
-    const copied = source.sparse ? copySparse(input, output, buffer, hash, onBytes) : copyDense(input, output, buffer, source.size, hash, onBytes);
+    const copied = source.sparse
+      ? copySparse(input, output, buffer, hash, onBytes)
+      : hash || onBytes
+        ? copyDense(input, output, buffer, source.size, hash, onBytes)
+        : copyDenseInKernel(input, output, buffer, source.size);
     // Read in one call, a file is what that read saw: its byte count says whether it grew or shrank.
     // Read in several, it may have been rewritten between them: its descriptor says (a stat a file
     // costs on a million small ones, so only there).
