@@ -206,3 +206,51 @@ describe('copying a tree', () => {
     expect([copied.uid, copied.gid, copied.mode & 0o7777]).toEqual([65534, 65533, 0o4755]);
   });
 });
+
+describe('a re-run and the directories it finds', () => {
+  const dirTimes = (dir: string) => {
+    const stats = fs.lstatSync(dir, { bigint: true });
+    return { atimeNs: stats.atimeNs, mtimeNs: stats.mtimeNs };
+  };
+
+  it('a no-op writes nothing to a directory (its ctime stays), and each one still has its source\'s times', async () => {
+    const root = await tempDir();
+    const source = path.join(root, 'source');
+    writeTree(source, { 'a/one.txt': '1', 'a/deep/two.txt': '2', 'b/three.txt': '3', 'top.txt': 't' });
+    const copy = path.join(root, 'copy');
+    expect((await runCli([source, copy])).exitCode).toBe(0);
+    // The first copy's reading moved the source directories' atimes (relatime): the second run gives them.
+    expect((await runCli([source, copy])).exitCode).toBe(0);
+    // The root is timed on every run: the case probe writes a file in it.
+    const dirs = ['a', 'a/deep', 'b'];
+    const ctimes = dirs.map((dir) => fs.lstatSync(path.join(copy, dir), { bigint: true }).ctimeNs);
+
+    const again = await runCli([source, copy]);
+
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(dirs.map((dir) => fs.lstatSync(path.join(copy, dir), { bigint: true }).ctimeNs)).toEqual(ctimes);
+    for (const dir of ['', ...dirs]) expect(dirTimes(path.join(copy, dir)), dir).toEqual(dirTimes(path.join(source, dir)));
+  });
+
+  it('a directory the re-run wrote in, or listed (--delete), gets its source\'s times again', async () => {
+    const root = await tempDir();
+    const source = path.join(root, 'source');
+    writeTree(source, { 'rewritten/one.txt': '1', 'listed/two.txt': '2', 'listed/gone.txt': 'g' });
+    const copy = path.join(root, 'copy');
+    // The second run gives the atimes the first one's reading moved: from then on, the copy's directories have the source's times.
+    for (let run = 0; run < 2; run++) expect((await runCli([source, copy])).exitCode).toBe(0);
+    // A file rewritten in place leaves its directory's times as they were: the copy's is written in (a temporary file renamed).
+    fs.writeFileSync(path.join(source, 'rewritten', 'one.txt'), 'one, rewritten');
+    fs.utimesSync(path.join(source, 'rewritten', 'one.txt'), new Date(2020, 0, 1), new Date(2020, 0, 2));
+    // Times more than a day old, on both sides: a listing of the copy (the delete pass's) moves its atime (relatime).
+    const old = { atime: new Date(2001, 1, 1), mtime: new Date(2002, 2, 2) };
+    for (const tree of [source, copy]) fs.utimesSync(path.join(tree, 'listed'), old.atime, old.mtime);
+
+    const again = await runCli(['--delete', source, copy]);
+
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(copy, 'rewritten', 'one.txt'), 'utf8')).toBe('one, rewritten');
+    expect(dirTimes(path.join(copy, 'rewritten')).mtimeNs).toBe(dirTimes(path.join(source, 'rewritten')).mtimeNs);
+    expect(dirTimes(path.join(copy, 'listed'))).toEqual({ atimeNs: BigInt(old.atime.getTime()) * 1_000_000n, mtimeNs: BigInt(old.mtime.getTime()) * 1_000_000n });
+  });
+});

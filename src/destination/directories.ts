@@ -6,6 +6,8 @@
  * at all, unless mkdir can give it at once (the usual 755 or 700 under umask 022).
  * Every call below the root goes through the parent directory's descriptor
  * (shared/directory-handles.ts), so no symlink planted in the tree is followed.
+ * On a re-run, a directory that already has its owner and times, and in which
+ * nothing was written, is not chown'ed nor timed again: a no-op writes nothing.
  */
 import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
@@ -29,6 +31,8 @@ interface MadeDirectory extends AttributeTarget {
   atimeNs: bigint;
   mtimeNs: bigint;
   owner: Owner | undefined;
+  /** The times an existing directory had when the run found it; undefined for one made now. */
+  found?: { atimeNs: bigint; mtimeNs: bigint };
 }
 
 /** What became of a listed directory: made now, already there, or a failure. */
@@ -60,6 +64,10 @@ export class DestinationDirectories {
   /** Every directory of the source the walk went through, made or not, parents first. */
   private readonly listed: RawPath[] = [];
   private readonly modes = new DirectoryModes();
+  /** Existing directories whose entries this run wrote, replaced, deleted or failed in: their times moved. */
+  private readonly changed = new Set<RawPath>();
+  /** Every directory was listed again (the delete pass): a listing can move a directory's atime. */
+  private allListed = false;
 
   private readonly source: RawPath;
   private readonly destination: RawPath;
@@ -103,6 +111,21 @@ export class DestinationDirectories {
   mayHoldEntryFor(relativePath: RawPath): boolean {
     if (this.existing.size === 0) return false;
     return this.existing.has(parentOf(relativePath) ?? '');
+  }
+
+  /**
+   * Something was written, replaced, deleted or failed at `relativePath` (a temporary file made and
+   * removed moves the directory's mtime too): its directory's times are set again at the end.
+   */
+  entryChanged(relativePath: RawPath): void {
+    if (this.existing.size === 0) return;
+    const parent = parentOf(relativePath) ?? '';
+    if (this.existing.has(parent)) this.changed.add(parent);
+  }
+
+  /** The delete pass listed the destination's directories. */
+  listedAgain(): void {
+    this.allListed = true;
   }
 
   /** Every source directory the walk went through, relative, parents first: where --delete compares. */
@@ -158,7 +181,9 @@ export class DestinationDirectories {
         // After the owner (a chown clears what it guards), before the mode (an access ACL rewrites its group bits).
         const { lost, changed } = attributes.copy(directory, inherited.has(directory.path), failures);
         if (!directory.modeIsSet || changed) fs.fchmodSync(this.handles.descriptor(directory.path), directory.mode);
-        if (lib) {
+        if (this.keepsTimes(directory)) {
+          // Already the source's, and nothing written in it since.
+        } else if (lib) {
           const errno = lib.setTimes(target, directory.atimeNs, directory.mtimeNs, isRoot);
           if (errno !== 0) throw errnoError(errno, 'utimensat');
         } else (isRoot ? fs.utimesSync : fs.lutimesSync)(target, directory.atime, directory.mtime);
@@ -169,6 +194,16 @@ export class DestinationDirectories {
     }
   }
 
+  /**
+   * An existing directory below the root (the case probe writes in the root on every run) that had
+   * the source's times when the run found it, and in which nothing moved them since.
+   */
+  private keepsTimes(directory: MadeDirectory): boolean {
+    const { found } = directory;
+    if (found === undefined || directory.path === '' || this.allListed || this.changed.has(directory.path)) return false;
+    return found.atimeNs === directory.atimeNs && found.mtimeNs === directory.mtimeNs;
+  }
+
   private makeListed(entry: DirectoryEntry): void {
     this.onDirectory(entry, this.dryRun ? this.lookAt(entry) : this.makeNow(entry));
   }
@@ -176,31 +211,37 @@ export class DestinationDirectories {
   private makeNow(entry: DirectoryEntry): DirectoryOutcome {
     const path = joinRaw(this.destination, entry.path);
     const owner = ownerFor(entry, this.policy);
-    let outcome: DirectoryOutcome;
-    let modeIsSet: boolean;
+    let made: { outcome: 'created' | 'existing'; modeIsSet: boolean; found?: BigIntStats };
     try {
-      ({ outcome, modeIsSet } = this.makeOrReuse(entry, owner));
+      made = this.makeOrReuse(entry, owner);
     } catch (error) {
       return this.markBroken(entry, error, path);
     }
+    const { outcome, found } = made;
     if (outcome === 'existing') this.existing.add(entry.path);
+    else this.entryChanged(entry.path);
     this.made.push({
       path: entry.path,
       mode: entry.mode,
-      modeIsSet,
+      modeIsSet: made.modeIsSet,
       atime: entry.atime,
       mtime: entry.mtime,
       atimeNs: entry.atimeNs,
       mtimeNs: entry.mtimeNs,
-      owner,
+      // An existing directory that has its owner already is not chown'ed again.
+      owner: found && ownerIs(found, owner) ? undefined : owner,
       source: entry.source,
       existed: outcome === 'existing',
+      ...(found && { found: { atimeNs: found.atimeNs, mtimeNs: found.mtimeNs } }),
     });
     return outcome;
   }
 
-/** Makes the directory, or takes what is there; whether its mode is already the one finalize() would give. */
-  private makeOrReuse(entry: DirectoryEntry, owner: Owner | undefined): { outcome: 'created' | 'existing'; modeIsSet: boolean } {
+  /**
+   * Makes the directory, or takes what is there; whether its mode is already the one finalize() would give,
+   * and, for an existing directory kept, its stats as the run found it.
+   */
+  private makeOrReuse(entry: DirectoryEntry, owner: Owner | undefined): { outcome: 'created' | 'existing'; modeIsSet: boolean; found?: BigIntStats } {
     if (entry.path === '' && this.rootMade) {
       // Ours, empty, and made where no one else could put a link: finalize() gives it its mode.
       this.rootMade = false;
@@ -224,7 +265,9 @@ export class DestinationDirectories {
       }
     }
     const reused = this.reuse(entry, target, there);
-    return { outcome: reused === 'created' ? 'created' : 'existing', modeIsSet: reused === entry.mode && owner === undefined };
+    if (reused === 'created') return { outcome: 'created', modeIsSet: false };
+    // Only a chown could change the mode after this, and none is made where the owner is right already.
+    return { outcome: 'existing', modeIsSet: reused === entry.mode && ownerIs(there, owner), found: there };
   }
 
   /** The root by its path (it may be a symlink the user chose to copy into); anything below through its parent's descriptor. */
@@ -292,4 +335,9 @@ export class DestinationDirectories {
     this.broken.set(entry.path, record);
     return record;
   }
+}
+
+/** Whether an existing directory has the owner finalize() would give it (none to give: it has). */
+function ownerIs(stats: BigIntStats, owner: Owner | undefined): boolean {
+  return owner === undefined || (Number(stats.uid) === owner.uid && Number(stats.gid) === owner.gid);
 }

@@ -245,6 +245,7 @@ class CopyRun {
       if (tally.deletionSkipped) return;
     }
     const created = this.prepared.settings.worker.dryRun ? 0 : tally.counts.created;
+    this.directories.listedAgain();
     const result = pass.run(this.directories.listedDirectories(), tally, created);
     if ('skipped' in result) {
       tally.deletionSkipped = result.skipped;
@@ -273,6 +274,7 @@ class CopyRun {
     }
     const written = outcome === 'created' || outcome === 'overwritten';
     this.progress.finished(job, result.size, written ? result.size : 0);
+    if (outcome !== 'skipped') this.directories.entryChanged(job.path);
     // A directory where the source now has a file: the delete pass removes it, then this job runs again.
     if (!(error && this.deletePass?.holds(job, error))) this.tally.jobDone(job, result);
     if (digest) this.prepared.manifest?.add(job.path === '' ? rawFromString(path.basename(this.target.destination)) : job.path, digest);
