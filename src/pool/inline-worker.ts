@@ -5,10 +5,9 @@
  * worker is ready. A small copy forks nothing at all, and a large one is under
  * way while its first workers boot. It takes one batch at a time and runs it
  * synchronously on a later turn of the event loop, so nothing else the parent
- * does sees the umask a batch runs with. A large file's batch only when the
- * kernel writes it (a reflink, copy_file_range: on the thread pool, so the
- * event loop stays free and the mode is given after): never one the block loop
- * would write, which would hold the event loop for seconds.
+ * does sees the umask a batch runs with. A large file's batch too, but only to
+ * clone it (a reflink is made at once): one it cannot clone goes back to the
+ * queue for a forked worker, since copying its bytes would hold the parent for seconds.
  */
 import type { CopyBatch, FromWorker } from '../shared/protocol.js';
 import { runBatch, type BatchRunner } from '../worker/run-batch.js';
@@ -34,11 +33,10 @@ export class InlineWorker {
 
   private run(batch: CopyBatch): void {
     const messages: FromWorker[] = [];
-    // What the synchronous part confirms waits for it; a large file's bytes and result come later, as they come.
-    let synchronous = true;
     const runner: BatchRunner = {
       pid: process.pid,
-      send: (message) => (synchronous ? messages.push(message) : this.onMessage(this, message)),
+      inParent: true,
+      send: (message) => messages.push(message),
       largeFileStep: () => {},
     };
     // Timed from here: the turn it waited for is not the jobs' time.
@@ -47,7 +45,7 @@ export class InlineWorker {
     // Workers create files with umask 0 and give the modes themselves: put back before anything else runs.
     const umask = process.umask(0);
     try {
-      // Synchronous but for a large file's kernel copy, which runBatch awaits. Each file under a temporary
+      // Synchronous: in the parent, a large file is cloned or handed back, never awaited. Each file under a temporary
       // name even in a staged copy: a dead worker's half-written entries are swept by the parent,
       // but nothing would sweep the parent's own, were it killed mid-file.
       void runBatch({ ...batch, settings: { ...batch.settings, staged: false } }, runner);
@@ -58,7 +56,6 @@ export class InlineWorker {
     const cpu = process.cpuUsage(cpuBefore);
     const last = messages[messages.length - 1];
     if (last?.type === 'filesDone') last.cpuMs = (cpu.user + cpu.system) / 1000;
-    synchronous = false;
     for (const message of messages) this.onMessage(this, message);
   }
 }

@@ -31,9 +31,6 @@ const MAX_CRASHES_IN_A_ROW = 8;
 const WARM_UP_MS = 30;
 // As jest-worker and vitest: a worker asked to leave gets this long before SIGKILL.
 const EXIT_GRACE_MS = 500;
-// A large file waiting while the parent copies another is worth a fork once that copy has taken this long:
-// a reflink is over in milliseconds, sooner than a worker starts; copy_file_range of a big file is not.
-const LARGE_WAIT_MS = 50;
 
 export interface PoolOptions {
   size: number;
@@ -71,8 +68,6 @@ export class WorkerPool {
   private nextBatchId = 1;
   private crashesInARow = 0;
   private someWorkerWasReady = false;
-  /** A dispatch due when the parent's copy has taken LARGE_WAIT_MS (needsAProcess). */
-  private recheck: NodeJS.Timeout | undefined;
 
   /** The parent itself, running batches until a forked worker is ready (null with a test's workerPath, and in a worker thread). */
   private readonly inline: InlineWorker | null;
@@ -135,9 +130,6 @@ export class WorkerPool {
     }, EXIT_GRACE_MS);
     await Promise.all(leaving.map((worker) => worker.exited));
     clearTimeout(killTimer);
-    clearTimeout(this.recheck);
-    // A large file the kernel is still copying for the parent: nothing would sweep its temporary file once the parent is gone.
-    for (const batch of this.inline?.inFlight ?? []) this.sweepTemporaryFiles(batch.jobs.slice(batch.confirmed), process.pid, false);
   }
 
   private dispatch(): void {
@@ -169,8 +161,8 @@ export class WorkerPool {
 
   /**
    * The parent, once the listing is done (until then its time is the walk's, which
-   * every worker waits on), while no forked worker is ready, for any batch but one
-   * that would hold it: a large file the block loop writes.
+   * every worker waits on), while no forked worker is ready, for any batch but a
+   * large file only a forked worker may copy (a large one it tries to clone).
    */
   private inlineIfFree(): InlineWorker | undefined {
     const { inline } = this;
@@ -203,29 +195,15 @@ export class WorkerPool {
 
   /**
    * No forked worker, and work the parent should not run itself: any without the
-   * parent, a large file the block loop writes, one waiting while the parent is
-   * listing or has been copying another for LARGE_WAIT_MS, or, while the tree is
-   * being listed, a copy that has already shown more than a moment's work (the
-   * parent's batches keep its queue short, so the queue alone would never ask for one).
+   * parent, a large file only a forked worker may copy, one waiting while the tree
+   * is being listed, or, then, a copy that has already shown more than a moment's
+   * work (the parent's batches keep its queue short, so the queue alone would never ask for one).
    */
   private needsAProcess(): boolean {
     if (this.workers.size > 0) return false;
     if (this.inline === null || this.queue.some(holdsItsProcess)) return true;
-    if (this.queue.some(isLargeBatch)) return !this.listed || this.parentBusyFor(LARGE_WAIT_MS);
-    return !this.listed && this.pace.worthAFirstWorker(this.submittedJobs);
-  }
-
-  /** Whether the parent's current batch has run `ms` already; if it runs but not yet that long, a dispatch then. */
-  private parentBusyFor(ms: number): boolean {
-    const inline = this.inline!;
-    if (inline.canTake()) return false;
-    const waited = performance.now() - inline.busySince;
-    if (waited >= ms) return true;
-    this.recheck ??= setTimeout(() => {
-      this.recheck = undefined;
-      this.dispatch();
-    }, ms - waited);
-    return false;
+    if (this.listed) return false;
+    return this.queue.some(isLargeBatch) || this.pace.worthAFirstWorker(this.submittedJobs);
   }
 
   private spawn(): void {
@@ -351,15 +329,15 @@ export class WorkerPool {
   }
 
   /** What a dead worker may have half written. In a staged copy that is the entry's own name, still invisible. */
-  private sweepTemporaryFiles(jobs: Job[], pid: number, staged = this.options.settings.staged): void {
-    const { destination } = this.options;
+  private sweepTemporaryFiles(jobs: Job[], pid: number): void {
+    const { destination, settings } = this.options;
     const directories = new Map<RawPath, DirectoryHandles>();
     for (const job of jobs) {
       const { root, relative } = entryLocation(destination, job.path);
       let handles = directories.get(root);
       if (!handles) directories.set(root, (handles = new DirectoryHandles(root)));
       try {
-        unlinkQuietly(handles.entryPath(writingPathFor(relative, pid, staged)));
+        unlinkQuietly(handles.entryPath(writingPathFor(relative, pid, settings.staged)));
       } catch {
         // Its directory cannot be reached (gone, or replaced by a symlink): nothing of ours is there to sweep.
       }
@@ -385,9 +363,9 @@ function isLargeBatch(batch: Batch): boolean {
   return batch.jobs.length === 1 && isLargeFile(batch.jobs[0]!);
 }
 
-/** A large file the block loop writes holds its process for its whole time. */
+/** A large file only a forked worker may copy (see FileJob). */
 function holdsItsProcess(batch: Batch): boolean {
-  return isLargeBatch(batch) && (batch.jobs[0] as FileJob).blocks === true;
+  return isLargeBatch(batch) && (batch.jobs[0] as FileJob).forked === true;
 }
 
 function protocolError(message: string): ErrorRecord {

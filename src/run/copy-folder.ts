@@ -268,7 +268,7 @@ class CopyRun {
   private onJobDone(job: Job, result: JobResult): void {
     const halted = this.halt.signal.aborted;
     const { outcome, error, digest } = result;
-    if (outcome === 'otherNames' || outcome === 'large' || outcome === 'largeBlocks' || outcome === 'batchFull') {
+    if (outcome === 'otherNames' || outcome === 'large' || outcome === 'largeForked' || outcome === 'batchFull') {
       if (!halted) this.planner.handedBack(job, result);
       return;
     }

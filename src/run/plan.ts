@@ -99,8 +99,8 @@ export class Planner {
       if (next) this.followUps.add(next);
       return;
     }
-    if ((outcome === 'large' || outcome === 'largeBlocks') && job.kind === 'file') {
-      const large: FileJob = { ...job, large: true, ...(outcome === 'largeBlocks' && { blocks: true as const }) };
+    if ((outcome === 'large' || outcome === 'largeForked') && job.kind === 'file') {
+      const large: FileJob = { ...job, large: true, ...(outcome === 'largeForked' && { forked: true as const }) };
       this.options.progress.sized(large, size);
       this.followUps.add(large);
       return;

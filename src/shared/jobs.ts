@@ -47,10 +47,10 @@ export interface FileJob {
   /** The parent knows it is large and sent it alone. */
   large?: true;
   /**
-   * Large, and written by the block loop (sparse, or its content hashed), not by the kernel:
-   * it holds the process that copies it for its whole time, so never the parent's.
+   * Large, and only a forked worker may copy it: its copy holds the process for its whole time
+   * (the block loop, for a sparse or hashed file; the kernel's byte copy, where no clone can be made).
    */
-  blocks?: true;
+  forked?: true;
 }
 
 export interface SymlinkJob {

@@ -89,6 +89,8 @@ export interface Native {
    * blocks where the file system can (btrfs, XFS): no read into, nor write from, memory of ours.
    */
   copyRange(input: number, output: number, length: number): number;
+  /** FICLONE: `output` becomes a reflink of the whole of `input`, at once (btrfs, XFS); 0, or an errno. */
+  clone(output: number, input: number): number;
   at: DirectoryCalls;
 }
 
@@ -97,6 +99,8 @@ export const { ENOTSUP, ERANGE, ENODATA, EPERM, ENOENT, ENOTDIR, ENOSYS, EEXIST,
 /** Linux has one value for both; elsewhere they may differ. */
 export const EOPNOTSUPP = (ERRNO as Record<string, number>).EOPNOTSUPP ?? ENOTSUP;
 const AT_FDCWD = -100;
+// _IOW(0x94, 9, int), linux/fs.h
+const FICLONE = 0x40049409;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_EMPTY_PATH = 0x1000;
 const STATX_BASIC_STATS = 0x7ff;
@@ -175,6 +179,8 @@ function load(): Native {
   const lremovexattr = fn('int lremovexattr(const void *path, const void *name)');
   const futimens = fn('int futimens(int fd, const void *times)');
   const copyFileRange = fn('intptr_t copy_file_range(int input, void *inputOffset, int output, void *outputOffset, size_t length, uint32_t flags)');
+  const ioctlInt = REGISTER_VARARGS ? fn('int ioctl(int fd, unsigned long request, int argument)') : fn('int ioctl(int fd, unsigned long request, ...)');
+  const ioctl = (fd: number, request: number, argument: number) => (REGISTER_VARARGS ? ioctlInt(fd, request, argument) : ioctlInt(fd, request, 'int', argument));
   const utimensat = fn('int utimensat(int dirfd, const void *path, const void *times, int flags)');
   const errno = () => koffi.errno();
 
@@ -268,6 +274,7 @@ function load(): Native {
   return {
     at,
     copyRange: (input, output, length) => failed(copyFileRange(input, null, output, null, length, 0)),
+    clone: (output, input) => (ioctl(output, FICLONE, input) < 0 ? errno() : 0),
     list(target) {
       let length: number;
       if (typeof target === 'number') length = flistxattr(target, buffer, XATTR_MAX);

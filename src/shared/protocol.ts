@@ -76,10 +76,10 @@ export function isToWorker(value: unknown): value is ToWorker {
 /**
  * Why a worker hands a job back unfinished, for the parent to schedule again:
  * the file has other names (the parent picks the one copied), it is large (it
- * travels alone; largeBlocks: and the block loop, not the kernel, must write it),
+ * travels alone; largeForked: and only a forked worker may copy it, see FileJob),
  * or the batch already wrote its share of bytes.
  */
-export type HandBack = 'otherNames' | 'large' | 'largeBlocks' | 'batchFull';
+export type HandBack = 'otherNames' | 'large' | 'largeForked' | 'batchFull';
 
 export type Outcome = 'created' | 'overwritten' | 'skipped' | 'failed' | HandBack;
 
@@ -104,7 +104,7 @@ const CODES: Record<Outcome, string> = {
   failed: 'f',
   otherNames: 'n',
   large: 'l',
-  largeBlocks: 'L',
+  largeForked: 'L',
   batchFull: 'b',
 };
 const OUTCOMES = new Map(Object.entries(CODES).map(([outcome, code]) => [code, outcome as Outcome]));

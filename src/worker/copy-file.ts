@@ -9,7 +9,9 @@
  * by the parent) is written by the kernel instead (a reflink where the file
  * system has them, else copy_file_range) on the thread pool, so the worker
  * stays free to report how far it has come; a sparse one, or one whose content
- * is hashed, goes through the block loop, reporting its bytes as it goes.
+ * is hashed, goes through the block loop, reporting its bytes as it goes. In
+ * the parent (BatchContext.inParent) a large file is cloned at once, or handed
+ * back for a forked worker: nothing there may hold the event loop for seconds.
  *
  * Never throws: a failure comes back as a record naming the path and the
  * operation. Every call goes through the descriptor of the entry's directory
@@ -20,7 +22,7 @@ import fs from 'node:fs';
 import { errorRecord, type ErrorRecord, type Operation } from '../shared/errors.js';
 import { LARGE_FILE_BYTES, type FileJob } from '../shared/jobs.js';
 import { ownerFor, sourceFileFromStats, unchangedSince, type SourceFile } from '../shared/metadata.js';
-import { ENOENT, errnoError } from '../shared/native.js';
+import { ENOENT, errnoError, native } from '../shared/native.js';
 import type { JobResult } from '../shared/protocol.js';
 import type { FsPath } from '../shared/raw-path.js';
 import { writingPathFor } from '../shared/temp-name.js';
@@ -70,6 +72,7 @@ function copyOnce(job: FileJob, paths: JobPaths, context: BatchContext, onBytes:
   if (!isWrite(planned) || dryRun) return closing(input, planned);
   if (input < 0) input = openSource(paths);
   if (typeof input !== 'number') return failed(input);
+  if (job.large && context.inParent) return cloneInParent(input, source, paths, context, planned);
   if (onBytes && inKernel(source, context)) return writeInKernel(input, source, paths, context, planned, onBytes);
   return writeBlocks(input, source, paths, context, planned, onBytes);
 }
@@ -105,7 +108,7 @@ export function statSource(paths: JobPaths, fd: number): SourceFile | ErrorRecor
 /** A file the parent must schedule itself (see FileJob): handed back, untouched. */
 export function handBack(job: FileJob, source: SourceFile, context: BatchContext): JobResult | null {
   if (source.inode !== undefined && !job.firstName) return { outcome: 'otherNames', size: source.size, inode: source.inode };
-  if (source.size >= LARGE_FILE_BYTES && !job.large) return { outcome: inKernel(source, context) ? 'large' : 'largeBlocks', size: source.size };
+  if (source.size >= LARGE_FILE_BYTES && !job.large) return { outcome: inKernel(source, context) ? 'large' : 'largeForked', size: source.size };
   return null;
 }
 
@@ -182,6 +185,37 @@ function writeBlocks(
     if (created) unlinkAtQuietly(temp);
     return failed(error instanceof SourceFailure ? errorRecord(error.cause, 'read', paths.source) : errorRecord(error, 'write', paths.final));
   }
+}
+
+/** Once a clone is refused (ext4, another file system), the parent hands every large file back at once. */
+let cloneRefused = false;
+
+/**
+ * In the parent: the open source `input` (closed after) cloned whole into a temporary file (a reflink,
+ * made at once), then into place; where it cannot be, the job goes back for a forked worker to copy.
+ */
+function cloneInParent(input: number, source: SourceFile, paths: JobPaths, context: BatchContext, planned: JobResult): JobResult {
+  const calls = cloneRefused ? null : native();
+  if (!calls) return closing(input, { outcome: 'largeForked', size: source.size });
+  const temp = temporary(paths, context);
+  let output = -1;
+  try {
+    output = createExclusive(temp, () => openAt(temp, CREATE_FLAGS, source.mode & ~SET_ID_BITS));
+    const errno = calls.clone(output, input);
+    if (errno !== 0 || !unchangedSince(source, fstat(input)) || fstat(output).size !== source.size) {
+      closeQuietly(output);
+      unlinkAtQuietly(temp);
+      if (errno === 0) return closing(input, sourceChanged(paths));
+      cloneRefused = true;
+      return closing(input, { outcome: 'largeForked', size: source.size });
+    }
+  } catch (error) {
+    if (output >= 0) closeQuietly(output);
+    closeQuietly(input);
+    unlinkAtQuietly(temp);
+    return failed(errorRecord(error, 'write', paths.final));
+  }
+  return complete(output, input, temp, source, paths, context, planned, true, undefined);
 }
 
 /** The kernel writes the open source `input` (closed after) to a temporary file, reporting its size as it grows. */

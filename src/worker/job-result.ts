@@ -19,6 +19,11 @@ export interface BatchContext {
   buffer: Buffer;
   /** Temporary names carry it, so a dead worker's leftovers can be swept. */
   pid: number;
+  /**
+   * The parent runs the batch (pool/inline-worker.ts): a large file is cloned (a reflink, at once)
+   * or handed back for a forked worker, never copied byte by byte, which would hold the parent for seconds.
+   */
+  inParent?: true;
 }
 
 /** Where one job's entry is: as failures name it, and as the calls reach it. */

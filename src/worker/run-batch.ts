@@ -31,6 +31,8 @@ let buffer: Buffer | undefined;
 export interface BatchRunner {
   /** Its pid: temporary names carry it, so a dead worker's leftovers can be swept. */
   pid: number;
+  /** The parent runs the batch itself (BatchContext.inParent). */
+  inParent?: true;
   send(message: FromWorker): void;
   /**
    * Between chunks of a large file, and with the temporary file being written
@@ -43,7 +45,7 @@ export interface BatchRunner {
 export async function runBatch(batch: CopyBatch, runner: BatchRunner): Promise<void> {
   buffer ??= Buffer.allocUnsafe(COPY_BUFFER_BYTES);
   const place = new Destination(absolute(batch.destination, batch.cwd), isSingleFile(batch));
-  const context: BatchContext = { settings: batch.settings, place, buffer, pid: runner.pid };
+  const context: BatchContext = { settings: batch.settings, place, buffer, pid: runner.pid, ...(runner.inParent && { inParent: true as const }) };
   // Sources are read through their directories' descriptors too: a source directory swapped for a
   // symlink (to /etc, say, under a backup run as root) is not read through.
   const sources = new Directories(absolute(batch.source, batch.cwd), { lookUpOnly: true });
@@ -88,7 +90,8 @@ function runJob(job: Job, batch: CopyBatch, sources: Directories, context: Batch
   }
   const paths: JobPaths = { source, final, from, to };
   if (job.kind === 'symlink') return copySymlink(job, paths, context);
-  return isLargeFile(job) ? copyLarge(job, paths, context, batch, runner) : copyFile(job, paths, context);
+  // In the parent, a large file is cloned at once or handed back: synchronous, like any other.
+  return isLargeFile(job) && !context.inParent ? copyLarge(job, paths, context, batch, runner) : copyFile(job, paths, context);
 }
 
 /** A dry run's place for an entry whose directory the run would make: never reached (nothing may be there). */

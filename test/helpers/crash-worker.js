@@ -16,6 +16,7 @@
 //                                           after the worker's first read of that source file, halves it
 //                                           (shrink) or appends to it (grow): a file rewritten while it is
 //                                           copied; 'once' for the first attempt only, 'always' for each
+//                                           (on the fs fallback, whose reads the seam sees)
 //   FOLDERCOPY_TEST_LOSE_CONFIRMATION=<rel path>:<marker file>
 //                                           drops the confirmation of the batch holding that job, once
 //                                           (the marker records it), as a closed channel loses it
@@ -49,6 +50,9 @@ if (slowOpenMs) {
 }
 
 if (rewriteOf) {
+  // The block loop's reads are the ones to catch: copy_file_range, which the worker uses where it can,
+  // reads nothing in the process; on the fs fallback a file is copied by the same loop with the same checks.
+  process.env.FOLDERCOPY_TEST_NO_NATIVE = '1';
   // The worker's bundle calls fs.readSync on this same module object. A rewrite follows the first
   // read of each attempt at the file: a read that finds its end arms the next one ('always').
   const readSync = fs.readSync;

@@ -128,11 +128,11 @@ describe('hand-backs and refusals', () => {
   it('a large file not sent as one is handed back: for the kernel to write, or the block loop when sparse or hashed', () => {
     fs.writeFileSync(path.join(src, 'big'), Buffer.alloc(LARGE_FILE_BYTES, 1));
     expect(copy({ kind: 'file', path: 'big' })).toEqual({ outcome: 'large', size: LARGE_FILE_BYTES });
-    expect(copy({ kind: 'file', path: 'big' }, { digest: true })).toEqual({ outcome: 'largeBlocks', size: LARGE_FILE_BYTES });
-    expect(copy({ kind: 'file', path: 'big' }, { verify: true })).toEqual({ outcome: 'largeBlocks', size: LARGE_FILE_BYTES });
+    expect(copy({ kind: 'file', path: 'big' }, { digest: true })).toEqual({ outcome: 'largeForked', size: LARGE_FILE_BYTES });
+    expect(copy({ kind: 'file', path: 'big' }, { verify: true })).toEqual({ outcome: 'largeForked', size: LARGE_FILE_BYTES });
     fs.writeFileSync(path.join(src, 'holes'), '');
     fs.truncateSync(path.join(src, 'holes'), LARGE_FILE_BYTES);
-    expect(copy({ kind: 'file', path: 'holes' })).toEqual({ outcome: 'largeBlocks', size: LARGE_FILE_BYTES });
+    expect(copy({ kind: 'file', path: 'holes' })).toEqual({ outcome: 'largeForked', size: LARGE_FILE_BYTES });
     expect(fs.readdirSync(dst)).toEqual([]);
   });
 
@@ -149,6 +149,21 @@ describe('hand-backs and refusals', () => {
     fs.writeFileSync(path.join(root, 'elsewhere', 'a'), 'secret');
     fs.symlinkSync(path.join(root, 'elsewhere'), path.join(src, 'sub'));
     expect(() => sources.place('sub/a')).toThrow(expect.objectContaining({ code: expect.stringMatching(/^(ELOOP|ENOTDIR)$/) }));
+  });
+});
+
+describe('a large file in the parent (BatchContext.inParent)', () => {
+  it('is cloned at once or, where the file system cannot (ext4, tmpfs), handed back for a forked worker, leaving nothing', () => {
+    fs.writeFileSync(path.join(src, 'big'), Buffer.alloc(LARGE_FILE_BYTES, 5));
+    const context: BatchContext = { settings: settings({}), place: destination, buffer: BUFFER, pid: process.pid, inParent: true };
+    const paths: JobPaths = { source: path.join(src, 'big'), final: path.join(dst, 'big'), from: sources.place('big'), to: destination.place('big') };
+    const result = copyFile({ kind: 'file', path: 'big', large: true }, paths, context);
+    expect(result).not.toBeInstanceOf(Promise);
+    if ((result as JobResult).outcome === 'largeForked') expect(fs.readdirSync(dst)).toEqual([]);
+    else {
+      expect(result).toEqual({ outcome: 'created', size: LARGE_FILE_BYTES });
+      expect(fs.readFileSync(path.join(dst, 'big')).equals(fs.readFileSync(path.join(src, 'big')))).toBe(true);
+    }
   });
 });
 

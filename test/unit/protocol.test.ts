@@ -10,7 +10,7 @@ import {
   type Outcome,
 } from '../../src/shared/protocol.js';
 
-const ALL_OUTCOMES: Outcome[] = ['created', 'overwritten', 'skipped', 'failed', 'otherNames', 'large', 'largeBlocks', 'batchFull'];
+const ALL_OUTCOMES: Outcome[] = ['created', 'overwritten', 'skipped', 'failed', 'otherNames', 'large', 'largeForked', 'batchFull'];
 
 const denied: ErrorRecord = { code: 'EACCES', message: 'permission denied', operation: 'read', path: 'src/a.txt' };
 const gone: ErrorRecord = { code: 'ENOENT', message: 'no such file or directory', operation: 'stat', path: 'src/b.txt' };
@@ -39,7 +39,7 @@ describe('ResultsEncoder and decodeResults', () => {
       ['failed', 'f'],
       ['otherNames', 'n'],
       ['large', 'l'],
-      ['largeBlocks', 'L'],
+      ['largeForked', 'L'],
       ['batchFull', 'b'],
     ] as const) {
       const encoder = new ResultsEncoder(false);
