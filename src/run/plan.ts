@@ -100,8 +100,10 @@ export class Planner {
       return;
     }
     if ((outcome === 'large' || outcome === 'largeForked') && job.kind === 'file') {
-      const large: FileJob = { ...job, large: true, ...(outcome === 'largeForked' && { forked: true as const }) };
-      this.options.progress.sized(large, size);
+      // Sized once: a large file the parent could not clone comes back as the same job, now for a forked worker.
+      const large: FileJob = job.large ? job : { ...job, large: true };
+      if (outcome === 'largeForked') large.forked = true;
+      if (!job.large) this.options.progress.sized(large, size);
       this.followUps.add(large);
       return;
     }
