@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lockPathFor, stagingPathFor } from '../src/shared/names-on-disk.js';
 import { isAlive } from './helpers/processes.js';
 import { runCli, startCli, waitFor, type RunResult, type StartedProcess } from './helpers/run-cli.js';
 import { diffTrees, findTempLeftovers, makeTempDir, removeTempDir, snapshotTree, useTempDirs, writeManySmallFiles, writeTree, type TreeSnapshot } from './helpers/tree.js';
@@ -13,11 +14,8 @@ import { diffTrees, findTempLeftovers, makeTempDir, removeTempDir, snapshotTree,
 const tempDir = useTempDirs();
 
 const RUN_TIMEOUT_MS = 60_000;
-/** The lock beside a destination (src/destination/lock.ts). */
-const lockPath = (dst: string): string => path.join(path.dirname(dst), `.${path.basename(dst)}.foldercopy-lock`);
-/** A staging directory beside a destination (src/destination/staging.ts). */
-const stagingPath = (dst: string, pid: number): string => path.join(path.dirname(dst), `.${path.basename(dst)}.${pid}.foldercopy-part`);
-const OURS = /\.foldercopy-(part|lock)$/;
+const lockPath = (dst: string): string => lockPathFor(dst);
+const stagingPath = (dst: string, pid: number): string => stagingPathFor(dst, pid, 0);
 /** What a run writes in its lock: pid, start time (field 22 of /proc/<pid>/stat) and user. */
 function lockContent(pid: number): string {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
@@ -112,7 +110,7 @@ describe('two runs into the same destination', () => {
     expect(diffTrees(bigSnapshot, await snapshotTree(dst))).toEqual([]);
     // No staging directory of the refused run, no lock: only the copy.
     expect(fs.readdirSync(root)).toEqual(['copy']);
-    expect(await findTempLeftovers(root, OURS)).toEqual([]);
+    expect(await findTempLeftovers(root)).toEqual([]);
   }, 120_000);
 
   it("a live run's lock: a second run writes nothing (not even its --log), --json says refused, and the lock is left alone; a dry run is not refused", async () => {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFolder, pathBytes, type CopyProgress, type CopySkip, type EntryEvent } from '../dist/index.js';
+import { parseTempName, stagingPidOf } from '../src/shared/names-on-disk.js';
 import { CLI_PATH, isRoot, runCli, runInPty, startCli, waitFor, type RunResult, type StartedProcess } from './helpers/run-cli.js';
 import { diffTrees, makeTempDir, removeTempDir, snapshotTree, useTempDirs, writeTree, type TreeEntry } from './helpers/tree.js';
 
@@ -230,10 +231,10 @@ function makeSparseSource(source: string): void {
 /** The 64 GiB file is being written: at its name in a staged first copy, or under its temporary name. */
 function sparseFileInFlight(dst: string): boolean {
   const parent = path.dirname(dst);
-  const staged = fs.readdirSync(parent).filter((n) => n.startsWith(`.${path.basename(dst)}.`) && n.endsWith('.foldercopy-part'));
-  for (const where of [dst, ...staged.map((n) => path.join(parent, n))]) {
+  const staged = fs.readdirSync(parent).map((n) => path.join(parent, n)).filter((where) => stagingPidOf(dst, where) !== undefined);
+  for (const where of [dst, ...staged]) {
     if (!fs.existsSync(where)) continue;
-    if (fs.readdirSync(where).some((n) => n === 'disk.img' || /^\.disk\.img\.\d+\.foldercopy-part$/.test(n))) return true;
+    if (fs.readdirSync(where).some((n) => n === 'disk.img' || parseTempName(n)?.finalName === 'disk.img')) return true;
   }
   return false;
 }

@@ -16,7 +16,6 @@ import { diffTrees, findTempLeftovers, snapshotTree, useTempDirs } from './helpe
 
 const tempDir = useTempDirs();
 const CRASH_WORKER = fileURLToPath(new URL('./helpers/crash-worker.js', import.meta.url));
-const TEMP_FILE = /\.foldercopy-part$/;
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -115,7 +114,7 @@ describe('a job that kills its worker', () => {
     // One worker holds both batches; it finishes the first (its confirmation lost), then dies writing the second.
     const done = await runPool(source, destination, 1, [first, second]);
 
-    expect(await findTempLeftovers(destination, TEMP_FILE)).toEqual([]);
+    expect(await findTempLeftovers(destination)).toEqual([]);
     expect(done.find((d) => d.job.path === poison.path)?.error).toMatchObject({ code: 'WORKER_CRASHED' });
     for (const job of [...first, second[0]!]) {
       expect(fs.readFileSync(path.join(destination, job.path)), job.path).toEqual(fs.readFileSync(path.join(source, job.path)));
@@ -143,7 +142,7 @@ describe('a job that kills its worker', () => {
       expect(fs.readFileSync(path.join(destination, job.path)), job.path).toEqual(fs.readFileSync(path.join(source, job.path)));
     }
     expect(fs.existsSync(path.join(destination, poison.path))).toBe(false);
-    expect(await findTempLeftovers(destination, TEMP_FILE)).toEqual([]);
+    expect(await findTempLeftovers(destination)).toEqual([]);
     // Killed once in its batch and once alone on its retry: at least the first worker and two replacements.
     const pids = forkedPids(forkLog);
     expect(pids.length).toBeGreaterThanOrEqual(3);
@@ -207,7 +206,7 @@ describe('a worker killed while it boots', () => {
     for (const job of jobs) {
       expect(fs.readFileSync(path.join(destination, job.path))).toEqual(fs.readFileSync(path.join(source, job.path)));
     }
-    expect(await findTempLeftovers(destination, TEMP_FILE)).toEqual([]);
+    expect(await findTempLeftovers(destination)).toEqual([]);
   });
 });
 
@@ -252,7 +251,7 @@ describe('a file that vanishes during the copy', () => {
       expect(fs.readFileSync(path.join(destination, job.path)), job.path).toEqual(fs.readFileSync(path.join(source, job.path)));
     }
     expect(fs.existsSync(path.join(destination, vanishing.path))).toBe(false);
-    expect(await findTempLeftovers(destination, TEMP_FILE)).toEqual([]);
+    expect(await findTempLeftovers(destination)).toEqual([]);
     expect(forkedPids(forkLog).filter(isAlive)).toEqual([]);
   });
 });
@@ -271,7 +270,7 @@ describe('a source file rewritten while it is read', () => {
       expect(failed.map((d) => d.job.path)).toEqual(['moving.bin']);
       expect(failed[0]!.error).toMatchObject({ code: 'ESOURCECHANGED', operation: 'read', path: path.join(source, 'moving.bin') });
       expect(fs.existsSync(path.join(destination, 'moving.bin'))).toBe(false);
-      expect(await findTempLeftovers(destination, TEMP_FILE)).toEqual([]);
+      expect(await findTempLeftovers(destination)).toEqual([]);
       for (const job of jobs) expect(fs.readFileSync(path.join(destination, job.path))).toEqual(fs.readFileSync(path.join(source, job.path)));
     });
 

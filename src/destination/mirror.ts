@@ -19,9 +19,8 @@ import { errorRecord, FoldercopyError, type ErrorRecord } from '../shared/errors
 import type { Job } from '../shared/jobs.js';
 import type { DirectoryHandles } from '../shared/directory-handles.js';
 import { childPath, fsPath, joinRaw, pathText, rawFromBytes, type RawPath } from '../shared/raw-path.js';
-import { TEMP_NAME } from '../shared/temp-name.js';
+import { isOurName } from '../shared/names-on-disk.js';
 import type { TreeFilter } from '../source/filter.js';
-import { LOCK_NAME } from './lock.js';
 import { looksLikeEarlierCopy } from './overwrite-guard.js';
 
 export interface DeletePassOptions {
@@ -54,7 +53,7 @@ export function compareTopLevel(source: RawPath, destination: RawPath, filter: T
   const extraneous: RawPath[] = [];
   for (const dirent of atDestination) {
     const name = rawFromBytes(dirent.name);
-    if (TEMP_NAME.test(name) || LOCK_NAME.test(name) || filter?.excludes(name, dirent.isDirectory())) continue;
+    if (isOurName(name) || filter?.excludes(name, dirent.isDirectory())) continue;
     names.push(name);
     if (!inSource.has(name)) extraneous.push(name);
   }
@@ -209,7 +208,7 @@ function findExtraneous(source: RawPath, tree: Tree, directories: Iterable<RawPa
     for (const dirent of atDestination) {
       const name = rawFromBytes(dirent.name);
       // Our own temporary names and locks belong to runs in progress, this one's or another's.
-      if (TEMP_NAME.test(name) || LOCK_NAME.test(name)) continue;
+      if (isOurName(name)) continue;
       if (inSource.has(name)) {
         counter.seen++;
         continue;

@@ -5,6 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach } from 'vitest';
+import { endsLikeOurName } from '../../src/shared/names-on-disk.js';
 
 // ---------------------------------------------------------------------------
 // Temporary directories
@@ -591,11 +592,11 @@ export async function listFilesRecursive(root: string): Promise<Buffer[]> {
   return walked.filter(({ stats }) => !stats.isDirectory()).map(({ rel }) => rel);
 }
 
-/** Printable relative paths of the entries (of any type) under root whose name matches `pattern`, e.g. /\.tmp/. */
-export async function findTempLeftovers(root: string, pattern: RegExp): Promise<string[]> {
+/** Printable relative paths of the entries (of any type) under root that end like a name of foldercopy's own (src/shared/names-on-disk.ts). */
+export async function findTempLeftovers(root: string): Promise<string[]> {
   const walked = await walkTree(root);
   return walked
-    .filter(({ rel }) => rel.length > 0 && rel.subarray(rel.lastIndexOf(SLASH) + 1).toString('utf8').search(pattern) >= 0)
+    .filter(({ rel }) => rel.length > 0 && endsLikeOurName(rel.subarray(rel.lastIndexOf(SLASH) + 1).toString('utf8')))
     .map(({ rel }) => printablePath(rel));
 }
 
