@@ -7,7 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WorkerPool } from '../src/pool/pool.js';
+import type { WorkerPool } from '../src/pool/pool.js';
+import { copyPool } from '../src/run/copy-pool.js';
 import { RunStopped, type ErrorRecord } from '../src/shared/errors.js';
 import type { FileJob, Job } from '../src/shared/jobs.js';
 import { isAlive, listDescendants, processCommandLine, processesWithEnv, waitForExit } from './helpers/processes.js';
@@ -54,7 +55,7 @@ function forkedPids(forkLog: string): number[] {
 }
 
 function newPool(source: string, destination: string, size: number, done: Done[]): WorkerPool {
-  return new WorkerPool({
+  return copyPool({
     size,
     source,
     destination,

@@ -1,0 +1,45 @@
+/**
+ * When the pool forks workers. Further workers start only when the work waiting
+ * for them, at the measured pace, saves more than a worker's start-up, so a
+ * hundred-file copy forks no process, and a slow mount as many as pay, as soon
+ * as the first jobs are timed.
+ */
+import type { Pace } from './pace.js';
+
+export interface Crew {
+  /** Forked workers alive. */
+  workers: number;
+  /** The most there may be (-j). */
+  most: number;
+  /** The parent runs batches itself while no forked worker is ready. */
+  parentRuns: boolean;
+  /** Every job is submitted (jobs handed back may follow). */
+  listed: boolean;
+  submittedJobs: number;
+}
+
+/** The queue, read only as far as the decision needs (holdsLargeFile walks it). */
+export interface Queued {
+  readonly jobs: number;
+  /** A large file's batch, which only a forked worker runs. */
+  readonly holdsLargeFile: boolean;
+}
+
+export function workersToFork(crew: Crew, queued: Queued, pace: Pace): number {
+  const useful = Math.min(crew.most, pace.usefulWorkers());
+  let workers = crew.workers;
+  while (workers < crew.most && (needsAProcess(workers, crew, queued, pace) || (workers < useful && pace.worthAnotherWorker(queued.jobs, workers)))) workers++;
+  return workers - crew.workers;
+}
+
+/**
+ * No forked worker, and work the parent should not run itself: a large file's,
+ * any without the parent, or, while the tree is being listed, a copy that has
+ * already shown more than a moment's work (the parent's batches keep its queue
+ * short, so the queue alone would never ask for one).
+ */
+function needsAProcess(workers: number, crew: Crew, queued: Queued, pace: Pace): boolean {
+  if (workers > 0) return false;
+  if (!crew.parentRuns || queued.holdsLargeFile) return true;
+  return !crew.listed && pace.worthAFirstWorker(crew.submittedJobs);
+}
