@@ -1,27 +1,14 @@
 /**
  * Lists the source tree as listings, one per directory, parents before
- * children, so copying starts long before the listing ends. A plain generator:
- *  - the consumer pulls, so nothing is read ahead of it (backpressure) and a
- *    consumer that stops (Ctrl-C) stops the reading;
- *  - directories are read synchronously, a few milliseconds' worth per
- *    event-loop turn: an async call per directory is a thread-pool round trip,
- *    slow here, a turn per directory slows the listing of a tree of many small
- *    directories, and the turns let the parent drain worker messages;
- *  - a listing holds what a directory has besides subdirectories (files,
- *    symlinks, special files), so the parent's work per entry is paid per
- *    directory; raw names (see raw-path.ts) keep any byte sequence Linux allows;
- *  - types come from the listing itself (d_type): only directories are stat'ed,
- *    as they are read, since the parent makes them; a file is stat'ed by the
- *    worker that copies it; symlinks are never followed;
- *  - errors are values: an unreadable directory is reported and skipped;
- *  - filters (filter.ts) apply as each directory is read, so an excluded
- *    directory is never descended into;
- *  - with a file list (selection.ts), directories are not read: the names
- *    listed in each are lstat'ed and go through the same filters, and only
- *    directories listed or with listed names below them are visited;
- *  - below the root, a directory is reached through its parent's descriptor
- *    (directory-handles.ts): one swapped for a symlink while the walk runs is
- *    reported, never listed through the link.
+ * children, so copying starts long before the listing ends. A plain pull
+ * generator: nothing is read ahead of the consumer, and a consumer that stops
+ * (Ctrl-C) stops the reading. Directories are read synchronously, a few
+ * milliseconds' worth per event-loop turn: an async call per directory is a
+ * thread-pool round trip, a turn per directory slows a tree of many small ones,
+ * and the turns let the parent drain worker messages. Only directories are
+ * stat'ed (the parent makes them; a file's stats are its worker's), and below
+ * the root each is reached through its parent's descriptor, so one swapped for
+ * a symlink during the walk is reported, never listed through the link.
  */
 import type { BigIntStats, Dirent } from 'node:fs';
 import fs from 'node:fs';
