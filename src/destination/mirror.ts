@@ -172,10 +172,6 @@ export interface ExtraneousEntries {
   seen: number;
 }
 
-/**
- * `directories`: where to compare; `inTheWay`: destination directories standing
- * where the source has a file or link now, deleted whole.
- */
 /** The destination as the pass reads and changes it. */
 interface Tree {
   destination: RawPath;
@@ -183,11 +179,14 @@ interface Tree {
   filter: TreeFilter | null;
 }
 
+/**
+ * `directories`: where to compare; `inTheWay`: destination directories standing
+ * where the source has a file or link now, deleted whole.
+ */
 function findExtraneous(source: RawPath, tree: Tree, directories: Iterable<RawPath>, inTheWay: readonly RawPath[]): ExtraneousEntries {
-  const deletions: Deletion[] = [];
-  const failures: ErrorRecord[] = [];
-  const counter = { seen: 0 };
-  for (const directory of inTheWay) collect(tree, directory, true, deletions, failures, counter);
+  const found: ExtraneousEntries = { deletions: [], failures: [], seen: 0 };
+  const { failures } = found;
+  for (const directory of inTheWay) collect(tree, directory, true, found);
   for (const directory of directories) {
     let inSource: Set<RawPath>;
     let atDestination: fs.Dirent<Buffer>[];
@@ -210,18 +209,18 @@ function findExtraneous(source: RawPath, tree: Tree, directories: Iterable<RawPa
       // Our own temporary names and locks belong to runs in progress, this one's or another's.
       if (isOurName(name)) continue;
       if (inSource.has(name)) {
-        counter.seen++;
+        found.seen++;
         continue;
       }
-      collect(tree, childPath(directory, name), dirent.isDirectory(), deletions, failures, counter);
+      collect(tree, childPath(directory, name), dirent.isDirectory(), found);
     }
   }
-  return { deletions, failures, seen: counter.seen };
+  return found;
 }
 
 /** Adds an entry and, for a directory, its contents; returns false when something in it must stay. */
-function collect(tree: Tree, relative: RawPath, isDirectory: boolean, deletions: Deletion[], failures: ErrorRecord[], counter: { seen: number }): boolean {
-  counter.seen++;
+function collect(tree: Tree, relative: RawPath, isDirectory: boolean, found: ExtraneousEntries): boolean {
+  found.seen++;
   if (tree.filter?.excludes(relative, isDirectory)) return false;
   let whole = true;
   if (isDirectory) {
@@ -229,14 +228,14 @@ function collect(tree: Tree, relative: RawPath, isDirectory: boolean, deletions:
     try {
       children = fs.readdirSync(tree.handles.directoryPath(relative), { encoding: 'buffer', withFileTypes: true });
     } catch (error) {
-      failures.push(errorRecord(error, 'list', joinRaw(tree.destination, relative)));
+      found.failures.push(errorRecord(error, 'list', joinRaw(tree.destination, relative)));
       return false;
     }
     for (const child of children) {
-      if (!collect(tree, childPath(relative, rawFromBytes(child.name)), child.isDirectory(), deletions, failures, counter)) whole = false;
+      if (!collect(tree, childPath(relative, rawFromBytes(child.name)), child.isDirectory(), found)) whole = false;
     }
   }
-  if (whole) deletions.push({ path: relative, isDirectory });
+  if (whole) found.deletions.push({ path: relative, isDirectory });
   return whole;
 }
 

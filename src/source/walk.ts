@@ -40,6 +40,14 @@ export interface ListingFilter {
   admit(relative: RawPath, dirents: Dirent[]): Dirent[];
 }
 
+/** What every directory of one walk is read with. */
+interface Tree {
+  root: RawPath;
+  directories: DirectoryHandles;
+  rootEntry: DirectoryEntry;
+  filter: ListingFilter | null;
+}
+
 /** Lists `root` (a directory; a symlink to one is followed, as `cp -a root/ dest` would): whole, or only what `selection` lists. */
 export async function* walk(root: RawPath, filter: ListingFilter | null, selection: Selection | null = null): AsyncGenerator<WalkItem> {
   let rootEntry: DirectoryEntry;
@@ -52,14 +60,15 @@ export async function* walk(root: RawPath, filter: ListingFilter | null, selecti
   }
   // Descriptors only to look names up through: a directory the user may search but not read is still reached (a file list's).
   const directories = new DirectoryHandles(root, { lookUpOnly: true });
+  const tree: Tree = { root, directories, rootEntry, filter };
   // Depth first, parents before children.
   const pending: RawPath[] = [''];
   let turnStart = performance.now();
   try {
     for (let relative = pending.pop(); relative !== undefined; relative = pending.pop()) {
       const { items, subdirectories } = selection
-        ? readSelected(root, directories, relative, rootEntry, filter, selection)
-        : readListing(root, directories, relative, rootEntry, filter);
+        ? readSelected(tree, relative, selection)
+        : readListing(tree, relative);
       for (let i = subdirectories.length - 1; i >= 0; i--) pending.push(childPath(relative, subdirectories[i]!.name));
       yield* items;
       if (performance.now() - turnStart < TURN_MS) continue;
@@ -72,14 +81,9 @@ export async function* walk(root: RawPath, filter: ListingFilter | null, selecti
 }
 
 /** One directory: its listing (or why there is none), and the subdirectories to go on with. */
-function readListing(
-  root: RawPath,
-  directories: DirectoryHandles,
-  relative: RawPath,
-  rootEntry: DirectoryEntry,
-  filter: ListingFilter | null,
-): { items: WalkItem[]; subdirectories: Dirent[] } {
-  const directory = directoryAt(root, directories, relative, rootEntry);
+function readListing(tree: Tree, relative: RawPath): { items: WalkItem[]; subdirectories: Dirent[] } {
+  const { root, directories, filter } = tree;
+  const directory = directoryAt(tree, relative);
   if (directory.kind === 'failure') return { items: [directory], subdirectories: [] };
   const path = joinRaw(root, relative);
   let dirents: Dirent[];
@@ -98,15 +102,9 @@ function readListing(
  * A name with listed names below it must be a directory; a directory is made and holds only what is listed in it.
  * With --gitignore, the directory's .gitignore gives its rules whether it is listed or not (it is copied only if listed).
  */
-function readSelected(
-  root: RawPath,
-  directories: DirectoryHandles,
-  relative: RawPath,
-  rootEntry: DirectoryEntry,
-  filter: ListingFilter | null,
-  selection: Selection,
-): { items: WalkItem[]; subdirectories: Dirent[] } {
-  const directory = directoryAt(root, directories, relative, rootEntry);
+function readSelected(tree: Tree, relative: RawPath, selection: Selection): { items: WalkItem[]; subdirectories: Dirent[] } {
+  const { root, directories, filter } = tree;
+  const directory = directoryAt(tree, relative);
   if (directory.kind === 'failure') return { items: [directory], subdirectories: [] };
   const listed = selection.names.get(relative) ?? new Set<RawPath>();
   const failures: WalkItem[] = [];
@@ -158,12 +156,7 @@ function split(
  * The directory itself, lstat'ed (the root was stat'ed by the walk), and `at`, where it is listed: its descriptor,
  * opened now, so what is reached below it while it is read goes through that descriptor too.
  */
-function directoryAt(
-  root: RawPath,
-  directories: DirectoryHandles,
-  relative: RawPath,
-  rootEntry: DirectoryEntry,
-): { kind: 'directory'; entry: DirectoryEntry; at: FsPath } | WalkFailure {
+function directoryAt({ root, directories, rootEntry }: Tree, relative: RawPath): { kind: 'directory'; entry: DirectoryEntry; at: FsPath } | WalkFailure {
   const path = joinRaw(root, relative);
   try {
     if (relative === '') return { kind: 'directory', entry: rootEntry, at: directories.directoryPath('') };
