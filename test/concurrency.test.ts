@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockPathFor, stagingPathFor } from '../src/shared/names-on-disk.js';
 import { isAlive } from './helpers/processes.js';
 import { runCli, startCli, waitFor, type RunResult, type StartedProcess } from './helpers/run-cli.js';
-import { diffTrees, findTempLeftovers, makeTempDir, removeTempDir, snapshotTree, useTempDirs, writeManySmallFiles, writeTree, type TreeSnapshot } from './helpers/tree.js';
+import { diffTrees, findTempLeftovers, makeTempDir, removeTempDir, snapshotTree, useTempDirs, writeBigTree, writeSparseSource, writeTree, type TreeSnapshot } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
 
@@ -43,11 +43,9 @@ function killGroup(started: StartedProcess): void {
 // Shared source trees (read-only for the tests)
 // ---------------------------------------------------------------------------
 
-const BIG_DIRS = 100;
-const BIG_FILES_PER_DIR = 200;
 
 let sharedRoot = '';
-/** 20,000 small files in 100 directories: a few seconds to copy on this machine. */
+/** The big tree (helpers/tree.ts). */
 let bigSource = '';
 let bigSnapshot: TreeSnapshot;
 /** A few files: a copy in a blink. */
@@ -59,7 +57,7 @@ let sparseSource = '';
 beforeAll(async () => {
   sharedRoot = await makeTempDir();
   bigSource = path.join(sharedRoot, 'big');
-  writeManySmallFiles(bigSource, BIG_DIRS, BIG_FILES_PER_DIR);
+  writeBigTree(bigSource);
   bigSnapshot = await snapshotTree(bigSource);
 
   smallSource = path.join(sharedRoot, 'small');
@@ -67,12 +65,7 @@ beforeAll(async () => {
   smallSnapshot = await snapshotTree(smallSource);
 
   sparseSource = path.join(sharedRoot, 'sparse');
-  fs.mkdirSync(sparseSource);
-  fs.writeFileSync(path.join(sparseSource, 'a.txt'), 'a\n');
-  const handle = fs.openSync(path.join(sparseSource, 'disk.img'), 'w');
-  fs.ftruncateSync(handle, 64 * 1024 * 1024 * 1024);
-  fs.writeSync(handle, Buffer.alloc(4096, 'data'), 0, 4096, 0);
-  fs.closeSync(handle);
+  writeSparseSource(sparseSource);
 }, 120_000);
 
 afterAll(async () => {

@@ -12,6 +12,7 @@ import { endsLikeOurName, isTempName, parseTempName, stagingPidOf } from '../src
 import { isAlive, listDescendants, processCommandLine, waitForExit } from './helpers/processes.js';
 import { CLI_PATH, describeIfRoot, isRoot, runCli, runInPty, startCli, waitFor, type StartedProcess } from './helpers/run-cli.js';
 import {
+  BIG_TREE,
   diffTrees,
   findTempLeftovers,
   listFilesRecursive,
@@ -19,7 +20,8 @@ import {
   removeTempDir,
   snapshotTree,
   useTempDirs,
-  writeManySmallFiles,
+  writeBigTree,
+  writeSparseSource,
   writeTree,
   type TreeSnapshot,
 } from './helpers/tree.js';
@@ -154,13 +156,11 @@ function stderrLines(stderr: string): string[] {
 // Shared source trees (read-only for the tests; a copy never modifies its source)
 // ---------------------------------------------------------------------------
 
-const BIG_DIRS = 100;
-const BIG_FILES_PER_DIR = 200;
-const BIG_FILE_COUNT = BIG_DIRS * BIG_FILES_PER_DIR;
+const BIG_FILE_COUNT = BIG_TREE.files;
 const LARGE_FILES = 6;
 
 let sharedRoot = '';
-/** 20,000 small files in 100 directories: a few seconds to copy on this machine. */
+/** The big tree (helpers/tree.ts). */
 let bigSource = '';
 let bigSnapshot: TreeSnapshot;
 /** 6 files of 48 MiB of random bytes, and 500 small files in sub/. */
@@ -171,7 +171,7 @@ let sparseSource = '';
 beforeAll(async () => {
   sharedRoot = await makeTempDir();
   bigSource = path.join(sharedRoot, 'big');
-  writeManySmallFiles(bigSource, BIG_DIRS, BIG_FILES_PER_DIR);
+  writeBigTree(bigSource);
   // Hashing sets atimes once (relatime); the snapshot compared against is taken after that.
   bigSnapshot = await snapshotTree(bigSource);
 
@@ -181,12 +181,7 @@ beforeAll(async () => {
   for (let i = 0; i < 500; i++) fs.writeFileSync(path.join(largeSource, 'sub', `s${i}.txt`), `small ${i}\n`);
 
   sparseSource = path.join(sharedRoot, 'sparse');
-  fs.mkdirSync(sparseSource);
-  fs.writeFileSync(path.join(sparseSource, 'a.txt'), 'a\n');
-  const handle = fs.openSync(path.join(sparseSource, 'disk.img'), 'w');
-  fs.ftruncateSync(handle, 64 * 1024 * MiB);
-  fs.writeSync(handle, Buffer.alloc(4096, 'data'), 0, 4096, 0);
-  fs.closeSync(handle);
+  writeSparseSource(sparseSource);
 }, 120_000);
 
 afterAll(async () => {

@@ -13,7 +13,7 @@ import { RunStopped, type ErrorRecord } from '../src/shared/errors.js';
 import type { FileJob, Job } from '../src/shared/jobs.js';
 import { isAlive, listDescendants, processCommandLine, processesWithEnv, waitForExit } from './helpers/processes.js';
 import { REPO_ROOT, runCli, startCli } from './helpers/run-cli.js';
-import { diffTrees, findTempLeftovers, snapshotTree, useTempDirs } from './helpers/tree.js';
+import { diffTrees, findTempLeftovers, snapshotTree, sourceAndCopy, useTempDirs } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
 const CRASH_WORKER = fileURLToPath(new URL('./helpers/crash-worker.js', import.meta.url));
@@ -40,9 +40,7 @@ function makeFiles(source: string, count: number, prefix = 'f'): FileJob[] {
 }
 
 async function makeRoots(): Promise<{ source: string; destination: string; forkLog: string }> {
-  const root = await tempDir();
-  const source = path.join(root, 'source');
-  const destination = path.join(root, 'copy');
+  const { root, source, copy: destination } = await sourceAndCopy(tempDir);
   fs.mkdirSync(source);
   // The pool does not make directories: the parent (run/plan.ts through destination/) does before it submits jobs.
   fs.mkdirSync(destination);
