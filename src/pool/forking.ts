@@ -6,7 +6,7 @@
  */
 import type { Pace } from './pace.js';
 
-export interface Crew {
+export interface ForkFacts {
   /** Forked workers alive. */
   workers: number;
   /** The most there may be (-j). */
@@ -25,11 +25,11 @@ export interface Queued {
   readonly holdsLargeFile: boolean;
 }
 
-export function workersToFork(crew: Crew, queued: Queued, pace: Pace): number {
-  const useful = Math.min(crew.most, pace.usefulWorkers());
-  let workers = crew.workers;
-  while (workers < crew.most && (needsAProcess(workers, crew, queued, pace) || (workers < useful && pace.worthAnotherWorker(queued.jobs, workers)))) workers++;
-  return workers - crew.workers;
+export function workersToFork(facts: ForkFacts, queued: Queued, pace: Pace): number {
+  const useful = Math.min(facts.most, pace.usefulWorkers());
+  let workers = facts.workers;
+  while (workers < facts.most && (needsAProcess(workers, facts, queued, pace) || (workers < useful && pace.worthAnotherWorker(queued.jobs, workers)))) workers++;
+  return workers - facts.workers;
 }
 
 /**
@@ -38,8 +38,8 @@ export function workersToFork(crew: Crew, queued: Queued, pace: Pace): number {
  * already shown more than a moment's work (the parent's batches keep its queue
  * short, so the queue alone would never ask for one).
  */
-function needsAProcess(workers: number, crew: Crew, queued: Queued, pace: Pace): boolean {
+function needsAProcess(workers: number, facts: ForkFacts, queued: Queued, pace: Pace): boolean {
   if (workers > 0) return false;
-  if (!crew.parentRuns || queued.holdsLargeFile) return true;
-  return !crew.listed && pace.worthAFirstWorker(crew.submittedJobs);
+  if (!facts.parentRuns || queued.holdsLargeFile) return true;
+  return !facts.listed && pace.worthAFirstWorker(facts.submittedJobs);
 }

@@ -1,10 +1,9 @@
 /**
  * A pool of forked worker processes. The parent owns every table: queued
- * batches, each worker's in-flight batches (at most two, so a worker never waits
- * for its next batch and the queue stays here, not in the IPC buffer), and how
- * far each batch is confirmed. It knows processes, not files: the run says what
- * a batch's message carries and what a dead worker leaves to sweep, and
- * crash-policy.ts what a worker's exit means.
+ * batches, each worker's in-flight batches, and how far each batch is
+ * confirmed. It knows processes, not files: the run says what a batch's message
+ * carries and what a dead worker leaves to sweep, and crash-policy.ts what a
+ * worker's exit means.
  */
 import os from 'node:os';
 import { RunStopped, type ErrorRecord } from '../shared/errors.js';
@@ -14,13 +13,12 @@ import type { RawPath } from '../shared/raw-path.js';
 import { BatchQueue, isLargeBatch } from './batch-queue.js';
 import { readConfirmation } from './confirmation.js';
 import { judgeExit } from './crash-policy.js';
+import { Crew } from './crew.js';
 import { workersToFork } from './forking.js';
 import { MAX_BATCH_JOBS, Pace } from './pace.js';
 import { Waiters } from './waiters.js';
 import { InlineWorker, type RunInParent } from './inline-worker.js';
 import { forkWorker, stopAll, WORKER_PATH, WorkerProcess, type WorkerState } from './worker-process.js';
-
-const MAX_IN_FLIGHT_PER_WORKER = 2;
 
 export interface PoolOptions {
   size: number;
@@ -48,7 +46,7 @@ type PoolState = 'open' | 'stopped' | 'closing';
 
 export class WorkerPool {
   private readonly queue = new BatchQueue();
-  private readonly workers = new Set<WorkerProcess>();
+  private readonly crew = new Crew();
   private readonly waiters = new Waiters();
   private readonly pace = new Pace(os.availableParallelism());
   private readonly workerPath: string;
@@ -103,12 +101,12 @@ export class WorkerPool {
     if (this.state === 'open') this.state = 'closing';
     this.queue.clear();
     if (this.inFlightCount() > 0 && graceMs > 0) await this.waiters.within(graceMs, () => this.inFlightCount() === 0);
-    await stopAll([...this.workers]);
+    await stopAll(this.crew.list());
   }
 
   private dispatch(): void {
     while (!this.queue.isEmpty && this.state === 'open') {
-      const worker = this.leastBusyReadyWorker() ?? this.inlineIfFree();
+      const worker = this.crew.leastBusyReady() ?? this.inlineIfFree();
       if (!worker) break;
       // The length the measured pace asks for, at most a forked worker's longest or the parent's short turn.
       const most = worker === this.inline ? this.pace.inlineBatchSize() : MAX_BATCH_JOBS;
@@ -128,24 +126,13 @@ export class WorkerPool {
    */
   private inlineIfFree(): InlineWorker | undefined {
     const { inline } = this;
-    if (!this.listed || !inline?.canTake() || this.queue.largeFileFirst) return undefined;
-    for (const worker of this.workers) if (worker.state === 'ready') return undefined;
+    if (!this.listed || !inline?.canTake() || this.queue.largeFileFirst || this.crew.anyReady) return undefined;
     return inline;
   }
 
-  private leastBusyReadyWorker(): WorkerProcess | undefined {
-    let best: WorkerProcess | undefined;
-    for (const worker of this.workers) {
-      if (!worker.canTake(MAX_IN_FLIGHT_PER_WORKER)) continue;
-      if (!best || worker.inFlight.length < best.inFlight.length) best = worker;
-    }
-    return best;
-  }
-
-  /** `workers` holds only live ones: a dead worker is removed before its jobs are queued again. */
   private spawnIfUseful(): void {
-    const crew = { workers: this.workers.size, most: this.options.size, parentRuns: this.inline !== null, listed: this.listed, submittedJobs: this.submittedJobs };
-    for (let n = workersToFork(crew, this.queue, this.pace); n > 0; n--) this.spawn();
+    const facts = { workers: this.crew.size, most: this.options.size, parentRuns: this.inline !== null, listed: this.listed, submittedJobs: this.submittedJobs };
+    for (let n = workersToFork(facts, this.queue, this.pace); n > 0; n--) this.spawn();
   }
 
   private spawn(): void {
@@ -154,7 +141,7 @@ export class WorkerPool {
       onBadMessage: (from, message) => this.fail(protocolError(`worker ${from.pid} sent an unexpected message: ${JSON.stringify(message)}`)),
       onExit: (from, code, signal, before) => this.onExit(from, code, signal, before),
     });
-    this.workers.add(worker);
+    this.crew.add(worker);
     if (worker.state === 'ready') this.someWorkerWasReady = true;
   }
 
@@ -194,7 +181,7 @@ export class WorkerPool {
   }
 
   private onExit(worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null, before: WorkerState): void {
-    this.workers.delete(worker);
+    this.crew.remove(worker);
     // Every in-flight batch, not only the first: once the channel closes, confirmations are lost,
     // and a worker told to leave may already be writing its second batch when it is killed.
     const unconfirmed = worker.inFlight.flatMap((batch) => batch.jobs.slice(batch.confirmed));
@@ -219,9 +206,7 @@ export class WorkerPool {
   }
 
   private inFlightCount(): number {
-    let count = this.inline?.inFlight.length ?? 0;
-    for (const worker of this.workers) count += worker.inFlight.length;
-    return count;
+    return (this.inline?.inFlight.length ?? 0) + this.crew.inFlight();
   }
 
   private fail(record: ErrorRecord): void {
