@@ -91,7 +91,7 @@ describe('copyFolder()', () => {
     expect(summary.aborted).toBe(true);
     expect(summary.files).toBeGreaterThan(0);
     expect(summary.files).toBeLessThan(3001);
-    expect(await findTempLeftovers(path.join(root, 'copy'), /\.foldercopy-part$/)).toEqual([]);
+    expect(await findTempLeftovers(path.join(root, 'copy'))).toEqual([]);
   });
 
   it('rejects with a FoldercopyError naming the path when the copy cannot start, and writes nothing', async () => {

@@ -5,14 +5,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copyFolder, FoldercopyError, type CopySummary, type EntryEvent } from '../dist/index.js';
 import { isRoot, runCli, runCliInPty, runCommand, type RunResult } from './helpers/run-cli.js';
-import { diffTrees, findTempLeftovers, snapshotTree, useTempDirs, writeTree, type TreeEntry } from './helpers/tree.js';
+import { diffTrees, findTempLeftovers, snapshotTree, sourceAndCopy, useTempDirs, writeTree, type TreeEntry } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
 
 /** A fixed, old mtime (seconds): files written by the tests are older than anything a run writes. */
 const T0 = 1_600_000_000;
 const JOBS = ['-j', '2'];
-const TEMP_PART = /\.foldercopy-part$/;
 
 function cli(args: readonly string[], opts: Parameters<typeof runCli>[1] = {}): Promise<RunResult> {
   return runCli([...JOBS, ...args], opts);
@@ -211,7 +210,7 @@ describe('the nightly backup', () => {
     expect(rewritten(before, after)).toEqual([...CHANGED, ...ADDED_FILES].sort());
     expect([...before.keys()].filter((rel) => !after.has(rel)).sort()).toEqual(DELETED.filter((rel) => rel !== 'tmp'));
     expect(fs.existsSync(path.join(dest, 'tmp'))).toBe(false);
-    expect(await findTempLeftovers(dest, TEMP_PART)).toEqual([]);
+    expect(await findTempLeftovers(dest)).toEqual([]);
 
     const third = await cli(['--delete', '--json', source, dest]);
     expect(third.exitCode, third.stderr).toBe(0);
@@ -323,9 +322,7 @@ describe('filters', () => {
   // --delete compares every directory the walk went through, not only those this run made: with --include a
   // directory is made only when it receives a file, and stale included files in the others must go too.
   it('--include with --delete deletes an included file the source no longer has, also in a directory that receives nothing this run', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, { 'a.txt': 'a', 'docs/c.txt': 'c', 'docs/d.md': 'd', 'img/e.png': 'e' });
     expect((await cli(['--include', '*.txt', source, dest])).exitCode).toBe(0);
     expect(listTree(dest)).toEqual(['a.txt', 'docs/', 'docs/c.txt']);
@@ -383,9 +380,7 @@ describe('filters', () => {
 
 describe('incremental re-runs', () => {
   it('by default keeps a file with the same size and mtime even if its bytes differ; --checksum rewrites it', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, { 'a.txt': file('original\n'), 'b.txt': file('bbb\n') });
     expect((await cli([source, dest])).exitCode).toBe(0);
     // Same size, same mtime, other bytes: only a content comparison can tell.
@@ -412,9 +407,7 @@ describe('incremental re-runs', () => {
   it.skipIf(!isRoot())(
     `--verify and --checksum read files back without changing access times: copy and source keep the same${isRoot() ? '' : ' [skipped: only root may read any source without updating its access time]'}`,
     async () => {
-      const root = await tempDir();
-      const source = path.join(root, 'source');
-      const dest = path.join(root, 'copy');
+      const { source, copy: dest } = await sourceAndCopy(tempDir);
       await writeTree(source, { 'a.txt': file('same\n') });
       // Older than the mtime: a plain read updates it, even under relatime.
       const atime = new Date('2001-02-03T04:05:06Z');
@@ -433,9 +426,7 @@ describe('incremental re-runs', () => {
   );
 
   it('--ignore-existing never overwrites, even an older destination file; missing files are still created', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, { 'a.txt': file('new content\n', T0 + 100), 'b.txt': file('b\n') });
     await writeTree(dest, { 'a.txt': file('old\n', T0) });
 
@@ -448,9 +439,7 @@ describe('incremental re-runs', () => {
   });
 
   it('--update keeps a destination file that is newer than the source and replaces an older one', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, { 'newer-at-dest.txt': file('source\n', T0), 'older-at-dest.txt': file('source\n', T0 + 100) });
     await writeTree(dest, { 'newer-at-dest.txt': file('edited at the destination\n', T0 + 500), 'older-at-dest.txt': file('old\n', T0) });
 
@@ -464,9 +453,7 @@ describe('incremental re-runs', () => {
   });
 
   it('--force rewrites every file and symlink of an up-to-date copy (every inode changes)', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, [
       { path: 'a.txt', ...file('a\n') },
       { path: 'sub/b.txt', ...file('b\n') },
@@ -485,9 +472,7 @@ describe('incremental re-runs', () => {
   });
 
   it('a temporary file left by an interrupted run is never taken for the file, and is swept', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, { 'a.txt': file('alpha\n'), 'sub/b.txt': file('beta\n') });
     expect((await cli([source, dest])).exitCode).toBe(0);
     // Killed before the rename: b.txt's complete copy (same size and mtime) sits under its temporary name only,
@@ -502,7 +487,7 @@ describe('incremental re-runs', () => {
 
     expect(result.exitCode, result.stderr).toBe(0);
     expect(parseJson(result).counts).toEqual(counts({ files: 1, created: 1, skipped: 1 }));
-    expect(await findTempLeftovers(dest, TEMP_PART)).toEqual([]);
+    expect(await findTempLeftovers(dest)).toEqual([]);
     expect(listTree(dest)).toEqual(['a.txt', 'sub/', 'sub/b.txt']);
     expect(diffTrees(await snapshotTree(source), await snapshotTree(dest))).toEqual([]);
   });
@@ -514,9 +499,7 @@ describe('incremental re-runs', () => {
 
 describe('--dry-run', () => {
   it('lists what would be created, overwritten, skipped and deleted, and changes nothing (with --delete)', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, { 'a.txt': file('same\n'), 'b.txt': file('bbb\n'), 'sub/d.txt': file('same\n'), 'olddir/x.txt': file('x\n'), 'extra.txt': file('e\n') });
     expect((await cli([source, dest])).exitCode).toBe(0);
     fs.writeFileSync(path.join(source, 'b.txt'), 'changed\n');
@@ -604,9 +587,7 @@ describe('--dry-run', () => {
 
 describe('reports', () => {
   it('--json prints one document with the documented schema on stdout, and nothing else there', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, [
       { path: 'a.txt', ...file('abc') },
       { path: 'pipe', type: 'fifo' },
@@ -652,9 +633,7 @@ describe('reports', () => {
   });
 
   it('--log writes one JSON line per entry: created, skipped (special files too), overwritten, deleted', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { root, source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, [
       { path: 'a.txt', ...file('abc') },
       { path: 'sub/b.txt', ...file('hello') },
@@ -696,9 +675,7 @@ describe('reports', () => {
   });
 
   it('a log or manifest inside the source or the destination is a usage error (exit 2, one line, nothing touched)', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { root, source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, { 'a.txt': 'a' });
     await writeTree(dest, { 'old.txt': 'old' });
     const stats = statTree(root);
@@ -720,9 +697,7 @@ describe('reports', () => {
   // get past it, or the log is written into the source and copied, and the manifest lands in the destination,
   // where --delete removes its temporary file.
   it('a log or manifest reached through a symlink to the source or the destination is refused too', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { root, source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, { 'a.txt': 'a' });
     await writeTree(dest, { 'old.txt': 'old' });
     fs.symlinkSync(source, path.join(root, 'source-link'));
@@ -743,9 +718,7 @@ describe('reports', () => {
   });
 
   it('--verify: a verified copy is identical and exits 0, first copy and re-run alike', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, {
       'big.bin': file(Buffer.from(Array.from({ length: 1 << 20 }, (_, i) => (i * 31) & 0xff))),
       'small.txt': file('small\n'),
@@ -765,9 +738,7 @@ describe('reports', () => {
   });
 
   it('--manifest: `sha256sum -c` passes in the destination, odd names included, skipped files too on a re-run', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { root, source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, [
       { path: 'plain.txt', ...file('plain\n') },
       { path: 'with space.txt', ...file('space\n') },
@@ -805,7 +776,7 @@ describe('reports', () => {
     expect(namesIn(path.join(root, 'second.sha256'))).toEqual([...regularFiles].sort());
     const rechecked = await check(path.join(root, 'second.sha256'));
     expect(rechecked.exitCode, rechecked.stdout + rechecked.stderr).toBe(0);
-    expect(await findTempLeftovers(root, TEMP_PART)).toEqual([]);
+    expect(await findTempLeftovers(root)).toEqual([]);
 
     // The manifest really checks the bytes: a changed copy fails it.
     fs.writeFileSync(path.join(dest, 'with space.txt'), 'SPACE\n');
@@ -832,9 +803,7 @@ describe('reports', () => {
 
 describe('--delete', () => {
   it('keeps excluded paths at the destination and deletes the rest of what the source lacks', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, { 'a.txt': 'a', 'sub/b.txt': 'b', 'sub/c.log': 'excluded' });
     await writeTree(dest, { 'node_modules/pkg/i.js': 'kept', 'sub/debug.log': 'kept', 'sub/stale.txt': 'goes', 'stale-dir/x': 'goes' });
 
@@ -846,9 +815,7 @@ describe('--delete', () => {
   });
 
   it('refuses when the source is empty: exit 2, one line, nothing touched', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { source, copy: dest } = await sourceAndCopy(tempDir);
     fs.mkdirSync(source);
     await writeTree(dest, { 'precious.txt': 'p', 'sub/more.txt': 'm' });
     const stats = statTree(dest);
@@ -863,9 +830,7 @@ describe('--delete', () => {
   });
 
   it('a file replaced by a directory (and a symlink by a directory) in the source is replaced at the destination', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, [
       { path: 'x', ...file('x') },
       { path: 'l', type: 'symlink', target: 'x' },
@@ -885,9 +850,7 @@ describe('--delete', () => {
   // The file cannot be renamed over the directory (EISDIR): the job waits for the delete pass, which removes the
   // directory, and then runs again, so a nightly mirror converges without a manual rm.
   it('a directory replaced by a file in the source: a --delete run replaces it, as `rsync -a --delete` does', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, { 'x/inner.txt': file('inner'), 'y.txt': file('y') });
     expect((await cli([source, dest])).exitCode).toBe(0);
     fs.rmSync(path.join(source, 'x'), { recursive: true });
@@ -901,9 +864,7 @@ describe('--delete', () => {
   });
 
   it('--max-delete: more deletions than allowed deletes nothing (exit 1); enough allowed deletes them; without --delete is exit 2', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, { 'a.txt': 'a', 'b.txt': 'b' });
     await writeTree(dest, { 'x1': '1', 'x2': '2', 'x3': '3' });
     const reason = '3 entries would be deleted, more than --max-delete allows (2)';
@@ -965,9 +926,7 @@ describe('--delete', () => {
 
 describe('output', () => {
   it('-q prints nothing on success (not even the special-file warning) and only the error when delete is refused', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, [
       { path: 'a.txt', ...file('a') },
       { path: 'pipe', type: 'fifo' },
@@ -986,9 +945,7 @@ describe('output', () => {
   });
 
   it('-v prints one line per entry; without it only the summary', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, [
       { path: 'a.txt', ...file('a') },
       { path: 'sub/b.txt', ...file('b') },

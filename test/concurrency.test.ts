@@ -6,18 +6,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lockPathFor, stagingPathFor } from '../src/shared/names-on-disk.js';
 import { isAlive } from './helpers/processes.js';
 import { runCli, startCli, waitFor, type RunResult, type StartedProcess } from './helpers/run-cli.js';
-import { diffTrees, findTempLeftovers, makeTempDir, removeTempDir, snapshotTree, useTempDirs, writeManySmallFiles, writeTree, type TreeSnapshot } from './helpers/tree.js';
+import { diffTrees, findTempLeftovers, makeTempDir, removeTempDir, snapshotTree, useTempDirs, writeBigTree, writeSparseSource, writeTree, type TreeSnapshot } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
 
 const RUN_TIMEOUT_MS = 60_000;
-/** The lock beside a destination (src/destination/lock.ts). */
-const lockPath = (dst: string): string => path.join(path.dirname(dst), `.${path.basename(dst)}.foldercopy-lock`);
-/** A staging directory beside a destination (src/destination/staging.ts). */
-const stagingPath = (dst: string, pid: number): string => path.join(path.dirname(dst), `.${path.basename(dst)}.${pid}.foldercopy-part`);
-const OURS = /\.foldercopy-(part|lock)$/;
+const lockPath = (dst: string): string => lockPathFor(dst);
+const stagingPath = (dst: string, pid: number): string => stagingPathFor(dst, pid, 0);
 /** What a run writes in its lock: pid, start time (field 22 of /proc/<pid>/stat) and user. */
 function lockContent(pid: number): string {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
@@ -45,11 +43,9 @@ function killGroup(started: StartedProcess): void {
 // Shared source trees (read-only for the tests)
 // ---------------------------------------------------------------------------
 
-const BIG_DIRS = 100;
-const BIG_FILES_PER_DIR = 200;
 
 let sharedRoot = '';
-/** 20,000 small files in 100 directories: a few seconds to copy on this machine. */
+/** The big tree (helpers/tree.ts). */
 let bigSource = '';
 let bigSnapshot: TreeSnapshot;
 /** A few files: a copy in a blink. */
@@ -61,7 +57,7 @@ let sparseSource = '';
 beforeAll(async () => {
   sharedRoot = await makeTempDir();
   bigSource = path.join(sharedRoot, 'big');
-  writeManySmallFiles(bigSource, BIG_DIRS, BIG_FILES_PER_DIR);
+  writeBigTree(bigSource);
   bigSnapshot = await snapshotTree(bigSource);
 
   smallSource = path.join(sharedRoot, 'small');
@@ -69,12 +65,7 @@ beforeAll(async () => {
   smallSnapshot = await snapshotTree(smallSource);
 
   sparseSource = path.join(sharedRoot, 'sparse');
-  fs.mkdirSync(sparseSource);
-  fs.writeFileSync(path.join(sparseSource, 'a.txt'), 'a\n');
-  const handle = fs.openSync(path.join(sparseSource, 'disk.img'), 'w');
-  fs.ftruncateSync(handle, 64 * 1024 * 1024 * 1024);
-  fs.writeSync(handle, Buffer.alloc(4096, 'data'), 0, 4096, 0);
-  fs.closeSync(handle);
+  writeSparseSource(sparseSource);
 }, 120_000);
 
 afterAll(async () => {
@@ -112,7 +103,7 @@ describe('two runs into the same destination', () => {
     expect(diffTrees(bigSnapshot, await snapshotTree(dst))).toEqual([]);
     // No staging directory of the refused run, no lock: only the copy.
     expect(fs.readdirSync(root)).toEqual(['copy']);
-    expect(await findTempLeftovers(root, OURS)).toEqual([]);
+    expect(await findTempLeftovers(root)).toEqual([]);
   }, 120_000);
 
   it("a live run's lock: a second run writes nothing (not even its --log), --json says refused, and the lock is left alone; a dry run is not refused", async () => {

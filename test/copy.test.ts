@@ -37,7 +37,7 @@ describe('copying a tree', () => {
     const forced = await runCli(['--force', source, path.join(root, 'copy')]);
     expect(forced.exitCode, forced.stderr).toBe(0);
     expect(diffTrees(before, await snapshotTree(path.join(root, 'copy'), { atime: true, sparse: true }))).toEqual([]);
-    expect(await findTempLeftovers(path.join(root, 'copy'), /\.foldercopy-part$/)).toEqual([]);
+    expect(await findTempLeftovers(path.join(root, 'copy'))).toEqual([]);
   });
 
   it('keeps a mtime of x.999999999 s to the nanosecond, within its second', async () => {

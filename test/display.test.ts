@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runCliInPty } from './helpers/run-cli.js';
-import { makeTempDir, removeTempDir, useTempDirs, writeTree, type TreeEntry } from './helpers/tree.js';
+import { makeTempDir, removeTempDir, sourceAndCopy, useTempDirs, writeTree, type TreeEntry } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
 
@@ -80,9 +80,7 @@ describe('terminal detection', () => {
 
 describe('-n and -v list what changes, on stdout', () => {
   it('an up-to-date copy with one changed file: one plan line on stdout (skips only with -vv); status on stderr', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, smallFiles(200));
     expect((await runCli([source, dest])).exitCode).toBe(0);
     fs.writeFileSync(path.join(source, 'dir3/f3.txt'), 'changed\n');
@@ -136,9 +134,7 @@ describe('the --delete guard', () => {
   });
 
   it('refuses when more than half of the top level would go, and the post-copy count check deletes nothing past half', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, { keep: 'k', 'big/a': 'a', 'big/b': 'b', 'big/c': 'c', 'big/d': 'd' });
     expect((await runCli([source, dest])).exitCode).toBe(0);
     // Top level: 2 of 3 would go.

@@ -8,9 +8,11 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFolder } from '../dist/index.js';
+import { endsLikeOurName, isTempName, parseTempName, stagingPidOf } from '../src/shared/names-on-disk.js';
 import { isAlive, listDescendants, processCommandLine, waitForExit } from './helpers/processes.js';
 import { CLI_PATH, describeIfRoot, isRoot, runCli, runInPty, startCli, waitFor, type StartedProcess } from './helpers/run-cli.js';
 import {
+  BIG_TREE,
   diffTrees,
   findTempLeftovers,
   listFilesRecursive,
@@ -18,7 +20,8 @@ import {
   removeTempDir,
   snapshotTree,
   useTempDirs,
-  writeManySmallFiles,
+  writeBigTree,
+  writeSparseSource,
   writeTree,
   type TreeSnapshot,
 } from './helpers/tree.js';
@@ -26,9 +29,6 @@ import {
 const tempDir = useTempDirs();
 
 const MiB = 1024 * 1024;
-/** The product's temporary name: `.<name>.<workerpid>.foldercopy-part` (src/shared/temp-name.ts). */
-const TEMP_NAME = /^\.(.*)\.(\d+)\.foldercopy-part$/s;
-const ANY_TEMP = /\.foldercopy-part$/;
 const NO_STACK_TRACE = /^\s+at /m;
 // The issue's bounds are 2 s (exit after Ctrl-C) and 1 s (workers after the parent dies); measured
 // from the signal on a noisy 2-core machine, with this much tolerance on top.
@@ -44,11 +44,10 @@ function workerPids(cliPid: number): number[] {
   return listDescendants(cliPid).filter((pid) => isAlive(pid) && (processCommandLine(pid)?.includes('worker.js') ?? false));
 }
 
-/** A first copy's staging directories beside `dst`: `.<name>.<pid>.foldercopy-part` (src/destination/staging.ts). */
+/** A first copy's staging directories beside `dst`. */
 function stagingDirectories(dst: string): string[] {
-  const prefix = `.${path.basename(dst)}.`;
   const names = fs.existsSync(path.dirname(dst)) ? fs.readdirSync(path.dirname(dst)) : [];
-  return names.filter((n) => n.startsWith(prefix) && TEMP_NAME.test(n)).map((n) => path.join(path.dirname(dst), n));
+  return names.map((n) => path.join(path.dirname(dst), n)).filter((where) => stagingPidOf(dst, where) !== undefined);
 }
 
 /** Where a copy to `dst` is being written: `dst`, or, while a first copy runs, its staging directory. */
@@ -67,7 +66,7 @@ function hasCopiedFile(dst: string): boolean {
   }
   for (const name of names) {
     try {
-      if (fs.readdirSync(path.join(where, name)).some((child) => !ANY_TEMP.test(child))) return true;
+      if (fs.readdirSync(path.join(where, name)).some((child) => !endsLikeOurName(child))) return true;
     } catch {
       // Not a directory, or not readable yet.
     }
@@ -91,7 +90,7 @@ function filesBelow(dir: string): number {
 /** The 64 GiB sparse file is being written: at its name inside a staged first copy. */
 function sparseFileInFlight(dst: string): boolean {
   const where = copyLocation(dst);
-  return fs.existsSync(where) && fs.readdirSync(where).some((n) => n === 'disk.img' || /^\.disk\.img\.\d+\.foldercopy-part$/.test(n));
+  return fs.existsSync(where) && fs.readdirSync(where).some((n) => n === 'disk.img' || parseTempName(n)?.finalName === 'disk.img');
 }
 
 /** Resolves with performance.now() when the process exits (not when its pipes close). */
@@ -123,7 +122,7 @@ function partialCopyProblems(src: string, dst: string, rel = ''): string[] {
   const problems: string[] = [];
   for (const entry of fs.readdirSync(path.join(dst, rel), { withFileTypes: true })) {
     const relPath = path.join(rel, entry.name);
-    if (TEMP_NAME.test(entry.name)) continue;
+    if (isTempName(entry.name)) continue;
     if (entry.isDirectory()) {
       problems.push(...partialCopyProblems(src, dst, relPath));
     } else if (entry.isFile()) {
@@ -157,13 +156,11 @@ function stderrLines(stderr: string): string[] {
 // Shared source trees (read-only for the tests; a copy never modifies its source)
 // ---------------------------------------------------------------------------
 
-const BIG_DIRS = 100;
-const BIG_FILES_PER_DIR = 200;
-const BIG_FILE_COUNT = BIG_DIRS * BIG_FILES_PER_DIR;
+const BIG_FILE_COUNT = BIG_TREE.files;
 const LARGE_FILES = 6;
 
 let sharedRoot = '';
-/** 20,000 small files in 100 directories: a few seconds to copy on this machine. */
+/** The big tree (helpers/tree.ts). */
 let bigSource = '';
 let bigSnapshot: TreeSnapshot;
 /** 6 files of 48 MiB of random bytes, and 500 small files in sub/. */
@@ -174,7 +171,7 @@ let sparseSource = '';
 beforeAll(async () => {
   sharedRoot = await makeTempDir();
   bigSource = path.join(sharedRoot, 'big');
-  writeManySmallFiles(bigSource, BIG_DIRS, BIG_FILES_PER_DIR);
+  writeBigTree(bigSource);
   // Hashing sets atimes once (relatime); the snapshot compared against is taken after that.
   bigSnapshot = await snapshotTree(bigSource);
 
@@ -184,12 +181,7 @@ beforeAll(async () => {
   for (let i = 0; i < 500; i++) fs.writeFileSync(path.join(largeSource, 'sub', `s${i}.txt`), `small ${i}\n`);
 
   sparseSource = path.join(sharedRoot, 'sparse');
-  fs.mkdirSync(sparseSource);
-  fs.writeFileSync(path.join(sparseSource, 'a.txt'), 'a\n');
-  const handle = fs.openSync(path.join(sparseSource, 'disk.img'), 'w');
-  fs.ftruncateSync(handle, 64 * 1024 * MiB);
-  fs.writeSync(handle, Buffer.alloc(4096, 'data'), 0, 4096, 0);
-  fs.closeSync(handle);
+  writeSparseSource(sparseSource);
 }, 120_000);
 
 afterAll(async () => {
@@ -209,7 +201,7 @@ async function startLargeCopyAndKillMidway(dst: string): Promise<{ workers: numb
   let killed = false;
   // A temporary file well short of its size is still being written when the SIGKILL lands.
   const writing = (name: string): boolean => {
-    if (!TEMP_NAME.test(name)) return false;
+    if (!isTempName(name)) return false;
     const size = fs.statSync(path.join(dst, name), { throwIfNoEntry: false })?.size;
     return size !== undefined && size < 40 * MiB;
   };
@@ -248,8 +240,8 @@ describe('atomic files', () => {
     const { workers } = await startLargeCopyAndKillMidway(dst);
 
     const names = fs.readdirSync(dst);
-    const finals = names.filter((n) => !TEMP_NAME.test(n));
-    const temps = names.filter((n) => TEMP_NAME.test(n));
+    const finals = names.filter((n) => !isTempName(n));
+    const temps = names.filter((n) => isTempName(n));
     // Mid-copy: something was complete and something was not.
     expect(finals.filter((n) => n.endsWith('.bin')).length).toBeGreaterThanOrEqual(1);
     expect(finals.filter((n) => n.endsWith('.bin')).length).toBeLessThan(LARGE_FILES);
@@ -260,9 +252,9 @@ describe('atomic files', () => {
     expect(partialCopyProblems(largeSource, dst)).toEqual([]);
     // Leftovers only under the temporary pattern, each named after a source file and a worker's pid.
     for (const temp of temps) {
-      const [, finalName, pid] = TEMP_NAME.exec(temp)!;
-      expect(fs.existsSync(path.join(largeSource, finalName!)), temp).toBe(true);
-      expect(workers, `${temp}: pid of a worker`).toContain(Number(pid));
+      const { finalName, pid } = parseTempName(temp)!;
+      expect(fs.existsSync(path.join(largeSource, finalName)), temp).toBe(true);
+      expect(workers, `${temp}: pid of a worker`).toContain(pid);
     }
     expect(names.every((n) => n === 'sub' || finals.includes(n) || temps.includes(n))).toBe(true);
   });
@@ -303,7 +295,7 @@ describe('Ctrl-C and SIGTERM', () => {
       expect(exitMs).toBeLessThan(CTRL_C_EXIT_BOUND_MS);
       expect(result.stderr).toMatch(/^foldercopy: interrupted after copying [\d,]+ files?, /m);
       expect(result.stderr).not.toMatch(NO_STACK_TRACE);
-      expect(await findTempLeftovers(dst, ANY_TEMP)).toEqual([]);
+      expect(await findTempLeftovers(dst)).toEqual([]);
       // The staged first copy was moved into place, with what it had.
       expect(stagingDirectories(dst)).toEqual([]);
       // It was stopped, not finished, and what it did copy is right.
@@ -342,7 +334,7 @@ describe('Ctrl-C and SIGTERM', () => {
       expect(result.stderr).toMatch(/^foldercopy: interrupted after copying /m);
       expect(workers.length).toBeGreaterThanOrEqual(1);
       expect((await waitForExit(workers, 250)).map(processCommandLine)).toEqual([]);
-      expect(await findTempLeftovers(dst, ANY_TEMP)).toEqual([]);
+      expect(await findTempLeftovers(dst)).toEqual([]);
       expect(stagingDirectories(dst)).toEqual([]);
       expect(fs.existsSync(path.join(dst, 'disk.img'))).toBe(false);
     } finally {
@@ -409,7 +401,7 @@ describe('Ctrl-C and SIGTERM', () => {
     expect(hidden, 'the progress bar hid the cursor').toBeGreaterThanOrEqual(0);
     expect(result.output.lastIndexOf('\x1b[?25h')).toBeGreaterThan(hidden);
     expect(result.output.endsWith('\n')).toBe(true);
-    expect(await findTempLeftovers(dst, ANY_TEMP)).toEqual([]);
+    expect(await findTempLeftovers(dst)).toEqual([]);
   });
 });
 
@@ -422,13 +414,13 @@ describe('resume', () => {
     const dst = path.join(await tempDir(), 'copy');
     await startLargeCopyAndKillMidway(dst);
     // The kill left temporary files behind for the re-run to sweep.
-    expect((await findTempLeftovers(dst, ANY_TEMP)).length).toBeGreaterThanOrEqual(1);
+    expect((await findTempLeftovers(dst)).length).toBeGreaterThanOrEqual(1);
 
     const result = await runCli(['-j', '2', largeSource, dst]);
 
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/0 failed/);
-    expect(await findTempLeftovers(dst, ANY_TEMP)).toEqual([]);
+    expect(await findTempLeftovers(dst)).toEqual([]);
     expect(diffTrees(await snapshotTree(largeSource), await snapshotTree(dst))).toEqual([]);
   });
 });
@@ -485,7 +477,7 @@ describe('a worker dies', () => {
       expect(isAlive(victim!)).toBe(false);
       expect(result.exitCode, result.stderr).toBe(0);
       expect(result.stderr).toMatch(new RegExp(`copied ${BIG_FILE_COUNT.toLocaleString('en-US')} files, .*0 failed`));
-      expect(await findTempLeftovers(dst, ANY_TEMP)).toEqual([]);
+      expect(await findTempLeftovers(dst)).toEqual([]);
       expect(diffTrees(bigSnapshot, await snapshotTree(dst))).toEqual([]);
     } finally {
       killAll(started);
@@ -532,7 +524,7 @@ describe('the parent dies', () => {
       // The worker removed the half-written file on its way out.
       const staging = copyLocation(dst);
       expect(fs.existsSync(path.join(staging, 'disk.img'))).toBe(false);
-      expect(await findTempLeftovers(staging, ANY_TEMP)).toEqual([]);
+      expect(await findTempLeftovers(staging)).toEqual([]);
     } finally {
       killAll(started, workers);
     }
@@ -577,7 +569,7 @@ describe('per-file failures', () => {
       expect(result.stderr).not.toMatch(NO_STACK_TRACE);
       // Everything else is there (owners differ: nobody cannot give files away).
       expect(diffTrees(before, await snapshotTree(dst), { ignore: ['owner'] })).toEqual(['locked/inside.txt: missing', 'secret: missing']);
-      expect(await findTempLeftovers(dst, ANY_TEMP)).toEqual([]);
+      expect(await findTempLeftovers(dst)).toEqual([]);
     },
   );
 
@@ -651,7 +643,7 @@ describeIfRoot('destination failures (tmpfs mounts)', () => {
       expect(stopped[0]).toContain(`: ${dst}`);
       expect(stderrLines(result.stderr).filter((line) => line.includes('ENOSPC'))).toHaveLength(1);
       expect(result.stderr).not.toMatch(NO_STACK_TRACE);
-      expect(await findTempLeftovers(mountPoint, ANY_TEMP)).toEqual([]);
+      expect(await findTempLeftovers(mountPoint)).toEqual([]);
       expect(partialCopyProblems(source, dst)).toEqual([]);
     });
   });

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copyFolder, FoldercopyError } from '../dist/index.js';
+import { stagingPidOf } from '../src/shared/names-on-disk.js';
 import { CLI_PATH, isRoot, runCli, runCliInPty, runCommand, startCli, waitFor } from './helpers/run-cli.js';
 import { diffTrees, snapshotTree, useTempDirs, writeManySmallFiles, writeTree } from './helpers/tree.js';
 
@@ -238,7 +239,7 @@ describe('SIGHUP (a closed terminal, an ssh drop)', () => {
     const started = startCli(['-j', '2', source, copy]);
     try {
       // A first copy is staged beside the destination: wait for files in it.
-      await waitFor(() => fs.readdirSync(root).some((name) => /^\.copy\.\d+\.foldercopy-part$/.test(name) && fs.readdirSync(path.join(root, name)).length > 1), {
+      await waitFor(() => fs.readdirSync(root).some((name) => stagingPidOf(copy, path.join(root, name)) !== undefined && fs.readdirSync(path.join(root, name)).length > 1), {
         timeoutMs: 30_000,
         description: 'the staged copy under way',
       });

@@ -217,8 +217,8 @@ describe('writeTree', () => {
 
   test('findTempLeftovers matches names at any depth', async () => {
     const root = await tempDir();
-    await writeTree(root, { 'a/.x.foldercopy-tmp-1': '', 'a/b/kept.txt': '', 'c.foldercopy-tmp-2': { type: 'dir' } });
-    expect(await findTempLeftovers(root, /foldercopy-tmp/)).toEqual(['a/.x.foldercopy-tmp-1', 'c.foldercopy-tmp-2']);
+    await writeTree(root, { 'a/.x.1.foldercopy-part': '', 'a/b/kept.txt': '', 'c.foldercopy-lock': { type: 'dir' } });
+    expect(await findTempLeftovers(root)).toEqual(['a/.x.1.foldercopy-part', 'c.foldercopy-lock']);
   });
 });
 

@@ -7,8 +7,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFolder, pathBytes, type CopyProgress, type CopySkip, type EntryEvent } from '../dist/index.js';
+import { parseTempName, stagingPidOf } from '../src/shared/names-on-disk.js';
 import { CLI_PATH, isRoot, runCli, runInPty, startCli, waitFor, type RunResult, type StartedProcess } from './helpers/run-cli.js';
-import { diffTrees, makeTempDir, removeTempDir, snapshotTree, useTempDirs, writeTree, type TreeEntry } from './helpers/tree.js';
+import { diffTrees, makeTempDir, removeTempDir, snapshotTree, sourceAndCopy, useTempDirs, writeSparseSource, writeTree, type TreeEntry } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
 
@@ -131,9 +132,7 @@ describe('names in machine output are lossless, and distinct in human output', (
 
 describe('the summary counts as --json does', () => {
   it('special files are said apart from skipped entries', async () => {
-    const root = await tempDir();
-    const source = path.join(root, 'source');
-    const dest = path.join(root, 'copy');
+    const { source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, [
       { path: 'a.txt', type: 'file', content: 'a' },
       { path: 'pipe', type: 'fifo' },
@@ -218,22 +217,13 @@ afterAll(async () => {
 });
 
 /** A 64 GiB sparse file (a few kB of data) beside a small one: a worker spends many seconds inside it, cheaply. */
-function makeSparseSource(source: string): void {
-  fs.mkdirSync(source, { recursive: true });
-  fs.writeFileSync(path.join(source, 'a.txt'), 'a\n');
-  const handle = fs.openSync(path.join(source, 'disk.img'), 'w');
-  fs.ftruncateSync(handle, 64 * 1024 ** 3);
-  fs.writeSync(handle, Buffer.alloc(4096, 'data'), 0, 4096, 0);
-  fs.closeSync(handle);
-}
-
 /** The 64 GiB file is being written: at its name in a staged first copy, or under its temporary name. */
 function sparseFileInFlight(dst: string): boolean {
   const parent = path.dirname(dst);
-  const staged = fs.readdirSync(parent).filter((n) => n.startsWith(`.${path.basename(dst)}.`) && n.endsWith('.foldercopy-part'));
-  for (const where of [dst, ...staged.map((n) => path.join(parent, n))]) {
+  const staged = fs.readdirSync(parent).map((n) => path.join(parent, n)).filter((where) => stagingPidOf(dst, where) !== undefined);
+  for (const where of [dst, ...staged]) {
     if (!fs.existsSync(where)) continue;
-    if (fs.readdirSync(where).some((n) => n === 'disk.img' || /^\.disk\.img\.\d+\.foldercopy-part$/.test(n))) return true;
+    if (fs.readdirSync(where).some((n) => n === 'disk.img' || parseTempName(n)?.finalName === 'disk.img')) return true;
   }
   return false;
 }
@@ -272,7 +262,7 @@ describe('a second Ctrl-C', () => {
   it('during a first copy: says where the partial copy is and that the same command resumes it, which it does', async () => {
     const root = await tempDir();
     const source = path.join(root, 'source');
-    makeSparseSource(source);
+    writeSparseSource(source);
     const dst = path.join(root, 'copy');
 
     const { pid, result } = await secondCtrlC(source, dst);
@@ -297,7 +287,7 @@ describe('a second Ctrl-C', () => {
   it('into an existing destination: no word of a staged copy, as there is none', async () => {
     const root = await tempDir();
     const source = path.join(root, 'source');
-    makeSparseSource(source);
+    writeSparseSource(source);
     const dst = path.join(root, 'copy');
     fs.mkdirSync(dst);
 

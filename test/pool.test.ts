@@ -7,17 +7,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WorkerPool } from '../src/pool/pool.js';
+import type { WorkerPool } from '../src/pool/pool.js';
+import { copyPool } from '../src/run/copy-pool.js';
 import { RunStopped, type ErrorRecord } from '../src/shared/errors.js';
 import type { FileJob, Job } from '../src/shared/jobs.js';
 import { isAlive, listDescendants, processCommandLine, processesWithEnv, waitForExit } from './helpers/processes.js';
 import { REPO_ROOT, runCli, startCli } from './helpers/run-cli.js';
 import { reflinkMount, reflinkUnavailable, sharesBlocks } from './helpers/reflink-mount.js';
-import { diffTrees, findTempLeftovers, snapshotTree, useTempDirs } from './helpers/tree.js';
+import { diffTrees, findTempLeftovers, snapshotTree, sourceAndCopy, useTempDirs } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
 const CRASH_WORKER = fileURLToPath(new URL('./helpers/crash-worker.js', import.meta.url));
-const TEMP_FILE = /\.foldercopy-part$/;
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -41,9 +41,7 @@ function makeFiles(source: string, count: number, prefix = 'f'): FileJob[] {
 }
 
 async function makeRoots(): Promise<{ source: string; destination: string; forkLog: string }> {
-  const root = await tempDir();
-  const source = path.join(root, 'source');
-  const destination = path.join(root, 'copy');
+  const { root, source, copy: destination } = await sourceAndCopy(tempDir);
   fs.mkdirSync(source);
   // The pool does not make directories: the parent (run/plan.ts through destination/) does before it submits jobs.
   fs.mkdirSync(destination);
@@ -56,7 +54,7 @@ function forkedPids(forkLog: string): number[] {
 }
 
 function newPool(source: string, destination: string, size: number, done: Done[]): WorkerPool {
-  return new WorkerPool({
+  return copyPool({
     size,
     source,
     destination,
@@ -116,7 +114,7 @@ describe('a job that kills its worker', () => {
     // One worker holds both batches; it finishes the first (its confirmation lost), then dies writing the second.
     const done = await runPool(source, destination, 1, [first, second]);
 
-    expect(await findTempLeftovers(destination, TEMP_FILE)).toEqual([]);
+    expect(await findTempLeftovers(destination)).toEqual([]);
     expect(done.find((d) => d.job.path === poison.path)?.error).toMatchObject({ code: 'WORKER_CRASHED' });
     for (const job of [...first, second[0]!]) {
       expect(fs.readFileSync(path.join(destination, job.path)), job.path).toEqual(fs.readFileSync(path.join(source, job.path)));
@@ -144,7 +142,7 @@ describe('a job that kills its worker', () => {
       expect(fs.readFileSync(path.join(destination, job.path)), job.path).toEqual(fs.readFileSync(path.join(source, job.path)));
     }
     expect(fs.existsSync(path.join(destination, poison.path))).toBe(false);
-    expect(await findTempLeftovers(destination, TEMP_FILE)).toEqual([]);
+    expect(await findTempLeftovers(destination)).toEqual([]);
     // Killed once in its batch and once alone on its retry: at least the first worker and two replacements.
     const pids = forkedPids(forkLog);
     expect(pids.length).toBeGreaterThanOrEqual(3);
@@ -208,7 +206,7 @@ describe('a worker killed while it boots', () => {
     for (const job of jobs) {
       expect(fs.readFileSync(path.join(destination, job.path))).toEqual(fs.readFileSync(path.join(source, job.path)));
     }
-    expect(await findTempLeftovers(destination, TEMP_FILE)).toEqual([]);
+    expect(await findTempLeftovers(destination)).toEqual([]);
   });
 });
 
@@ -253,7 +251,7 @@ describe('a file that vanishes during the copy', () => {
       expect(fs.readFileSync(path.join(destination, job.path)), job.path).toEqual(fs.readFileSync(path.join(source, job.path)));
     }
     expect(fs.existsSync(path.join(destination, vanishing.path))).toBe(false);
-    expect(await findTempLeftovers(destination, TEMP_FILE)).toEqual([]);
+    expect(await findTempLeftovers(destination)).toEqual([]);
     expect(forkedPids(forkLog).filter(isAlive)).toEqual([]);
   });
 });
@@ -272,7 +270,7 @@ describe('a source file rewritten while it is read', () => {
       expect(failed.map((d) => d.job.path)).toEqual(['moving.bin']);
       expect(failed[0]!.error).toMatchObject({ code: 'ESOURCECHANGED', operation: 'read', path: path.join(source, 'moving.bin') });
       expect(fs.existsSync(path.join(destination, 'moving.bin'))).toBe(false);
-      expect(await findTempLeftovers(destination, TEMP_FILE)).toEqual([]);
+      expect(await findTempLeftovers(destination)).toEqual([]);
       for (const job of jobs) expect(fs.readFileSync(path.join(destination, job.path))).toEqual(fs.readFileSync(path.join(source, job.path)));
     });
 
@@ -385,7 +383,7 @@ describe('pool size', () => {
 
     expect(result.exitCode, result.stderr).toBe(0);
     expect(diffTrees(await snapshotTree(source), await snapshotTree(copy), { mtimePrecision: 'ns' })).toEqual([]);
-    expect(await findTempLeftovers(copy, /foldercopy-part$/)).toEqual([]);
+    expect(await findTempLeftovers(copy)).toEqual([]);
   });
 
   it('-j 3 runs exactly 3 worker processes, never more at once, and none is left afterwards', async () => {

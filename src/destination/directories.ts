@@ -17,7 +17,7 @@ import { microseconds, microsecondsOf, ownerFor } from '../shared/metadata.js';
 import type { DirectoryHandles } from '../shared/directory-handles.js';
 import { childPath, fsPath, joinRaw, parentOf, rawFromLatin1, type FsPath, type RawPath } from '../shared/raw-path.js';
 import { errnoError, native, type Native } from '../shared/native.js';
-import { TEMP_NAME, TEMP_NAME_SUFFIX } from '../shared/temp-name.js';
+import { isTempName } from '../shared/names-on-disk.js';
 import type { DirectoryEntry } from '../source/entry.js';
 import { DirectoryAttributes, type AttributeTarget } from './directory-attributes.js';
 import { DirectoryModes } from './directory-modes.js';
@@ -325,7 +325,7 @@ export class DestinationDirectories {
     // run left anything here, and listing it (a no-op re-run's biggest cost after the walk) is spared.
     if (microsecondsOf(stats.mtimeNs) === microseconds(entry.mtime)) return mode;
     for (const name of fs.readdirSync(this.handles.directoryPath(entry.path), { encoding: 'latin1' })) {
-      if (name.endsWith(TEMP_NAME_SUFFIX) && TEMP_NAME.test(name)) fs.unlinkSync(this.handles.entryPath(childPath(entry.path, rawFromLatin1(name))));
+      if (isTempName(name)) fs.unlinkSync(this.handles.entryPath(childPath(entry.path, rawFromLatin1(name))));
     }
     return mode;
   }

@@ -17,14 +17,11 @@
  */
 import fs from 'node:fs';
 import { FoldercopyError } from '../shared/errors.js';
+import { lockAsidePathFor, lockPathFor } from '../shared/names-on-disk.js';
 import { fsPath, type RawPath } from '../shared/raw-path.js';
+import { unlinkQuietly } from '../shared/unlink-quietly.js';
 import { isSameRun, runIdentity, userName, type RunIdentity } from './run-identity.js';
 
-export const LOCK_NAME_SUFFIX = '.foldercopy-lock';
-/** `.<name>.foldercopy-lock`: what a sweep or a --delete pass should leave alone. */
-export const LOCK_NAME = /^\..*\.foldercopy-lock$/s;
-// As for temporary names: leaves room for the dot and the suffix within the usual 255-byte limit.
-const MAX_NAME_BYTES_KEPT = 200;
 // A lock of ours without its contents yet is one a run has just created and is about to write, unless it is this old.
 const UNREADABLE_LOCK_STALE_MS = 5_000;
 // How long to wait for those contents to be written before refusing without them.
@@ -35,12 +32,6 @@ const MAX_ATTEMPTS = 3;
 // Never follow a link planted at the lock's name, never block on a FIFO planted there.
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 const READ_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
-
-export function lockPathFor(destination: RawPath): RawPath {
-  const nameStart = destination.lastIndexOf('/') + 1;
-  const name = destination.slice(nameStart, nameStart + MAX_NAME_BYTES_KEPT);
-  return `${destination.slice(0, nameStart)}.${name}${LOCK_NAME_SUFFIX}`;
-}
 
 type Holder =
   | { state: 'gone' }
@@ -122,7 +113,7 @@ export class DestinationLock {
   release(): void {
     if (!held.delete(this)) return;
     const holder = readHolder(this.path);
-    if (holder.state === 'live' && isSameRun(holder.run, this.owner)) unlinkQuietly(this.path);
+    if (holder.state === 'live' && isSameRun(holder.run, this.owner)) unlinkQuietly(fsPath(this.path));
   }
 }
 
@@ -139,7 +130,7 @@ function create(path: RawPath, self: RunIdentity): 'created' | 'exists' | 'faile
   } catch {
     // A full destination: an empty lock would read as abandoned later; leave none.
     fs.closeSync(fd);
-    unlinkQuietly(path);
+    unlinkQuietly(fsPath(path));
     return 'failed';
   }
   fs.closeSync(fd);
@@ -196,7 +187,7 @@ function withoutOwner(text: string, stats: fs.Stats): Holder {
  * first moved aside under a name of ours and checked there; a live one is put back.
  */
 function removeStale(path: RawPath): 'removed' | 'failed' | { run: RunIdentity | undefined } {
-  const aside = `${path}.${process.pid}`;
+  const aside = lockAsidePathFor(path, process.pid);
   try {
     fs.renameSync(fsPath(path), fsPath(aside));
   } catch (error) {
@@ -205,7 +196,7 @@ function removeStale(path: RawPath): 'removed' | 'failed' | { run: RunIdentity |
   }
   const holder = readHolder(aside);
   if (holder.state === 'stale' || holder.state === 'gone') {
-    unlinkQuietly(aside);
+    unlinkQuietly(fsPath(aside));
     return 'removed';
   }
   putBack(aside, path);
@@ -216,15 +207,15 @@ function removeStale(path: RawPath): 'removed' | 'failed' | { run: RunIdentity |
 function putBack(aside: RawPath, path: RawPath): void {
   try {
     fs.linkSync(fsPath(aside), fsPath(path));
-    unlinkQuietly(aside);
+    unlinkQuietly(fsPath(aside));
   } catch (error) {
     // No hard links on this file system: a rename, which could replace a lock made in the last microseconds.
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') unlinkQuietly(aside);
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') unlinkQuietly(fsPath(aside));
     else {
       try {
         fs.renameSync(fsPath(aside), fsPath(path));
       } catch {
-        unlinkQuietly(aside);
+        unlinkQuietly(fsPath(aside));
       }
     }
   }
@@ -233,14 +224,6 @@ function putBack(aside: RawPath, path: RawPath): void {
 function busy(destination: string, run: RunIdentity | undefined): FoldercopyError {
   const who = run === undefined ? 'another foldercopy run' : `another foldercopy run (pid ${run.pid}, user ${userName(run.uid)})`;
   return new FoldercopyError('DESTINATION_BUSY', `${who} is copying into ${destination}; wait for it to finish or stop it`, destination);
-}
-
-function unlinkQuietly(path: RawPath): void {
-  try {
-    fs.unlinkSync(fsPath(path));
-  } catch {
-    // Gone already.
-  }
 }
 
 function sleepSync(ms: number): void {

@@ -19,9 +19,8 @@ import { errorRecord, FoldercopyError, type ErrorRecord } from '../shared/errors
 import type { Job } from '../shared/jobs.js';
 import type { DirectoryHandles } from '../shared/directory-handles.js';
 import { childPath, fsPath, joinRaw, pathText, rawFromBytes, type RawPath } from '../shared/raw-path.js';
-import { TEMP_NAME } from '../shared/temp-name.js';
+import { isOurName } from '../shared/names-on-disk.js';
 import type { TreeFilter } from '../source/filter.js';
-import { LOCK_NAME } from './lock.js';
 import { looksLikeEarlierCopy } from './overwrite-guard.js';
 
 export interface DeletePassOptions {
@@ -54,7 +53,7 @@ export function compareTopLevel(source: RawPath, destination: RawPath, filter: T
   const extraneous: RawPath[] = [];
   for (const dirent of atDestination) {
     const name = rawFromBytes(dirent.name);
-    if (TEMP_NAME.test(name) || LOCK_NAME.test(name) || filter?.excludes(name, dirent.isDirectory())) continue;
+    if (isOurName(name) || filter?.excludes(name, dirent.isDirectory())) continue;
     names.push(name);
     if (!inSource.has(name)) extraneous.push(name);
   }
@@ -173,10 +172,6 @@ export interface ExtraneousEntries {
   seen: number;
 }
 
-/**
- * `directories`: where to compare; `inTheWay`: destination directories standing
- * where the source has a file or link now, deleted whole.
- */
 /** The destination as the pass reads and changes it. */
 interface Tree {
   destination: RawPath;
@@ -184,11 +179,14 @@ interface Tree {
   filter: TreeFilter | null;
 }
 
+/**
+ * `directories`: where to compare; `inTheWay`: destination directories standing
+ * where the source has a file or link now, deleted whole.
+ */
 function findExtraneous(source: RawPath, tree: Tree, directories: Iterable<RawPath>, inTheWay: readonly RawPath[]): ExtraneousEntries {
-  const deletions: Deletion[] = [];
-  const failures: ErrorRecord[] = [];
-  const counter = { seen: 0 };
-  for (const directory of inTheWay) collect(tree, directory, true, deletions, failures, counter);
+  const found: ExtraneousEntries = { deletions: [], failures: [], seen: 0 };
+  const { failures } = found;
+  for (const directory of inTheWay) collect(tree, directory, true, found);
   for (const directory of directories) {
     let inSource: Set<RawPath>;
     let atDestination: fs.Dirent<Buffer>[];
@@ -209,20 +207,20 @@ function findExtraneous(source: RawPath, tree: Tree, directories: Iterable<RawPa
     for (const dirent of atDestination) {
       const name = rawFromBytes(dirent.name);
       // Our own temporary names and locks belong to runs in progress, this one's or another's.
-      if (TEMP_NAME.test(name) || LOCK_NAME.test(name)) continue;
+      if (isOurName(name)) continue;
       if (inSource.has(name)) {
-        counter.seen++;
+        found.seen++;
         continue;
       }
-      collect(tree, childPath(directory, name), dirent.isDirectory(), deletions, failures, counter);
+      collect(tree, childPath(directory, name), dirent.isDirectory(), found);
     }
   }
-  return { deletions, failures, seen: counter.seen };
+  return found;
 }
 
 /** Adds an entry and, for a directory, its contents; returns false when something in it must stay. */
-function collect(tree: Tree, relative: RawPath, isDirectory: boolean, deletions: Deletion[], failures: ErrorRecord[], counter: { seen: number }): boolean {
-  counter.seen++;
+function collect(tree: Tree, relative: RawPath, isDirectory: boolean, found: ExtraneousEntries): boolean {
+  found.seen++;
   if (tree.filter?.excludes(relative, isDirectory)) return false;
   let whole = true;
   if (isDirectory) {
@@ -230,14 +228,14 @@ function collect(tree: Tree, relative: RawPath, isDirectory: boolean, deletions:
     try {
       children = fs.readdirSync(tree.handles.directoryPath(relative), { encoding: 'buffer', withFileTypes: true });
     } catch (error) {
-      failures.push(errorRecord(error, 'list', joinRaw(tree.destination, relative)));
+      found.failures.push(errorRecord(error, 'list', joinRaw(tree.destination, relative)));
       return false;
     }
     for (const child of children) {
-      if (!collect(tree, childPath(relative, rawFromBytes(child.name)), child.isDirectory(), deletions, failures, counter)) whole = false;
+      if (!collect(tree, childPath(relative, rawFromBytes(child.name)), child.isDirectory(), found)) whole = false;
     }
   }
-  if (whole) deletions.push({ path: relative, isDirectory });
+  if (whole) found.deletions.push({ path: relative, isDirectory });
   return whole;
 }
 

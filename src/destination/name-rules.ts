@@ -13,16 +13,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ErrorRecord } from '../shared/errors.js';
 import { childPath, joinRaw, pathText, type RawPath } from '../shared/raw-path.js';
-import { TEMP_NAME_SUFFIX } from '../shared/temp-name.js';
+import { probeNameFor } from '../shared/names-on-disk.js';
 
 export interface NameRules {
   caseInsensitive: boolean;
   normalizationInsensitive: boolean;
 }
-
-// The probe's name has a capital and a precomposed é; its variants change only one of them.
-// It ends like a temporary name, so a probe left by a killed run is swept like one.
-const PROBE = (pid: number, head: string, e: string): string => `.foldercopy-${head}robe-${e}.${pid}${TEMP_NAME_SUFFIX}`;
 
 /**
  * Creates a file in `directory` and looks for it under a name that differs only
@@ -32,7 +28,7 @@ const PROBE = (pid: number, head: string, e: string): string => `.foldercopy-${h
  */
 export function probeNameRules(directory: string): NameRules {
   if (process.env.FOLDERCOPY_TEST_CASE_INSENSITIVE === '1') return { caseInsensitive: true, normalizationInsensitive: true };
-  const made = path.join(directory, PROBE(process.pid, 'P', '\u00e9'));
+  const made = path.join(directory, probeNameFor(process.pid, 'probe'));
   let probe: fs.Stats;
   try {
     // O_EXCL: never a file or link someone else put at the name.
@@ -50,8 +46,8 @@ export function probeNameRules(directory: string): NameRules {
   };
   try {
     return {
-      caseInsensitive: findsProbe(PROBE(process.pid, 'p', '\u00e9')),
-      normalizationInsensitive: findsProbe(PROBE(process.pid, 'P', 'e\u0301')),
+      caseInsensitive: findsProbe(probeNameFor(process.pid, 'otherCase')),
+      normalizationInsensitive: findsProbe(probeNameFor(process.pid, 'otherNormalization')),
     };
   } finally {
     fs.rmSync(made, { force: true });

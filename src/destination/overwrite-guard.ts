@@ -22,9 +22,8 @@ import path from 'node:path';
 import { FoldercopyError } from '../shared/errors.js';
 import { sameMtime } from '../shared/metadata.js';
 import { childPath, fsPath, joinRaw, pathText, rawFromBytes, type RawPath } from '../shared/raw-path.js';
-import { TEMP_NAME } from '../shared/temp-name.js';
+import { isOurName } from '../shared/names-on-disk.js';
 import type { TreeFilter } from '../source/filter.js';
-import { LOCK_NAME } from './lock.js';
 
 // Names stat'ed at most, at the top level and again below it: enough to decide and to name a few replaced files, cheap on any tree.
 const SEARCH_BUDGET = 2_000;
@@ -100,7 +99,7 @@ function compareTop(source: RawPath, destination: RawPath, filter: TreeFilter | 
   const files: RawPath[] = [];
   for (const dirent of atDestination) {
     const name = rawFromBytes(dirent.name);
-    if (TEMP_NAME.test(name) || LOCK_NAME.test(name) || filter?.excludes(name, dirent.isDirectory())) continue;
+    if (isOurName(name) || filter?.excludes(name, dirent.isDirectory())) continue;
     top.names++;
     const kind = inSource.get(name);
     if (kind === undefined) continue;
@@ -167,7 +166,7 @@ function searchBelow(source: RawPath, destination: RawPath, filter: TreeFilter |
     for (const name of names) {
       if (replaced.length >= wanted || budget-- <= 0) break;
       const relative = childPath(directory, name);
-      if (TEMP_NAME.test(name) || LOCK_NAME.test(name)) continue;
+      if (isOurName(name)) continue;
       const pair = pairOf(joinRaw(source, relative), joinRaw(destination, relative));
       if (!pair || filter?.excludes(relative, pair.pairing === 'directories')) continue;
       if (pair.pairing === 'replaced') replaced.push(relative);

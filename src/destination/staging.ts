@@ -18,7 +18,7 @@
  */
 import fs from 'node:fs';
 import { fsPath, rawFromBytes, type RawPath } from '../shared/raw-path.js';
-import { tempPathFor, TEMP_NAME_SUFFIX } from '../shared/temp-name.js';
+import { stagingPathFor, stagingPidOf, tempPathFor } from '../shared/names-on-disk.js';
 import { runIdentity, userName } from './run-identity.js';
 
 export interface Staging {
@@ -47,7 +47,7 @@ export function stage(destination: RawPath, onIgnored: OnIgnored): Staging {
   const [adoptable, ...others] = stale;
   for (const other of others) removeQuietly(other);
   for (let attempt = 0; attempt < MAX_NAMES; attempt++) {
-    const path = stagingName(destination, attempt);
+    const path = stagingPathFor(destination, process.pid, attempt);
     try {
       if (adoptable === undefined) fs.mkdirSync(fsPath(path), STAGING_MODE);
       // Over an empty directory planted at our name, rename replaces it; over anything else it fails.
@@ -79,18 +79,10 @@ export function unstage(stagingPath: RawPath, destination: RawPath): void {
   active.delete(stagingPath);
 }
 
-/** The staging directory's name: `.<name>.<pid>.foldercopy-part`, then `.<name>.<pid>.<n>.foldercopy-part`. */
-function stagingName(destination: RawPath, attempt: number): RawPath {
-  const path = tempPathFor(destination, process.pid);
-  if (attempt === 0) return path;
-  return `${path.slice(0, -TEMP_NAME_SUFFIX.length)}.${attempt}${TEMP_NAME_SUFFIX}`;
-}
-
 /** Our staging directories of runs of the same copy whose process is gone; what only looks like one is reported, as `foreign`. */
 function scanStagings(destination: RawPath, onIgnored: OnIgnored): { stale: RawPath[]; foreign: Set<RawPath> } {
-  // `.<name>.` + a pid (and a fresh name's number) + the suffix.
-  const prefix = tempPathFor(destination, 0).slice(0, -`0${TEMP_NAME_SUFFIX}`.length);
-  const directory = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+  const beside = tempPathFor(destination, 0);
+  const directory = beside.slice(0, beside.lastIndexOf('/') + 1);
   let names: Buffer[];
   try {
     names = fs.readdirSync(fsPath(directory || '.'), { encoding: 'buffer' });
@@ -101,8 +93,7 @@ function scanStagings(destination: RawPath, onIgnored: OnIgnored): { stale: RawP
   const foreign = new Set<RawPath>();
   for (const bytes of names) {
     const path = directory + rawFromBytes(bytes);
-    if (!path.startsWith(prefix) || !path.endsWith(TEMP_NAME_SUFFIX)) continue;
-    const pid = /^(\d+)(?:\.\d+)?$/.exec(path.slice(prefix.length, -TEMP_NAME_SUFFIX.length))?.[1];
+    const pid = stagingPidOf(destination, path);
     if (pid === undefined) continue;
     const stats = fs.lstatSync(fsPath(path), { throwIfNoEntry: false });
     if (stats === undefined) continue;
@@ -111,7 +102,7 @@ function scanStagings(destination: RawPath, onIgnored: OnIgnored): { stale: RawP
       onIgnored(`left alone ${describe(path, stats)}, not a staging directory of this user's`, path);
     }
     // A live process with that pid may be another run copying to the same place: leave its directory alone.
-    else if (runIdentity(Number(pid)) === undefined) stale.push(path);
+    else if (runIdentity(pid) === undefined) stale.push(path);
   }
   return { stale, foreign };
 }

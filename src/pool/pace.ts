@@ -26,6 +26,16 @@ const MIN_CPU_SHARE = 0.05;
 const FIRST_WORKER_WORTH_MS = 10;
 // Each measurement's weight fades by this factor per new one, so the pace follows a change of file sizes.
 const DECAY = 0.8;
+// What a forked worker's first jobs spend loading the code they call (the native calls, the copy's modules).
+const WARM_UP_MS = 30;
+
+/** Whoever runs batches, as the pace times it. */
+export interface JobClock {
+  /** Since when the jobs it will confirm next have been running. */
+  busySince: number;
+  /** It has confirmed jobs before: its times no longer include loading the code they call. */
+  warm: boolean;
+}
 
 export class Pace {
   private weightedMs = 0;
@@ -43,6 +53,17 @@ export class Pace {
     this.weightedMs = this.weightedMs * DECAY + elapsedMs;
     this.weightedJobs = this.weightedJobs * DECAY + jobs;
     this.weightedCpuMs = this.weightedCpuMs * DECAY + Math.min(cpuMs, elapsedMs);
+  }
+
+  /**
+   * `runner`'s time from its last confirmation (or from starting the batch) to
+   * `now` went to these `jobs`. A large file's time is its bytes', not a job's.
+   */
+  timeConfirmation(runner: JobClock, now: number, jobs: number, cpuMs: number, largeFile: boolean): void {
+    const elapsed = now - runner.busySince - (runner.warm ? 0 : WARM_UP_MS);
+    if (!largeFile) this.observe(jobs, Math.max(0, elapsed), cpuMs);
+    runner.warm = true;
+    runner.busySince = now;
   }
 
   /**

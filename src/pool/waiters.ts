@@ -18,6 +18,17 @@ export class Waiters {
     return new Promise((resolve, reject) => this.waiting.push({ ready, resolve, reject }));
   }
 
+  /** As until(), but settles after `ms` at the latest, and never rejects. */
+  async within(ms: number, ready: () => boolean): Promise<void> {
+    let over = false;
+    const timer = setTimeout(() => {
+      over = true;
+      this.notify();
+    }, ms);
+    await this.until(() => over || ready()).catch(() => {});
+    clearTimeout(timer);
+  }
+
   notify(): void {
     for (let i = this.waiting.length - 1; i >= 0; i--) {
       const waiter = this.waiting[i]!;

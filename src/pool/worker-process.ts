@@ -12,6 +12,8 @@ import { isFromWorker, type CopyBatch, type FromWorker } from '../shared/protoco
 export const WORKER_PATH = fileURLToPath(new URL('./worker.js', import.meta.url));
 
 const STDERR_TAIL_CHARS = 2000;
+// As jest-worker and vitest: a worker asked to leave gets this long before SIGKILL.
+const EXIT_GRACE_MS = 500;
 
 export type WorkerState = 'starting' | 'ready' | 'stopping' | 'exited';
 
@@ -128,6 +130,16 @@ export class WorkerProcess {
     if (!NEXT_STATES[this.currentState].includes(next)) throw new Error(`worker ${this.pid}: no transition from ${this.currentState} to ${next}`);
     this.currentState = next;
   }
+}
+
+/** Asks each to leave, kills those still there after EXIT_GRACE_MS, and resolves once all have exited. */
+export async function stopAll(workers: readonly WorkerProcess[]): Promise<void> {
+  for (const worker of workers) worker.stop();
+  const killTimer = setTimeout(() => {
+    for (const worker of workers) worker.kill();
+  }, EXIT_GRACE_MS);
+  await Promise.all(workers.map((worker) => worker.exited));
+  clearTimeout(killTimer);
 }
 
 export function forkWorker(workerPath: string): ChildProcess {

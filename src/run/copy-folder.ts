@@ -10,7 +10,7 @@ import { checkDeleteTarget, DeletePass } from '../destination/mirror.js';
 import { CollisionGuard } from '../destination/name-rules.js';
 import { checkOverwriteTarget } from '../destination/overwrite-guard.js';
 import { unstage } from '../destination/staging.js';
-import { WorkerPool } from '../pool/pool.js';
+import type { WorkerPool } from '../pool/pool.js';
 import { DirectoryHandles } from '../shared/directory-handles.js';
 import { errorRecord, RunStopped } from '../shared/errors.js';
 import type { Job } from '../shared/jobs.js';
@@ -21,6 +21,7 @@ import type { TreeFilter } from '../source/filter.js';
 import { selectionOf, type Selection } from '../source/selection.js';
 import { walk, type ListingFilter } from '../source/walk.js';
 import { checkArguments, resolveRunOptions } from './options.js';
+import { copyPool } from './copy-pool.js';
 import { Census } from './census.js';
 import { Planner } from './plan.js';
 import { preflight, type CopyTarget } from './preflight.js';
@@ -126,7 +127,7 @@ class CopyRun {
       rootMade: prepared.staging?.adopted === false,
       onDirectory: (entry, outcome) => this.onDirectory(entry, outcome),
     });
-    this.pool = new WorkerPool({
+    this.pool = copyPool({
       size: settings.jobs,
       source: this.source,
       destination: writtenTo,

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import { errorRecord, refusal, type ErrorRecord } from '../shared/errors.js';
 import { bytesFromRaw, type RawPath } from '../shared/raw-path.js';
-import { TEMP_NAME_SUFFIX } from '../shared/temp-name.js';
+import { manifestTempPathFor } from '../shared/names-on-disk.js';
 
 const FLUSH_BYTES = 64 * 1024;
 const BACKSLASH = 0x5c;
@@ -30,7 +30,7 @@ export class Manifest {
 
   /** Opens the manifest under its temporary name; a directory that cannot be written is a refusal. */
   static open(path: string): Manifest {
-    const temp = `${path}.${process.pid}${TEMP_NAME_SUFFIX}`;
+    const temp = manifestTempPathFor(path, process.pid);
     try {
       return new Manifest(path, temp, fs.openSync(temp, 'w'));
     } catch (error) {

@@ -15,10 +15,7 @@ export const MAX_JOBS = 64;
 
 const OVERWRITE_POLICIES: readonly OverwritePolicy[] = ['changed', 'checksum', 'never', 'older', 'always'];
 
-/**
- * Options of this module's own that CopyOptions (types.ts) is to carry:
- * `xattrs` (default true) copies extended attributes, ACLs and file capabilities.
- */
+/** CopyOptions resolved: defaults applied, validated, and the settings every batch carries to its worker. */
 export interface RunOptions {
   jobs: number;
   worker: RunSettings;

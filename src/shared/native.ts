@@ -4,7 +4,7 @@
  * through koffi, a prebuilt FFI (no compiler at install). Loaded lazily, on the
  * first call that needs it, so the CLI's start-up never pays for it; where it
  * cannot load (another platform, a missing prebuilt), `native()` is null and the
- * callers copy what Node can, saying what was not kept (see metadata-loss.ts).
+ * callers copy what Node can, saying what was not kept (LOST_UNAVAILABLE, xattrs.ts).
  *
  * Every call is synchronous and returns an errno instead of throwing, so the
  * per-file path stays a short run of calls. Attribute names are kept as latin1
@@ -117,32 +117,21 @@ const PATH_MAX = 4096;
 const XATTR_NAME_MAX = 255;
 
 let loaded: Native | null | undefined;
-/** Why native() is null, once it was tried. */
-let loadError: string | undefined;
 
 /** The libc calls, loaded on first use; null where they are not available. */
 export function native(): Native | null {
   if (loaded === undefined) {
     try {
-      loaded = process.env.FOLDERCOPY_TEST_NO_NATIVE === '1' ? unavailable('disabled for a test') : load();
-    } catch (error) {
+      loaded = process.env.FOLDERCOPY_TEST_NO_NATIVE === '1' ? null : load();
+    } catch {
       loaded = null;
-      loadError = error instanceof Error ? error.message : String(error);
     }
   }
   return loaded;
 }
 
-export function nativeLoadError(): string | undefined {
-  return loadError;
-}
-
 export function isNotSupported(errno: number): boolean {
   return errno === ENOTSUP || errno === EOPNOTSUPP;
-}
-
-function unavailable(why: string): null {
-  throw new Error(why);
 }
 
 /** The errno's name (EPERM), for error records. */

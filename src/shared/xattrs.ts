@@ -10,7 +10,7 @@
  * refuses) is not a failure: the copy goes on and the entry reports what it
  * lost, as bits (LOST_*), which the summary counts.
  */
-import { ENODATA, EPERM, errnoError, isNotSupported, native, type Native, type Target } from './native.js';
+import { ENODATA, EPERM, errnoError, isNotSupported, type Native, type Target } from './native.js';
 
 /** Extended attributes the destination does not support. */
 export const LOST_XATTRS = 1;
@@ -149,11 +149,6 @@ export function syncXattrs(lib: Native, target: Target, wanted: readonly Xattr[]
     changed = true;
   }
   return { lost, changed };
-}
-
-/** Whether a re-run must look at attributes at all: only when they are copied and can be. */
-export function xattrLib(enabled: boolean): Native | null {
-  return enabled ? native() : null;
 }
 
 /** Whether `target` has the attribute `name`; false where its file system has none of that kind. */

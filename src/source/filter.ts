@@ -1,28 +1,9 @@
 /**
- * Which entries of the source tree a copy leaves out: --exclude, --include and --gitignore.
- *
- * Glob patterns (--exclude, --include) use picomatch syntax, dotfiles matching like any other name:
- *  - a pattern with no slash is matched against the entry's name, at any depth (`node_modules`, `*.log`);
- *  - one with a slash is matched against the whole path from the source root (`src/*.js`, `docs/*.md`); a leading `/` or
- *    `./` anchors a name pattern at the root (`/TODO`) and is dropped;
- *  - a trailing `/` limits the pattern to directories (`cache/`);
- *  - a leading `!` is a literal character, not a negation: --include is the way to keep only some entries;
- *    `[!a]` is a negated class, as in .gitignore, and `\` makes a special character literal (`\[draft\].md`).
- * An excluded directory is not descended into, and `dir/**` excludes `dir` itself too (picomatch matches `dir` with
- * it). A file or symlink (or any non-directory) is kept when it matches no --exclude and, if any --include was given,
- * at least one --include: exclude wins. --include never applies to directories, so every directory not excluded is
- * read; a trailing-slash --include would match nothing and is refused.
- * Patterns are matched byte for byte against raw names (see raw-path.ts), so a non-ASCII character in a pattern
- * matches its UTF-8 bytes: `café*` works, but `?` matches one byte, not one accented character.
- *
- * --gitignore honours the `.gitignore` files of the source as git does (the `ignore` package decides): the rules of
- * `D/.gitignore` apply below D, deeper files override shallower ones, the last matching rule wins, `!` re-includes,
- * nothing inside an ignored directory can be re-included (it is never read), and matching is case-sensitive. The
- * `.gitignore` files are copied unless a rule ignores them; a symlink named `.gitignore` is not read (nor is it
- * by git). Only `.gitignore` files count: not `.git/info/exclude` nor the user's global excludes, and `.git`
- * itself is an ordinary directory, copied unless excluded.
- *
- * The root is never filtered. The checks of all three options apply: an entry is left out if any leaves it out.
+ * Which entries of the source tree a copy leaves out: --exclude, --include and
+ * --gitignore (their rules for users are in the README). Each is tested as a
+ * directory is read, so an excluded directory is never read; the root is never
+ * filtered, and an entry is left out if any of the three leaves it out.
+ * Patterns match raw names byte for byte (raw-path.ts): `?` is one byte.
  */
 import fs from 'node:fs';
 import ignore, { type Ignore } from 'ignore';
@@ -46,6 +27,10 @@ export interface DirentLike {
   isFile(): boolean;
 }
 
+// Globs: a pattern without a slash matches a name at any depth, one with a slash the path from the root (a
+// leading `/` or `./` anchors a name pattern there and is dropped), a trailing `/` directories only. A leading
+// `!` is a literal: --include is how to keep only some entries. `dir/**` excludes `dir` too (picomatch matches it).
+// --include never applies to directories, so a trailing-slash --include would match nothing, and is refused.
 // posix: `[!a]` is a negated class, as in shells, rsync and .gitignore (picomatch otherwise reads it as `!` or `a`).
 // debug: throw on a pattern picomatch cannot turn into a regular expression (`[z-a]`) rather than match nothing.
 const GLOB_OPTIONS: picomatch.PicomatchOptions = { dot: true, nonegate: true, posix: true, windows: false, debug: true };
@@ -104,6 +89,8 @@ function matchesGlobs(globs: GlobSet, name: RawPath, path: RawPath, isDirectory:
   return (globs.directoryNames !== null && globs.directoryNames.test(name)) || (globs.directoryPaths !== null && globs.directoryPaths.test(path));
 }
 
+// --gitignore: the `ignore` package decides, as git does, over the `.gitignore` files only (not .git/info/exclude nor
+// the user's global excludes); a symlink named .gitignore is not read, as by git.
 // Git is case-sensitive on Linux (core.ignorecase false); the package defaults to the opposite.
 const IGNORE_OPTIONS = { ignorecase: false };
 const RAW_NEWLINE = '\uE00A';

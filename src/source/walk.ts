@@ -1,27 +1,14 @@
 /**
  * Lists the source tree as listings, one per directory, parents before
- * children, so copying starts long before the listing ends. A plain generator:
- *  - the consumer pulls, so nothing is read ahead of it (backpressure) and a
- *    consumer that stops (Ctrl-C) stops the reading;
- *  - directories are read synchronously, a few milliseconds' worth per
- *    event-loop turn: an async call per directory is a thread-pool round trip,
- *    slow here, a turn per directory slows the listing of a tree of many small
- *    directories, and the turns let the parent drain worker messages;
- *  - a listing holds what a directory has besides subdirectories (files,
- *    symlinks, special files), so the parent's work per entry is paid per
- *    directory; raw names (see raw-path.ts) keep any byte sequence Linux allows;
- *  - types come from the listing itself (d_type): only directories are stat'ed,
- *    as they are read, since the parent makes them; a file is stat'ed by the
- *    worker that copies it; symlinks are never followed;
- *  - errors are values: an unreadable directory is reported and skipped;
- *  - filters (filter.ts) apply as each directory is read, so an excluded
- *    directory is never descended into;
- *  - with a file list (selection.ts), directories are not read: the names
- *    listed in each are lstat'ed and go through the same filters, and only
- *    directories listed or with listed names below them are visited;
- *  - below the root, a directory is reached through its parent's descriptor
- *    (directory-handles.ts): one swapped for a symlink while the walk runs is
- *    reported, never listed through the link.
+ * children, so copying starts long before the listing ends. A plain pull
+ * generator: nothing is read ahead of the consumer, and a consumer that stops
+ * (Ctrl-C) stops the reading. Directories are read synchronously, a few
+ * milliseconds' worth per event-loop turn: an async call per directory is a
+ * thread-pool round trip, a turn per directory slows a tree of many small ones,
+ * and the turns let the parent drain worker messages. Only directories are
+ * stat'ed (the parent makes them; a file's stats are its worker's), and below
+ * the root each is reached through its parent's descriptor, so one swapped for
+ * a symlink during the walk is reported, never listed through the link.
  */
 import type { BigIntStats, Dirent } from 'node:fs';
 import fs from 'node:fs';
@@ -53,6 +40,14 @@ export interface ListingFilter {
   admit(relative: RawPath, dirents: Dirent[]): Dirent[];
 }
 
+/** What every directory of one walk is read with. */
+interface Tree {
+  root: RawPath;
+  directories: DirectoryHandles;
+  rootEntry: DirectoryEntry;
+  filter: ListingFilter | null;
+}
+
 /** Lists `root` (a directory; a symlink to one is followed, as `cp -a root/ dest` would): whole, or only what `selection` lists. */
 export async function* walk(root: RawPath, filter: ListingFilter | null, selection: Selection | null = null): AsyncGenerator<WalkItem> {
   let rootEntry: DirectoryEntry;
@@ -65,14 +60,15 @@ export async function* walk(root: RawPath, filter: ListingFilter | null, selecti
   }
   // Descriptors only to look names up through: a directory the user may search but not read is still reached (a file list's).
   const directories = new DirectoryHandles(root, { lookUpOnly: true });
+  const tree: Tree = { root, directories, rootEntry, filter };
   // Depth first, parents before children.
   const pending: RawPath[] = [''];
   let turnStart = performance.now();
   try {
     for (let relative = pending.pop(); relative !== undefined; relative = pending.pop()) {
       const { items, subdirectories } = selection
-        ? readSelected(root, directories, relative, rootEntry, filter, selection)
-        : readListing(root, directories, relative, rootEntry, filter);
+        ? readSelected(tree, relative, selection)
+        : readListing(tree, relative);
       for (let i = subdirectories.length - 1; i >= 0; i--) pending.push(childPath(relative, subdirectories[i]!.name));
       yield* items;
       if (performance.now() - turnStart < TURN_MS) continue;
@@ -85,14 +81,9 @@ export async function* walk(root: RawPath, filter: ListingFilter | null, selecti
 }
 
 /** One directory: its listing (or why there is none), and the subdirectories to go on with. */
-function readListing(
-  root: RawPath,
-  directories: DirectoryHandles,
-  relative: RawPath,
-  rootEntry: DirectoryEntry,
-  filter: ListingFilter | null,
-): { items: WalkItem[]; subdirectories: Dirent[] } {
-  const directory = directoryAt(root, directories, relative, rootEntry);
+function readListing(tree: Tree, relative: RawPath): { items: WalkItem[]; subdirectories: Dirent[] } {
+  const { root, directories, filter } = tree;
+  const directory = directoryAt(tree, relative);
   if (directory.kind === 'failure') return { items: [directory], subdirectories: [] };
   const path = joinRaw(root, relative);
   let dirents: Dirent[];
@@ -111,15 +102,9 @@ function readListing(
  * A name with listed names below it must be a directory; a directory is made and holds only what is listed in it.
  * With --gitignore, the directory's .gitignore gives its rules whether it is listed or not (it is copied only if listed).
  */
-function readSelected(
-  root: RawPath,
-  directories: DirectoryHandles,
-  relative: RawPath,
-  rootEntry: DirectoryEntry,
-  filter: ListingFilter | null,
-  selection: Selection,
-): { items: WalkItem[]; subdirectories: Dirent[] } {
-  const directory = directoryAt(root, directories, relative, rootEntry);
+function readSelected(tree: Tree, relative: RawPath, selection: Selection): { items: WalkItem[]; subdirectories: Dirent[] } {
+  const { root, directories, filter } = tree;
+  const directory = directoryAt(tree, relative);
   if (directory.kind === 'failure') return { items: [directory], subdirectories: [] };
   const listed = selection.names.get(relative) ?? new Set<RawPath>();
   const failures: WalkItem[] = [];
@@ -171,12 +156,7 @@ function split(
  * The directory itself, lstat'ed (the root was stat'ed by the walk), and `at`, where it is listed: its descriptor,
  * opened now, so what is reached below it while it is read goes through that descriptor too.
  */
-function directoryAt(
-  root: RawPath,
-  directories: DirectoryHandles,
-  relative: RawPath,
-  rootEntry: DirectoryEntry,
-): { kind: 'directory'; entry: DirectoryEntry; at: FsPath } | WalkFailure {
+function directoryAt({ root, directories, rootEntry }: Tree, relative: RawPath): { kind: 'directory'; entry: DirectoryEntry; at: FsPath } | WalkFailure {
   const path = joinRaw(root, relative);
   try {
     if (relative === '') return { kind: 'directory', entry: rootEntry, at: directories.directoryPath('') };

@@ -25,7 +25,7 @@ import { ownerFor, sourceFileFromStats, unchangedSince, type SourceFile } from '
 import { ENOENT, errnoError, native } from '../shared/native.js';
 import type { JobResult } from '../shared/protocol.js';
 import type { FsPath } from '../shared/raw-path.js';
-import { writingPathFor } from '../shared/temp-name.js';
+import { writingPathFor } from '../shared/names-on-disk.js';
 import { copyDense, copyDenseInKernel, copySparse } from './block-copy.js';
 import { closeFd, fstat, openAt, pathOf, renameAt, sibling, statAt, unlinkAtQuietly, type Place } from './places.js';
 import { closeQuietly, createExclusive, failed, hashFile, isWrite, READ_FLAGS, SOURCE_READ_FLAGS, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';

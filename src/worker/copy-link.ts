@@ -9,7 +9,7 @@ import { metadataFromStats, ownerFor, type Metadata } from '../shared/metadata.j
 import { ENOENT, errnoError } from '../shared/native.js';
 import type { JobResult } from '../shared/protocol.js';
 import type { RawPath } from '../shared/raw-path.js';
-import { tempPathFor, writingPathFor } from '../shared/temp-name.js';
+import { tempPathFor, writingPathFor } from '../shared/names-on-disk.js';
 import type { Xattr } from '../shared/xattrs.js';
 import { createExclusive, CREATED, failed, hashFile, OVERWRITTEN, SKIPPED, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
 import { finishSymlink, sourceXattrs } from './metadata-copy.js';

@@ -37,7 +37,6 @@ export interface JobPaths {
   to: Place;
 }
 
-// The common results of links allocate nothing.
 // How a file is opened for reading. O_NOFOLLOW refuses one replaced by a symlink since it
 // was listed, O_NONBLOCK keeps one replaced by a FIFO from blocking the open; both absent on Windows.
 export const READ_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
@@ -57,6 +56,7 @@ export function openCopyToRead(place: Place): number {
   }
 }
 
+// The common results of links allocate nothing.
 export const CREATED: JobResult = Object.freeze({ outcome: 'created', size: 0 });
 export const OVERWRITTEN: JobResult = Object.freeze({ outcome: 'overwritten', size: 0 });
 export const SKIPPED: JobResult = Object.freeze({ outcome: 'skipped', size: 0 });

@@ -7,7 +7,7 @@
  */
 import { fsPath, type RawPath } from '../shared/raw-path.js';
 import { isToWorker, type CopyBatch, type FromWorker } from '../shared/protocol.js';
-import { unlinkQuietly } from '../shared/temp-name.js';
+import { unlinkQuietly } from '../shared/unlink-quietly.js';
 import { runBatch, type BatchRunner } from './run-batch.js';
 
 const pending: CopyBatch[] = [];

@@ -104,6 +104,7 @@ process.on('message', (message) => {
   }
   if (crashOn && paths.includes(crashOn)) {
     if (midWrite) {
+      // tempPathFor's name (src/shared/names-on-disk.ts), spelled out: this script runs with only dist/ built.
       const slash = crashOn.lastIndexOf('/');
       const temp = `${crashOn.slice(0, slash + 1)}.${crashOn.slice(slash + 1)}.${process.pid}.foldercopy-part`;
       fs.writeFileSync(rawBytes(`${message.destination}/${temp}`), 'half of it');

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { constants as fsConstants, createReadStream, mkdirSync, writeFileSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants as fsConstants, createReadStream, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync, type BigIntStats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach } from 'vitest';
+import { endsLikeOurName } from '../../src/shared/names-on-disk.js';
 
 // ---------------------------------------------------------------------------
 // Temporary directories
@@ -591,12 +592,36 @@ export async function listFilesRecursive(root: string): Promise<Buffer[]> {
   return walked.filter(({ stats }) => !stats.isDirectory()).map(({ rel }) => rel);
 }
 
-/** Printable relative paths of the entries (of any type) under root whose name matches `pattern`, e.g. /\.tmp/. */
-export async function findTempLeftovers(root: string, pattern: RegExp): Promise<string[]> {
+/** Printable relative paths of the entries (of any type) under root that end like a name of foldercopy's own (src/shared/names-on-disk.ts). */
+export async function findTempLeftovers(root: string): Promise<string[]> {
   const walked = await walkTree(root);
   return walked
-    .filter(({ rel }) => rel.length > 0 && rel.subarray(rel.lastIndexOf(SLASH) + 1).toString('utf8').search(pattern) >= 0)
+    .filter(({ rel }) => rel.length > 0 && endsLikeOurName(rel.subarray(rel.lastIndexOf(SLASH) + 1).toString('utf8')))
     .map(({ rel }) => printablePath(rel));
+}
+
+/** A fresh temporary `root` and two paths in it, `source` and `copy`, neither made yet: how most tests begin. */
+export async function sourceAndCopy(tempDir: () => Promise<string>): Promise<{ root: string; source: string; copy: string }> {
+  const root = await tempDir();
+  return { root, source: path.join(root, 'source'), copy: path.join(root, 'copy') };
+}
+
+/** The big tree's shape: 20,000 small files in 100 directories, a few seconds to copy on a 2-core machine. */
+export const BIG_TREE = { dirs: 100, filesPerDir: 200, files: 20_000 } as const;
+
+/** Writes the big tree at `root`. */
+export function writeBigTree(root: string): void {
+  writeManySmallFiles(root, BIG_TREE.dirs, BIG_TREE.filesPerDir);
+}
+
+/** `a.txt` and a 64 GiB sparse `disk.img` (a few kB of data): a worker spends many seconds inside it, cheaply. */
+export function writeSparseSource(root: string): void {
+  mkdirSync(root, { recursive: true });
+  writeFileSync(path.join(root, 'a.txt'), 'a\n');
+  const handle = openSync(path.join(root, 'disk.img'), 'w');
+  ftruncateSync(handle, 64 * 1024 ** 3);
+  writeSync(handle, Buffer.alloc(4096, 'data'), 0, 4096, 0);
+  closeSync(handle);
 }
 
 /** `dirs` directories d000… of `filesPerDir` small files each, written fast (no per-entry metadata). */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FileJob, RunSettings } from '../../src/shared/jobs.js';
 import { LARGE_FILE_BYTES } from '../../src/shared/jobs.js';
+import { endsLikeOurName } from '../../src/shared/names-on-disk.js';
 import type { JobResult } from '../../src/shared/protocol.js';
 import { copyFile } from '../../src/worker/copy-file.js';
 import type { BatchContext, JobPaths } from '../../src/worker/job-result.js';
@@ -53,7 +54,7 @@ function copy(job: FileJob, overrides: Partial<RunSettings> = {}, onBytes?: (cop
 }
 
 function leftovers(): string[] {
-  return fs.readdirSync(dst).filter((name) => name.endsWith('.foldercopy-part'));
+  return fs.readdirSync(dst).filter(endsLikeOurName);
 }
 
 describe('the block writer', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { workersToFork } from '../../src/pool/forking.js';
 import { MAX_BATCH_JOBS, Pace } from '../../src/pool/pace.js';
 
 describe('Pace', () => {
@@ -69,5 +70,45 @@ describe('Pace', () => {
     const idle = new Pace(2);
     idle.observe(10, 100, 0);
     expect(idle.usefulWorkers()).toBe(40);
+  });
+});
+
+describe('workersToFork', () => {
+  const crew = { workers: 0, most: 4, parentRuns: true, listed: true, submittedJobs: 0 };
+
+  it('forks nothing for a small copy the parent runs itself', () => {
+    expect(workersToFork(crew, { jobs: 100, holdsLargeFile: false, holdsForkedFile: false }, new Pace(2))).toBe(0);
+  });
+
+  it("forks one for a large file only a forked worker may copy, or one waiting while the tree is listed, for a pool without the parent, or for a listing that has shown a moment's work", () => {
+    // Once the tree is listed, the parent tries to clone a large file itself.
+    expect(workersToFork(crew, { jobs: 1, holdsLargeFile: true, holdsForkedFile: false }, new Pace(2))).toBe(0);
+    expect(workersToFork({ ...crew, listed: false }, { jobs: 1, holdsLargeFile: true, holdsForkedFile: false }, new Pace(2))).toBe(1);
+    expect(workersToFork(crew, { jobs: 1, holdsLargeFile: true, holdsForkedFile: true }, new Pace(2))).toBe(1);
+    expect(workersToFork({ ...crew, parentRuns: false }, { jobs: 1, holdsLargeFile: false, holdsForkedFile: false }, new Pace(2))).toBe(1);
+    expect(workersToFork({ ...crew, listed: false, submittedJobs: 1_000 }, { jobs: 10, holdsLargeFile: false, holdsForkedFile: false }, new Pace(2))).toBe(1);
+    expect(workersToFork({ ...crew, workers: 1, parentRuns: false }, { jobs: 1, holdsLargeFile: true, holdsForkedFile: true }, new Pace(2))).toBe(0);
+  });
+
+  it('forks as many as the waiting work pays for, up to the most allowed', () => {
+    const slow = new Pace(2);
+    // 10 ms a job, all of it waiting on the file system.
+    slow.observe(10, 100, 0);
+    expect(workersToFork({ ...crew, workers: 1 }, { jobs: 30, holdsLargeFile: false, holdsForkedFile: false }, slow)).toBe(1);
+    expect(workersToFork({ ...crew, workers: 1 }, { jobs: 100, holdsLargeFile: false, holdsForkedFile: false }, slow)).toBe(2);
+    expect(workersToFork({ ...crew, workers: 1 }, { jobs: 100_000, holdsLargeFile: false, holdsForkedFile: false }, slow)).toBe(3);
+  });
+});
+
+describe('timeConfirmation', () => {
+  it("times a runner's jobs from its last confirmation, less a cold runner's warm-up, and never a large file's", () => {
+    const pace = new Pace(2);
+    const runner = { busySince: 1_000, warm: false };
+    pace.timeConfirmation(runner, 1_040, 10, 5, false);
+    expect(pace.msPerJob).toBeCloseTo(1);
+    expect(runner).toEqual({ busySince: 1_040, warm: true });
+    pace.timeConfirmation(runner, 5_040, 1, 4_000, true);
+    expect(pace.msPerJob).toBeCloseTo(1);
+    expect(runner.busySince).toBe(5_040);
   });
 });

@@ -15,7 +15,6 @@ import {
   rawFromLatin1,
   rawFromString,
 } from '../../src/shared/raw-path.js';
-import { TEMP_NAME, tempPathFor, writingPathFor } from '../../src/shared/temp-name.js';
 
 describe('raw paths', () => {
   it('keeps an ASCII path unchanged', () => {
@@ -129,49 +128,6 @@ describe('raw paths', () => {
     expect(parentOf('a/b')).toBe('a');
     expect(parentOf('top')).toBe('');
     expect(parentOf('')).toBeNull();
-  });
-});
-
-describe('temporary names', () => {
-  it('keeps the directory, prefixes a dot and appends .<pid>.foldercopy-part', () => {
-    expect(tempPathFor('/dst/dir/file.txt', 4242)).toBe('/dst/dir/.file.txt.4242.foldercopy-part');
-    expect(tempPathFor('top', 7)).toBe('.top.7.foldercopy-part');
-    expect(tempPathFor('a/.hidden', 1)).toBe('a/..hidden.1.foldercopy-part');
-  });
-
-  it('cuts the name part to 200 characters and keeps the whole directory', () => {
-    const dir = `/${'d'.repeat(300)}`;
-    const name = 'n'.repeat(250);
-    const temp = tempPathFor(`${dir}/${name}`, 99);
-    expect(temp).toBe(`${dir}/.${'n'.repeat(200)}.99.foldercopy-part`);
-    expect(tempPathFor(`x/${'m'.repeat(200)}`, 5)).toBe(`x/.${'m'.repeat(200)}.5.foldercopy-part`);
-  });
-
-  it('writes at the final name when staged, under the temporary name otherwise', () => {
-    expect(writingPathFor('/dst/a', 3, true)).toBe('/dst/a');
-    expect(writingPathFor('/dst/a', 3, false)).toBe('/dst/.a.3.foldercopy-part');
-  });
-
-  it('recognises the names tempPathFor makes, newlines included', () => {
-    for (const name of ['file.txt', '.hidden', 'a\nb', 'a\uE00Ab', 'a\rb', 'x'.repeat(250), 'with space']) {
-      const temp = tempPathFor(`/dst/${name}`, 12345);
-      expect(TEMP_NAME.test(temp.slice('/dst/'.length))).toBe(true);
-    }
-  });
-
-  it('does not take ordinary names for temporary ones', () => {
-    for (const name of [
-      'file.txt',
-      '.hidden',
-      'file.123.foldercopy-part',
-      '.file.foldercopy-part',
-      '.file.12a.foldercopy-part',
-      '.file.123.foldercopy-part.bak',
-      '.file.123.foldercopy-part\n',
-      '.file.123.foldercopy-parts',
-    ]) {
-      expect(TEMP_NAME.test(name)).toBe(false);
-    }
   });
 });
 

@@ -1,0 +1,74 @@
+/**
+ * The parent's queue of batches not yet sent, with the count of jobs in it
+ * (kept as batches come and go: the pace and the backlog read it often).
+ */
+import { isLargeFile, type FileJob, type Job } from '../shared/jobs.js';
+import type { Batch } from './worker-process.js';
+
+export class BatchQueue {
+  private readonly batches: Batch[] = [];
+  private nextId = 1;
+  private queuedJobs = 0;
+
+  get jobs(): number {
+    return this.queuedJobs;
+  }
+
+  get isEmpty(): boolean {
+    return this.batches.length === 0;
+  }
+
+  /** The next batch out is a large file only a forked worker may copy (the parent only clones). */
+  get forkedFirst(): boolean {
+    return this.batches.length > 0 && isForkedBatch(this.batches[0]!);
+  }
+
+  get holdsLargeFile(): boolean {
+    return this.batches.some(isLargeBatch);
+  }
+
+  get holdsForkedFile(): boolean {
+    return this.batches.some(isForkedBatch);
+  }
+
+  add(jobs: Job[]): void {
+    this.batches.push({ id: this.nextId++, jobs, confirmed: 0, retry: false });
+    this.queuedJobs += jobs.length;
+  }
+
+  /** Ahead of everything: each retry alone, then the batches sent again whole. */
+  requeue(retries: Job[], resent: Batch[]): void {
+    const requeued = [...retries.map((job) => ({ id: this.nextId++, jobs: [job], confirmed: 0, retry: true })), ...resent];
+    this.batches.unshift(...requeued);
+    for (const batch of requeued) this.queuedJobs += batch.jobs.length;
+  }
+
+  /** The front, cut to `size` jobs; a retry stays alone. */
+  take(size: number): Batch {
+    const first = this.batches[0]!;
+    let batch: Batch;
+    if (first.retry || first.jobs.length <= size) batch = this.batches.shift()!;
+    else {
+      // Copies, not splice: the submitted array is the caller's.
+      batch = { id: this.nextId++, jobs: first.jobs.slice(0, size), confirmed: 0, retry: false };
+      first.jobs = first.jobs.slice(size);
+    }
+    this.queuedJobs -= batch.jobs.length;
+    return batch;
+  }
+
+  clear(): void {
+    this.batches.length = 0;
+    this.queuedJobs = 0;
+  }
+}
+
+/** A large file travels alone (run/plan.ts). */
+export function isLargeBatch(batch: Batch): boolean {
+  return batch.jobs.length === 1 && isLargeFile(batch.jobs[0]!);
+}
+
+/** A large file only a forked worker may copy (see FileJob). */
+function isForkedBatch(batch: Batch): boolean {
+  return isLargeBatch(batch) && (batch.jobs[0] as FileJob).forked === true;
+}

@@ -1,0 +1,49 @@
+/**
+ * When the pool forks workers. Further workers start only when the work waiting
+ * for them, at the measured pace, saves more than a worker's start-up, so a
+ * hundred-file copy forks no process, and a slow mount as many as pay, as soon
+ * as the first jobs are timed.
+ */
+import type { Pace } from './pace.js';
+
+export interface ForkFacts {
+  /** Forked workers alive. */
+  workers: number;
+  /** The most there may be (-j). */
+  most: number;
+  /** The parent runs batches itself while no forked worker is ready. */
+  parentRuns: boolean;
+  /** Every job is submitted (jobs handed back may follow). */
+  listed: boolean;
+  submittedJobs: number;
+}
+
+/** The queue, read only as far as the decision needs (the holds* walk it). */
+export interface Queued {
+  readonly jobs: number;
+  /** A large file's batch: the parent tries to clone it once the tree is listed. */
+  readonly holdsLargeFile: boolean;
+  /** A large file only a forked worker may copy. */
+  readonly holdsForkedFile: boolean;
+}
+
+export function workersToFork(facts: ForkFacts, queued: Queued, pace: Pace): number {
+  const useful = Math.min(facts.most, pace.usefulWorkers());
+  let workers = facts.workers;
+  while (workers < facts.most && (needsAProcess(workers, facts, queued, pace) || (workers < useful && pace.worthAnotherWorker(queued.jobs, workers)))) workers++;
+  return workers - facts.workers;
+}
+
+/**
+ * No forked worker, and work the parent should not run itself: any without the
+ * parent, a large file only a forked worker may copy, one waiting while the tree
+ * is being listed, or, then, a copy that has already shown more than a moment's
+ * work (the parent's batches keep its queue short, so the queue alone would never
+ * ask for one). A large file waiting once the tree is listed, the parent tries to clone.
+ */
+function needsAProcess(workers: number, facts: ForkFacts, queued: Queued, pace: Pace): boolean {
+  if (workers > 0) return false;
+  if (!facts.parentRuns || queued.holdsForkedFile) return true;
+  if (facts.listed) return false;
+  return queued.holdsLargeFile || pace.worthAFirstWorker(facts.submittedJobs);
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { BatchQueue } from '../../src/pool/batch-queue.js';
+import type { Job } from '../../src/shared/jobs.js';
+
+const jobs = (...paths: string[]): Job[] => paths.map((path) => ({ kind: 'file', path }));
+
+describe('BatchQueue', () => {
+  it('cuts the front batch to the size asked for, without touching the submitted array, and counts the jobs left', () => {
+    const queue = new BatchQueue();
+    const submitted = jobs('a', 'b', 'c');
+    queue.add(submitted);
+    queue.add(jobs('d'));
+    expect(queue.jobs).toBe(4);
+    expect(queue.take(2).jobs).toEqual(jobs('a', 'b'));
+    expect(submitted).toEqual(jobs('a', 'b', 'c'));
+    expect(queue.jobs).toBe(2);
+    expect(queue.take(5).jobs).toEqual(jobs('c'));
+    expect(queue.take(5).jobs).toEqual(jobs('d'));
+    expect(queue.isEmpty).toBe(true);
+    expect(queue.jobs).toBe(0);
+  });
+
+  it('puts retries, each alone, then resent batches ahead of the queue; a retry is never merged or cut', () => {
+    const queue = new BatchQueue();
+    queue.add(jobs('later'));
+    queue.requeue(jobs('x', 'y'), [{ id: 99, jobs: jobs('c', 'd'), confirmed: 0, retry: false }]);
+    expect(queue.jobs).toBe(5);
+    expect(queue.take(256)).toMatchObject({ jobs: jobs('x'), retry: true });
+    expect(queue.take(256)).toMatchObject({ jobs: jobs('y'), retry: true });
+    expect(queue.take(256)).toMatchObject({ id: 99, jobs: jobs('c', 'd') });
+    expect(queue.take(256).jobs).toEqual(jobs('later'));
+  });
+
+  it("knows a large file's batch anywhere, one only a forked worker may copy at the front or anywhere, and forgets everything on clear", () => {
+    const queue = new BatchQueue();
+    queue.add(jobs('small'));
+    queue.add([{ kind: 'file', path: 'big', large: true }]);
+    expect(queue.holdsLargeFile).toBe(true);
+    expect(queue.holdsForkedFile).toBe(false);
+    queue.add(jobs('small again'));
+    queue.add([{ kind: 'file', path: 'sparse', large: true, forked: true }]);
+    expect(queue.holdsForkedFile).toBe(true);
+    expect(queue.forkedFirst).toBe(false);
+    queue.take(256);
+    queue.take(256);
+    queue.take(256);
+    expect(queue.forkedFirst).toBe(true);
+    queue.clear();
+    expect(queue.isEmpty).toBe(true);
+    expect(queue.jobs).toBe(0);
+    expect(queue.holdsLargeFile).toBe(false);
+    expect(queue.holdsForkedFile).toBe(false);
+  });
+});
