@@ -12,11 +12,12 @@
  * samples do not tell keeps its prior, the one they tell follows them.
  *
  * The fit follows the recent rate, and a rate can change for reasons it cannot
- * see: on a copy of a few seconds the small files went at 500 a second while the
- * disk was busy, then at 15,000. So an estimate is shown only once it has held:
- * the finish it predicts (now + the time left) must have moved by less than a
- * share of the time left over the last second or so. While it moves, or before it
- * has been watched that long, there is no ETA rather than a wrong one. No terminal
+ * see: on a copy of a few seconds the small files went at 500 a second, then at
+ * 15,000, as the machine's other work let them. So an estimate is shown only once
+ * it has held: the finish it predicts (now + the time left) must have moved by
+ * less than a share of the time left over the last third of the run. And only if
+ * it owes little to a prior: with 600 MB left and no byte timed yet, the cost of a
+ * byte is a guess. Otherwise there is no ETA rather than a wrong one. No terminal
  * code here: the CLI and library users read the result from snapshots.
  */
 
@@ -54,8 +55,8 @@ const MIN_STEP_MS = 50;
 /** The ETA shown moves towards a new estimate by this fraction per second of run time. */
 const SMOOTHING_PER_S = 0.97;
 /**
- * An estimate is shown once the finishes predicted over this long (half the run so
- * far, within the bounds) all lie within HOLD_SHARE of the time left now, or within
+ * An estimate is shown once the finishes predicted over this long (a third of the run
+ * so far, within the bounds) all lie within HOLD_SHARE of the time left now, or within
  * HOLD_FLOOR_MS near the end, where the clock's steps would be the share. Once shown,
  * it stays while they lie within half as much again: it does not flicker on and off.
  */
@@ -72,6 +73,12 @@ const SHOWN_HOLD_FACTOR = 1.5;
  */
 const PRIOR_DOUBT = 10;
 const UNMEASURED_SHARE = 0.25;
+/**
+ * Too early to know: an estimate is shown once the run is, by its own account, this
+ * far through. On the copies whose rate rose tenfold as they went, the estimates that
+ * held early were 2–9 times too long: by their own account, such runs had barely begun.
+ */
+const MIN_RUN_SHARE = 0.2;
 const MB = 1e6;
 
 export class WorkEstimator {
@@ -176,7 +183,8 @@ export class WorkEstimator {
     }
     this.etaAt = elapsedMs;
     // The estimate itself must have held: the ETA shown, smoothed, counts down steadily even while it is wrong.
-    return this.held(elapsedMs, estimate) && doubt - estimate <= UNMEASURED_SHARE * estimate ? this.smoothed : undefined;
+    const known = doubt - estimate <= UNMEASURED_SHARE * estimate && elapsedMs >= MIN_RUN_SHARE * (elapsedMs + estimate);
+    return this.held(elapsedMs, estimate) && known ? this.smoothed : undefined;
   }
 
   /** The smoothed estimate as of the last eta(), shown or not: the run's percent follows it without a jump. */
