@@ -331,7 +331,7 @@ describe('a destination that vanishes between two checks (a stale network-mount 
     }
     // The checks before the lock, where the destination is looked at twice: each window is a refusal.
     expect(refusals.filter((line) => line.includes('cannot use the destination')).length, refusals.join('')).toBeGreaterThanOrEqual(1);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('smaller things a user meets', () => {
