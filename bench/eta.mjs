@@ -1,10 +1,13 @@
-// How good the ETA is: copies a mixed tree (20,000 small files in 40 directories and two
-// 300 MB files, or --files and --large-mb of them) with the library and compares the ETA
-// shown at 10%, 25%, 50% and 75% of the elapsed time with the time that was really left.
-// The target: within ±30% at 25%. Where the default tree copies in under a second, a
-// bigger one gives the ETA time to be seen.
-// --source copies a tree of your own instead (the bench's mixed corpus, say).
-//   npm run build && node bench/eta.mjs [--dir DIR] [--runs N] [--files N] [--large-mb N] [--source TREE]
+// How good the ETA is: copies a tree with the library, several times, and compares the
+// ETA shown at 25%, 50% and 75% of each run's elapsed time with the time that was really
+// left. The default tree is 20,000 small files in 40 directories and two 300 MB files
+// (--files and --large-mb for another size); each --source adds a tree of your own (the
+// bench's mixed corpus, say: node bench/corpus.mjs mixed DIR). The target: within ±30%
+// at each checkpoint, on a quiet machine and with every core kept busy by other
+// processes (--load); where the copy cannot know yet, no ETA rather than a wrong one.
+//   npm run build && node bench/eta.mjs [--dir DIR] [--runs N] [--files N] [--large-mb N]
+//                                       [--source TREE]... [--only-sources] [--load]
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,20 +18,25 @@ import { copyFolder } from '../dist/index.js';
 const { values } = parseArgs({
   options: {
     dir: { type: 'string' },
-    runs: { type: 'string', default: '3' },
+    runs: { type: 'string', default: '5' },
     files: { type: 'string', default: '20000' },
     'large-mb': { type: 'string', default: '300' },
-    source: { type: 'string' },
+    source: { type: 'string', multiple: true, default: [] },
+    'only-sources': { type: 'boolean', default: false },
+    load: { type: 'boolean', default: false },
   },
 });
+const CHECKPOINTS = [0.25, 0.5, 0.75];
+const TARGET = 0.3;
+const runs = Number(values.runs);
 const smallFiles = Number(values.files);
 const largeMb = Number(values['large-mb']);
 const root = path.join(values.dir ?? path.join(os.tmpdir(), 'foldercopy-eta'), `${smallFiles}-${largeMb}`);
-const source = values.source ?? path.join(root, 'source');
-const destination = path.join(root, 'copy');
-const CHECKPOINTS = [0.1, 0.25, 0.5, 0.75];
 
-if (!values.source && !fs.existsSync(path.join(source, 'done'))) {
+/** The default tree, made once: small files, and two large ones of random bytes (no file system makes those cheaper). */
+function defaultTree() {
+  const source = path.join(root, 'source');
+  if (fs.existsSync(path.join(source, 'done'))) return source;
   fs.rmSync(source, { recursive: true, force: true });
   const directories = Math.max(40, Math.ceil(smallFiles / 500));
   for (let d = 0; d < directories; d++) fs.mkdirSync(path.join(source, `d${d}`), { recursive: true });
@@ -36,31 +44,81 @@ if (!values.source && !fs.existsSync(path.join(source, 'done'))) {
     const d = i % directories;
     fs.writeFileSync(path.join(source, `d${d}`, `f${i}`), `${d} ${i} some content\n`);
   }
-  // Random bytes, so no file system can make them cheaper than they are.
   for (const at of ['d5/big1', 'd30/big2']) {
     const fd = fs.openSync(path.join(source, at), 'w');
     for (let i = 0; i < largeMb; i++) fs.writeSync(fd, randomBytes(1_000_000));
     fs.closeSync(fd);
   }
   fs.writeFileSync(path.join(source, 'done'), '');
+  return source;
 }
 
-const tree = values.source ? 'your tree' : `${smallFiles + 1} small files, 2 × ${largeMb} MB`;
-console.log(`source ${source}: ${tree}; ETA error = (shown - really left) / really left`);
-console.log(['run', ...CHECKPOINTS.map((c) => `at ${c * 100}%`), 'total'].join('\t'));
-for (let run = 1; run <= Number(values.runs); run++) {
+/** One busy loop per core, in processes of their own, as another program's work would be. */
+function startLoad() {
+  return Array.from({ length: os.availableParallelism() }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+}
+
+/** One copy: for each checkpoint, (shown − really left) / really left, or null where no ETA was shown. */
+async function measure(source, destination) {
   fs.rmSync(destination, { recursive: true, force: true });
   const samples = [];
   const start = performance.now();
   await copyFolder(source, destination, { onProgress: (p) => samples.push({ at: performance.now() - start, eta: p.etaMs }) });
   const total = performance.now() - start;
   const errors = CHECKPOINTS.map((fraction) => {
-    // What the user saw at that moment: the last update before it ('no ETA' while listing, or before any work was timed).
+    // What the user saw at that moment: the last update before it.
     const sample = samples.findLast((s) => s.at <= fraction * total);
-    if (!sample || sample.eta === undefined) return 'no ETA';
+    if (!sample || sample.eta === undefined) return null;
     const left = total - sample.at;
-    return `${(((sample.eta - left) / left) * 100).toFixed(0)}%`;
+    return (sample.eta - left) / left;
   });
-  console.log([run, ...errors, `${(total / 1000).toFixed(2)} s`].join('\t'));
+  return { errors, total };
+}
+
+const percent = (error) => `${error > 0 ? '+' : ''}${(error * 100).toFixed(0)}%`;
+const median = (numbers) => {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+const trees = [...(values['only-sources'] ? [] : [{ name: `${smallFiles + 1} small + 2 × ${largeMb} MB`, source: defaultTree() }])];
+for (const source of values.source) trees.push({ name: path.basename(path.resolve(source)), source: path.resolve(source) });
+const destination = path.join(root, 'copy');
+const load = values.load ? startLoad() : [];
+const stopLoad = () => {
+  for (const child of load) child.kill('SIGKILL');
+};
+process.on('exit', stopLoad);
+process.on('SIGINT', () => process.exit(130));
+
+console.log(`${runs} runs per tree${values.load ? `, ${load.length} busy processes beside` : ', no other load'}; ETA error = (shown − really left) / really left`);
+const table = [];
+for (const tree of trees) {
+  console.log(`\n${tree.name} (${tree.source})`);
+  console.log(['run', ...CHECKPOINTS.map((c) => `at ${c * 100}%`), 'total'].join('\t'));
+  const results = [];
+  for (let run = 1; run <= runs; run++) {
+    const result = await measure(tree.source, destination);
+    results.push(result);
+    console.log([run, ...result.errors.map((e) => (e === null ? 'no ETA' : percent(e))), `${(result.total / 1000).toFixed(2)} s`].join('\t'));
+  }
+  const totals = results.map((r) => r.total / 1000);
+  const cells = CHECKPOINTS.map((_, i) => {
+    const shown = results.map((r) => r.errors[i]).filter((e) => e !== null);
+    const none = results.length - shown.length;
+    const within = shown.filter((e) => Math.abs(e) <= TARGET).length;
+    if (shown.length === 0) return `no ETA ×${none}`;
+    const magnitudes = shown.map(Math.abs);
+    const worst = shown.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a));
+    return `${(median(magnitudes) * 100).toFixed(0)}% / ${percent(worst)} (${within}/${shown.length} within${none ? `; no ETA ×${none}` : ''})`;
+  });
+  table.push(`| ${tree.name} | ${Math.min(...totals).toFixed(2)}–${Math.max(...totals).toFixed(2)} s | ${cells.join(' | ')} |`);
 }
 fs.rmSync(destination, { recursive: true, force: true });
+stopLoad();
+
+console.log(`\nmedian |error| / worst error (runs within ±${TARGET * 100}% of those that showed an ETA; runs that showed none)${values.load ? ', under load' : ''}:\n`);
+console.log(`| tree | runs | ${CHECKPOINTS.map((c) => `at ${c * 100}%`).join(' | ')} |`);
+console.log(`|---|---|${CHECKPOINTS.map(() => '---|').join('')}`);
+for (const row of table) console.log(row);

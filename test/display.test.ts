@@ -1,9 +1,12 @@
-// The bar at every width, terminal detection, the -n plan on stdout, and the --delete guard; the real CLI.
+// The bar at every width and on a terminal narrowed mid-copy, terminal detection, the -n plan on stdout, and the --delete guard; the real CLI.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, runCliInPty } from './helpers/run-cli.js';
-import { makeTempDir, removeTempDir, sourceAndCopy, useTempDirs, writeTree, type TreeEntry } from './helpers/tree.js';
+import { processCommandLine, processesWithEnv } from './helpers/processes.js';
+import { CLI_PATH, runCli, runCliInPty, runCommand, waitFor } from './helpers/run-cli.js';
+import { makeTempDir, removeTempDir, sourceAndCopy, useTempDirs, writeManySmallFiles, writeTree, type TreeEntry } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
 
@@ -55,6 +58,58 @@ describe('the bar never cuts a field', () => {
     }
     if (columns >= 120) expect(drawn.some((line) => /ETA [^|]+ \| \S/.test(line)), drawn.join('\n')).toBe(true);
   });
+});
+
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+
+describe('a terminal narrowed mid-copy', () => {
+  // A real terminal that rewraps its lines when narrowed, as most do (tmux here, on a server of the
+  // test's own). The workers are stopped (SIGSTOP) so the copy cannot end while the terminal changes;
+  // the parent goes on drawing the bar.
+  it.skipIf(!hasTmux)(`leaves no piece of the wider bar: one bar row at the new width, and none once the copy is done${hasTmux ? '' : ' [skipped: needs tmux]'}`, async () => {
+    const root = await tempDir();
+    writeManySmallFiles(path.join(root, 'source'), 20, 500);
+    const socket = path.join(root, 'tmux.socket');
+    const marker = `FOLDERCOPY_TEST_RUN=resize-${process.pid}-${Date.now()}`;
+    const tmux = (...args: string[]): Promise<{ stdout: string }> => runCommand(['tmux', '-S', socket, ...args], { timeoutMs: 10_000 });
+    const screen = async (): Promise<string[]> => (await tmux('capture-pane', '-p')).stdout.split('\n');
+    const bars = (rows: string[]): string[] => rows.filter((row) => /[█░]|\| [\d,]+\/≥?[\d,]+ files|ETA /.test(row));
+    const command = `cd ${root} && echo "$ foldercopy -j 2 source copy" && env ${marker} ${process.execPath} ${CLI_PATH} -j 2 source copy; echo "exit $?"; sleep 60`;
+    let run: number[] = [];
+    try {
+      await tmux('-f', '/dev/null', 'new-session', '-d', '-x', '80', '-y', '12', command);
+      await waitFor(() => (run = processesWithEnv(marker)).some((pid) => processCommandLine(pid)?.includes('worker')), { description: 'a forked worker' });
+      const workers = run.filter((pid) => processCommandLine(pid)?.includes('worker'));
+      for (const pid of workers) process.kill(pid, 'SIGSTOP');
+      await waitFor(async () => bars(await screen()).length > 0, { description: 'the bar' });
+      await sleep(300);
+      const wide = bars(await screen());
+      expect(wide, wide.join('\n')).toHaveLength(1);
+      expect([...wide[0]!].length, wide[0]).toBeGreaterThan(50);
+
+      await tmux('resize-window', '-x', '50');
+      // A few redraws (10 a second).
+      await sleep(600);
+      const narrow = bars(await screen());
+      expect(narrow, narrow.join('\n')).toHaveLength(1);
+      expect([...narrow[0]!].length, narrow[0]).toBeLessThan(50);
+      expect(narrow[0], narrow[0]).toMatch(/^[█░]* ?\d+% \| [\d,]+\/[\d,]+ files/);
+
+      for (const pid of workers) process.kill(pid, 'SIGCONT');
+      await waitFor(async () => (await screen()).some((row) => row.startsWith('exit ')), { timeoutMs: 60_000, description: 'the copy to end' });
+      const after = await screen();
+      expect(after, after.join('\n')).toContain('exit 0');
+      expect(bars(after), after.join('\n')).toEqual([]);
+    } finally {
+      for (const pid of run) {
+        try {
+          process.kill(pid, 'SIGCONT');
+          process.kill(pid, 'SIGKILL');
+        } catch {}
+      }
+      await tmux('kill-server').catch(() => undefined);
+    }
+  }, 120_000);
 });
 
 describe('terminal detection', () => {

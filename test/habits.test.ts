@@ -302,6 +302,39 @@ describe('the library checks its options at run time, in its own words', () => {
   });
 });
 
+describe('a destination that vanishes between two checks (a stale network-mount cache)', () => {
+  // The destination is really removed right after its n-th check (helpers/vanishing-destination.mjs),
+  // for each n the run makes before it writes: every window between a check and the next one.
+  it('is one line and a non-zero exit, or a complete copy; never an internal error, and nothing lost', async () => {
+    const root = await tempDir();
+    await writeTree(path.join(root, 'src'), { 'a.txt': 'a', 'sub/b.txt': 'b' });
+    const source = await snapshotTree(path.join(root, 'src'));
+    const preload = `--import=${new URL('./helpers/vanishing-destination.mjs', import.meta.url).href}`;
+    const refusals: string[] = [];
+    for (let n = 1; n <= 14; n++) {
+      fs.rmSync(path.join(root, 'dst'), { recursive: true, force: true });
+      fs.mkdirSync(path.join(root, 'dst'));
+
+      const result = await runCli(['src', 'dst'], { cwd: root, env: { NODE_OPTIONS: preload, FOLDERCOPY_TEST_VANISH: `dst:${n}` } });
+
+      const what = `vanished after check ${n}: exit ${result.exitCode}\n${result.stderr}`;
+      expect(result.stderr, what).not.toMatch(/internal error|^\s+at /m);
+      expect(result.stderr.split('\n').slice(0, -1).every((line) => line.startsWith('foldercopy: ') || line.startsWith('  ')), what).toBe(true);
+      if (result.exitCode === 0) expect(diffTrees(source, await snapshotTree(path.join(root, 'dst'))), what).toEqual([]);
+      else expect([1, 2], what).toContain(result.exitCode);
+      if (result.exitCode === 2) {
+        expect(result.stderr, what).toMatch(/^foldercopy: cannot [a-z ]+ the destination: dst: no such file or directory \(ENOENT\)\n$/);
+        refusals.push(result.stderr);
+      }
+      expect(diffTrees(source, await snapshotTree(path.join(root, 'src'))), what).toEqual([]);
+      // No lock, no staging left beside it.
+      expect(fs.readdirSync(root).sort(), what).toEqual(fs.existsSync(path.join(root, 'dst')) ? ['dst', 'src'] : ['src']);
+    }
+    // The checks before the lock, where the destination is looked at twice: each window is a refusal.
+    expect(refusals.filter((line) => line.includes('cannot use the destination')).length, refusals.join('')).toBeGreaterThanOrEqual(1);
+  }, 120_000);
+});
+
 describe('smaller things a user meets', () => {
   it('a trailing slash names a directory: `app.js outdir/` makes outdir/app.js; onto a file it is refused', async () => {
     const root = await tempDir();

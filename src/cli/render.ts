@@ -3,7 +3,9 @@
  * at most every few seconds elsewhere (CI logs, pipes), where `\r` and cursor
  * movement would only garble the log. Failure lines go through here too, so they
  * print above the bar instead of through it. Ctrl-Z (SIGTSTP) leaves the shell a
- * clean line with the cursor shown, and `fg` (SIGCONT) draws the bar again.
+ * clean line with the cursor shown, and `fg` (SIGCONT) draws the bar again. A
+ * narrowed terminal gets the bar redrawn at once at its new width, over every row
+ * the wider one now takes.
  */
 import type cliProgress from 'cli-progress';
 import { displayText, formatBytes, formatCount, formatDuration, formatRate } from './format.js';
@@ -51,6 +53,7 @@ const PLAIN_LINE_INTERVAL_MS = 5000;
 const SHOW_CURSOR = '\x1b[?25h';
 const HIDE_CURSOR = '\x1b[?25l';
 const CLEAR_LINE = '\r\x1b[2K';
+const CLEAR_TO_END = '\r\x1b[J';
 
 class RateMeter {
   private samples: Array<{ at: number; bytes: number }> = [];
@@ -92,6 +95,8 @@ class BarRenderer implements Renderer {
   private readonly meter = new RateMeter();
   private readonly bars: cliProgress.MultiBar;
   private bar: cliProgress.SingleBar | undefined;
+  /** Columns of the line last drawn: how many rows it takes once the terminal is narrowed. */
+  private drawnColumns = 0;
 
   constructor(
     private readonly stream: NodeJS.WriteStream,
@@ -115,6 +120,7 @@ class BarRenderer implements Renderer {
       this.bar = this.bars.create(100, snapshot.percent, { snapshot });
       process.on('SIGTSTP', this.suspend);
       process.on('SIGCONT', this.resume);
+      this.stream.on('resize', this.resized);
     } else this.bar.update(snapshot.percent, { snapshot });
   }
 
@@ -127,6 +133,7 @@ class BarRenderer implements Renderer {
     if (!this.bar) return;
     process.off('SIGTSTP', this.suspend);
     process.off('SIGCONT', this.resume);
+    this.stream.off('resize', this.resized);
     // Flush lines logged since the last redraw; stop() alone would drop them.
     this.bars.update();
     this.bars.stop();
@@ -156,10 +163,24 @@ class BarRenderer implements Renderer {
     (this.bar as cliProgress.GenericBar).render(true);
   };
 
+  /**
+   * The terminal changed its width. One that rewraps its lines when narrowed (most do)
+   * has made the line drawn at the old width into several rows, the cursor on the last:
+   * the bar's own redraw would clear that row only, and leave the others above it. So
+   * all of them are cleared, and the bar drawn at the new width at once.
+   */
+  private readonly resized = (): void => {
+    if (!this.bar) return;
+    const rows = Math.ceil(this.drawnColumns / (this.stream.columns || 80));
+    this.stream.write(`${rows > 1 ? `\x1b[${rows - 1}A` : ''}${CLEAR_TO_END}`);
+    (this.bar as cliProgress.GenericBar).render(true);
+  };
+
   /** Whole fields only, laid out for the terminal's width now (layout.ts); the last column stays free. */
   private line(params: cliProgress.Params, snapshot: CopyProgress | undefined): string {
-    if (!snapshot) return barText(params.progress * 100, BAR_SIZE);
-    return layoutBar((this.stream.columns || 80) - 1, fieldsOf(snapshot, this.meter.bytesPerSecond()));
+    const line = snapshot ? layoutBar((this.stream.columns || 80) - 1, fieldsOf(snapshot, this.meter.bytesPerSecond())) : barText(params.progress * 100, BAR_SIZE);
+    this.drawnColumns = [...line].length;
+    return line;
   }
 }
 

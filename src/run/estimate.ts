@@ -9,7 +9,15 @@
  * A step of small files alone says little about each cost apart (files and bytes
  * move together), and a step inside a large file says nothing of the cost per
  * file, so each cost is gently pulled towards a prior (a ridge): the direction the
- * samples do not tell keeps its prior, the one they tell follows them. No terminal
+ * samples do not tell keeps its prior, the one they tell follows them.
+ *
+ * The fit follows the recent rate, and a rate can change for reasons it cannot
+ * see: on a copy of a few seconds the small files went at 500 a second, then at
+ * 15,000, as the machine's other work let them. So an estimate is shown only once
+ * it has held: the finish it predicts (now + the time left) must have moved by
+ * less than a share of the time left over the last third of the run. And only if
+ * it owes little to a prior: with 600 MB left and no byte timed yet, the cost of a
+ * byte is a guess. Otherwise there is no ETA rather than a wrong one. No terminal
  * code here: the CLI and library users read the result from snapshots.
  */
 
@@ -46,6 +54,31 @@ const MAX_HALF_LIFE_MS = 3000;
 const MIN_STEP_MS = 50;
 /** The ETA shown moves towards a new estimate by this fraction per second of run time. */
 const SMOOTHING_PER_S = 0.97;
+/**
+ * An estimate is shown once the finishes predicted over this long (a third of the run
+ * so far, within the bounds) all lie within HOLD_SHARE of the time left now, or within
+ * HOLD_FLOOR_MS near the end, where the clock's steps would be the share. Once shown,
+ * it stays while they lie within half as much again: it does not flicker on and off.
+ */
+const MIN_HOLD_MS = 500;
+const MAX_HOLD_MS = 5000;
+const HOLD_SHARE_OF_RUN = 0.35;
+const HOLD_SHARE = 0.2;
+const HOLD_FLOOR_MS = 250;
+const SHOWN_HOLD_FACTOR = 1.5;
+/**
+ * What the samples do not tell keeps its prior, and a prior is a guess: an estimate
+ * that moves by more than UNMEASURED_SHARE when either prior is PRIOR_DOUBT times
+ * higher owes too much to a guess (600 MB left, and no byte timed yet), and is not shown.
+ */
+const PRIOR_DOUBT = 10;
+const UNMEASURED_SHARE = 0.25;
+/**
+ * Too early to know: an estimate is shown once the run is, by its own account, this
+ * far through. On the copies whose rate rose tenfold as they went, the estimates that
+ * held early were 2–9 times too long: by their own account, such runs had barely begun.
+ */
+const MIN_RUN_SHARE = 0.2;
 const MB = 1e6;
 
 export class WorkEstimator {
@@ -56,8 +89,13 @@ export class WorkEstimator {
   private sft = 0;
   private sbt = 0;
   private last: WorkSample | undefined;
-  private etaShown: number | undefined;
+  /** The estimate, smoothed: what is shown, while it holds (eta()). */
+  private smoothed: number | undefined;
   private etaAt = 0;
+  /** The finishes predicted lately (elapsed ms + estimate), oldest first; a few per second. */
+  private finishes: Array<{ at: number; finish: number }> = [];
+  /** Whether the last ETA asked for was shown. */
+  private wasHeld = false;
 
   /** Adds a sample; samples before the first file or byte is done (workers starting) teach nothing. */
   add(sample: WorkSample): void {
@@ -81,8 +119,8 @@ export class WorkEstimator {
     this.sbt = this.sbt * decay + db * dt;
   }
 
-  /** The fitted costs: ms per file, ms per byte; never negative. */
-  costs(): { msPerFile: number; msPerByte: number } {
+  /** The fitted costs: ms per file, ms per byte; never negative. The priors are a test's own in eta(). */
+  costs(priorMsPerFile = PRIOR_MS_PER_FILE, priorMsPerMb = PRIOR_MS_PER_MB): { msPerFile: number; msPerByte: number } {
     // Each prior also holds as if backed by a few observations of its own: a run of tiny
     // files moves bytes too little to say what a byte costs, and must not make 1 MB cost seconds.
     const la = RIDGE * this.sff + PRIOR_FILES_SQUARED;
@@ -91,25 +129,25 @@ export class WorkEstimator {
     const a11 = this.sff + la;
     const a12 = this.sfb;
     const a22 = this.sbb + lb;
-    const r1 = this.sft + la * PRIOR_MS_PER_FILE;
-    const r2 = this.sbt + lb * PRIOR_MS_PER_MB;
+    const r1 = this.sft + la * priorMsPerFile;
+    const r2 = this.sbt + lb * priorMsPerMb;
     const det = a11 * a22 - a12 * a12;
     let perFile = (r1 * a22 - a12 * r2) / det;
     let perMb = (a11 * r2 - a12 * r1) / det;
     // A negative cost is noise: refit the other term alone.
     if (!(perFile >= 0)) {
       perFile = 0;
-      perMb = this.sbb > 0 ? (this.sbt + lb * PRIOR_MS_PER_MB) / a22 : PRIOR_MS_PER_MB;
+      perMb = this.sbb > 0 ? (this.sbt + lb * priorMsPerMb) / a22 : priorMsPerMb;
     } else if (!(perMb >= 0)) {
       perMb = 0;
-      perFile = this.sff > 0 ? (this.sft + la * PRIOR_MS_PER_FILE) / a11 : PRIOR_MS_PER_FILE;
+      perFile = this.sff > 0 ? (this.sft + la * priorMsPerFile) / a11 : priorMsPerFile;
     }
     return { msPerFile: perFile, msPerByte: perMb / MB };
   }
 
-  /** Estimated ms of work in `files` files and `bytes` bytes. */
-  cost(files: number, bytes: number): number {
-    const { msPerFile, msPerByte } = this.costs();
+  /** Estimated ms of work in `files` files and `bytes` bytes (with the priors given, for eta()'s doubt). */
+  cost(files: number, bytes: number, priorMsPerFile?: number, priorMsPerMb?: number): number {
+    const { msPerFile, msPerByte } = this.costs(priorMsPerFile, priorMsPerMb);
     return msPerFile * files + msPerByte * bytes;
   }
 
@@ -119,23 +157,52 @@ export class WorkEstimator {
   }
 
   /**
-   * The ETA to show at `elapsedMs`: the new estimate, reached smoothly from the
-   * one shown before (which has counted down since), so it converges without jumps.
+   * The ETA to show at `elapsedMs`, or undefined while the estimate has not held
+   * (see above): once shown, it moves smoothly from the one shown before (which has
+   * counted down since) to each new estimate, so it converges without jumps.
    */
   eta(elapsedMs: number, left: WorkLeft): number | undefined {
     if (!this.hasData()) return undefined;
-    const estimate = this.cost(left.files, left.bytes);
     if (left.files === 0 && left.bytes === 0) {
-      this.etaShown = 0;
-    } else if (this.etaShown === undefined) {
-      this.etaShown = estimate;
+      this.smoothed = 0;
+      this.etaAt = elapsedMs;
+      return 0;
+    }
+    const estimate = this.cost(left.files, left.bytes);
+    const doubt = Math.max(
+      this.cost(left.files, left.bytes, PRIOR_MS_PER_FILE * PRIOR_DOUBT, PRIOR_MS_PER_MB),
+      this.cost(left.files, left.bytes, PRIOR_MS_PER_FILE, PRIOR_MS_PER_MB * PRIOR_DOUBT),
+    );
+    if (this.smoothed === undefined) {
+      this.smoothed = estimate;
     } else {
       const dt = Math.max(0, elapsedMs - this.etaAt);
-      const counted = Math.max(0, this.etaShown - dt);
+      const counted = Math.max(0, this.smoothed - dt);
       const weight = 1 - Math.pow(1 - SMOOTHING_PER_S, dt / 1000);
-      this.etaShown = counted + (estimate - counted) * weight;
+      this.smoothed = counted + (estimate - counted) * weight;
     }
     this.etaAt = elapsedMs;
-    return this.etaShown;
+    // The estimate itself must have held: the ETA shown, smoothed, counts down steadily even while it is wrong.
+    const known = doubt - estimate <= UNMEASURED_SHARE * estimate && elapsedMs >= MIN_RUN_SHARE * (elapsedMs + estimate);
+    return this.held(elapsedMs, estimate) && known ? this.smoothed : undefined;
+  }
+
+  /** The smoothed estimate as of the last eta(), shown or not: the run's percent follows it without a jump. */
+  smoothedEta(): number | undefined {
+    return this.smoothed;
+  }
+
+  /** Records the finish `estimate` predicts; whether those predicted over the hold time all lie near it. */
+  private held(elapsedMs: number, estimate: number): boolean {
+    const finish = elapsedMs + estimate;
+    const { finishes } = this;
+    finishes.push({ at: elapsedMs, finish });
+    const hold = Math.min(MAX_HOLD_MS, Math.max(MIN_HOLD_MS, elapsedMs * HOLD_SHARE_OF_RUN));
+    // Keep one prediction at or before the hold's start: it tells the estimate was watched that long.
+    while (finishes.length > 1 && finishes[1]!.at <= elapsedMs - hold) finishes.shift();
+    if (finishes[0]!.at > elapsedMs - hold) return (this.wasHeld = false);
+    const tolerance = Math.max(HOLD_SHARE * estimate, HOLD_FLOOR_MS) * (this.wasHeld ? SHOWN_HOLD_FACTOR : 1);
+    this.wasHeld = finishes.every((earlier) => Math.abs(earlier.finish - finish) <= tolerance);
+    return this.wasHeld;
   }
 }

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FoldercopyError } from '../shared/errors.js';
 import type { OverwritePolicy, OwnerPolicy, RunSettings } from '../shared/jobs.js';
-import { isInside, realPathOf, type CopyTarget } from './preflight.js';
+import { isInside, lookAgain, realPathOf, type CopyTarget } from './preflight.js';
 import type { CopyOptions } from './types.js';
 
 // Far beyond any benefit; a typo such as -j 1000 should not fork a thousand processes.
@@ -129,7 +129,7 @@ function ownerPolicy(existingAncestor: string, xattrs: boolean): OwnerPolicy {
   const gid = process.getegid?.();
   if (uid !== 0 || gid === undefined) return { preserve: false, uid: -1, gid: -1, groupInherited: false, xattrs };
   // New entries under a set-group-ID directory take its group, not ours.
-  const groupInherited = (fs.statSync(existingAncestor).mode & 0o2000) !== 0;
+  const groupInherited = (lookAgain(existingAncestor, () => fs.statSync(existingAncestor)).mode & 0o2000) !== 0;
   return { preserve: true, uid, gid, groupInherited, xattrs };
 }
 

@@ -47,12 +47,12 @@ export function preflight(sourceArgument: string, destinationArgument: string | 
     throw new FoldercopyError('DESTINATION_NOT_DIRECTORY', `the destination exists and is not a directory: ${destination}`, destination);
   }
   const existingAncestor = nearestExisting(destination);
-  if (!fs.statSync(existingAncestor).isDirectory() && existingAncestor !== destination) {
+  if (!lookAgain(existingAncestor, () => fs.statSync(existingAncestor)).isDirectory() && existingAncestor !== destination) {
     throw new FoldercopyError('DESTINATION_INVALID', `the destination cannot be created, ${existingAncestor} is not a directory: ${destination}`, destination);
   }
 
   const realSource = fs.realpathSync(source);
-  const realDestination = realPathOf(destination);
+  const realDestination = lookAgain(destination, () => realPathOf(destination));
   if (realSource === realDestination) {
     throw new FoldercopyError('SAME_PATH', `the source and the destination are the same ${kind === 'dir' ? 'directory' : 'file'}: ${source}`, source);
   }
@@ -116,6 +116,19 @@ function statDestination(destination: string): fs.Stats | undefined {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw refusal('DESTINATION_INVALID', 'cannot use the destination', destination, error);
+  }
+}
+
+/**
+ * A second look at the destination, or at the ancestor found for it, a moment after the
+ * first: it can be gone by now (removed meanwhile, or never there but for a network
+ * mount's stale cache). The environment's doing, not a bug: a refusal naming the path.
+ */
+export function lookAgain<T>(destination: string, look: () => T): T {
+  try {
+    return look();
+  } catch (error) {
     throw refusal('DESTINATION_INVALID', 'cannot use the destination', destination, error);
   }
 }

@@ -119,11 +119,13 @@ export class Progress {
     let etaMs: number | undefined;
     if (!listing) {
       etaMs = this.estimator.eta(elapsedMs, left);
+      // Shown or not (an ETA is shown only once it holds), the estimate is the percent's measure.
+      const estimate = this.estimator.smoothedEta();
       let percent: number;
       if (left.files === 0 && left.bytes === 0) percent = 100;
-      else if (etaMs !== undefined && elapsedMs > 0) {
+      else if (estimate !== undefined && elapsedMs > 0) {
         // Time is the work's measure: the share of the estimated run that has passed, as smooth as the ETA.
-        percent = (100 * elapsedMs) / (elapsedMs + etaMs);
+        percent = (100 * elapsedMs) / (elapsedMs + estimate);
       } else {
         // Nothing timed yet: the work done and left, weighed by the estimator's priors.
         const done = this.estimator.cost(this.filesDone, this.bytesShown);

@@ -177,10 +177,17 @@ describe('Progress', () => {
     progress.listingDone();
     now += 100;
     progress.finished(job('f20'), 1000, 1000);
-    // 10 files a second, 79 left: about 7.9 s.
-    expect(progress.snapshot().etaMs).toBeGreaterThan(6000);
-    expect(progress.snapshot().etaMs).toBeLessThan(10000);
-    for (let i = 21; i < 100; i++) {
+    // Estimated, but not shown until the estimate has held for half the run so far.
+    expect(progress.snapshot().etaMs).toBeUndefined();
+    for (let i = 21; i < 50; i++) {
+      now += 100;
+      progress.finished(job(`f${i}`), 1000, 1000);
+      progress.snapshot();
+    }
+    // 10 files a second, 50 left: about 5 s.
+    expect(progress.snapshot().etaMs).toBeGreaterThan(4000);
+    expect(progress.snapshot().etaMs).toBeLessThan(6000);
+    for (let i = 50; i < 100; i++) {
       now += 100;
       progress.finished(job(`f${i}`), 1000, 1000);
     }
@@ -203,11 +210,19 @@ describe('Progress', () => {
     }
     const snapshot = progress.snapshot();
     expect(snapshot).toMatchObject({ listing: false, filesTotal: 100, filesDone: 10 });
-    // 10 files of 1 MB a second: 90 files and 90 MB left take about 9 s, whichever cost the fit gives them.
-    expect(snapshot.etaMs).toBeGreaterThan(6000);
-    expect(snapshot.etaMs).toBeLessThan(12000);
+    // 10 files of 1 MB a second: 90 files and 90 MB left take about 9 s, whichever cost the fit gives them:
+    // a tenth of the run is too early for an ETA, but the percent says where it is.
+    expect(snapshot.etaMs).toBeUndefined();
     expect(snapshot.percent).toBeGreaterThan(5);
     expect(snapshot.percent).toBeLessThan(15);
+    for (let i = 10; i < 30; i++) {
+      now += 100;
+      progress.finished(job(`f${i}`), 1e6, 1e6);
+      progress.snapshot();
+    }
+    // 70 files and 70 MB left: about 7 s.
+    expect(progress.snapshot().etaMs).toBeGreaterThan(5000);
+    expect(progress.snapshot().etaMs).toBeLessThan(9000);
   });
 
   it('counts a census’s bytes as work left only in the share that needed writing so far (a re-run keeps most)', () => {
@@ -221,8 +236,12 @@ describe('Progress', () => {
       progress.finished(job(`kept${i}`), 1e9, 0);
       progress.snapshot();
     }
-    // Kept: 2 files in 200 ms, none written. Two more files of 1 GB are not 2 GB of writing ahead.
-    expect(progress.snapshot().etaMs).toBeLessThan(300);
+    // Kept: 2 files in 200 ms, none written. Two more files of 1 GB are not 2 GB of writing ahead
+    // (at a byte's prior cost, 400 ms more, which would make it 25%): half or more of the work is done. Too soon for an ETA.
+    const snapshot = progress.snapshot();
+    expect(snapshot.percent).toBeGreaterThan(40);
+    expect(snapshot.percent).toBeLessThan(75);
+    expect(snapshot.etaMs).toBeUndefined();
   });
 
   it('once the walk is done, counts its own jobs, not the census’s (retries add to them)', () => {
