@@ -53,7 +53,7 @@ export class Planner {
       for (const entry of entries) this.failUnwritable(entry.path, above);
       return;
     }
-    // Beneath a directory that could not be made, nothing is listed for the pass: the failure already stops it deleting.
+    // Only what is made or deferred is compared: beneath a directory that could not be made there is nothing to, and its failure keeps --delete from running.
     this.options.deletePass?.listed(directory.path, entries.length);
     if (this.options.makeDirectoriesLazily && directory.path !== '') directories.defer(directory);
     else directories.make(directory);
