@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { compareTopLevel } from '../destination/mirror.js';
+import { compareTopLevel } from '../delete/refusals.js';
 import { rawFromString } from '../shared/raw-path.js';
 import { displayText } from './format.js';
 

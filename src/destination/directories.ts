@@ -61,8 +61,6 @@ export class DestinationDirectories {
   private readonly broken = new Map<RawPath, ErrorRecord>();
   /** Listed but not made yet, by relative path: with --include, only directories that receive something are made. */
   private readonly deferred = new Map<RawPath, DirectoryEntry>();
-  /** Every directory of the source the walk went through, made or not, parents first. */
-  private readonly listed: RawPath[] = [];
   private readonly modes = new DirectoryModes();
   /** Existing directories whose entries this run wrote, replaced, deleted or failed in: their times moved. */
   private readonly changed = new Set<RawPath>();
@@ -84,13 +82,11 @@ export class DestinationDirectories {
   }
 
   make(entry: DirectoryEntry): void {
-    this.listed.push(entry.path);
     this.makeListed(entry);
   }
 
   /** Waits to make the directory until ensureParentsOf() asks for it. */
   defer(entry: DirectoryEntry): void {
-    this.listed.push(entry.path);
     this.deferred.set(entry.path, entry);
   }
 
@@ -126,11 +122,6 @@ export class DestinationDirectories {
   /** The delete pass listed the destination's directories. */
   listedAgain(): void {
     this.allListed = true;
-  }
-
-  /** Every source directory the walk went through, relative, parents first: where --delete compares. */
-  listedDirectories(): readonly RawPath[] {
-    return this.listed;
   }
 
   /** Why the directory above an entry could not be made, when one could not; undefined otherwise. */

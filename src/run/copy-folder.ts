@@ -6,10 +6,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DestinationDirectories, type DirectoryOutcome } from '../destination/directories.js';
-import { checkDeleteTarget, DeletePass } from '../destination/mirror.js';
 import { CollisionGuard } from '../destination/name-rules.js';
 import { checkOverwriteTarget } from '../destination/overwrite-guard.js';
 import { unstage } from '../destination/staging.js';
+import { DeletePass } from '../delete/pass.js';
+import { checkDeleteTarget } from '../delete/refusals.js';
 import type { WorkerPool } from '../pool/pool.js';
 import { DirectoryHandles } from '../shared/directory-handles.js';
 import { errorRecord, RunStopped } from '../shared/errors.js';
@@ -43,12 +44,7 @@ export async function copyFolder(source: string, destination?: string, options: 
   const filter = target.kind === 'dir' ? await loadFilter(rawFromString(target.source), options) : null;
   const selection = options.files === undefined ? null : selectionOf(options.files, options.gitignore === true);
   // A refusal before anything is written: delete would remove what the destination held beside the source's names.
-  if (settings.delete && settings.maxDelete === undefined && target.kind === 'dir') {
-    checkDeleteTarget(rawFromString(target.source), rawFromString(target.destination), filter, {
-      source,
-      destination: destination ?? target.destination,
-    });
-  }
+  checkDeleteTarget({ target, settings, filter, shown: { source, destination: destination ?? target.destination } });
   // The same for the cp habit without delete: files of another tree would be replaced. An overwrite policy given says the user meant it.
   if (options.overwrite === undefined && !settings.delete && target.kind === 'dir' && selection === null) {
     checkOverwriteTarget(rawFromString(target.source), rawFromString(target.destination), filter, { source, destination: destination ?? target.destination });
@@ -85,7 +81,10 @@ class CopyRun {
   private readonly directories: DestinationDirectories;
   private readonly pool: WorkerPool;
   private readonly planner: Planner;
+  /** --delete, or the pruning of an adopted staging directory; null in a run that deletes nothing. */
   private readonly deletePass: DeletePass | null;
+  /** Why the delete pass deleted nothing, when it did not. */
+  private deletionSkipped: string | undefined;
 
   constructor(
     private readonly target: CopyTarget,
@@ -136,26 +135,24 @@ class CopyRun {
       onConfirmation: () => this.planner.sendFollowUps(),
       onFileProgress: (job, bytes) => this.progress.fileProgress(job, bytes),
     });
+    this.deletePass = DeletePass.forRun({
+      source: this.source,
+      destination: writtenTo,
+      handles: this.handles,
+      filter,
+      settings,
+      staging: prepared.staging,
+      directories: this.directories,
+    });
     this.planner = new Planner({
       directories: this.directories,
+      deletePass: this.deletePass,
       tally: this.tally,
       progress: this.progress,
       writtenTo,
       makeDirectoriesLazily: filter?.hasIncludes === true,
       submit: (jobs) => this.pool.submit(jobs),
     });
-    // An adopted staging directory is pruned too: the copy it becomes holds only what the source has now.
-    this.deletePass =
-      settings.delete || prepared.staging?.adopted
-        ? new DeletePass({
-            source: this.source,
-            destination: writtenTo,
-            handles: this.handles,
-            filter,
-            maxDelete: settings.delete ? settings.maxDelete : Number.POSITIVE_INFINITY,
-            dryRun: settings.worker.dryRun,
-          })
-        : null;
   }
 
   async run(): Promise<CopySummary> {
@@ -187,7 +184,7 @@ class CopyRun {
       durationMs: Math.round(performance.now() - startedAt),
       aborted: this.options.signal?.aborted === true,
       stoppedBy: tally.stoppedBy,
-      deletionSkipped: tally.deletionSkipped,
+      deletionSkipped: this.deletionSkipped,
     };
   }
 
@@ -232,29 +229,15 @@ class CopyRun {
     await Promise.race([this.pool.whenIdle(), this.halted]);
   }
 
-  /** --delete, once everything was copied: never after a failure, never on an empty listing, never in a fresh copy; and the pruning of an adopted staging directory. */
+  /** The delete pass, once everything was copied (it decides whether to run); then the jobs it held back. */
   private async deleteExtraneous(): Promise<void> {
-    const pass = this.deletePass;
-    if (!pass || this.halt.signal.aborted) return;
     const { tally } = this;
-    const { staging } = this.prepared;
-    // A first copy holds only what the source has; an adopted one, what a killed run copied, which is never the user's to keep.
-    if (staging && !staging.adopted) return;
-    if (!staging) {
-      if (tally.hasFailures) tally.deletionSkipped = 'some entries failed to copy';
-      else if (this.planner.listedEntries === 0) tally.deletionSkipped = 'the source has nothing to copy';
-      if (tally.deletionSkipped) return;
-    }
-    const created = this.prepared.settings.worker.dryRun ? 0 : tally.counts.created;
-    this.directories.listedAgain();
-    const result = pass.run(this.directories.listedDirectories(), tally, created);
-    if ('skipped' in result) {
-      tally.deletionSkipped = result.skipped;
-      return;
-    }
-    if (result.retry.length === 0) return;
-    this.progress.planned(result.retry.length);
-    this.pool.submit(result.retry);
+    if (!this.deletePass || this.halt.signal.aborted) return;
+    const { skipped, retry } = this.deletePass.run({ failed: tally.hasFailures, created: tally.counts.created, report: tally });
+    this.deletionSkipped = skipped;
+    if (retry.length === 0) return;
+    this.progress.planned(retry.length);
+    this.pool.submit(retry);
     await Promise.race([this.pool.whenIdle(), this.halted]);
   }
 

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FoldercopyError } from '../shared/errors.js';
 import type { OverwritePolicy, OwnerPolicy, RunSettings } from '../shared/jobs.js';
+import { checkMaxDelete, checkMirrorable } from '../delete/refusals.js';
 import { isInside, lookAgain, realPathOf, type CopyTarget } from './preflight.js';
 import type { CopyOptions } from './types.js';
 
@@ -97,12 +98,9 @@ export function resolveRunOptions(options: CopyOptions, target: CopyTarget): Run
   const dryRun = options.dryRun === true;
   const remove = options.delete === true;
   const { maxDelete } = options;
-  if (maxDelete !== undefined) {
-    if (!Number.isInteger(maxDelete) || maxDelete < 0) throw new FoldercopyError('USAGE', `the maxDelete option must be a whole number, got ${shown(maxDelete)}`);
-    if (!remove) throw new FoldercopyError('USAGE', 'the maxDelete option needs the delete option');
-  }
-  if (options.files !== undefined) checkFileList(target, remove);
-  if (remove) checkMirrorable(target);
+  checkMaxDelete(maxDelete, remove);
+  if (options.files !== undefined) checkFileList(target);
+  if (remove) checkMirrorable(target, options.files !== undefined);
   if (options.manifest !== undefined && dryRun) throw new FoldercopyError('USAGE', 'a dry run writes no manifest: nothing is copied to hash');
   const log = options.log === undefined ? undefined : outputFile(options.log, 'log', target);
   const manifest = options.manifest === undefined ? undefined : outputFile(options.manifest, 'manifest', target);
@@ -133,22 +131,9 @@ function ownerPolicy(existingAncestor: string, xattrs: boolean): OwnerPolicy {
   return { preserve: true, uid, gid, groupInherited, xattrs };
 }
 
-/** A file list picks entries of a source directory; mirroring would delete everything it does not list. */
-function checkFileList(target: CopyTarget, remove: boolean): void {
+/** A file list picks entries of a source directory (the delete option refuses it: checkMirrorable). */
+function checkFileList(target: CopyTarget): void {
   if (target.kind !== 'dir') throw new FoldercopyError('USAGE', `a file list needs a source directory, not a file: ${target.source}`, target.source);
-  if (remove) throw new FoldercopyError('USAGE', 'the delete option mirrors a whole tree: it cannot be combined with the files option');
-}
-
-/** Deleting what the source lacks is only safe when the source is a directory with something in it. */
-function checkMirrorable(target: CopyTarget): void {
-  if (target.kind !== 'dir') throw new FoldercopyError('USAGE', `the delete option needs a source directory, not a file: ${target.source}`, target.source);
-  if (fs.readdirSync(target.source).length === 0) {
-    throw new FoldercopyError(
-      'DELETE_REFUSED',
-      `refusing the delete option: the source is empty, so everything at the destination would be deleted: ${target.source}`,
-      target.source,
-    );
-  }
 }
 
 /** A log or manifest inside the source would change it, and inside the destination it would be copied over or deleted. */

@@ -12,6 +12,7 @@ import { MAX_BATCH_JOBS } from '../pool/pace.js';
 import type { JobResult } from '../shared/protocol.js';
 import { joinRaw, type RawPath } from '../shared/raw-path.js';
 import type { DestinationDirectories } from '../destination/directories.js';
+import type { DeletePass } from '../delete/pass.js';
 import type { Listing } from '../source/walk.js';
 import type { Progress } from './progress.js';
 import type { Tally } from './tally.js';
@@ -21,6 +22,8 @@ import type { Tally } from './tally.js';
 
 export interface PlannerOptions {
   directories: DestinationDirectories;
+  /** Told of each directory made or deferred, and only in a run that deletes: where it compares. */
+  deletePass: DeletePass | null;
   tally: Tally;
   progress: Progress;
   /** Where entries are written. */
@@ -31,8 +34,6 @@ export interface PlannerOptions {
 }
 
 export class Planner {
-  /** Entries listed, the root aside: --delete refuses to run on a source with none. */
-  listedEntries = 0;
   private readonly batcher: Batcher;
   /** Jobs that finished jobs release or hand back, batched anew after each confirmation. */
   private readonly followUps: Batcher;
@@ -46,13 +47,14 @@ export class Planner {
   /** Makes (or defers) the listed directory and batches a job for each file and symlink in it. */
   plan({ directory, entries }: Listing): void {
     const { directories, tally, progress } = this.options;
-    this.listedEntries += entries.length + (directory.path === '' ? 0 : 1);
     const above = directories.brokenAbove(directory.path);
     if (above) {
       this.failUnwritable(directory.path, above);
       for (const entry of entries) this.failUnwritable(entry.path, above);
       return;
     }
+    // Only what is made or deferred is compared: beneath a directory that could not be made there is nothing to, and its failure keeps --delete from running.
+    this.options.deletePass?.listed(directory.path, entries.length);
     if (this.options.makeDirectoriesLazily && directory.path !== '') directories.defer(directory);
     else directories.make(directory);
     if (entries.length === 0) return;

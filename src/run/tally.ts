@@ -63,7 +63,6 @@ export class Tally {
   readonly failures: CopyFailure[] = [];
   readonly specialFiles: CopySkip[] = [];
   stoppedBy: CopyFailure | undefined;
-  deletionSkipped: string | undefined;
   /** Only when someone listens: an event costs a formatted path per entry. */
   private readonly entryEvents: boolean;
 

@@ -1,0 +1,106 @@
+/**
+ * What the delete pass removes: destination entries the source lacks, found name
+ * by name in the directories the walk went through, and deleted through their
+ * parents' descriptors, deepest first.
+ */
+import fs from 'node:fs';
+import { errorRecord, type ErrorRecord } from '../shared/errors.js';
+import type { DirectoryHandles } from '../shared/directory-handles.js';
+import { childPath, fsPath, joinRaw, rawFromBytes, type RawPath } from '../shared/raw-path.js';
+import { isOurName } from '../shared/names-on-disk.js';
+import type { TreeFilter } from '../source/filter.js';
+
+export interface Deletion {
+  /** Relative to the destination root. */
+  path: RawPath;
+  isDirectory: boolean;
+}
+
+export interface ExtraneousEntries {
+  /** Deepest first, so each directory is empty by the time its turn comes. */
+  deletions: Deletion[];
+  failures: ErrorRecord[];
+  /** Destination entries looked at: in the compared directories, and inside those to delete. */
+  seen: number;
+}
+
+/** The destination as the pass reads and changes it. */
+export interface Tree {
+  destination: RawPath;
+  handles: DirectoryHandles;
+  filter: TreeFilter | null;
+}
+
+/**
+ * `directories`: where to compare; `inTheWay`: destination directories standing
+ * where the source has a file or link now, deleted whole.
+ */
+export function findExtraneous(source: RawPath, tree: Tree, directories: Iterable<RawPath>, inTheWay: readonly RawPath[]): ExtraneousEntries {
+  const found: ExtraneousEntries = { deletions: [], failures: [], seen: 0 };
+  const { failures } = found;
+  for (const directory of inTheWay) collect(tree, directory, true, found);
+  for (const directory of directories) {
+    let inSource: Set<RawPath>;
+    let atDestination: fs.Dirent<Buffer>[];
+    try {
+      inSource = new Set(fs.readdirSync(fsPath(joinRaw(source, directory)), { encoding: 'buffer' }).map(rawFromBytes));
+    } catch (error) {
+      failures.push(errorRecord(error, 'list', joinRaw(source, directory)));
+      continue;
+    }
+    try {
+      atDestination = fs.readdirSync(tree.handles.directoryPath(directory), { encoding: 'buffer', withFileTypes: true });
+    } catch (error) {
+      // Not at the destination (a dry run, or --include made no copy of it): nothing to delete there.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') failures.push(errorRecord(error, 'list', joinRaw(tree.destination, directory)));
+      continue;
+    }
+    for (const dirent of atDestination) {
+      const name = rawFromBytes(dirent.name);
+      // Our own temporary names and locks belong to runs in progress, this one's or another's.
+      if (isOurName(name)) continue;
+      if (inSource.has(name)) {
+        found.seen++;
+        continue;
+      }
+      collect(tree, childPath(directory, name), dirent.isDirectory(), found);
+    }
+  }
+  return found;
+}
+
+/** Adds an entry and, for a directory, its contents; returns false when something in it must stay. */
+function collect(tree: Tree, relative: RawPath, isDirectory: boolean, found: ExtraneousEntries): boolean {
+  found.seen++;
+  if (tree.filter?.excludes(relative, isDirectory)) return false;
+  let whole = true;
+  if (isDirectory) {
+    let children: fs.Dirent<Buffer>[];
+    try {
+      children = fs.readdirSync(tree.handles.directoryPath(relative), { encoding: 'buffer', withFileTypes: true });
+    } catch (error) {
+      found.failures.push(errorRecord(error, 'list', joinRaw(tree.destination, relative)));
+      return false;
+    }
+    for (const child of children) {
+      if (!collect(tree, childPath(relative, rawFromBytes(child.name)), child.isDirectory(), found)) whole = false;
+    }
+  }
+  if (whole) found.deletions.push({ path: relative, isDirectory });
+  return whole;
+}
+
+/** Through the parent's descriptor: a symlink planted in the tree is removed itself, never followed. */
+export function deleteEntry(tree: Tree, deletion: Deletion): ErrorRecord | null {
+  try {
+    const target = tree.handles.entryPath(deletion.path);
+    if (deletion.isDirectory) {
+      tree.handles.forget(deletion.path);
+      fs.rmdirSync(target);
+    } else fs.unlinkSync(target);
+    return null;
+  } catch (error) {
+    return errorRecord(error, 'delete', joinRaw(tree.destination, deletion.path));
+  }
+}
