@@ -27,8 +27,11 @@ export class BatchQueue {
     return this.batches.some(isLargeBatch);
   }
 
-  get holdsForkedFile(): boolean {
-    return this.batches.some(isForkedBatch);
+  /** Large files waiting that only a forked worker may copy. */
+  get forkedFiles(): number {
+    let count = 0;
+    for (const batch of this.batches) if (isForkedBatch(batch)) count++;
+    return count;
   }
 
   add(jobs: Job[]): void {

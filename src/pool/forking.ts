@@ -23,14 +23,14 @@ export interface Queued {
   readonly jobs: number;
   /** A large file's batch: the parent tries to clone it once the tree is listed. */
   readonly holdsLargeFile: boolean;
-  /** A large file only a forked worker may copy. */
-  readonly holdsForkedFile: boolean;
+  /** Large files waiting that only a forked worker may copy. */
+  readonly forkedFiles: number;
 }
 
 export function workersToFork(facts: ForkFacts, queued: Queued, pace: Pace): number {
   const useful = Math.min(facts.most, pace.usefulWorkers());
   let workers = facts.workers;
-  while (workers < facts.most && (needsAProcess(workers, facts, queued, pace) || (workers < useful && pace.worthAnotherWorker(queued.jobs, workers)))) workers++;
+  while (workers < facts.most && (needsAProcess(workers, facts, queued, pace) || (workers < useful && worthAnother(workers, queued, pace)))) workers++;
   return workers - facts.workers;
 }
 
@@ -43,7 +43,16 @@ export function workersToFork(facts: ForkFacts, queued: Queued, pace: Pace): num
  */
 function needsAProcess(workers: number, facts: ForkFacts, queued: Queued, pace: Pace): boolean {
   if (workers > 0) return false;
-  if (!facts.parentRuns || queued.holdsForkedFile) return true;
+  if (!facts.parentRuns || queued.forkedFiles > 0) return true;
   if (facts.listed) return false;
   return queued.holdsLargeFile || pace.worthAFirstWorker(facts.submittedJobs);
+}
+
+/**
+ * One more beside `workers`: the small files waiting, at the measured pace, outlast its start-up; or
+ * more large files wait than there are workers (a large file's copy, copy_file_range's pace, outlasts
+ * a start-up many times over, and the pace times jobs, not bytes).
+ */
+function worthAnother(workers: number, queued: Queued, pace: Pace): boolean {
+  return queued.forkedFiles > workers || pace.worthAnotherWorker(queued.jobs, workers);
 }

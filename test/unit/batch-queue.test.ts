@@ -36,10 +36,11 @@ describe('BatchQueue', () => {
     queue.add(jobs('small'));
     queue.add([{ kind: 'file', path: 'big', large: true }]);
     expect(queue.holdsLargeFile).toBe(true);
-    expect(queue.holdsForkedFile).toBe(false);
+    expect(queue.forkedFiles).toBe(0);
     queue.add(jobs('small again'));
     queue.add([{ kind: 'file', path: 'sparse', large: true, forked: true }]);
-    expect(queue.holdsForkedFile).toBe(true);
+    queue.add([{ kind: 'file', path: 'other', large: true, forked: true }]);
+    expect(queue.forkedFiles).toBe(2);
     expect(queue.forkedFirst).toBe(false);
     queue.take(256);
     queue.take(256);
@@ -49,6 +50,6 @@ describe('BatchQueue', () => {
     expect(queue.isEmpty).toBe(true);
     expect(queue.jobs).toBe(0);
     expect(queue.holdsLargeFile).toBe(false);
-    expect(queue.holdsForkedFile).toBe(false);
+    expect(queue.forkedFiles).toBe(0);
   });
 });

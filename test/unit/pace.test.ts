@@ -77,26 +77,32 @@ describe('workersToFork', () => {
   const crew = { workers: 0, most: 4, parentRuns: true, listed: true, submittedJobs: 0 };
 
   it('forks nothing for a small copy the parent runs itself', () => {
-    expect(workersToFork(crew, { jobs: 100, holdsLargeFile: false, holdsForkedFile: false }, new Pace(2))).toBe(0);
+    expect(workersToFork(crew, { jobs: 100, holdsLargeFile: false, forkedFiles: 0 }, new Pace(2))).toBe(0);
   });
 
   it("forks one for a large file only a forked worker may copy, or one waiting while the tree is listed, for a pool without the parent, or for a listing that has shown a moment's work", () => {
     // Once the tree is listed, the parent tries to clone a large file itself.
-    expect(workersToFork(crew, { jobs: 1, holdsLargeFile: true, holdsForkedFile: false }, new Pace(2))).toBe(0);
-    expect(workersToFork({ ...crew, listed: false }, { jobs: 1, holdsLargeFile: true, holdsForkedFile: false }, new Pace(2))).toBe(1);
-    expect(workersToFork(crew, { jobs: 1, holdsLargeFile: true, holdsForkedFile: true }, new Pace(2))).toBe(1);
-    expect(workersToFork({ ...crew, parentRuns: false }, { jobs: 1, holdsLargeFile: false, holdsForkedFile: false }, new Pace(2))).toBe(1);
-    expect(workersToFork({ ...crew, listed: false, submittedJobs: 1_000 }, { jobs: 10, holdsLargeFile: false, holdsForkedFile: false }, new Pace(2))).toBe(1);
-    expect(workersToFork({ ...crew, workers: 1, parentRuns: false }, { jobs: 1, holdsLargeFile: true, holdsForkedFile: true }, new Pace(2))).toBe(0);
+    expect(workersToFork(crew, { jobs: 1, holdsLargeFile: true, forkedFiles: 0 }, new Pace(2))).toBe(0);
+    expect(workersToFork({ ...crew, listed: false }, { jobs: 1, holdsLargeFile: true, forkedFiles: 0 }, new Pace(2))).toBe(1);
+    expect(workersToFork(crew, { jobs: 1, holdsLargeFile: true, forkedFiles: 1 }, new Pace(2))).toBe(1);
+    expect(workersToFork({ ...crew, parentRuns: false }, { jobs: 1, holdsLargeFile: false, forkedFiles: 0 }, new Pace(2))).toBe(1);
+    expect(workersToFork({ ...crew, listed: false, submittedJobs: 1_000 }, { jobs: 10, holdsLargeFile: false, forkedFiles: 0 }, new Pace(2))).toBe(1);
+    expect(workersToFork({ ...crew, workers: 1, parentRuns: false }, { jobs: 1, holdsLargeFile: true, forkedFiles: 1 }, new Pace(2))).toBe(0);
+  });
+
+  it('forks a worker per large file waiting that only a forked worker may copy, up to the cores', () => {
+    expect(workersToFork({ ...crew, workers: 1 }, { jobs: 3, holdsLargeFile: true, forkedFiles: 3 }, new Pace(2))).toBe(2);
+    expect(workersToFork({ ...crew, workers: 1, most: 2 }, { jobs: 3, holdsLargeFile: true, forkedFiles: 3 }, new Pace(2))).toBe(1);
+    expect(workersToFork({ ...crew, workers: 2 }, { jobs: 2, holdsLargeFile: true, forkedFiles: 2 }, new Pace(2))).toBe(0);
   });
 
   it('forks as many as the waiting work pays for, up to the most allowed', () => {
     const slow = new Pace(2);
     // 10 ms a job, all of it waiting on the file system.
     slow.observe(10, 100, 0);
-    expect(workersToFork({ ...crew, workers: 1 }, { jobs: 30, holdsLargeFile: false, holdsForkedFile: false }, slow)).toBe(1);
-    expect(workersToFork({ ...crew, workers: 1 }, { jobs: 100, holdsLargeFile: false, holdsForkedFile: false }, slow)).toBe(2);
-    expect(workersToFork({ ...crew, workers: 1 }, { jobs: 100_000, holdsLargeFile: false, holdsForkedFile: false }, slow)).toBe(3);
+    expect(workersToFork({ ...crew, workers: 1 }, { jobs: 30, holdsLargeFile: false, forkedFiles: 0 }, slow)).toBe(1);
+    expect(workersToFork({ ...crew, workers: 1 }, { jobs: 100, holdsLargeFile: false, forkedFiles: 0 }, slow)).toBe(2);
+    expect(workersToFork({ ...crew, workers: 1 }, { jobs: 100_000, holdsLargeFile: false, forkedFiles: 0 }, slow)).toBe(3);
   });
 });
 
