@@ -17,6 +17,19 @@ import { reflinkMount, reflinkUnavailable, sharesBlocks } from './helpers/reflin
 import { diffTrees, findTempLeftovers, snapshotTree, sourceAndCopy, useTempDirs } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
+
+/** Runs the CLI, noting every process it forks (polled every 2 ms) until it exits. */
+async function runWatchingForks(args: string[]): Promise<{ result: Awaited<ReturnType<typeof startCli>['result']>; seen: number[] }> {
+  const started = startCli(args);
+  const seen = new Set<number>();
+  let exited = false;
+  started.child.once('exit', () => (exited = true));
+  while (!exited) {
+    for (const pid of listDescendants(started.child.pid!)) seen.add(pid);
+    await sleep(2);
+  }
+  return { result: await started.result, seen: [...seen] };
+}
 const CRASH_WORKER = fileURLToPath(new URL('./helpers/crash-worker.js', import.meta.url));
 
 afterEach(() => {
@@ -327,19 +340,11 @@ describe('pool size', () => {
     const demo = path.join(REPO_ROOT, 'fixtures', 'demo');
     const copy = path.join(root, 'copy');
 
-    const started = startCli([demo, copy]);
-    const seen = new Set<number>();
-    let exited = false;
-    started.child.once('exit', () => (exited = true));
-    while (!exited) {
-      for (const pid of listDescendants(started.child.pid!)) seen.add(pid);
-      await sleep(2);
-    }
-    const result = await started.result;
+    const { result, seen } = await runWatchingForks([demo, copy]);
 
     expect(result.exitCode, result.stderr).toBe(0);
     expect(diffTrees(await snapshotTree(demo), await snapshotTree(copy), { mtimePrecision: 'ns' })).toEqual([]);
-    expect([...seen]).toEqual([]);
+    expect(seen).toEqual([]);
   });
 
   const noReflinks = reflinkUnavailable();
@@ -353,19 +358,11 @@ describe('pool size', () => {
       fs.writeFileSync(path.join(source, 'small.txt'), 'small\n');
       const copy = path.join(mount.dir, 'copy');
 
-      const started = startCli([source, copy]);
-      const seen = new Set<number>();
-      let exited = false;
-      started.child.once('exit', () => (exited = true));
-      while (!exited) {
-        for (const pid of listDescendants(started.child.pid!)) seen.add(pid);
-        await sleep(2);
-      }
-      const result = await started.result;
+      const { result, seen } = await runWatchingForks([source, copy]);
 
       expect(result.exitCode, result.stderr).toBe(0);
       expect(diffTrees(await snapshotTree(source), await snapshotTree(copy), { mtimePrecision: 'ns' })).toEqual([]);
-      expect([...seen]).toEqual([]);
+      expect(seen).toEqual([]);
       expect(sharesBlocks(path.join(copy, 'big0.bin'))).toBe(true);
     } finally {
       mount.unmount();

@@ -210,10 +210,7 @@ function cloneInParent(input: number, source: SourceFile, paths: JobPaths, conte
       return closing(input, { outcome: 'largeForked', size: source.size });
     }
   } catch (error) {
-    if (output >= 0) closeQuietly(output);
-    closeQuietly(input);
-    unlinkAtQuietly(temp);
-    return failed(errorRecord(error, 'write', paths.final));
+    return abandoned(input, output, temp, errorRecord(error, 'write', paths.final));
   }
   return complete(output, input, temp, source, paths, context, planned, true, undefined);
 }
@@ -252,10 +249,7 @@ async function writeInKernel(
       return closing(input, sourceChanged(paths));
     }
   } catch (error) {
-    if (output >= 0) closeQuietly(output);
-    closeQuietly(input);
-    unlinkAtQuietly(temp);
-    return failed(errorRecord(error, 'write', paths.final));
+    return abandoned(input, output, temp, errorRecord(error, 'write', paths.final));
   }
   return complete(output, input, temp, source, paths, context, planned, true, undefined);
 }
@@ -307,6 +301,14 @@ function complete(
     unlinkAtQuietly(temp);
     return failed(error instanceof SourceFailure ? errorRecord(error.cause, 'read', paths.source) : errorRecord(error, stage, paths.final));
   }
+}
+
+/** A write given up: both descriptors closed (the output's if open), the temporary file removed. */
+function abandoned(input: number, output: number, temp: Place, error: ErrorRecord): JobResult {
+  if (output >= 0) closeQuietly(output);
+  closeQuietly(input);
+  unlinkAtQuietly(temp);
+  return failed(error);
 }
 
 /** Where the file is written: its temporary name, or its own name in a staged copy. */
