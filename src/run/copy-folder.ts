@@ -1,11 +1,11 @@
 /**
  * copyFolder(): the library's one function, which the CLI is a thin layer over,
  * and the run's sequence: preflight and options (refusals) → prepare (opens
- * and creates, refusals too) → walk → plan → pool → tally → delete pass → finish.
+ * and creates, refusals too) → walk → plan → pool → events → delete pass → finish.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DestinationDirectories, type DirectoryOutcome } from '../destination/directories.js';
+import { DestinationDirectories } from '../destination/directories.js';
 import { CollisionGuard } from '../destination/name-rules.js';
 import { checkOverwriteTarget } from '../destination/overwrite-guard.js';
 import { unstage } from '../destination/staging.js';
@@ -14,16 +14,14 @@ import { checkDeleteTarget } from '../delete/refusals.js';
 import type { WorkerPool } from '../pool/pool.js';
 import { DirectoryHandles } from '../shared/directory-handles.js';
 import { errorRecord, RunStopped } from '../shared/errors.js';
-import type { Job } from '../shared/jobs.js';
-import type { JobResult } from '../shared/protocol.js';
 import { fsPath, pathText, rawFromString, type RawPath } from '../shared/raw-path.js';
-import type { DirectoryEntry } from '../source/entry.js';
 import type { TreeFilter } from '../source/filter.js';
 import { selectionOf, type Selection } from '../source/selection.js';
 import { walk, type ListingFilter } from '../source/walk.js';
 import { checkArguments, resolveRunOptions } from './options.js';
 import { copyPool } from './copy-pool.js';
 import { Census } from './census.js';
+import { RunEvents } from './events.js';
 import { Planner } from './plan.js';
 import { preflight, type CopyTarget } from './preflight.js';
 import { prepareRun, type PreparedRun } from './prepare.js';
@@ -74,8 +72,11 @@ class CopyRun {
   private readonly halted: Promise<void>;
   /** The totals for the progress, counted ahead of the copy while someone watches it. */
   private readonly census: Census | null;
+  /** The summary's counts and failures, kept from what the events report. */
   private readonly tally: Tally;
   private readonly progress: Progress;
+  /** Where everything that happened is reported: the tally, the progress and the manifest listen. */
+  private readonly events: RunEvents;
   /** The destination's directories, reached without following symlinks planted during the run. */
   private readonly handles: DirectoryHandles;
   private readonly directories: DestinationDirectories;
@@ -108,10 +109,16 @@ class CopyRun {
       onEntry: options.onEntry,
       onStop: () => this.halt.abort(),
     });
-    // A log or manifest that cannot be written stops the run, as a full destination does.
-    prepared.log?.whenFailed((error) => this.tally.stop(error));
-    prepared.manifest?.whenFailed((error) => this.tally.stop(error));
     this.progress = new Progress(options.onProgress);
+    this.events = new RunEvents({
+      tally: this.tally,
+      progress: this.progress,
+      manifest: prepared.manifest,
+      singleFileName: rawFromString(path.basename(target.destination)),
+    });
+    // A log or manifest that cannot be written stops the run, as a full destination does.
+    prepared.log?.whenFailed((error) => this.events.stop(error));
+    prepared.manifest?.whenFailed((error) => this.events.stop(error));
     this.census =
       options.onProgress && target.kind === 'dir'
         ? new Census(this.source, filter, selection, (count) => this.progress.counted(count))
@@ -124,14 +131,15 @@ class CopyRun {
       policy: settings.worker.owners,
       dryRun: settings.worker.dryRun,
       rootMade: prepared.staging?.adopted === false,
-      onDirectory: (entry, outcome) => this.onDirectory(entry, outcome),
+      report: this.events,
     });
     this.pool = copyPool({
       size: settings.jobs,
       source: this.source,
       destination: writtenTo,
       settings: settings.worker,
-      onJobDone: (job, result) => this.onJobDone(job, result),
+      // The pool reports to the planner, made below: it schedules what comes back and reports the rest to the events.
+      onJobDone: (job, result) => this.planner.jobDone(job, result),
       onConfirmation: () => this.planner.sendFollowUps(),
       onFileProgress: (job, bytes) => this.progress.fileProgress(job, bytes),
     });
@@ -147,11 +155,11 @@ class CopyRun {
     this.planner = new Planner({
       directories: this.directories,
       deletePass: this.deletePass,
-      tally: this.tally,
-      progress: this.progress,
+      events: this.events,
       writtenTo,
       makeDirectoriesLazily: filter?.hasIncludes === true,
       submit: (jobs) => this.pool.submit(jobs),
+      halt: this.halt.signal,
     });
   }
 
@@ -166,7 +174,7 @@ class CopyRun {
       await this.deleteExtraneous();
     } catch (error) {
       if (!(error instanceof RunStopped)) throw error;
-      this.tally.stop(error.record);
+      this.events.stop(error.record);
     } finally {
       this.options.signal?.removeEventListener('abort', abort);
       await this.finish();
@@ -191,7 +199,7 @@ class CopyRun {
   /** The user's filters, then the destination's name rules: a name it would take for another is left out and reported. */
   private listingFilter(): ListingFilter | null {
     const guard = CollisionGuard.where(this.prepared.nameRules, this.source, (error, relativePath, isDirectory) =>
-      this.tally.fail(error, relativePath, isDirectory ? 'directory' : 'file'),
+      this.events.fail(error, relativePath, isDirectory ? 'directory' : 'file'),
     );
     const { filter } = this;
     if (!guard) return filter;
@@ -202,7 +210,7 @@ class CopyRun {
     void this.census?.run();
     for await (const item of walk(this.source, this.listingFilter(), this.selection)) {
       if (this.halt.signal.aborted) break;
-      if (item.kind === 'failure') this.tally.fail(item.error);
+      if (item.kind === 'failure') this.events.fail(item.error);
       else {
         this.census?.takeAccessTime(item.directory);
         this.planner.plan(item);
@@ -233,48 +241,24 @@ class CopyRun {
   private async deleteExtraneous(): Promise<void> {
     const { tally } = this;
     if (!this.deletePass || this.halt.signal.aborted) return;
-    const { skipped, retry } = this.deletePass.run({ failed: tally.hasFailures, created: tally.counts.created, report: tally });
+    const { skipped, retry } = this.deletePass.run({ failed: tally.hasFailures, created: tally.counts.created, report: this.events });
     this.deletionSkipped = skipped;
     if (retry.length === 0) return;
-    this.progress.planned(retry.length);
+    this.events.planned(retry.length);
     this.pool.submit(retry);
     await Promise.race([this.pool.whenIdle(), this.halted]);
   }
 
-  /** A destination root that cannot be made stops the run: every entry would fail the same way. */
-  private onDirectory(entry: DirectoryEntry, outcome: DirectoryOutcome): void {
-    if (outcome === 'created') this.tally.directoryMade(entry);
-    else if (outcome === 'existing') return;
-    else if (entry.path === '') this.tally.stop(outcome);
-    else this.tally.fail(outcome, entry.path, 'directory');
-  }
-
-  private onJobDone(job: Job, result: JobResult): void {
-    const halted = this.halt.signal.aborted;
-    const { outcome, error, digest } = result;
-    if (outcome === 'otherNames' || outcome === 'large' || outcome === 'largeForked' || outcome === 'batchFull') {
-      if (!halted) this.planner.handedBack(job, result);
-      return;
-    }
-    const written = outcome === 'created' || outcome === 'overwritten';
-    this.progress.finished(job, result.size, written ? result.size : 0);
-    if (outcome !== 'skipped') this.directories.entryChanged(job.path);
-    // A directory where the source now has a file: the delete pass removes it, then this job runs again.
-    if (!(error && this.deletePass?.holds(job, error))) this.tally.jobDone(job, result);
-    if (digest) this.prepared.manifest?.add(job.path === '' ? rawFromString(path.basename(this.target.destination)) : job.path, digest);
-    if (!halted) this.planner.finished(job, error === undefined);
-  }
-
   /** Whatever happened: workers gone, directories finalized, the staged copy in place, files closed, the lock released. */
   private async finish(): Promise<void> {
-    const { tally, prepared } = this;
+    const { events, prepared } = this;
     this.census?.stop();
     try {
       await this.pool.close(this.halt.signal.aborted ? ABORT_GRACE_MS : 0);
-      for (const { job, error } of this.deletePass?.takeBlocked() ?? []) tally.jobDone(job, { outcome: 'failed', size: 0, error });
+      for (const { job, error } of this.deletePass?.takeBlocked() ?? []) events.heldJobFailed(job, error);
       const { failures, losses } = this.directories.finalize();
-      for (const error of failures) tally.fail(error);
-      for (const lost of losses) tally.metadataLost(lost);
+      for (const error of failures) events.fail(error);
+      for (const lost of losses) events.metadataLost(lost);
       // Before the staged copy moves: descriptors keep nothing after, and no directory is renamed under one.
       this.handles.closeAll();
       if (prepared.staging) this.unstage(prepared.staging.path);
@@ -295,7 +279,7 @@ class CopyRun {
       // Stopped before the root was made: there is nothing to move.
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(fsPath(stagingPath))) return;
       const record = errorRecord(error, 'rename', rawFromString(this.target.destination));
-      this.tally.stop({ ...record, message: `the copy is in ${pathText(stagingPath)} and could not be renamed: ${record.message}` });
+      this.events.stop({ ...record, message: `the copy is in ${pathText(stagingPath)} and could not be renamed: ${record.message}` });
     }
   }
 }

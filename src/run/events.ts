@@ -1,0 +1,107 @@
+/**
+ * What happened, on one path: the planner, the destination's directories, the
+ * pool's finished jobs, the delete pass and the run itself report here, and
+ * this hands each event to those that keep it: the tally (counts, failures,
+ * the stop rule, and through it onEntry and the --log file), the progress and
+ * the manifest. A fixed set, called directly: a finished job is reported once
+ * per file, and costs no more than the calls it makes.
+ */
+import type { DirectoryOutcome, DirectoryReport } from '../destination/directories.js';
+import type { DeletionReport } from '../delete/pass.js';
+import type { ErrorRecord } from '../shared/errors.js';
+import type { Job } from '../shared/jobs.js';
+import type { JobResult } from '../shared/protocol.js';
+import type { RawPath } from '../shared/raw-path.js';
+import type { DirectoryEntry, SpecialEntry } from '../source/entry.js';
+import type { Manifest } from './manifest.js';
+import type { Progress } from './progress.js';
+import type { Tally } from './tally.js';
+import type { EntryEvent } from './types.js';
+
+export interface RunEventsOptions {
+  tally: Tally;
+  progress: Progress;
+  manifest: Manifest | null;
+  /** The manifest's name for the one job of a single-file copy (named ''): the destination's own name. */
+  singleFileName: RawPath;
+}
+
+export class RunEvents implements DirectoryReport, DeletionReport {
+  private readonly tally: Tally;
+  private readonly progress: Progress;
+  private readonly manifest: Manifest | null;
+  private readonly singleFileName: RawPath;
+
+  constructor(options: RunEventsOptions) {
+    ({ tally: this.tally, progress: this.progress, manifest: this.manifest, singleFileName: this.singleFileName } = options);
+  }
+
+  /** Jobs submitted: the progress's total grows. */
+  planned(jobs = 1): void {
+    this.progress.planned(jobs);
+  }
+
+  /** A large file, sent alone, whose size a worker found. */
+  sized(job: Job, size: number): void {
+    this.progress.sized(job, size);
+  }
+
+  /** A listed directory, made or found; one that cannot be made fails, and the root's failure stops the run: every entry would fail the same way. */
+  directory(entry: DirectoryEntry, outcome: DirectoryOutcome): void {
+    if (outcome === 'created') this.tally.directoryMade(entry);
+    else if (outcome === 'existing') return;
+    else if (entry.path === '') this.tally.stop(outcome);
+    else this.tally.fail(outcome, entry.path, 'directory');
+  }
+
+  /** A finished job (never one handed back). */
+  jobDone(job: Job, result: JobResult): void {
+    this.jobFinished(job, result);
+    this.tally.jobDone(job, result);
+    const { digest } = result;
+    if (digest) this.manifest?.add(job.path === '' ? this.singleFileName : job.path, digest);
+  }
+
+  /** A job the delete pass holds back (a directory is in its way): finished for the progress, counted once it runs again or fails for good. */
+  jobHeld(job: Job, result: JobResult): void {
+    this.jobFinished(job, result);
+  }
+
+  /** A held-back job whose way the delete pass did not clear. */
+  heldJobFailed(job: Job, error: ErrorRecord): void {
+    this.tally.jobDone(job, { outcome: 'failed', size: 0, error });
+  }
+
+  specialFile(entry: SpecialEntry): void {
+    this.tally.specialFile(entry);
+  }
+
+  deleted(relativePath: RawPath, isDirectory: boolean, counted: boolean): void {
+    this.tally.deleted(relativePath, isDirectory, counted);
+  }
+
+  /** An entry copied without some of its metadata (LOST_* bits). */
+  metadataLost(bits: number): void {
+    this.tally.metadataLost(bits);
+  }
+
+  /** An entry failure, or (a destination-wide fault) the run's stop. */
+  fail(record: ErrorRecord, relativePath?: RawPath, type?: EntryEvent['type']): void {
+    this.tally.fail(record, relativePath, type);
+  }
+
+  /** The run must stop: the first reason is the one reported. */
+  stop(record: ErrorRecord): void {
+    this.tally.stop(record);
+  }
+
+  /** The run stopped: nothing more is worth reporting per entry. */
+  get stopped(): boolean {
+    return this.tally.stoppedBy !== undefined;
+  }
+
+  private jobFinished(job: Job, { outcome, size }: JobResult): void {
+    const written = outcome === 'created' || outcome === 'overwritten';
+    this.progress.finished(job, size, written ? size : 0);
+  }
+}
