@@ -21,6 +21,7 @@ import { walk, type ListingFilter } from '../source/walk.js';
 import { checkArguments, resolveRunOptions } from './options.js';
 import { copyPool } from './copy-pool.js';
 import { Census } from './census.js';
+import { EntryEvents } from './entry-events.js';
 import { RunEvents } from './events.js';
 import { Planner } from './plan.js';
 import { preflight, type CopyTarget } from './preflight.js';
@@ -102,17 +103,15 @@ class CopyRun {
       source: this.source,
       writtenTo,
       destination: rawFromString(target.destination),
-      overwrite: settings.worker.overwrite,
-      log: prepared.log,
       onFailure: options.onFailure,
       onSkip: options.onSkip,
-      onEntry: options.onEntry,
       onStop: () => this.halt.abort(),
     });
     this.progress = new Progress(options.onProgress);
     this.events = new RunEvents({
       tally: this.tally,
       progress: this.progress,
+      entries: EntryEvents.forRun({ overwrite: settings.worker.overwrite, log: prepared.log, onEntry: options.onEntry }),
       manifest: prepared.manifest,
       singleFileName: rawFromString(path.basename(target.destination)),
     });

@@ -2,9 +2,9 @@
  * What happened, on one path: the planner, the destination's directories, the
  * pool's finished jobs, the delete pass and the run itself report here, and
  * this hands each event to those that keep it: the tally (counts, failures,
- * the stop rule, and through it onEntry and the --log file), the progress and
- * the manifest. A fixed set, called directly: a finished job is reported once
- * per file, and costs no more than the calls it makes.
+ * the stop rule), the entry events (onEntry and the --log file), the progress
+ * and the manifest. A fixed set, called directly: a finished job is reported
+ * once per file, and costs no more than the calls it makes.
  */
 import type { DirectoryOutcome, DirectoryReport } from '../destination/directories.js';
 import type { DeletionReport } from '../delete/pass.js';
@@ -13,6 +13,7 @@ import type { Job } from '../shared/jobs.js';
 import type { JobResult } from '../shared/protocol.js';
 import type { RawPath } from '../shared/raw-path.js';
 import type { DirectoryEntry, SpecialEntry } from '../source/entry.js';
+import type { EntryEvents } from './entry-events.js';
 import type { Manifest } from './manifest.js';
 import type { Progress } from './progress.js';
 import type { Tally } from './tally.js';
@@ -21,6 +22,8 @@ import type { EntryEvent } from './types.js';
 export interface RunEventsOptions {
   tally: Tally;
   progress: Progress;
+  /** Null when nobody listens for entry events. */
+  entries: EntryEvents | null;
   manifest: Manifest | null;
   /** The manifest's name for the one job of a single-file copy (named ''): the destination's own name. */
   singleFileName: RawPath;
@@ -29,11 +32,12 @@ export interface RunEventsOptions {
 export class RunEvents implements DirectoryReport, DeletionReport {
   private readonly tally: Tally;
   private readonly progress: Progress;
+  private readonly entries: EntryEvents | null;
   private readonly manifest: Manifest | null;
   private readonly singleFileName: RawPath;
 
   constructor(options: RunEventsOptions) {
-    ({ tally: this.tally, progress: this.progress, manifest: this.manifest, singleFileName: this.singleFileName } = options);
+    ({ tally: this.tally, progress: this.progress, entries: this.entries, manifest: this.manifest, singleFileName: this.singleFileName } = options);
   }
 
   /** Jobs submitted: the progress's total grows. */
@@ -48,17 +52,26 @@ export class RunEvents implements DirectoryReport, DeletionReport {
 
   /** A listed directory, made or found; one that cannot be made fails, and the root's failure stops the run: every entry would fail the same way. */
   directory(entry: DirectoryEntry, outcome: DirectoryOutcome): void {
-    if (outcome === 'created') this.tally.directoryMade(entry);
-    else if (outcome === 'existing') return;
-    else if (entry.path === '') this.tally.stop(outcome);
-    else this.tally.fail(outcome, entry.path, 'directory');
+    if (outcome === 'existing') return;
+    if (outcome !== 'created') {
+      if (entry.path === '') this.stop(outcome);
+      else this.fail(outcome, entry.path, 'directory');
+      return;
+    }
+    this.tally.directoryMade();
+    this.entries?.directoryMade(entry);
   }
 
   /** A finished job (never one handed back). */
   jobDone(job: Job, result: JobResult): void {
     this.jobFinished(job, result);
-    this.tally.jobDone(job, result);
-    const { digest } = result;
+    const { error, lost, digest } = result;
+    if (lost) this.tally.metadataLost(lost);
+    if (error) this.fail(error, job.path, job.kind);
+    else {
+      this.tally.jobDone(job, result);
+      this.entries?.jobDone(job, result);
+    }
     if (digest) this.manifest?.add(job.path === '' ? this.singleFileName : job.path, digest);
   }
 
@@ -69,15 +82,17 @@ export class RunEvents implements DirectoryReport, DeletionReport {
 
   /** A held-back job whose way the delete pass did not clear. */
   heldJobFailed(job: Job, error: ErrorRecord): void {
-    this.tally.jobDone(job, { outcome: 'failed', size: 0, error });
+    this.fail(error, job.path, job.kind);
   }
 
   specialFile(entry: SpecialEntry): void {
     this.tally.specialFile(entry);
+    this.entries?.specialFile(entry);
   }
 
   deleted(relativePath: RawPath, isDirectory: boolean, counted: boolean): void {
-    this.tally.deleted(relativePath, isDirectory, counted);
+    this.tally.deleted(counted);
+    this.entries?.deleted(relativePath, isDirectory);
   }
 
   /** An entry copied without some of its metadata (LOST_* bits). */
@@ -87,7 +102,8 @@ export class RunEvents implements DirectoryReport, DeletionReport {
 
   /** An entry failure, or (a destination-wide fault) the run's stop. */
   fail(record: ErrorRecord, relativePath?: RawPath, type?: EntryEvent['type']): void {
-    this.tally.fail(record, relativePath, type);
+    const failure = this.tally.fail(record);
+    if (failure) this.entries?.failed(failure, relativePath, type);
   }
 
   /** The run must stop: the first reason is the one reported. */
