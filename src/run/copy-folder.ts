@@ -76,7 +76,7 @@ class CopyRun {
   /** The summary's counts and failures, kept from what the events report. */
   private readonly tally: Tally;
   private readonly progress: Progress;
-  /** Where everything that happened is reported: the tally, the progress and the manifest listen. */
+  /** Where everything that happened is reported: the tally, the progress, the entry events and the manifest listen. */
   private readonly events: RunEvents;
   /** The destination's directories, reached without following symlinks planted during the run. */
   private readonly handles: DirectoryHandles;
@@ -111,13 +111,15 @@ class CopyRun {
     this.events = new RunEvents({
       tally: this.tally,
       progress: this.progress,
-      entries: EntryEvents.forRun({ overwrite: settings.worker.overwrite, log: prepared.log, onEntry: options.onEntry }),
+      entries: EntryEvents.forRun({
+        overwrite: settings.worker.overwrite,
+        log: prepared.log,
+        onEntry: options.onEntry,
+        stop: (error) => this.tally.stop(error),
+      }),
       manifest: prepared.manifest,
       singleFileName: rawFromString(path.basename(target.destination)),
     });
-    // A log or manifest that cannot be written stops the run, as a full destination does.
-    prepared.log?.whenFailed((error) => this.events.stop(error));
-    prepared.manifest?.whenFailed((error) => this.events.stop(error));
     this.census =
       options.onProgress && target.kind === 'dir'
         ? new Census(this.source, filter, selection, (count) => this.progress.counted(count))
@@ -262,8 +264,7 @@ class CopyRun {
       this.handles.closeAll();
       if (prepared.staging) this.unstage(prepared.staging.path);
       this.progress.emit();
-      prepared.manifest?.close();
-      prepared.log?.close();
+      events.close();
     } finally {
       // Last, once the copy is in place: the next run finds the destination, not a staging directory.
       prepared.lock?.release();

@@ -2,10 +2,11 @@
  * Each entry's fate as an event, for onEntry and the --log file: created,
  * overwritten, skipped (with why), deleted or failed. A listener of the run's
  * events (events.ts), made only when someone listens: an event costs a
- * formatted path per entry. Paths leave as lossless text (pathText); making
+ * formatted path per entry. A log that cannot be written stops the run, as a
+ * full destination does. Paths leave as lossless text (pathText); making
  * them readable is the CLI's job.
  */
-import type { Operation } from '../shared/errors.js';
+import type { ErrorRecord, Operation } from '../shared/errors.js';
 import type { Job, OverwritePolicy } from '../shared/jobs.js';
 import type { JobResult } from '../shared/protocol.js';
 import { pathText, type RawPath } from '../shared/raw-path.js';
@@ -27,6 +28,8 @@ export interface EntryEventsOptions {
   overwrite: OverwritePolicy;
   log: EntryLog | null;
   onEntry: ((event: EntryEvent) => void) | undefined;
+  /** The run's stop (the tally's). */
+  stop: (error: ErrorRecord) => void;
 }
 
 export class EntryEvents {
@@ -73,9 +76,17 @@ export class EntryEvents {
     });
   }
 
+  /** The log's last writes; a failure stops the run. */
+  close(): void {
+    const failure = this.options.log?.close();
+    if (failure) this.options.stop(failure);
+  }
+
   private entry(event: EntryEvent): void {
-    this.options.log?.add(event);
-    this.options.onEntry?.(event);
+    const { log, onEntry, stop } = this.options;
+    const failure = log?.add(event);
+    if (failure) stop(failure);
+    onEntry?.(event);
   }
 
   private skipReason(job: Job): string {

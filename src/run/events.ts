@@ -72,7 +72,11 @@ export class RunEvents implements DirectoryReport, DeletionReport {
       this.tally.jobDone(job, result);
       this.entries?.jobDone(job, result);
     }
-    if (digest) this.manifest?.add(job.path === '' ? this.singleFileName : job.path, digest);
+    if (digest) {
+      // A manifest that cannot be written stops the run, as a full destination does.
+      const failure = this.manifest?.add(job.path === '' ? this.singleFileName : job.path, digest);
+      if (failure) this.stop(failure);
+    }
   }
 
   /** A job the delete pass holds back (a directory is in its way): finished for the progress, counted once it runs again or fails for good. */
@@ -109,6 +113,13 @@ export class RunEvents implements DirectoryReport, DeletionReport {
   /** The run must stop: the first reason is the one reported. */
   stop(record: ErrorRecord): void {
     this.tally.stop(record);
+  }
+
+  /** The run is over: the manifest and the log get their last writes (and the manifest its name); a failure stops the run. */
+  close(): void {
+    const failure = this.manifest?.close();
+    if (failure) this.stop(failure);
+    this.entries?.close();
   }
 
   /** The run stopped: nothing more is worth reporting per entry. */

@@ -23,7 +23,7 @@ function makeTally({ overwrite = 'changed', ...options }: Partial<TallyOptions &
     onStop: () => stops++,
     ...options,
   });
-  const entries = EntryEvents.forRun({ overwrite, log: null, onEntry: (event) => events.push(event) });
+  const entries = EntryEvents.forRun({ overwrite, log: null, onEntry: (event) => events.push(event), stop: (error) => tally.stop(error) });
   const run = new RunEvents({ tally, progress: new Progress(undefined), entries, manifest: null, singleFileName: 'dst' });
   return { tally, run, events, failures, skips, stops: () => stops };
 }
@@ -179,7 +179,7 @@ describe('Entry events', () => {
       onSkip: undefined,
       onStop: () => {},
     });
-    const entries = EntryEvents.forRun({ overwrite: 'changed', log: null, onEntry: undefined });
+    const entries = EntryEvents.forRun({ overwrite: 'changed', log: null, onEntry: undefined, stop: (error) => tally.stop(error) });
     expect(entries).toBeNull();
     const run = new RunEvents({ tally, progress: new Progress(undefined), entries, manifest: null, singleFileName: 'dst' });
     run.jobDone(fileJob, { outcome: 'created', size: 5 });
