@@ -4,7 +4,6 @@
  * and creates, refusals too) → walk → plan → pool → events → delete pass → finish.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { DestinationDirectories } from '../destination/directories.js';
 import { CollisionGuard } from '../destination/name-rules.js';
 import { checkOverwriteTarget } from '../destination/overwrite-guard.js';
@@ -21,13 +20,10 @@ import { walk, type ListingFilter } from '../source/walk.js';
 import { checkArguments, resolveRunOptions } from './options.js';
 import { copyPool } from './copy-pool.js';
 import { Census } from './census.js';
-import { EntryEvents } from './entry-events.js';
 import { RunEvents } from './events.js';
 import { Planner } from './plan.js';
 import { preflight, type CopyTarget } from './preflight.js';
 import { prepareRun, type PreparedRun } from './prepare.js';
-import { Progress } from './progress.js';
-import { Tally } from './tally.js';
 import type { CopyOptions, CopySummary } from './types.js';
 
 // Jobs the parent may hold queued before it pauses the listing; bounds memory on huge trees.
@@ -73,9 +69,6 @@ class CopyRun {
   private readonly halted: Promise<void>;
   /** The totals for the progress, counted ahead of the copy while someone watches it. */
   private readonly census: Census | null;
-  /** The summary's counts and failures, kept from what the events report. */
-  private readonly tally: Tally;
-  private readonly progress: Progress;
   /** Where everything that happened is reported: the tally, the progress, the entry events and the manifest listen. */
   private readonly events: RunEvents;
   /** The destination's directories, reached without following symlinks planted during the run. */
@@ -99,30 +92,10 @@ class CopyRun {
     const { settings, writtenTo } = prepared;
     this.source = rawFromString(target.source);
     this.halted = new Promise((resolve) => this.halt.signal.addEventListener('abort', () => resolve(), { once: true }));
-    this.tally = new Tally({
-      source: this.source,
-      writtenTo,
-      destination: rawFromString(target.destination),
-      onFailure: options.onFailure,
-      onSkip: options.onSkip,
-      onStop: () => this.halt.abort(),
-    });
-    this.progress = new Progress(options.onProgress);
-    this.events = new RunEvents({
-      tally: this.tally,
-      progress: this.progress,
-      entries: EntryEvents.forRun({
-        overwrite: settings.worker.overwrite,
-        log: prepared.log,
-        onEntry: options.onEntry,
-        stop: (error) => this.tally.stop(error),
-      }),
-      manifest: prepared.manifest,
-      singleFileName: rawFromString(path.basename(target.destination)),
-    });
+    this.events = RunEvents.forRun({ target, prepared, options, onStop: () => this.halt.abort() });
     this.census =
       options.onProgress && target.kind === 'dir'
-        ? new Census(this.source, filter, selection, (count) => this.progress.counted(count))
+        ? new Census(this.source, filter, selection, (count) => this.events.counted(count))
         : null;
     this.handles = new DirectoryHandles(writtenTo);
     this.directories = new DestinationDirectories({
@@ -133,16 +106,6 @@ class CopyRun {
       dryRun: settings.worker.dryRun,
       rootMade: prepared.staging?.adopted === false,
       report: this.events,
-    });
-    this.pool = copyPool({
-      size: settings.jobs,
-      source: this.source,
-      destination: writtenTo,
-      settings: settings.worker,
-      // The pool reports to the planner, made below: it schedules what comes back and reports the rest to the events.
-      onJobDone: (job, result) => this.planner.jobDone(job, result),
-      onConfirmation: () => this.planner.sendFollowUps(),
-      onFileProgress: (job, bytes) => this.progress.fileProgress(job, bytes),
     });
     this.deletePass = DeletePass.forRun({
       source: this.source,
@@ -159,8 +122,18 @@ class CopyRun {
       events: this.events,
       writtenTo,
       makeDirectoriesLazily: filter?.hasIncludes === true,
+      // The one forward reference: the planner submits to the pool, which reports back to it.
       submit: (jobs) => this.pool.submit(jobs),
       halt: this.halt.signal,
+    });
+    this.pool = copyPool({
+      size: settings.jobs,
+      source: this.source,
+      destination: writtenTo,
+      settings: settings.worker,
+      onJobDone: (job, result) => this.planner.jobDone(job, result),
+      onConfirmation: () => this.planner.sendFollowUps(),
+      onFileProgress: (job, bytes) => this.events.fileProgress(job, bytes),
     });
   }
 
@@ -180,7 +153,7 @@ class CopyRun {
       this.options.signal?.removeEventListener('abort', abort);
       await this.finish();
     }
-    const { tally } = this;
+    const { tally } = this.events;
     return {
       source: this.target.source,
       destination: this.target.destination,
@@ -199,12 +172,9 @@ class CopyRun {
 
   /** The user's filters, then the destination's name rules: a name it would take for another is left out and reported. */
   private listingFilter(): ListingFilter | null {
-    const guard = CollisionGuard.where(this.prepared.nameRules, this.source, (error, relativePath, isDirectory) =>
+    return CollisionGuard.around(this.filter, this.prepared.nameRules, this.source, (error, relativePath, isDirectory) =>
       this.events.fail(error, relativePath, isDirectory ? 'directory' : 'file'),
     );
-    const { filter } = this;
-    if (!guard) return filter;
-    return { admit: (relative, dirents) => guard.admit(relative, filter ? filter.admit(relative, dirents) : dirents) };
   }
 
   private async copyTree(): Promise<void> {
@@ -232,7 +202,7 @@ class CopyRun {
   /** Everything is listed: send the last partial batch and wait for the pool to finish it all. */
   private async finishJobs(): Promise<void> {
     if (this.halt.signal.aborted) return;
-    this.progress.listingDone();
+    this.events.listingDone();
     this.planner.listingDone();
     this.pool.listingDone();
     await Promise.race([this.pool.whenIdle(), this.halted]);
@@ -240,7 +210,7 @@ class CopyRun {
 
   /** The delete pass, once everything was copied (it decides whether to run); then the jobs it held back. */
   private async deleteExtraneous(): Promise<void> {
-    const { tally } = this;
+    const { tally } = this.events;
     if (!this.deletePass || this.halt.signal.aborted) return;
     const { skipped, retry } = this.deletePass.run({ failed: tally.hasFailures, created: tally.counts.created, report: this.events });
     this.deletionSkipped = skipped;
@@ -263,7 +233,6 @@ class CopyRun {
       // Before the staged copy moves: descriptors keep nothing after, and no directory is renamed under one.
       this.handles.closeAll();
       if (prepared.staging) this.unstage(prepared.staging.path);
-      this.progress.emit();
       events.close();
     } finally {
       // Last, once the copy is in place: the next run finds the destination, not a staging directory.

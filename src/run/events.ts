@@ -6,18 +6,22 @@
  * and the manifest. A fixed set, called directly: a finished job is reported
  * once per file, and costs no more than the calls it makes.
  */
+import path from 'node:path';
 import type { DirectoryOutcome, DirectoryReport } from '../destination/directories.js';
 import type { DeletionReport } from '../delete/pass.js';
 import type { ErrorRecord } from '../shared/errors.js';
 import type { Job } from '../shared/jobs.js';
 import type { JobResult } from '../shared/protocol.js';
-import type { RawPath } from '../shared/raw-path.js';
+import { rawFromString, type RawPath } from '../shared/raw-path.js';
 import type { DirectoryEntry, SpecialEntry } from '../source/entry.js';
-import type { EntryEvents } from './entry-events.js';
+import type { CensusCount } from './census.js';
+import { EntryEvents } from './entry-events.js';
 import type { Manifest } from './manifest.js';
-import type { Progress } from './progress.js';
-import type { Tally } from './tally.js';
-import type { EntryEvent } from './types.js';
+import type { CopyTarget } from './preflight.js';
+import type { PreparedRun } from './prepare.js';
+import { Progress } from './progress.js';
+import { Tally } from './tally.js';
+import type { CopyOptions, EntryEvent } from './types.js';
 
 export interface RunEventsOptions {
   tally: Tally;
@@ -29,8 +33,18 @@ export interface RunEventsOptions {
   singleFileName: RawPath;
 }
 
+/** What a run's events and their listeners are made of. */
+export interface RunEventsFor {
+  target: CopyTarget;
+  prepared: PreparedRun;
+  options: CopyOptions;
+  /** The run must stop: called once, with the first reason. */
+  onStop: () => void;
+}
+
 export class RunEvents implements DirectoryReport, DeletionReport {
-  private readonly tally: Tally;
+  /** The summary's counts and failures: read, never reported to, by the run. */
+  readonly tally: Tally;
   private readonly progress: Progress;
   private readonly entries: EntryEvents | null;
   private readonly manifest: Manifest | null;
@@ -40,9 +54,48 @@ export class RunEvents implements DirectoryReport, DeletionReport {
     ({ tally: this.tally, progress: this.progress, entries: this.entries, manifest: this.manifest, singleFileName: this.singleFileName } = options);
   }
 
+  /** A run's events, with its tally, progress, entry events and manifest listening. */
+  static forRun({ target, prepared, options, onStop }: RunEventsFor): RunEvents {
+    const tally = new Tally({
+      source: rawFromString(target.source),
+      writtenTo: prepared.writtenTo,
+      destination: rawFromString(target.destination),
+      onFailure: options.onFailure,
+      onSkip: options.onSkip,
+      onStop,
+    });
+    return new RunEvents({
+      tally,
+      progress: new Progress(options.onProgress),
+      entries: EntryEvents.forRun({
+        overwrite: prepared.settings.worker.overwrite,
+        log: prepared.log,
+        onEntry: options.onEntry,
+        stop: (error) => tally.stop(error),
+      }),
+      manifest: prepared.manifest,
+      singleFileName: rawFromString(path.basename(target.destination)),
+    });
+  }
+
   /** Jobs submitted: the progress's total grows. */
   planned(jobs = 1): void {
     this.progress.planned(jobs);
+  }
+
+  /** The copy's own walk is done: the progress's total is exact. */
+  listingDone(): void {
+    this.progress.listingDone();
+  }
+
+  /** The census's count of the whole tree. */
+  counted(count: CensusCount): void {
+    this.progress.counted(count);
+  }
+
+  /** Bytes a worker has written of a file so far. */
+  fileProgress(job: Job, bytes: number): void {
+    this.progress.fileProgress(job, bytes);
   }
 
   /** A large file, sent alone, whose size a worker found. */
@@ -115,8 +168,9 @@ export class RunEvents implements DirectoryReport, DeletionReport {
     this.tally.stop(record);
   }
 
-  /** The run is over: the manifest and the log get their last writes (and the manifest its name); a failure stops the run. */
+  /** The run is over: the last progress snapshot; the manifest and the log get their last writes (and the manifest its name), and a failure stops the run. */
   close(): void {
+    this.progress.emit();
     const failure = this.manifest?.close();
     if (failure) this.stop(failure);
     this.entries?.close();
