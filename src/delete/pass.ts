@@ -38,7 +38,7 @@ export interface DeletePassOptions {
   directories: DestinationDirectories;
 }
 
-/** Where the pass reports what it did (the run's tally). */
+/** Where the pass reports what it did (the run's events). */
 export interface DeletionReport {
   fail(error: ErrorRecord, relativePath?: RawPath): void;
   deleted(relativePath: RawPath, isDirectory: boolean, counted: boolean): void;

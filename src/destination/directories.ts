@@ -38,6 +38,11 @@ interface MadeDirectory extends AttributeTarget {
 /** What became of a listed directory: made now, already there, or a failure. */
 export type DirectoryOutcome = 'created' | 'existing' | ErrorRecord;
 
+/** Where each listed directory's outcome goes (the run's events). */
+export interface DirectoryReport {
+  directory(entry: DirectoryEntry, outcome: DirectoryOutcome): void;
+}
+
 const OWNER_RWX = 0o700;
 
 export interface DestinationDirectoriesOptions {
@@ -50,7 +55,7 @@ export interface DestinationDirectoriesOptions {
   dryRun: boolean;
   /** The run made the destination root itself, empty, mode 700 (a fresh staging directory): nothing to look at. */
   rootMade: boolean;
-  onDirectory: (entry: DirectoryEntry, outcome: DirectoryOutcome) => void;
+  report: DirectoryReport;
 }
 
 export class DestinationDirectories {
@@ -73,12 +78,12 @@ export class DestinationDirectories {
   private readonly policy: OwnerPolicy;
   private readonly dryRun: boolean;
   private rootMade: boolean;
-  private readonly onDirectory: DestinationDirectoriesOptions['onDirectory'];
+  private readonly report: DirectoryReport;
 
   constructor(options: DestinationDirectoriesOptions) {
     ({ source: this.source, destination: this.destination, handles: this.handles, policy: this.policy, dryRun: this.dryRun } = options);
     this.rootMade = options.rootMade;
-    this.onDirectory = options.onDirectory;
+    this.report = options.report;
   }
 
   make(entry: DirectoryEntry): void {
@@ -196,7 +201,7 @@ export class DestinationDirectories {
   }
 
   private makeListed(entry: DirectoryEntry): void {
-    this.onDirectory(entry, this.dryRun ? this.lookAt(entry) : this.makeNow(entry));
+    this.report.directory(entry, this.dryRun ? this.lookAt(entry) : this.makeNow(entry));
   }
 
   private makeNow(entry: DirectoryEntry): DirectoryOutcome {

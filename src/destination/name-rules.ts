@@ -14,6 +14,7 @@ import path from 'node:path';
 import type { ErrorRecord } from '../shared/errors.js';
 import { childPath, joinRaw, pathText, type RawPath } from '../shared/raw-path.js';
 import { probeNameFor } from '../shared/names-on-disk.js';
+import type { ListingFilter } from '../source/walk.js';
 
 export interface NameRules {
   caseInsensitive: boolean;
@@ -62,9 +63,11 @@ export class CollisionGuard {
     private readonly onCollision: (error: ErrorRecord, relativePath: RawPath, isDirectory: boolean) => void,
   ) {}
 
-  /** Null where the destination tells every name apart: no guard, no cost. */
-  static where(rules: NameRules, source: RawPath, onCollision: CollisionGuard['onCollision']): CollisionGuard | null {
-    return rules.caseInsensitive || rules.normalizationInsensitive ? new CollisionGuard(rules, source, onCollision) : null;
+  /** The user's filter, then the guard; the filter alone where the destination tells every name apart: no guard, no cost. */
+  static around(filter: ListingFilter | null, rules: NameRules, source: RawPath, onCollision: CollisionGuard['onCollision']): ListingFilter | null {
+    if (!rules.caseInsensitive && !rules.normalizationInsensitive) return filter;
+    const guard = new CollisionGuard(rules, source, onCollision);
+    return { admit: (relative, dirents) => guard.admit(relative, filter ? filter.admit(relative, dirents) : dirents) };
   }
 
   admit(relative: RawPath, dirents: Dirent[]): Dirent[] {

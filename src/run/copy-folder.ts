@@ -1,11 +1,10 @@
 /**
  * copyFolder(): the library's one function, which the CLI is a thin layer over,
  * and the run's sequence: preflight and options (refusals) → prepare (opens
- * and creates, refusals too) → walk → plan → pool → tally → delete pass → finish.
+ * and creates, refusals too) → walk → plan → pool → events → delete pass → finish.
  */
 import fs from 'node:fs';
-import path from 'node:path';
-import { DestinationDirectories, type DirectoryOutcome } from '../destination/directories.js';
+import { DestinationDirectories } from '../destination/directories.js';
 import { CollisionGuard } from '../destination/name-rules.js';
 import { checkOverwriteTarget } from '../destination/overwrite-guard.js';
 import { unstage } from '../destination/staging.js';
@@ -14,21 +13,17 @@ import { checkDeleteTarget } from '../delete/refusals.js';
 import type { WorkerPool } from '../pool/pool.js';
 import { DirectoryHandles } from '../shared/directory-handles.js';
 import { errorRecord, RunStopped } from '../shared/errors.js';
-import type { Job } from '../shared/jobs.js';
-import type { JobResult } from '../shared/protocol.js';
 import { fsPath, pathText, rawFromString, type RawPath } from '../shared/raw-path.js';
-import type { DirectoryEntry } from '../source/entry.js';
 import type { TreeFilter } from '../source/filter.js';
 import { selectionOf, type Selection } from '../source/selection.js';
 import { walk, type ListingFilter } from '../source/walk.js';
 import { checkArguments, resolveRunOptions } from './options.js';
 import { copyPool } from './copy-pool.js';
 import { Census } from './census.js';
+import { RunEvents } from './events.js';
 import { Planner } from './plan.js';
 import { preflight, type CopyTarget } from './preflight.js';
 import { prepareRun, type PreparedRun } from './prepare.js';
-import { Progress } from './progress.js';
-import { Tally } from './tally.js';
 import type { CopyOptions, CopySummary } from './types.js';
 
 // Jobs the parent may hold queued before it pauses the listing; bounds memory on huge trees.
@@ -74,8 +69,8 @@ class CopyRun {
   private readonly halted: Promise<void>;
   /** The totals for the progress, counted ahead of the copy while someone watches it. */
   private readonly census: Census | null;
-  private readonly tally: Tally;
-  private readonly progress: Progress;
+  /** Where everything that happened is reported: the tally, the progress, the entry events and the manifest listen. */
+  private readonly events: RunEvents;
   /** The destination's directories, reached without following symlinks planted during the run. */
   private readonly handles: DirectoryHandles;
   private readonly directories: DestinationDirectories;
@@ -97,24 +92,10 @@ class CopyRun {
     const { settings, writtenTo } = prepared;
     this.source = rawFromString(target.source);
     this.halted = new Promise((resolve) => this.halt.signal.addEventListener('abort', () => resolve(), { once: true }));
-    this.tally = new Tally({
-      source: this.source,
-      writtenTo,
-      destination: rawFromString(target.destination),
-      overwrite: settings.worker.overwrite,
-      log: prepared.log,
-      onFailure: options.onFailure,
-      onSkip: options.onSkip,
-      onEntry: options.onEntry,
-      onStop: () => this.halt.abort(),
-    });
-    // A log or manifest that cannot be written stops the run, as a full destination does.
-    prepared.log?.whenFailed((error) => this.tally.stop(error));
-    prepared.manifest?.whenFailed((error) => this.tally.stop(error));
-    this.progress = new Progress(options.onProgress);
+    this.events = RunEvents.forRun({ target, prepared, options, onStop: () => this.halt.abort() });
     this.census =
       options.onProgress && target.kind === 'dir'
-        ? new Census(this.source, filter, selection, (count) => this.progress.counted(count))
+        ? new Census(this.source, filter, selection, (count) => this.events.counted(count))
         : null;
     this.handles = new DirectoryHandles(writtenTo);
     this.directories = new DestinationDirectories({
@@ -124,16 +105,7 @@ class CopyRun {
       policy: settings.worker.owners,
       dryRun: settings.worker.dryRun,
       rootMade: prepared.staging?.adopted === false,
-      onDirectory: (entry, outcome) => this.onDirectory(entry, outcome),
-    });
-    this.pool = copyPool({
-      size: settings.jobs,
-      source: this.source,
-      destination: writtenTo,
-      settings: settings.worker,
-      onJobDone: (job, result) => this.onJobDone(job, result),
-      onConfirmation: () => this.planner.sendFollowUps(),
-      onFileProgress: (job, bytes) => this.progress.fileProgress(job, bytes),
+      report: this.events,
     });
     this.deletePass = DeletePass.forRun({
       source: this.source,
@@ -147,11 +119,21 @@ class CopyRun {
     this.planner = new Planner({
       directories: this.directories,
       deletePass: this.deletePass,
-      tally: this.tally,
-      progress: this.progress,
+      events: this.events,
       writtenTo,
       makeDirectoriesLazily: filter?.hasIncludes === true,
+      // The one forward reference: the planner submits to the pool, which reports back to it.
       submit: (jobs) => this.pool.submit(jobs),
+      halt: this.halt.signal,
+    });
+    this.pool = copyPool({
+      size: settings.jobs,
+      source: this.source,
+      destination: writtenTo,
+      settings: settings.worker,
+      onJobDone: (job, result) => this.planner.jobDone(job, result),
+      onConfirmation: () => this.planner.sendFollowUps(),
+      onFileProgress: (job, bytes) => this.events.fileProgress(job, bytes),
     });
   }
 
@@ -166,12 +148,12 @@ class CopyRun {
       await this.deleteExtraneous();
     } catch (error) {
       if (!(error instanceof RunStopped)) throw error;
-      this.tally.stop(error.record);
+      this.events.stop(error.record);
     } finally {
       this.options.signal?.removeEventListener('abort', abort);
       await this.finish();
     }
-    const { tally } = this;
+    const { tally } = this.events;
     return {
       source: this.target.source,
       destination: this.target.destination,
@@ -190,19 +172,16 @@ class CopyRun {
 
   /** The user's filters, then the destination's name rules: a name it would take for another is left out and reported. */
   private listingFilter(): ListingFilter | null {
-    const guard = CollisionGuard.where(this.prepared.nameRules, this.source, (error, relativePath, isDirectory) =>
-      this.tally.fail(error, relativePath, isDirectory ? 'directory' : 'file'),
+    return CollisionGuard.around(this.filter, this.prepared.nameRules, this.source, (error, relativePath, isDirectory) =>
+      this.events.fail(error, relativePath, isDirectory ? 'directory' : 'file'),
     );
-    const { filter } = this;
-    if (!guard) return filter;
-    return { admit: (relative, dirents) => guard.admit(relative, filter ? filter.admit(relative, dirents) : dirents) };
   }
 
   private async copyTree(): Promise<void> {
     void this.census?.run();
     for await (const item of walk(this.source, this.listingFilter(), this.selection)) {
       if (this.halt.signal.aborted) break;
-      if (item.kind === 'failure') this.tally.fail(item.error);
+      if (item.kind === 'failure') this.events.fail(item.error);
       else {
         this.census?.takeAccessTime(item.directory);
         this.planner.plan(item);
@@ -223,7 +202,7 @@ class CopyRun {
   /** Everything is listed: send the last partial batch and wait for the pool to finish it all. */
   private async finishJobs(): Promise<void> {
     if (this.halt.signal.aborted) return;
-    this.progress.listingDone();
+    this.events.listingDone();
     this.planner.listingDone();
     this.pool.listingDone();
     await Promise.race([this.pool.whenIdle(), this.halted]);
@@ -231,56 +210,30 @@ class CopyRun {
 
   /** The delete pass, once everything was copied (it decides whether to run); then the jobs it held back. */
   private async deleteExtraneous(): Promise<void> {
-    const { tally } = this;
+    const { tally } = this.events;
     if (!this.deletePass || this.halt.signal.aborted) return;
-    const { skipped, retry } = this.deletePass.run({ failed: tally.hasFailures, created: tally.counts.created, report: tally });
+    const { skipped, retry } = this.deletePass.run({ failed: tally.hasFailures, created: tally.counts.created, report: this.events });
     this.deletionSkipped = skipped;
     if (retry.length === 0) return;
-    this.progress.planned(retry.length);
+    this.events.planned(retry.length);
     this.pool.submit(retry);
     await Promise.race([this.pool.whenIdle(), this.halted]);
   }
 
-  /** A destination root that cannot be made stops the run: every entry would fail the same way. */
-  private onDirectory(entry: DirectoryEntry, outcome: DirectoryOutcome): void {
-    if (outcome === 'created') this.tally.directoryMade(entry);
-    else if (outcome === 'existing') return;
-    else if (entry.path === '') this.tally.stop(outcome);
-    else this.tally.fail(outcome, entry.path, 'directory');
-  }
-
-  private onJobDone(job: Job, result: JobResult): void {
-    const halted = this.halt.signal.aborted;
-    const { outcome, error, digest } = result;
-    if (outcome === 'otherNames' || outcome === 'large' || outcome === 'largeForked' || outcome === 'batchFull') {
-      if (!halted) this.planner.handedBack(job, result);
-      return;
-    }
-    const written = outcome === 'created' || outcome === 'overwritten';
-    this.progress.finished(job, result.size, written ? result.size : 0);
-    if (outcome !== 'skipped') this.directories.entryChanged(job.path);
-    // A directory where the source now has a file: the delete pass removes it, then this job runs again.
-    if (!(error && this.deletePass?.holds(job, error))) this.tally.jobDone(job, result);
-    if (digest) this.prepared.manifest?.add(job.path === '' ? rawFromString(path.basename(this.target.destination)) : job.path, digest);
-    if (!halted) this.planner.finished(job, error === undefined);
-  }
-
   /** Whatever happened: workers gone, directories finalized, the staged copy in place, files closed, the lock released. */
   private async finish(): Promise<void> {
-    const { tally, prepared } = this;
+    const { events, prepared } = this;
     this.census?.stop();
     try {
       await this.pool.close(this.halt.signal.aborted ? ABORT_GRACE_MS : 0);
-      for (const { job, error } of this.deletePass?.takeBlocked() ?? []) tally.jobDone(job, { outcome: 'failed', size: 0, error });
+      for (const { job, error } of this.deletePass?.takeBlocked() ?? []) events.heldJobFailed(job, error);
       const { failures, losses } = this.directories.finalize();
-      for (const error of failures) tally.fail(error);
-      for (const lost of losses) tally.metadataLost(lost);
+      for (const error of failures) events.fail(error);
+      for (const lost of losses) events.metadataLost(lost);
       // Before the staged copy moves: descriptors keep nothing after, and no directory is renamed under one.
       this.handles.closeAll();
       if (prepared.staging) this.unstage(prepared.staging.path);
-      this.progress.emit();
-      prepared.manifest?.close();
-      prepared.log?.close();
+      events.close();
     } finally {
       // Last, once the copy is in place: the next run finds the destination, not a staging directory.
       prepared.lock?.release();
@@ -295,7 +248,7 @@ class CopyRun {
       // Stopped before the root was made: there is nothing to move.
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(fsPath(stagingPath))) return;
       const record = errorRecord(error, 'rename', rawFromString(this.target.destination));
-      this.tally.stop({ ...record, message: `the copy is in ${pathText(stagingPath)} and could not be renamed: ${record.message}` });
+      this.events.stop({ ...record, message: `the copy is in ${pathText(stagingPath)} and could not be renamed: ${record.message}` });
     }
   }
 }

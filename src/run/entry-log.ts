@@ -5,8 +5,8 @@
  * byte that is not UTF-8 as `\udcXX` and a newline as `\n`. Writes are
  * buffered, to a file (the library's `log` option) or to a stream (the CLI's
  * `--log -`, standard output). A file that cannot be written to (a full disk)
- * is a failure of the run, handed to whoever watches (the run stops on it),
- * never an exception in the middle of the copy.
+ * is a failure of the run, returned once by the call that met it (the run
+ * stops on it), never an exception in the middle of the copy.
  */
 import fs from 'node:fs';
 import { errorRecord, refusal, type ErrorRecord } from '../shared/errors.js';
@@ -18,10 +18,10 @@ export class EntryLog {
   private pending = '';
   private closed = false;
   private failed = false;
-  private onFailure: (error: ErrorRecord) => void = () => undefined;
 
   private constructor(
-    private readonly write: (text: string) => void,
+    /** Writes the text; returns why it could not. */
+    private readonly write: (text: string) => ErrorRecord | undefined,
     private readonly release: () => void,
   ) {}
 
@@ -33,56 +33,52 @@ export class EntryLog {
     } catch (error) {
       throw refusal('LOG_UNWRITABLE', 'cannot write the log file', path, error);
     }
-    const log: EntryLog = new EntryLog(
+    return new EntryLog(
       (text) => {
         try {
           fs.writeSync(fd, text);
+          return undefined;
         } catch (error) {
-          log.fail(errorRecord(error, 'write', path));
+          return errorRecord(error, 'write', path);
         }
       },
       () => fs.closeSync(fd),
     );
-    return log;
   }
 
   /** A log on a stream that stays open (standard output); its errors, EPIPE included, are the stream's owner's to handle. */
   static toStream(stream: NodeJS.WritableStream): EntryLog {
     return new EntryLog(
-      (text) => stream.write(text),
+      (text) => {
+        stream.write(text);
+        return undefined;
+      },
       () => undefined,
     );
   }
 
-  /** Where a failure to write goes: the run's stop. */
-  whenFailed(handler: (error: ErrorRecord) => void): void {
-    this.onFailure = handler;
-  }
-
-  add(event: EntryEvent): void {
-    if (this.closed || this.failed) return;
+  /** Returns the failure to write, the first time one happens: the run stops on it. */
+  add(event: EntryEvent): ErrorRecord | undefined {
+    if (this.closed || this.failed) return undefined;
     this.pending += `${JSON.stringify(event)}\n`;
-    if (this.pending.length >= FLUSH_CHARS) this.flush();
+    return this.pending.length >= FLUSH_CHARS ? this.flush() : undefined;
   }
 
-  /** Writes what is pending and closes a file; a second call does nothing. */
-  close(): void {
-    if (this.closed) return;
-    this.flush();
+  /** Writes what is pending and closes a file; a second call does nothing. Returns a failure to write, as add() does. */
+  close(): ErrorRecord | undefined {
+    if (this.closed) return undefined;
+    const failure = this.flush();
     this.closed = true;
     this.release();
-  }
-
-  private flush(): void {
-    if (this.pending === '' || this.failed) return;
-    this.write(this.pending);
-    this.pending = '';
+    return failure;
   }
 
   /** The first failure is the one reported; nothing more is written after it. */
-  private fail(error: ErrorRecord): void {
-    if (this.failed) return;
-    this.failed = true;
-    this.onFailure(error);
+  private flush(): ErrorRecord | undefined {
+    if (this.pending === '' || this.failed) return undefined;
+    const failure = this.write(this.pending);
+    this.pending = '';
+    if (failure) this.failed = true;
+    return failure;
   }
 }

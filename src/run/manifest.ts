@@ -3,8 +3,8 @@
  * format with paths relative to the destination, so `cd dest && sha256sum -c`
  * checks the copy later. Written under a temporary name and renamed when the
  * run ends, so a manifest at its final name is never half written. One that
- * cannot be written (a full disk) is removed, and the failure is handed to
- * whoever watches (the run stops on it).
+ * cannot be written (a full disk) is removed, and the failure is returned
+ * once, by the call that met it (the run stops on it).
  */
 import fs from 'node:fs';
 import { errorRecord, refusal, type ErrorRecord } from '../shared/errors.js';
@@ -20,7 +20,6 @@ export class Manifest {
   private pendingBytes = 0;
   private failed = false;
   private open = true;
-  private onFailure: (error: ErrorRecord) => void = () => undefined;
 
   private constructor(
     private readonly path: string,
@@ -38,13 +37,9 @@ export class Manifest {
     }
   }
 
-  /** Where a failure to write goes: the run's stop. */
-  whenFailed(handler: (error: ErrorRecord) => void): void {
-    this.onFailure = handler;
-  }
-
-  add(relativePath: RawPath, sha256: string): void {
-    if (this.failed) return;
+  /** Returns the failure to write, the first time one happens. */
+  add(relativePath: RawPath, sha256: string): ErrorRecord | undefined {
+    if (this.failed) return undefined;
     const name = bytesFromRaw(relativePath);
     // GNU sha256sum marks a line whose name holds a backslash or a newline with a leading backslash and escapes them.
     const line = name.includes(BACKSLASH) || name.includes(NEWLINE)
@@ -52,18 +47,19 @@ export class Manifest {
       : Buffer.concat([Buffer.from(`${sha256}  `), name, Buffer.from('\n')]);
     this.pending.push(line);
     this.pendingBytes += line.length;
-    if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+    return this.pendingBytes >= FLUSH_BYTES ? this.flush() : undefined;
   }
 
-  /** Writes the rest and gives the manifest its name. */
-  close(): void {
-    this.flush();
-    if (this.failed) return;
+  /** Writes the rest and gives the manifest its name; returns a failure to write, as add() does. */
+  close(): ErrorRecord | undefined {
+    const failure = this.flush();
+    if (this.failed) return failure;
     try {
       this.closeFile();
       fs.renameSync(this.temp, this.path);
+      return undefined;
     } catch (error) {
-      this.fail(error);
+      return this.fail(error);
     }
   }
 
@@ -80,22 +76,24 @@ export class Manifest {
     fs.closeSync(this.fd);
   }
 
-  private flush(): void {
-    if (this.pending.length === 0 || this.failed) return;
+  private flush(): ErrorRecord | undefined {
+    if (this.pending.length === 0 || this.failed) return undefined;
+    let failure: ErrorRecord | undefined;
     try {
       fs.writeSync(this.fd, Buffer.concat(this.pending));
     } catch (error) {
-      this.fail(error);
+      failure = this.fail(error);
     }
     this.pending = [];
     this.pendingBytes = 0;
+    return failure;
   }
 
   /** A manifest that misses files is no manifest: the temporary file goes, and the failure is reported once. */
-  private fail(error: unknown): void {
+  private fail(error: unknown): ErrorRecord {
     this.failed = true;
     this.discard();
-    this.onFailure(errorRecord(error, 'write', this.path));
+    return errorRecord(error, 'write', this.path);
   }
 }
 

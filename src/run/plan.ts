@@ -3,7 +3,8 @@
  * deferred) and batches of jobs, and schedules what workers hand back: which
  * name of a multi-name file is copied and which become links to its copy, and
  * large files, which travel alone. Bookkeeping only: the directories it asks
- * for are made by destination/directories.ts, the jobs run in the workers.
+ * for are made by destination/directories.ts, the jobs run in the workers,
+ * and what happened goes to the run's events (events.ts).
  */
 import type { ErrorRecord } from '../shared/errors.js';
 import type { FileJob, Job } from '../shared/jobs.js';
@@ -14,8 +15,7 @@ import { joinRaw, type RawPath } from '../shared/raw-path.js';
 import type { DestinationDirectories } from '../destination/directories.js';
 import type { DeletePass } from '../delete/pass.js';
 import type { Listing } from '../source/walk.js';
-import type { Progress } from './progress.js';
-import type { Tally } from './tally.js';
+import type { RunEvents } from './events.js';
 
 // Jobs are submitted in runs of at most a batch; the pool cuts them shorter to the measured pace
 // (pool/pace.ts), and a worker hands back the rest of a batch once it has written 4 MiB (worker/worker.ts).
@@ -24,13 +24,14 @@ export interface PlannerOptions {
   directories: DestinationDirectories;
   /** Told of each directory made or deferred, and only in a run that deletes: where it compares. */
   deletePass: DeletePass | null;
-  tally: Tally;
-  progress: Progress;
+  events: RunEvents;
   /** Where entries are written. */
   writtenTo: RawPath;
   /** With --include, a directory is made only once something is copied into it. */
   makeDirectoriesLazily: boolean;
   submit: (jobs: Job[]) => void;
+  /** Aborted when the run stops: what finishes after that releases nothing more. */
+  halt: AbortSignal;
 }
 
 export class Planner {
@@ -46,7 +47,7 @@ export class Planner {
 
   /** Makes (or defers) the listed directory and batches a job for each file and symlink in it. */
   plan({ directory, entries }: Listing): void {
-    const { directories, tally, progress } = this.options;
+    const { directories, events } = this.options;
     const above = directories.brokenAbove(directory.path);
     if (above) {
       this.failUnwritable(directory.path, above);
@@ -70,7 +71,7 @@ export class Planner {
     let jobs = 0;
     for (const entry of entries) {
       if (entry.kind === 'special') {
-        tally.specialFile(entry);
+        events.specialFile(entry);
         continue;
       }
       const job: Job = { kind: entry.kind, path: entry.path };
@@ -78,14 +79,14 @@ export class Planner {
       this.batcher.add(job);
       jobs++;
     }
-    progress.planned(jobs);
+    events.planned(jobs);
   }
 
   /** The source is one file: one job, named '' (the roots are the files themselves). */
   planSingleFile(mayExist: boolean): void {
     const job: FileJob = { kind: 'file', path: '' };
     if (mayExist) job.mayExist = true;
-    this.options.progress.planned();
+    this.options.events.planned();
     this.batcher.add(job);
   }
 
@@ -94,8 +95,33 @@ export class Planner {
     this.batcher.flush();
   }
 
+  /**
+   * A job the pool is done with: handed back (scheduled anew), or finished (reported, and its directory's
+   * times marked as moved unless it was skipped). Once per file: no allocation on the common path.
+   */
+  jobDone(job: Job, result: JobResult): void {
+    const { outcome, error } = result;
+    const halted = this.options.halt.aborted;
+    if (outcome === 'otherNames' || outcome === 'large' || outcome === 'largeForked' || outcome === 'batchFull') {
+      if (!halted) this.handedBack(job, result);
+      return;
+    }
+    const { events, directories, deletePass } = this.options;
+    if (outcome !== 'skipped') directories.entryChanged(job.path);
+    // A directory where the source now has a file: the delete pass removes it, then this job runs again.
+    if (error && deletePass?.holds(job, error)) events.jobHeld(job, result);
+    else events.jobDone(job, result);
+    // A first name's copy releases the other names (or, failed, passes the turn to the next).
+    if (!halted) for (const next of this.hardLinks.settle(job, error === undefined)) this.followUps.add(next);
+  }
+
+  /** After each confirmation: what it released travels as one batch. */
+  sendFollowUps(): void {
+    this.followUps.flush();
+  }
+
   /** A job its worker handed back: one name of a file with several, a large file to send alone, or the rest of a long batch. */
-  handedBack(job: Job, { outcome, size, inode }: JobResult): void {
+  private handedBack(job: Job, { outcome, size, inode }: JobResult): void {
     if (outcome === 'otherNames' && job.kind === 'file' && inode !== undefined) {
       const next = this.hardLinks.add(job, inode);
       if (next) this.followUps.add(next);
@@ -105,28 +131,18 @@ export class Planner {
       // Sized once: a large file the parent could not clone comes back as the same job, now for a forked worker.
       const large: FileJob = job.large ? job : { ...job, large: true };
       if (outcome === 'largeForked') large.forked = true;
-      if (!job.large) this.options.progress.sized(large, size);
+      if (!job.large) this.options.events.sized(large, size);
       this.followUps.add(large);
       return;
     }
     this.followUps.add(job);
   }
 
-  /** A job finished: a first name's copy releases the other names (or, failed, passes the turn to the next). */
-  finished(job: Job, succeeded: boolean): void {
-    for (const next of this.hardLinks.settle(job, succeeded)) this.followUps.add(next);
-  }
-
-  /** After each confirmation: what it released travels as one batch. */
-  sendFollowUps(): void {
-    this.followUps.flush();
-  }
-
   /** An entry beneath a directory that could not be made fails with that directory's reason; none once the run stopped. */
   private failUnwritable(relativePath: RawPath, directory: ErrorRecord): void {
-    const { tally, writtenTo } = this.options;
-    if (tally.stoppedBy) return;
-    tally.fail({ code: directory.code, message: 'its directory could not be created', operation: 'write', path: joinRaw(writtenTo, relativePath) });
+    const { events, writtenTo } = this.options;
+    if (events.stopped) return;
+    events.fail({ code: directory.code, message: 'its directory could not be created', operation: 'write', path: joinRaw(writtenTo, relativePath) });
   }
 }
 
