@@ -254,3 +254,24 @@ describe('a re-run and the directories it finds', () => {
     expect(dirTimes(path.join(copy, 'listed'))).toEqual({ atimeNs: BigInt(old.atime.getTime()) * 1_000_000n, mtimeNs: BigInt(old.mtime.getTime()) * 1_000_000n });
   });
 });
+
+describe('between two file systems', () => {
+  const otherFs = '/dev/shm';
+  const sameDevice = (a: string, b: string) => fs.statSync(a).dev === fs.statSync(b).dev;
+  const unavailable = !fs.existsSync(otherFs) ? `${otherFs} does not exist` : sameDevice(otherFs, '/tmp') ? `${otherFs} is on the same file system as /tmp` : undefined;
+
+  // copy_file_range refuses (EXDEV) between two file system types: the block loop copies the bytes instead.
+  it.skipIf(unavailable !== undefined)(`copies every byte where the kernel will not copy between them${unavailable ? ` (skipped: ${unavailable})` : ''}`, async () => {
+    const root = await tempDir();
+    const source = path.join(root, 'source');
+    writeTree(source, { 'a.txt': 'a', 'sub/b.bin': Buffer.alloc(300 * 1024, 9).toString('latin1'), 'sub/empty': '' });
+    const copy = fs.mkdtempSync(path.join(otherFs, 'foldercopy-test-'));
+    try {
+      const result = await runCli([source, path.join(copy, 'out')]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(diffTrees(await snapshotTree(source), await snapshotTree(path.join(copy, 'out')), { mtimePrecision: 'ns' })).toEqual([]);
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+  });
+});
