@@ -27,7 +27,7 @@ export interface BarFields {
 
 export const BAR_SIZE = 24;
 const MIN_BAR_SIZE = 4;
-export const MIN_FILE_ROOM = 12;
+const MIN_FILE_ROOM = 12;
 const SEPARATOR = ' | ';
 const COMPLETE = '\u2588';
 const INCOMPLETE = '\u2591';

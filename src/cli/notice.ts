@@ -24,7 +24,7 @@ export function destinationNotice(source: string, destination: string | undefine
   return noticeLine(source, destination);
 }
 
-export function noticeLine(source: string, destination: string): string {
+function noticeLine(source: string, destination: string): string {
   const shownDestination = destination.endsWith('/') ? destination : `${destination}/`;
   const itself = path.join(destination, path.basename(path.resolve(source)));
   return `foldercopy: note: the contents of ${displayText(source)} went into ${displayText(shownDestination)} beside what was there; to copy the folder itself, use ${displayText(itself)}`;

@@ -73,7 +73,7 @@ class RateMeter {
 }
 
 /** The snapshot's fields as text; the ETA is the snapshot's own estimate (run/estimate.ts). */
-export function fieldsOf(snapshot: CopyProgress, bytesPerSecond: number): BarFields {
+function fieldsOf(snapshot: CopyProgress, bytesPerSecond: number): BarFields {
   const atLeast = snapshot.listing ? '≥' : '';
   return {
     percent: snapshot.percent,

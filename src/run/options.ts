@@ -32,7 +32,7 @@ const NETWORK_FILE_SYSTEMS = new Set([0x6969 /* NFS */, 0xff534d42 /* CIFS */, 0
 const NETWORK_JOBS = 8;
 
 /** The available CPUs, or NETWORK_JOBS where the destination is on a network or FUSE file system. */
-export function defaultJobs(destinationDirectory: string): number {
+function defaultJobs(destinationDirectory: string): number {
   const cpus = os.availableParallelism();
   try {
     return NETWORK_FILE_SYSTEMS.has(fs.statfsSync(destinationDirectory).type) ? Math.max(cpus, NETWORK_JOBS) : cpus;

@@ -95,7 +95,8 @@ export interface Native {
 }
 
 const ERRNO = os.constants.errno;
-export const { ENOTSUP, ERANGE, ENODATA, EPERM, ENOENT, ENOTDIR, ENOSYS, EEXIST, EACCES, EXDEV, EINVAL } = ERRNO as Required<typeof ERRNO>;
+export const { ENODATA, EPERM, ENOENT, ENOTDIR, ENOSYS, EXDEV, EINVAL } = ERRNO as Required<typeof ERRNO>;
+const { ENOTSUP } = ERRNO as Required<typeof ERRNO>;
 /** Linux has one value for both; elsewhere they may differ. */
 export const EOPNOTSUPP = (ERRNO as Record<string, number>).EOPNOTSUPP ?? ENOTSUP;
 const AT_FDCWD = -100;
@@ -135,7 +136,7 @@ export function isNotSupported(errno: number): boolean {
 }
 
 /** The errno's name (EPERM), for error records. */
-export function errnoCode(errno: number): string {
+function errnoCode(errno: number): string {
   for (const [name, value] of Object.entries(ERRNO)) if (value === errno) return name;
   return `E${errno}`;
 }
@@ -312,7 +313,7 @@ function load(): Native {
   };
 }
 
-export function isAt(target: Target): target is At {
+function isAt(target: Target): target is At {
   return typeof target === 'object' && !Buffer.isBuffer(target);
 }
 

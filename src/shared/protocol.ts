@@ -24,7 +24,7 @@ export interface CopyBatch {
 export type ToWorker = CopyBatch;
 
 /** Worker → parent: booted, send work. */
-export interface Ready {
+interface Ready {
   type: 'ready';
 }
 
@@ -55,7 +55,7 @@ export interface FilesDone {
 }
 
 /** Worker → parent: bytes written so far of the one large file in progress; for display only. */
-export interface FileProgress {
+interface FileProgress {
   type: 'fileProgress';
   batchId: number;
   bytes: number;
@@ -79,7 +79,7 @@ export function isToWorker(value: unknown): value is ToWorker {
  * travels alone; largeForked: and only a forked worker may copy it, see FileJob),
  * or the batch already wrote its share of bytes.
  */
-export type HandBack = 'otherNames' | 'large' | 'largeForked' | 'batchFull';
+type HandBack = 'otherNames' | 'large' | 'largeForked' | 'batchFull';
 
 export type Outcome = 'created' | 'overwritten' | 'skipped' | 'failed' | HandBack;
 

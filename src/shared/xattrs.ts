@@ -17,7 +17,7 @@ export const LOST_XATTRS = 1;
 /** ACLs the destination does not support. */
 export const LOST_ACLS = 2;
 /** Extended attributes the destination refused (EPERM). */
-export const LOST_REFUSED = 4;
+const LOST_REFUSED = 4;
 /** Extended attributes, ACLs and nanosecond times: the system calls for them could not be loaded here. */
 export const LOST_UNAVAILABLE = 8;
 
@@ -30,8 +30,8 @@ export const LOSSES: ReadonlyArray<{ bit: number; key: LossKey; text: string }> 
   { bit: LOST_UNAVAILABLE, key: 'unavailable', text: 'extended attributes, ACLs and nanosecond times not kept: not available on this platform' },
 ];
 
-export const ACL_ACCESS = 'system.posix_acl_access';
-export const ACL_DEFAULT = 'system.posix_acl_default';
+const ACL_ACCESS = 'system.posix_acl_access';
+const ACL_DEFAULT = 'system.posix_acl_default';
 const CAPABILITY = 'security.capability';
 /** What a default ACL hands down: an access ACL to every entry made under it, and itself to a directory. */
 const FILE_ACLS: readonly string[] = [ACL_ACCESS];

@@ -28,7 +28,7 @@ export interface Listing {
   entries: Array<LinkOrFileEntry | SpecialEntry>;
 }
 
-export interface WalkFailure {
+interface WalkFailure {
   kind: 'failure';
   error: ErrorRecord;
 }

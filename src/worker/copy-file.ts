@@ -37,8 +37,8 @@ const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL;
 const SET_ID_BITS = 0o6000;
 const LARGE_FILE_POLL_MS = 100;
 // A source rewritten while it is read is copied again, this many times in all, then failed.
-export const ATTEMPTS = 3;
-export const SOURCE_CHANGED = 'ESOURCECHANGED';
+const ATTEMPTS = 3;
+const SOURCE_CHANGED = 'ESOURCECHANGED';
 
 /**
  * Copies the file; synchronously, except a large one (`onBytes` given: its
@@ -93,7 +93,7 @@ function closing(fd: number, result: JobResult): JobResult {
 }
 
 /** The source's stats, from its descriptor when it is open; a source that is no longer a regular file fails. */
-export function statSource(paths: JobPaths, fd: number): SourceFile | ErrorRecord {
+function statSource(paths: JobPaths, fd: number): SourceFile | ErrorRecord {
   let stats;
   try {
     stats = fd >= 0 ? fstat(fd) : statAt(paths.from);
@@ -106,7 +106,7 @@ export function statSource(paths: JobPaths, fd: number): SourceFile | ErrorRecor
 }
 
 /** A file the parent must schedule itself (see FileJob): handed back, untouched. */
-export function handBack(job: FileJob, source: SourceFile, context: BatchContext): JobResult | null {
+function handBack(job: FileJob, source: SourceFile, context: BatchContext): JobResult | null {
   if (source.inode !== undefined && !job.firstName) return { outcome: 'otherNames', size: source.size, inode: source.inode };
   if (source.size >= LARGE_FILE_BYTES && !job.large) return { outcome: inKernel(source, context) ? 'large' : 'largeForked', size: source.size };
   return null;
@@ -118,7 +118,7 @@ function inKernel(source: SourceFile, context: BatchContext): boolean {
 }
 
 /** Created or overwritten when the file is to be written; otherwise the job's final result: kept as it is, or a failure. */
-export function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, context: BatchContext): JobResult {
+function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, context: BatchContext): JobResult {
   if (!job.mayExist) return { outcome: 'created', size: source.size };
   const { overwrite, dryRun, digest, owners } = context.settings;
   let stage: Operation = 'stat';

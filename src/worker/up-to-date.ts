@@ -17,7 +17,7 @@ export function existingAt(place: Place): EntryStats | null {
   return statAt(place);
 }
 
-export function isFile(stats: EntryStats): boolean {
+function isFile(stats: EntryStats): boolean {
   return (stats.mode & S_IFMT) === S_IFREG;
 }
 

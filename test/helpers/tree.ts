@@ -96,7 +96,7 @@ function escapeChar(char: string, escapeNonAscii: boolean): string {
  * non-UTF-8 bytes are escaped, and a name that is not in NFC shows its code points, so
  * NFC "é" (`café`) and NFD "é" (`cafe\u{301}`) do not look the same.
  */
-export function printablePath(rel: RawPath): string {
+function printablePath(rel: RawPath): string {
   const raw = toBytes(rel);
   if (raw.length === 0) return '.';
   let text: string;
@@ -116,11 +116,11 @@ export function printablePath(rel: RawPath): string {
 // ---------------------------------------------------------------------------
 
 /** Nanoseconds since the epoch (exact), or seconds with a fraction (a double: ~240 ns resolution today). */
-export type Timestamp = bigint | number;
+type Timestamp = bigint | number;
 
 const NS_PER_SECOND = 1_000_000_000n;
 
-export function toNanoseconds(time: Timestamp): bigint {
+function toNanoseconds(time: Timestamp): bigint {
   if (typeof time === 'bigint') return time;
   const whole = Math.floor(time);
   return BigInt(whole) * NS_PER_SECOND + BigInt(Math.round((time - whole) * 1e9));
@@ -132,7 +132,7 @@ function floorDiv(a: bigint, b: bigint): bigint {
 }
 
 /** "1700000000.999999999" */
-export function formatNanoseconds(ns: bigint): string {
+function formatNanoseconds(ns: bigint): string {
   const seconds = floorDiv(ns, NS_PER_SECOND);
   const fraction = ns - seconds * NS_PER_SECOND;
   return `${seconds}.${fraction.toString().padStart(9, '0')}`;
@@ -149,44 +149,44 @@ interface Metadata {
   atime?: Timestamp;
 }
 
-export interface FileSpec extends Metadata {
+interface FileSpec extends Metadata {
   type: 'file';
   content?: string | Buffer;
 }
 
-export interface DirSpec extends Metadata {
+interface DirSpec extends Metadata {
   type: 'dir';
 }
 
-export interface SymlinkSpec {
+interface SymlinkSpec {
   type: 'symlink';
   /** Stored as is: relative, absolute or dangling. */
   target: RawPath;
 }
 
-export interface HardLinkSpec {
+interface HardLinkSpec {
   type: 'hardlink';
   /** Relative path of a non-hardlink entry of the same spec, or of a hardlink listed earlier. */
   target: RawPath;
 }
 
-export interface FifoSpec extends Metadata {
+interface FifoSpec extends Metadata {
   type: 'fifo';
 }
 
-export interface DataRange {
+interface DataRange {
   offset: number;
   data: string | Buffer;
 }
 
-export interface SparseFileSpec extends Metadata {
+interface SparseFileSpec extends Metadata {
   type: 'sparse';
   size: number;
   /** Everything outside these ranges is a hole. */
   data: readonly DataRange[];
 }
 
-export type EntrySpec = FileSpec | DirSpec | SymlinkSpec | HardLinkSpec | FifoSpec | SparseFileSpec;
+type EntrySpec = FileSpec | DirSpec | SymlinkSpec | HardLinkSpec | FifoSpec | SparseFileSpec;
 
 export type TreeEntry = EntrySpec & { path: RawPath };
 
@@ -371,7 +371,7 @@ export function oddNamesTree(): TreeEntry[] {
 // Snapshots
 // ---------------------------------------------------------------------------
 
-export type EntryType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'other';
+type EntryType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'other';
 
 export interface EntrySnapshot {
   rawPath: Buffer;
@@ -492,7 +492,7 @@ export async function snapshotTree(root: string, opts: SnapshotOptions = {}): Pr
 // Diffs
 // ---------------------------------------------------------------------------
 
-export type DiffAspect = 'mode' | 'owner' | 'mtime' | 'dirMtime' | 'symlinkMtime' | 'atime' | 'hardLinks' | 'sparse' | 'root';
+type DiffAspect = 'mode' | 'owner' | 'mtime' | 'dirMtime' | 'symlinkMtime' | 'atime' | 'hardLinks' | 'sparse' | 'root';
 
 /**
  * 'us' (the default): the same microsecond. Node's fs.utimes takes seconds as a double and libuv
@@ -500,7 +500,7 @@ export type DiffAspect = 'mode' | 'owner' | 'mtime' | 'dirMtime' | 'symlinkMtime
  * nanoseconds; a careless one lands one microsecond low (the double is just below), rounds
  * .999999999 into the next second, or (passing Date objects) is up to 1 ms off: all fail.
  */
-export type TimePrecision = 'ns' | 'us' | 'second';
+type TimePrecision = 'ns' | 'us' | 'second';
 
 export interface DiffOptions {
   ignore?: readonly DiffAspect[];
