@@ -12,28 +12,14 @@
 import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
 import { errorRecord, type ErrorRecord } from '../shared/errors.js';
-import type { Owner, OwnerPolicy, Seconds } from '../shared/jobs.js';
+import type { Owner, OwnerPolicy } from '../shared/jobs.js';
 import { microseconds, microsecondsOf, ownerFor } from '../shared/metadata.js';
 import type { DirectoryHandles } from '../shared/directory-handles.js';
 import { childPath, fsPath, joinRaw, parentOf, rawFromLatin1, type FsPath, type RawPath } from '../shared/raw-path.js';
-import { errnoError, native, type Native } from '../shared/native.js';
 import { isTempName } from '../shared/names-on-disk.js';
 import type { DirectoryEntry } from '../source/entry.js';
-import { DirectoryAttributes, type AttributeTarget } from './directory-attributes.js';
 import { DirectoryModes } from './directory-modes.js';
-
-interface MadeDirectory extends AttributeTarget {
-  mode: number;
-  /** mkdir or the existing directory already has `mode`: finalize() leaves it. */
-  modeIsSet: boolean;
-  atime: Seconds;
-  mtime: Seconds;
-  atimeNs: bigint;
-  mtimeNs: bigint;
-  owner: Owner | undefined;
-  /** The times an existing directory had when the run found it; undefined for one made now. */
-  found?: { atimeNs: bigint; mtimeNs: bigint };
-}
+import { finalizeDirectories, type MadeDirectory } from './finalize-directories.js';
 
 /** What became of a listed directory: made now, already there, or a failure. */
 export type DirectoryOutcome = 'created' | 'existing' | ErrorRecord;
@@ -138,66 +124,12 @@ export class DestinationDirectories {
     }
   }
 
-  /**
-   * Sets owner, attributes, mode and times, children before parents; returns what could
-   * not be set, and the LOST_* bits of each directory that could not hold all it had.
-   * Owner and times through the parent's descriptor without following the name (a
-   * symlink put there gets them itself); the mode, which Linux cannot set on a link,
-   * through the directory's own descriptor, opened without following it.
-   */
+  /** Owner, attributes, mode and times of every directory made or kept, at the end (finalize-directories.ts). */
   finalize(): { failures: ErrorRecord[]; losses: number[] } {
-    const failures: ErrorRecord[] = [];
-    const losses: number[] = [];
-    // Loaded here, at the end, and only in a run that makes directories: never on the CLI's start-up path.
-    const lib = this.made.length > 0 ? native() : null;
-    const attributes = new DirectoryAttributes(this.source, this.handles, this.policy, lib);
-    try {
-      this.finalizeEach(lib, attributes, attributes.inheritedAcls(this.made, this.existing), failures, losses);
-    } finally {
-      attributes.close();
-    }
+    const { made, existing, changed, allListed, source, handles, policy } = this;
+    const result = finalizeDirectories({ made, existing, changed, allListed, source, destination: this.destination, handles, policy });
     this.made.length = 0;
-    return { failures, losses };
-  }
-
-  private finalizeEach(
-    lib: Native | null,
-    attributes: DirectoryAttributes,
-    inherited: ReadonlySet<RawPath>,
-    failures: ErrorRecord[],
-    losses: number[],
-  ): void {
-    for (let i = this.made.length - 1; i >= 0; i--) {
-      const directory = this.made[i]!;
-      const isRoot = directory.path === '';
-      const path = joinRaw(this.destination, directory.path);
-      try {
-        const target = this.fsPathOf(directory.path);
-        if (directory.owner) (isRoot ? fs.chownSync : fs.lchownSync)(target, directory.owner.uid, directory.owner.gid);
-        // After the owner (a chown clears what it guards), before the mode (an access ACL rewrites its group bits).
-        const { lost, changed } = attributes.copy(directory, inherited.has(directory.path), failures);
-        if (!directory.modeIsSet || changed) fs.fchmodSync(this.handles.descriptor(directory.path), directory.mode);
-        if (this.keepsTimes(directory)) {
-          // Already the source's, and nothing written in it since.
-        } else if (lib) {
-          const errno = lib.setTimes(target, directory.atimeNs, directory.mtimeNs, isRoot);
-          if (errno !== 0) throw errnoError(errno, 'utimensat');
-        } else (isRoot ? fs.utimesSync : fs.lutimesSync)(target, directory.atime, directory.mtime);
-        if (lost !== 0) losses.push(lost);
-      } catch (error) {
-        failures.push(errorRecord(error, 'set-metadata', path));
-      }
-    }
-  }
-
-  /**
-   * An existing directory below the root (the case probe writes in the root on every run) that had
-   * the source's times when the run found it, and in which nothing moved them since.
-   */
-  private keepsTimes(directory: MadeDirectory): boolean {
-    const { found } = directory;
-    if (found === undefined || directory.path === '' || this.allListed || this.changed.has(directory.path)) return false;
-    return found.atimeNs === directory.atimeNs && found.mtimeNs === directory.mtimeNs;
+    return result;
   }
 
   private makeListed(entry: DirectoryEntry): void {
