@@ -5,40 +5,28 @@
  * short run of synchronous calls (an async call per step costs a thread-pool
  * round trip): open the source, read its stats from the descriptor, create the
  * temporary file, read, write, check the source did not change meanwhile, set
- * times on the descriptor, close, rename into place. A large file (sent alone
- * by the parent) is written by the kernel instead (a reflink where the file
- * system has them, else copy_file_range) on the thread pool, so the worker
- * stays free to report how far it has come; a sparse one, or one whose content
- * is hashed, goes through the block loop, reporting its bytes as it goes. In
- * the parent (BatchContext.inParent) a large file is cloned at once, or handed
- * back for a forked worker: nothing there may hold the event loop for seconds.
+ * times on the descriptor, close, rename into place. This file opens, looks and
+ * decides, and retries a source rewritten while it was read; write-file.ts
+ * holds the writers: the block loop, the kernel's copy of a large file, and the
+ * parent's clone.
  *
  * Never throws: a failure comes back as a record naming the path and the
  * operation. Every call goes through the descriptor of the entry's directory
  * (places.ts): nothing is followed where a symlink was planted.
  */
-import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import { errorRecord, type ErrorRecord, type Operation } from '../shared/errors.js';
 import { LARGE_FILE_BYTES, type FileJob } from '../shared/jobs.js';
-import { ownerFor, sourceFileFromStats, unchangedSince, type SourceFile } from '../shared/metadata.js';
-import { ENOENT, errnoError, native } from '../shared/native.js';
+import { ownerFor, sourceFileFromStats, type SourceFile } from '../shared/metadata.js';
+import { ENOENT, errnoError } from '../shared/native.js';
 import type { JobResult } from '../shared/protocol.js';
-import type { FsPath } from '../shared/raw-path.js';
-import { writingPathFor } from '../shared/names-on-disk.js';
-import { copyDense, copyDenseInKernel, copySparse } from './block-copy.js';
-import { closeFd, fstat, openAt, pathOf, renameAt, sibling, statAt, unlinkAtQuietly, type Place } from './places.js';
-import { closeQuietly, createExclusive, failed, hashFile, isWrite, READ_FLAGS, SOURCE_READ_FLAGS, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
-import { finishFile, sourceXattrs } from './metadata-copy.js';
+import { fstat, openAt, statAt } from './places.js';
+import { failed, hashFile, isWrite, SOURCE_READ_FLAGS, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
+import { sourceXattrs } from './metadata-copy.js';
 import { existingAt, keepsFile, refreshMetadata } from './up-to-date.js';
+import { cloneInParent, closing, SOURCE_CHANGED, writeBlocks, writeInKernel } from './write-file.js';
 
-const { O_WRONLY, O_CREAT, O_EXCL, COPYFILE_EXCL, COPYFILE_FICLONE } = fs.constants;
-const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL;
-const SET_ID_BITS = 0o6000;
-const LARGE_FILE_POLL_MS = 100;
 // A source rewritten while it is read is copied again, this many times in all, then failed.
 const ATTEMPTS = 3;
-const SOURCE_CHANGED = 'ESOURCECHANGED';
 
 /**
  * Copies the file; synchronously, except a large one (`onBytes` given: its
@@ -86,11 +74,6 @@ function openSource(paths: JobPaths): number | ErrorRecord {
   }
 }
 
-/** Closes the source, when it is open, on the way out with `result`. */
-function closing(fd: number, result: JobResult): JobResult {
-  if (fd >= 0) closeQuietly(fd);
-  return result;
-}
 
 /** The source's stats, from its descriptor when it is open; a source that is no longer a regular file fails. */
 function statSource(paths: JobPaths, fd: number): SourceFile | ErrorRecord {
@@ -137,209 +120,5 @@ function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, context: 
     return { outcome: 'skipped', size: source.size, ...(lost !== 0 && { lost }), ...(digest && { digest: hashFile(paths.to, context.buffer) }) };
   } catch (error) {
     return error instanceof SourceFailure ? failed(errorRecord(error.cause, 'read', paths.source)) : failed(errorRecord(error, stage, paths.final));
-  }
-}
-
-/** The block loop: writes the open source `input` (and closes it) to a temporary file, then into place. */
-function writeBlocks(
-  input: number,
-  source: SourceFile,
-  paths: JobPaths,
-  context: BatchContext,
-  planned: JobResult,
-  onBytes: ((copied: number) => void) | undefined,
-): JobResult {
-  const { verify, digest } = context.settings;
-  const { buffer } = context;
-  const hash = verify || digest ? createHash('sha256') : null;
-  const temp = temporary(paths, context);
-  let output = -1;
-  let created = false;
-  try {
-    // Set-id bits are given last: the kernel clears them when a user without CAP_FSETID writes data.
-    const createMode = source.mode & ~SET_ID_BITS;
-    output = createExclusive(temp, () => openAt(temp, CREATE_FLAGS, createMode));
-    created = true;
-    const modeIsSet = context.place.keepsMode(output, createMode);
-    const copied = source.sparse
-      ? copySparse(input, output, buffer, hash, onBytes)
-      : hash || onBytes
-        ? copyDense(input, output, buffer, source.size, hash, onBytes)
-        : copyDenseInKernel(input, output, buffer, source.size);
-    // Read in one call, a file is what that read saw: its byte count says whether it grew or shrank.
-    // Read in several, it may have been rewritten between them: its descriptor says (a stat a file
-    // costs on a million small ones, so only there).
-    const readInOne = source.size < buffer.length;
-    if (copied !== source.size || (!readInOne && !unchangedSince(source, fstat(input)))) {
-      closeFd(output);
-      output = -1;
-      unlinkAtQuietly(temp);
-      return closing(input, sourceChanged(paths));
-    }
-    const closed = output;
-    output = -1;
-    return complete(closed, input, temp, source, paths, context, planned, !modeIsSet || source.mode !== createMode, hash?.digest('hex'));
-  } catch (error) {
-    if (output >= 0) closeQuietly(output);
-    closeQuietly(input);
-    if (created) unlinkAtQuietly(temp);
-    return failed(error instanceof SourceFailure ? errorRecord(error.cause, 'read', paths.source) : errorRecord(error, 'write', paths.final));
-  }
-}
-
-/** Once a clone is refused (ext4, another file system), the parent hands every large file back at once. */
-let cloneRefused = false;
-
-/**
- * In the parent: the open source `input` (closed after) cloned whole into a temporary file (a reflink,
- * made at once), then into place; where it cannot be, the job goes back for a forked worker to copy.
- */
-function cloneInParent(input: number, source: SourceFile, paths: JobPaths, context: BatchContext, planned: JobResult): JobResult {
-  const calls = cloneRefused ? null : native();
-  if (!calls) return closing(input, { outcome: 'largeForked', size: source.size });
-  const temp = temporary(paths, context);
-  let output = -1;
-  try {
-    output = createExclusive(temp, () => openAt(temp, CREATE_FLAGS, source.mode & ~SET_ID_BITS));
-    const errno = calls.clone(output, input);
-    if (errno !== 0 || !unchangedSince(source, fstat(input)) || fstat(output).size !== source.size) {
-      closeQuietly(output);
-      unlinkAtQuietly(temp);
-      if (errno === 0) return closing(input, sourceChanged(paths));
-      cloneRefused = true;
-      return closing(input, { outcome: 'largeForked', size: source.size });
-    }
-  } catch (error) {
-    return abandoned(input, output, temp, errorRecord(error, 'write', paths.final));
-  }
-  return complete(output, input, temp, source, paths, context, planned, true, undefined);
-}
-
-/** The kernel writes the open source `input` (closed after) to a temporary file, reporting its size as it grows. */
-async function writeInKernel(
-  input: number,
-  source: SourceFile,
-  paths: JobPaths,
-  context: BatchContext,
-  planned: JobResult,
-  onBytes: (copied: number) => void,
-): Promise<JobResult> {
-  const temp = temporary(paths, context);
-  const poll = setInterval(() => {
-    const written = statAt(temp)?.size;
-    if (written !== undefined) onBytes(written);
-  }, LARGE_FILE_POLL_MS);
-  try {
-    // The source by its descriptor's own path: the kernel copies the very file opened and stat'ed above.
-    await copyInKernel(fs.existsSync(`/proc/self/fd/${input}`) ? `/proc/self/fd/${input}` : pathOf(paths.from), temp);
-  } catch (error) {
-    unlinkAtQuietly(temp);
-    closeQuietly(input);
-    return failed(sourceIsUnreadable(paths.from) ? errorRecord(error, 'read', paths.source) : errorRecord(error, 'write', paths.final));
-  } finally {
-    clearInterval(poll);
-  }
-  let output = -1;
-  try {
-    // What the kernel made, by descriptor: never through a symlink put in its place.
-    output = openAt(temp, READ_FLAGS);
-    if (!unchangedSince(source, fstat(input)) || fstat(output).size !== source.size) {
-      closeQuietly(output);
-      unlinkAtQuietly(temp);
-      return closing(input, sourceChanged(paths));
-    }
-  } catch (error) {
-    return abandoned(input, output, temp, errorRecord(error, 'write', paths.final));
-  }
-  return complete(output, input, temp, source, paths, context, planned, true, undefined);
-}
-
-/**
- * What both writers end with, the data written to `temp`, open as `output`:
- * owner, attributes, mode and times; both descriptors closed; the copy read
- * back (--verify); the final name. Closes both descriptors whatever happens.
- */
-function complete(
-  output: number,
-  input: number,
-  temp: Place,
-  source: SourceFile,
-  paths: JobPaths,
-  context: BatchContext,
-  planned: JobResult,
-  chmod: boolean,
-  sourceDigest: string | undefined,
-): JobResult {
-  const { verify, digest, staged, owners } = context.settings;
-  let stage: Operation = 'set-metadata';
-  try {
-    // Attributes from the source's descriptor: one list call for a file that has none.
-    const xattrs = sourceXattrs(context.settings, input);
-    // chown clears set-user-ID and set-group-ID bits and a capability: the mode and attributes come after it.
-    const lost = finishFile(output, source, ownerFor(source, owners), xattrs, chmod, context.place.handsDownAcls(temp.dir));
-    // close() can report a delayed write error (NFS, quota): it counts as a failed write.
-    stage = 'write';
-    const closing = output;
-    output = -1;
-    closeFd(closing);
-    closeFd(input);
-    input = -1;
-    if (verify) {
-      stage = 'verify';
-      if (hashFile(temp, context.buffer) !== sourceDigest) {
-        unlinkAtQuietly(temp);
-        return failed({ code: 'EVERIFY', message: 'the written copy differs from the source', operation: 'verify', path: paths.final });
-      }
-    }
-    stage = 'rename';
-    if (!staged) renameAt(temp, paths.to);
-    if (lost !== 0) planned = { ...planned, lost };
-    return digest ? { ...planned, digest: sourceDigest } : planned;
-  } catch (error) {
-    if (input >= 0) closeQuietly(input);
-    if (output >= 0) closeQuietly(output);
-    unlinkAtQuietly(temp);
-    return failed(error instanceof SourceFailure ? errorRecord(error.cause, 'read', paths.source) : errorRecord(error, stage, paths.final));
-  }
-}
-
-/** A write given up: both descriptors closed (the output's if open), the temporary file removed. */
-function abandoned(input: number, output: number, temp: Place, error: ErrorRecord): JobResult {
-  if (output >= 0) closeQuietly(output);
-  closeQuietly(input);
-  unlinkAtQuietly(temp);
-  return failed(error);
-}
-
-/** Where the file is written: its temporary name, or its own name in a staged copy. */
-export function temporary(paths: JobPaths, context: BatchContext): Place {
-  const { name } = paths.to;
-  const raw = typeof name === 'string' ? name : name.toString('latin1');
-  return context.settings.staged ? paths.to : sibling(paths.to, writingPathFor(raw, context.pid, false));
-}
-
-function sourceChanged(paths: JobPaths): JobResult {
-  return failed({ code: SOURCE_CHANGED, message: 'it changed while it was being copied', operation: 'read', path: paths.source });
-}
-
-/** The source by its descriptor's path; where /proc/self/fd does not exist, by its own. */
-async function copyInKernel(byDescriptor: FsPath, temp: Place): Promise<void> {
-  const flags = COPYFILE_EXCL | COPYFILE_FICLONE;
-  try {
-    await fs.promises.copyFile(byDescriptor, pathOf(temp), flags);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    unlinkAtQuietly(temp);
-    await fs.promises.copyFile(byDescriptor, pathOf(temp), flags);
-  }
-}
-
-/** copyFile reports both paths on failure; this tells which side it was. */
-function sourceIsUnreadable(source: Place): boolean {
-  try {
-    fs.accessSync(pathOf(source), fs.constants.R_OK);
-    return false;
-  } catch {
-    return true;
   }
 }
