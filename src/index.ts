@@ -1,6 +1,26 @@
-/** The library: copyFolder() and the types its options, callbacks and summary use. */
+/** The library: copyFolder(), copyFolders() and the types their options, callbacks and summaries use, and a few helpers. */
 export { copyFolder } from './run/copy-folder.js';
-export type { CopyFailure, CopyOptions, CopyProgress, CopySkip, CopySummary, CopyWarning, EntryEvent, MetadataNotKept, Operation, OverwritePolicy } from './run/types.js';
+export { copyFolders } from './run/copies.js';
+export type {
+  CopyFailure,
+  CopyFoldersOptions,
+  CopyFoldersSummary,
+  CopyOptions,
+  CopyProgress,
+  CopySkip,
+  CopySummary,
+  CopyWarning,
+  EntryEvent,
+  MetadataNotKept,
+  Operation,
+  OverwritePolicy,
+} from './run/types.js';
 export { EXIT_CODES, FoldercopyError } from './shared/errors.js';
-/** The exact bytes of a path the library gave out (lossless text, surrogateescape). */
-export { pathBytes } from './shared/raw-path.js';
+/** The most worker processes the jobs option takes. */
+export { MAX_JOBS } from './run/options.js';
+/** The exact bytes of a path the library gave out (lossless text, surrogateescape), and back. */
+export { pathBytes, pathFromBytes } from './shared/raw-path.js';
+/** Where copies of this process are being staged now: what a program that exits mid-copy leaves. */
+export { stagedCopies } from './destination/staging.js';
+/** Whether a copy would put a folder's contents beside unrelated entries (the cp habit `cp -r photos backups/`). */
+export { contentsBesideOthers } from './delete/refusals.js';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { copyFolder, FoldercopyError, type CopyProgress } from '../dist/index.js';
+import { copyFolder, copyFolders, FoldercopyError, stagedCopies, type CopyProgress, type EntryEvent } from '../dist/index.js';
 import { diffTrees, findTempLeftovers, snapshotTree, useTempDirs, writeTree, type TreeEntry } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
@@ -112,5 +112,60 @@ describe('copyFolder()', () => {
       code: 'USAGE',
       message: 'the jobs option must be a whole number from 1 to 64, got 0',
     });
+  });
+});
+
+describe('copyFolders()', () => {
+  it("copies several sources each to destination/<name> and sums them, with each copy's summary and entry paths in the destination", async () => {
+    const root = await tempDir();
+    await writeTree(path.join(root, 'a'), { 'one.txt': 'one', 'sub/two.txt': 'two' });
+    await writeTree(path.join(root, 'b'), { 'three.txt': 'three' });
+    const events: EntryEvent[] = [];
+
+    const summary = await copyFolders([path.join(root, 'a'), path.join(root, 'b')], path.join(root, 'dest'), { jobs: 1, onEntry: (e) => events.push(e) });
+
+    expect(fs.readFileSync(path.join(root, 'dest/a/sub/two.txt'), 'utf8')).toBe('two');
+    expect(fs.readFileSync(path.join(root, 'dest/b/three.txt'), 'utf8')).toBe('three');
+    expect(summary).toMatchObject({ source: '', destination: path.join(root, 'dest'), files: 3, bytes: 11, failures: [], aborted: false });
+    expect(summary.copies.map((copy) => [copy.source, copy.destination, copy.files])).toEqual([
+      [path.join(root, 'a'), path.join(root, 'dest/a'), 2],
+      [path.join(root, 'b'), path.join(root, 'dest/b'), 1],
+    ]);
+    expect(events.filter((e) => e.type === 'file').map((e) => e.path).sort()).toEqual(['a/one.txt', 'a/sub/two.txt', 'b/three.txt']);
+  });
+
+  it('one source: the copyFolder() summary itself, and a glob with flat puts each match into the destination', async () => {
+    const root = await tempDir();
+    await writeTree(path.join(root, 'src'), { 'x/1.map': '1', 'y/2.map': '22', 'y/3.js': '333' });
+
+    const one = await copyFolders([path.join(root, 'src')], path.join(root, 'whole'));
+    expect(one).toMatchObject({ source: path.join(root, 'src'), files: 3 });
+    expect(one.copies).toHaveLength(1);
+
+    const flat = await copyFolders([path.join(root, 'src/**/*.map')], path.join(root, 'maps'), { flat: true });
+    expect(fs.readdirSync(path.join(root, 'maps')).sort()).toEqual(['1.map', '2.map']);
+    expect(flat).toMatchObject({ files: 2, bytes: 3 });
+    expect(flat.copies).toHaveLength(2);
+  });
+
+  it('refuses bad sources and options before copying, and a later refusal carries what was copied', async () => {
+    const root = await tempDir();
+    await writeTree(path.join(root, 'a'), { 'f': 'a' });
+    await expect(copyFolders('a' as unknown as string[], path.join(root, 'd'))).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(copyFolders([path.join(root, 'a')], path.join(root, 'd'), { flat: 'yes' as unknown as boolean })).rejects.toThrow('the flat option must be true or false');
+    await expect(copyFolders([path.join(root, 'a'), path.join(root, 'missing')], path.join(root, 'd'))).rejects.toMatchObject({ code: 'SOURCE_NOT_FOUND' });
+    expect(fs.existsSync(path.join(root, 'd'))).toBe(false);
+    await expect(copyFolders([path.join(root, 'a/f'), path.join(root, 'a')], path.join(root, 'd'), { log: path.join(root, 'log') })).rejects.toThrow(
+      'the log option and the manifest option take one source',
+    );
+  });
+
+  it("stagedCopies() names a first copy's staging directory while it is made, and nothing once it is in place", async () => {
+    const root = await tempDir();
+    await writeTree(path.join(root, 'src'), Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`f${i}`, `${i}`])));
+    const seen: string[][] = [];
+    await copyFolder(path.join(root, 'src'), path.join(root, 'copy'), { onProgress: () => seen.push(stagedCopies()) });
+    expect(seen.some((paths) => paths.length === 1 && path.dirname(paths[0]!) === root && paths[0]!.endsWith('.foldercopy-part'))).toBe(true);
+    expect(stagedCopies()).toEqual([]);
   });
 });

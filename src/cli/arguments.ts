@@ -1,7 +1,6 @@
 /** The command line's options as commander gives them, and the parsers of their values. */
 import { InvalidArgumentError } from 'commander';
-import { MAX_JOBS } from '../run/options.js';
-import type { OverwritePolicy } from '../run/types.js';
+import { MAX_JOBS, type OverwritePolicy } from '../index.js';
 
 export interface CliOptions {
   /** -a, -r: what foldercopy always does; accepted for cp and rsync habits, never read. */
@@ -81,6 +80,7 @@ const FLAGS: Readonly<Record<string, string>> = {
   delete: '--delete',
   maxDelete: '--max-delete',
   files: 'a file list (--files-from or a glob)',
+  flat: '--flat',
   exclude: '--exclude',
   include: '--include',
   jobs: '--jobs',

@@ -5,8 +5,8 @@
  * file list only empty lines are, and a path keeps its exact bytes (lossless text).
  */
 import fs from 'node:fs';
-import { FoldercopyError, refusal } from '../shared/errors.js';
-import { pathText, rawFromBytes } from '../shared/raw-path.js';
+import { getSystemErrorMap } from 'node:util';
+import { FoldercopyError, pathFromBytes } from '../index.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -17,8 +17,19 @@ export function readList(option: '--exclude-from' | '--files-from', file: string
   try {
     return fs.readFileSync(file === '-' ? 0 : file);
   } catch (error) {
-    throw refusal('USAGE', `cannot read the ${option} list`, file === '-' ? 'stdin' : file, error);
+    const shown = file === '-' ? 'stdin' : file;
+    const { code, message } = systemError(error);
+    throw new FoldercopyError('USAGE', `cannot read the ${option} list: ${shown}: ${message} (${code})`, shown, { cause: error });
   }
+}
+
+const systemErrors = getSystemErrorMap();
+
+/** A system error's code and the system's reason, without Node's path decoration (as the library words them). */
+export function systemError(error: unknown): { code: string; message: string } {
+  const { code, errno, message } = (error ?? {}) as NodeJS.ErrnoException;
+  const reason = typeof errno === 'number' ? systemErrors.get(errno)?.[1] : undefined;
+  return { code: code ?? 'EUNKNOWN', message: reason ?? message ?? String(error) };
 }
 
 /** Lines (or NUL-separated items with from0), without their terminators; a last item need not be terminated. */
@@ -48,7 +59,7 @@ export function excludePatterns(bytes: Buffer, from0: boolean): string[] {
 export function listedPaths(bytes: Buffer, from0: boolean): string[] {
   return listItems(bytes, from0)
     .filter((item) => item.length > 0)
-    .map((item) => pathText(rawFromBytes(item)));
+    .map(pathFromBytes);
 }
 
 /** Both lists from stdin cannot be told apart. */

@@ -5,22 +5,13 @@
  * copy the folder itself. Computed before the copy (the destination as it was),
  * printed after it.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import { compareTopLevel } from '../delete/refusals.js';
-import { rawFromString } from '../shared/raw-path.js';
+import { contentsBesideOthers } from '../index.js';
 import { displayText } from './format.js';
 
 export function destinationNotice(source: string, destination: string | undefined, deleting: boolean): string | undefined {
   // With --delete the guard refuses this case, unless --max-delete said to go ahead.
-  if (destination === undefined || deleting) return undefined;
-  try {
-    if (!fs.statSync(source).isDirectory()) return undefined;
-  } catch {
-    return undefined;
-  }
-  const top = compareTopLevel(rawFromString(source), rawFromString(destination), null);
-  if (!top || top.names.length === 0 || top.extraneous.length !== top.names.length) return undefined;
+  if (destination === undefined || deleting || !contentsBesideOthers(source, destination)) return undefined;
   return noticeLine(source, destination);
 }
 

@@ -10,7 +10,7 @@
 import type cliProgress from 'cli-progress';
 import { displayText, formatBytes, formatCount, formatDuration, formatRate } from './format.js';
 import { BAR_SIZE, barText, layoutBar, type BarFields } from './layout.js';
-import type { CopyProgress } from '../run/types.js';
+import type { CopyProgress } from '../index.js';
 
 export interface Renderer {
   progress(snapshot: CopyProgress): void;

@@ -4,10 +4,9 @@
  * The library's paths are lossless text; every line for people renders them
  * with displayText (escapes), while --json keeps them as they are.
  */
-import type { CopyFailure, CopySkip, CopySummary, CopyWarning, EntryEvent } from '../run/types.js';
-import { EXIT_CODES, STOP_SIGNALS, type FoldercopyError, type Operation, type StopSignal } from '../shared/errors.js';
-import { LOSSES } from '../shared/xattrs.js';
+import { EXIT_CODES, type CopyFailure, type CopySkip, type CopySummary, type CopyWarning, type EntryEvent, type FoldercopyError, type MetadataNotKept, type Operation } from '../index.js';
 import { inCliTerms } from './arguments.js';
+import { STOP_SIGNALS, type StopSignal } from './signals.js';
 import { displayText, formatBytes, formatCount, formatDuration, formatRate } from './format.js';
 
 const WHAT_FAILED: Record<Operation, string> = {
@@ -79,12 +78,20 @@ export function summaryLines(summary: CopySummary): string[] {
   return lines;
 }
 
+/** Each kind of loss, in the order the summary tells them. */
+const LOSSES: Readonly<Record<keyof MetadataNotKept, string>> = {
+  xattrsNotSupported: 'extended attributes not supported by the destination',
+  aclsNotSupported: 'ACLs not supported by the destination',
+  xattrsRefused: 'extended attributes refused by the destination (EPERM)',
+  unavailable: 'extended attributes, ACLs and nanosecond times not kept: not available on this platform',
+};
+
 /** What entries were copied without, once per kind of loss: `12 entries: extended attributes not supported by the destination`. */
 function metadataNotKeptLines(summary: CopySummary): string[] {
   const lost = summary.metadataNotKept;
-  return LOSSES.filter(({ key }) => lost[key] > 0).map(
-    ({ key, text }) => `foldercopy: ${formatCount(lost[key])} ${plural(lost[key], 'entry', 'entries')}: ${text}`,
-  );
+  return (Object.keys(LOSSES) as Array<keyof MetadataNotKept>)
+    .filter((key) => lost[key] > 0)
+    .map((key) => `foldercopy: ${formatCount(lost[key])} ${plural(lost[key], 'entry', 'entries')}: ${LOSSES[key]}`);
 }
 
 
@@ -96,42 +103,6 @@ export function exitCodeFor(summary: CopySummary, stoppedBySignal: StopSignal | 
   if (summary.aborted && stoppedBySignal) return STOP_SIGNALS[stoppedBySignal];
   if (summary.failures.length > 0 || summary.stoppedBy || summary.aborted || summary.deletionSkipped) return EXIT_CODES.someFailed;
   return EXIT_CODES.success;
-}
-
-/**
- * Several copies (several sources, --flat) as one summary: counts, failures and special files summed, the first
- * stop and the first reason delete deleted nothing, aborted if any was; `source` is '' (there is none), `durationMs`
- * the whole run's.
- */
-export function combinedSummary(summaries: readonly CopySummary[], destination: string, durationMs: number): CopySummary {
-  const sum = (key: 'files' | 'directories' | 'symlinks' | 'hardLinks' | 'bytes' | 'created' | 'overwritten' | 'skipped' | 'deleted'): number =>
-    summaries.reduce((total, summary) => total + summary[key], 0);
-  const metadataNotKept = { ...summaries[0]!.metadataNotKept };
-  for (const summary of summaries.slice(1)) {
-    for (const key of Object.keys(metadataNotKept) as Array<keyof typeof metadataNotKept>) metadataNotKept[key] += summary.metadataNotKept[key];
-  }
-  return {
-    source: '',
-    destination,
-    dryRun: summaries[0]!.dryRun,
-    files: sum('files'),
-    directories: sum('directories'),
-    symlinks: sum('symlinks'),
-    hardLinks: sum('hardLinks'),
-    bytes: sum('bytes'),
-    created: sum('created'),
-    overwritten: sum('overwritten'),
-    skipped: sum('skipped'),
-    deleted: sum('deleted'),
-    metadataNotKept,
-    specialFiles: summaries.flatMap((summary) => summary.specialFiles),
-    failures: summaries.flatMap((summary) => summary.failures),
-    warnings: summaries.flatMap((summary) => summary.warnings),
-    durationMs,
-    aborted: summaries.some((summary) => summary.aborted),
-    stoppedBy: summaries.find((summary) => summary.stoppedBy)?.stoppedBy,
-    deletionSkipped: summaries.find((summary) => summary.deletionSkipped)?.deletionSkipped,
-  };
 }
 
 /**

@@ -41,13 +41,13 @@ export function checkMirrorable(target: CopyTarget, fileList: boolean): void {
 }
 
 /** The destination's top level against the source's: the names it holds (ours and excluded ones left out), and those the source lacks. */
-export interface TopLevelComparison {
+interface TopLevelComparison {
   names: RawPath[];
   extraneous: RawPath[];
 }
 
 /** Undefined when the destination is not a directory (nothing there yet, or a file). */
-export function compareTopLevel(source: RawPath, destination: RawPath, filter: TreeFilter | null): TopLevelComparison | undefined {
+function compareTopLevel(source: RawPath, destination: RawPath, filter: TreeFilter | null): TopLevelComparison | undefined {
   let atDestination: fs.Dirent<Buffer>[];
   let inSource: Set<RawPath>;
   try {
@@ -65,6 +65,20 @@ export function compareTopLevel(source: RawPath, destination: RawPath, filter: T
     if (!inSource.has(name)) extraneous.push(name);
   }
   return { names, extraneous };
+}
+
+/**
+ * The cp habit `foldercopy photos backups/`: whether a copy of the directory `source` puts its contents beside
+ * entries `destination` holds, none of which the source has (so the user may have meant `backups/photos`).
+ */
+export function contentsBesideOthers(source: string, destination: string): boolean {
+  try {
+    if (!fs.statSync(source).isDirectory()) return false;
+  } catch {
+    return false;
+  }
+  const top = compareTopLevel(rawFromString(source), rawFromString(destination), null);
+  return top !== undefined && top.names.length > 0 && top.extraneous.length === top.names.length;
 }
 
 /** The guard's rule: something there, and none of it, or more than half of it, would stay. */

@@ -17,7 +17,7 @@
  * alone and reported, and the copy takes a fresh name.
  */
 import fs from 'node:fs';
-import { fsPath, rawFromBytes, type RawPath } from '../shared/raw-path.js';
+import { fsPath, pathText, rawFromBytes, type RawPath } from '../shared/raw-path.js';
 import { stagingPathFor, stagingPidOf, tempPathFor } from '../shared/names-on-disk.js';
 import { runIdentity, userName } from './run-identity.js';
 
@@ -38,8 +38,12 @@ const MAX_NAMES = 8;
 /** Staging directories this process is making now: for the CLI's word on a second Ctrl-C. */
 const active = new Set<RawPath>();
 
-export function activeStagings(): readonly RawPath[] {
-  return [...active];
+/**
+ * The staging directories of the first copies this process is making now (lossless text): where a program that
+ * exits mid-copy leaves them. The next copy to the same destination adopts such a directory and carries on.
+ */
+export function stagedCopies(): string[] {
+  return [...active].map(pathText);
 }
 
 export function stage(destination: RawPath, onIgnored: OnIgnored): Staging {

@@ -3,8 +3,8 @@
  * failed), written as the run goes, so even an interrupted run leaves a record.
  * Paths are lossless text (see pathText in shared/raw-path.ts): JSON writes a
  * byte that is not UTF-8 as `\udcXX` and a newline as `\n`. Writes are
- * buffered, to a file (the library's `log` option) or to a stream (the CLI's
- * `--log -`, standard output). A file that cannot be written to (a full disk)
+ * buffered, to a file (the library's `log` option; the CLI's `--log -` is
+ * cli/stdout.ts). A file that cannot be written to (a full disk)
  * is a failure of the run, returned once by the call that met it (the run
  * stops on it), never an exception in the middle of the copy.
  */
@@ -43,17 +43,6 @@ export class EntryLog {
         }
       },
       () => fs.closeSync(fd),
-    );
-  }
-
-  /** A log on a stream that stays open (standard output); its errors, EPIPE included, are the stream's owner's to handle. */
-  static toStream(stream: NodeJS.WritableStream): EntryLog {
-    return new EntryLog(
-      (text) => {
-        stream.write(text);
-        return undefined;
-      },
-      () => undefined,
     );
   }
 

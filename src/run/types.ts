@@ -169,3 +169,15 @@ export interface CopySummary {
   /** Why delete removed nothing (failures during the copy, or maxDelete); undefined otherwise. */
   deletionSkipped: string | undefined;
 }
+
+/** copyFolders()'s options: copyFolder()'s, and flat. */
+export interface CopyFoldersOptions extends CopyOptions {
+  /** Each file of a glob source or of `files` goes into the destination itself, without its directories. */
+  flat?: boolean;
+}
+
+/** What copyFolders() did: its copies summed (or the one copy's summary), and each copy's own summary. */
+export interface CopyFoldersSummary extends CopySummary {
+  /** One summary per copyFolder() call, in order; the last may be interrupted or stopped, and none follows it. */
+  copies: CopySummary[];
+}

@@ -11,6 +11,7 @@
  * reaching the top is a bug in foldercopy, and only that prints a stack trace.
  */
 import { getSystemErrorMap } from 'node:util';
+import type { CopySummary } from '../run/types.js';
 import type { RawPath } from './raw-path.js';
 
 export const EXIT_CODES = {
@@ -22,13 +23,11 @@ export const EXIT_CODES = {
   terminated: 143,
 } as const;
 
-/** The signals that stop a run as Ctrl-C does, and the exit code each gives (128 + its number, as a shell reports it). */
-export const STOP_SIGNALS = { SIGHUP: EXIT_CODES.hangup, SIGINT: EXIT_CODES.interrupted, SIGTERM: EXIT_CODES.terminated } as const;
-export type StopSignal = keyof typeof STOP_SIGNALS;
-
 /** A refusal: the user's or the environment's problem, found before anything was written. */
 export class FoldercopyError extends Error {
   override readonly name = 'FoldercopyError';
+  /** copyFolders(): a source refused once others were copied; what those copies did. */
+  copied?: CopySummary;
 
   constructor(
     readonly code: string,

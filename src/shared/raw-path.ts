@@ -23,6 +23,11 @@ export function rawFromBytes(bytes: Buffer): RawPath {
   return rawFromLatin1(bytes.toString('latin1'));
 }
 
+/** A name's exact bytes as lossless text (surrogateescape): the inverse of pathBytes. */
+export function pathFromBytes(bytes: Buffer): string {
+  return pathText(rawFromBytes(bytes));
+}
+
 /** A name read with the latin1 encoding already has one character per byte. */
 export function rawFromLatin1(name: string): RawPath {
   return name.replace(LINE_BREAK, (c) => (c === '\n' ? ESCAPED_NEWLINE : ESCAPED_RETURN));

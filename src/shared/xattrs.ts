@@ -21,13 +21,13 @@ const LOST_REFUSED = 4;
 /** Extended attributes, ACLs and nanosecond times: the system calls for them could not be loaded here. */
 export const LOST_UNAVAILABLE = 8;
 
-/** Each bit's key in the summary (CopySummary.metadataNotKept) and its wording. */
+/** Each bit's key in the summary (CopySummary.metadataNotKept). */
 export type LossKey = 'xattrsNotSupported' | 'aclsNotSupported' | 'xattrsRefused' | 'unavailable';
-export const LOSSES: ReadonlyArray<{ bit: number; key: LossKey; text: string }> = [
-  { bit: LOST_XATTRS, key: 'xattrsNotSupported', text: 'extended attributes not supported by the destination' },
-  { bit: LOST_ACLS, key: 'aclsNotSupported', text: 'ACLs not supported by the destination' },
-  { bit: LOST_REFUSED, key: 'xattrsRefused', text: 'extended attributes refused by the destination (EPERM)' },
-  { bit: LOST_UNAVAILABLE, key: 'unavailable', text: 'extended attributes, ACLs and nanosecond times not kept: not available on this platform' },
+export const LOSSES: ReadonlyArray<{ bit: number; key: LossKey }> = [
+  { bit: LOST_XATTRS, key: 'xattrsNotSupported' },
+  { bit: LOST_ACLS, key: 'aclsNotSupported' },
+  { bit: LOST_REFUSED, key: 'xattrsRefused' },
+  { bit: LOST_UNAVAILABLE, key: 'unavailable' },
 ];
 
 const ACL_ACCESS = 'system.posix_acl_access';

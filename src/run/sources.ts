@@ -1,6 +1,6 @@
 /**
- * The command's arguments as people give them (cp, rsync, cpy-cli, copyfiles
- * habits), turned into the copyFolder() calls that make the copy:
+ * Sources as people give them (cp, rsync, cpy-cli, copyfiles habits), turned
+ * into the copyFolder() calls that make the copy (copyFolders() runs them):
  *  - one source: the destination receives its contents (copyFolder's semantics);
  *  - several sources, as `cp -a a b c dest/`: the last argument is the
  *    destination, a directory, and each source goes to `dest/<its name>`;
@@ -17,29 +17,29 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FoldercopyError } from '../shared/errors.js';
 
-export interface PlannedCopy {
+/** One copyFolder() call of several. */
+export interface SourceCopy {
   source: string;
   destination: string | undefined;
   /** The library's `files`: paths relative to `source`. */
-  files?: string[];
+  files?: readonly string[];
   /** Where the copy's root lands, relative to the destination argument ('' for the destination itself). */
   prefix: string;
 }
 
 export interface SourceOptions {
   flat: boolean;
-  /** --files-from's paths. */
-  files: string[] | undefined;
+  /** The files option (--files-from's paths): relative to the one source. */
+  files: readonly string[] | undefined;
 }
 
-export async function planCopies(args: readonly string[], options: SourceOptions): Promise<PlannedCopy[]> {
-  const destination = args.length > 1 ? args[args.length - 1] : undefined;
-  const sources = args.length > 1 ? args.slice(0, -1) : [...args];
+/** The copies that `sources` into `destination` make; a refusal of any refuses them all. */
+export async function expandSources(sources: readonly string[], destination: string | undefined, options: SourceOptions): Promise<SourceCopy[]> {
   const several = sources.length > 1;
   if (options.files !== undefined && several) throw new FoldercopyError('USAGE', '--files-from takes one source directory, the one its paths are relative to');
   if (several) checkDirectory(destination!);
   const claims = new Claims(destination ?? '');
-  const copies: PlannedCopy[] = [];
+  const copies: SourceCopy[] = [];
   for (const source of sources) {
     const glob = await globOf(source);
     if (glob) {
@@ -49,7 +49,7 @@ export async function planCopies(args: readonly string[], options: SourceOptions
     } else if (options.files !== undefined) {
       copies.push(...listCopies(source, destination, options.files, options.flat, claims));
     } else if (options.flat) {
-      throw new FoldercopyError('USAGE', '--flat applies to the files of a glob source or of --files-from');
+      throw new FoldercopyError('USAGE', 'the flat option applies to the files of a glob source or of --files-from');
     } else if (several) {
       const name = path.basename(path.resolve(source));
       claims.claimTree(name, source);
@@ -91,7 +91,7 @@ async function globOf(argument: string): Promise<{ base: string; files: string[]
 }
 
 /** A file list: one copy of the listed paths, or with --flat one copy per directory holding them, each into the destination. */
-function listCopies(base: string, destination: string | undefined, files: string[], flat: boolean, claims: Claims): PlannedCopy[] {
+function listCopies(base: string, destination: string | undefined, files: readonly string[], flat: boolean, claims: Claims): SourceCopy[] {
   if (!flat) {
     for (const file of files) claims.claimFile(path.posix.normalize(file), path.join(base, file));
     return [{ source: base, destination, files, prefix: '' }];
