@@ -510,7 +510,7 @@ describe('--dry-run', () => {
     const snapshot = await snapshotTree(dest);
     expect(statTree(dest)).toEqual(stats);
 
-    // -vv: the skipped entries too. The plan goes to stdout, as `rsync -n`'s does; stderr has the summary alone.
+    // -vv: the skipped entries too. The listing goes to stdout, as `rsync -n`'s does; stderr has the summary alone.
     const result = await cli(['-n', '-vv', '--delete', source, dest]);
 
     expect(result.exitCode, result.stderr).toBe(0);

@@ -1,4 +1,4 @@
-// The bar at every width and on a terminal narrowed mid-copy, terminal detection, the -n plan on stdout, and the --delete guard; the real CLI.
+// The bar at every width and on a terminal narrowed mid-copy, terminal detection, the -n listing on stdout, and the --delete guard; the real CLI.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -134,22 +134,22 @@ describe('terminal detection', () => {
 });
 
 describe('-n and -v list what changes, on stdout', () => {
-  it('an up-to-date copy with one changed file: one plan line on stdout (skips only with -vv); status on stderr', async () => {
+  it('an up-to-date copy with one changed file: one listing line on stdout (skips only with -vv); status on stderr', async () => {
     const { source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, smallFiles(200));
     expect((await runCli([source, dest])).exitCode).toBe(0);
     fs.writeFileSync(path.join(source, 'dir3/f3.txt'), 'changed\n');
 
-    const plan = await runCli(['-n', source, dest]);
-    expect(plan.exitCode, plan.stderr).toBe(0);
-    expect(plan.stdout).toBe('overwrite dir3/f3.txt\n');
-    expect(plan.stderr).toMatch(/^foldercopy: dry run, nothing changed: would copy 1 file, .*; 199 skipped, 0 failed\n$/);
+    const listing = await runCli(['-n', source, dest]);
+    expect(listing.exitCode, listing.stderr).toBe(0);
+    expect(listing.stdout).toBe('overwrite dir3/f3.txt\n');
+    expect(listing.stderr).toMatch(/^foldercopy: dry run, nothing changed: would copy 1 file, .*; 199 skipped, 0 failed\n$/);
 
     const all = await runCli(['-n', '-vv', source, dest]);
     expect(all.stdout.split('\n').filter(Boolean)).toHaveLength(1 + 199);
     expect(all.stdout).toContain('skip dir0/f0.txt (same size and mtime)\n');
 
-    // With --json, stdout is the document's: the plan lines go to stderr.
+    // With --json, stdout is the document's: the listing goes to stderr.
     const json = await runCli(['-n', '--json', source, dest]);
     expect(JSON.parse(json.stdout)).toMatchObject({ status: 'ok', dryRun: true });
     expect(json.stderr).toMatch(/^overwrite dir3\/f3\.txt$/m);

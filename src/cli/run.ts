@@ -14,7 +14,7 @@ import { setExitCode, StdoutLog } from './stdout.js';
 
 /**
  * Entry lines (-v, -n) are the run's listing and go to stdout, as `rsync -n`'s do,
- * so `foldercopy -n src dest > plan.txt` keeps the listing; status, failures and the
+ * so `foldercopy -n src dest > changes.txt` keeps the listing; status, failures and the
  * summary stay on stderr. When stdout is taken by --json or `--log -`, they stay on
  * stderr. On a terminal with the bar, they print above the bar.
  */

@@ -21,7 +21,7 @@ import { joinRaw, type RawPath } from '../shared/raw-path.js';
 import type { TreeFilter } from '../source/filter.js';
 import type { DestinationDirectories } from '../destination/directories.js';
 import type { Staging } from '../destination/staging.js';
-import type { RunOptions } from '../run/options.js';
+import type { ResolvedOptions } from '../run/options.js';
 import { deleteEntry, findExtraneous } from './extraneous.js';
 import { tooMuchToDelete } from './refusals.js';
 
@@ -32,7 +32,7 @@ export interface DeletePassOptions {
   /** The destination's directories, reached without following symlinks. */
   handles: DirectoryHandles;
   filter: TreeFilter | null;
-  settings: RunOptions;
+  resolved: ResolvedOptions;
   staging: Staging | null;
   /** Told when the pass lists the destination's directories: a listing can move their atimes. */
   directories: DestinationDirectories;
@@ -75,15 +75,15 @@ export class DeletePass {
   private readonly maxDelete: number | undefined;
 
   private constructor(private readonly options: DeletePassOptions) {
-    const { staging, settings } = options;
+    const { staging, resolved } = options;
     this.when = !staging ? 'mirror' : staging.adopted ? 'prune' : 'never';
     // Pruning without --delete has no limit: what a killed run copied is never the user's to keep.
-    this.maxDelete = settings.delete ? settings.maxDelete : Number.POSITIVE_INFINITY;
+    this.maxDelete = resolved.delete ? resolved.maxDelete : Number.POSITIVE_INFINITY;
   }
 
   /** Null in a run that deletes nothing, which keeps no listing state at all. */
   static forRun(options: DeletePassOptions): DeletePass | null {
-    return options.settings.delete || options.staging?.adopted ? new DeletePass(options) : null;
+    return options.resolved.delete || options.staging?.adopted ? new DeletePass(options) : null;
   }
 
   /** The planner made or deferred a directory holding `entries` entries; nothing is kept in a fresh copy, never compared. */
@@ -107,8 +107,8 @@ export class DeletePass {
       if (failed) return { skipped: 'some entries failed to copy', retry: [] };
       if (this.listedEntries === 0) return { skipped: 'the source has nothing to copy', retry: [] };
     }
-    const { source, destination, handles, filter, settings } = this.options;
-    const { dryRun } = settings.worker;
+    const { source, destination, handles, filter, resolved } = this.options;
+    const { dryRun } = resolved.worker;
     const { maxDelete } = this;
     this.options.directories.listedAgain();
     const blockedPaths = this.blocked.map((job) => job.path);

@@ -14,7 +14,7 @@ import { fsPath, pathText, rawFromBytes, rawFromString, type RawPath } from '../
 import { isOurName } from '../shared/names-on-disk.js';
 import type { TreeFilter } from '../source/filter.js';
 import { looksLikeEarlierCopy } from '../destination/overwrite-guard.js';
-import type { RunOptions } from '../run/options.js';
+import type { ResolvedOptions } from '../run/options.js';
 import type { CopyTarget } from '../run/preflight.js';
 
 /** maxDelete (a number: checkArguments saw to that) must be a count, and only goes with delete. */
@@ -88,15 +88,15 @@ export function tooMuchToDelete(existing: number, deletions: number): boolean {
 
 export interface DeleteTargetCheck {
   target: CopyTarget;
-  settings: RunOptions;
+  resolved: ResolvedOptions;
   filter: TreeFilter | null;
   /** The source and destination as the user named them. */
   shown: { source: string; destination: string };
 }
 
 /** With delete and no maxDelete, before anything is copied: refuses a destination whose top level holds nothing the source has, or mostly what it lacks. */
-export function checkDeleteTarget({ target, settings, filter, shown }: DeleteTargetCheck): void {
-  if (!settings.delete || settings.maxDelete !== undefined || target.kind !== 'dir') return;
+export function checkDeleteTarget({ target, resolved, filter, shown }: DeleteTargetCheck): void {
+  if (!resolved.delete || resolved.maxDelete !== undefined || target.kind !== 'dir') return;
   const source = rawFromString(target.source);
   const destination = rawFromString(target.destination);
   const top = compareTopLevel(source, destination, filter);

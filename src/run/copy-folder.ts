@@ -17,7 +17,7 @@ import { fsPath, pathText, rawFromString, type RawPath } from '../shared/raw-pat
 import type { TreeFilter } from '../source/filter.js';
 import { selectionOf, type Selection } from '../source/selection.js';
 import { walk, type ListingFilter } from '../source/walk.js';
-import { checkArguments, resolveRunOptions } from './options.js';
+import { checkArguments, resolveOptions } from './options.js';
 import { copyPool } from './copy-pool.js';
 import { Census } from './census.js';
 import { RunEvents } from './events.js';
@@ -35,16 +35,16 @@ const ABORT_GRACE_MS = 500;
 export async function copyFolder(source: string, destination?: string, options: CopyOptions = {}): Promise<CopySummary> {
   checkArguments(source, destination, options);
   const target = preflight(source, destination);
-  const settings = resolveRunOptions(options, target);
+  const resolved = resolveOptions(options, target);
   const filter = target.kind === 'dir' ? await loadFilter(rawFromString(target.source), options) : null;
   const selection = options.files === undefined ? null : selectionOf(options.files, options.gitignore === true);
   // A refusal before anything is written: delete would remove what the destination held beside the source's names.
-  checkDeleteTarget({ target, settings, filter, shown: { source, destination: destination ?? target.destination } });
+  checkDeleteTarget({ target, resolved, filter, shown: { source, destination: destination ?? target.destination } });
   // The same for the cp habit without delete: files of another tree would be replaced. An overwrite policy given says the user meant it.
-  if (options.overwrite === undefined && !settings.delete && target.kind === 'dir' && selection === null) {
+  if (options.overwrite === undefined && !resolved.delete && target.kind === 'dir' && selection === null) {
     checkOverwriteTarget(rawFromString(target.source), rawFromString(target.destination), filter, { source, destination: destination ?? target.destination });
   }
-  const prepared = prepareRun(target, settings, options.onWarning);
+  const prepared = prepareRun(target, resolved, options.onWarning);
   let run: CopyRun;
   try {
     run = new CopyRun(target, prepared, filter, options, selection);
@@ -89,7 +89,7 @@ class CopyRun {
     /** Only these paths (the files option), or the whole tree. */
     private readonly selection: Selection | null,
   ) {
-    const { settings, writtenTo } = prepared;
+    const { resolved, writtenTo } = prepared;
     this.source = rawFromString(target.source);
     this.halted = new Promise((resolve) => this.halt.signal.addEventListener('abort', () => resolve(), { once: true }));
     this.events = RunEvents.forRun({ target, prepared, options, onStop: () => this.halt.abort() });
@@ -102,8 +102,8 @@ class CopyRun {
       source: this.source,
       destination: writtenTo,
       handles: this.handles,
-      policy: settings.worker.owners,
-      dryRun: settings.worker.dryRun,
+      policy: resolved.worker.owners,
+      dryRun: resolved.worker.dryRun,
       rootMade: prepared.staging?.adopted === false,
       report: this.events,
     });
@@ -112,7 +112,7 @@ class CopyRun {
       destination: writtenTo,
       handles: this.handles,
       filter,
-      settings,
+      resolved,
       staging: prepared.staging,
       directories: this.directories,
     });
@@ -127,10 +127,10 @@ class CopyRun {
       halt: this.halt.signal,
     });
     this.pool = copyPool({
-      size: settings.jobs,
+      size: resolved.workers,
       source: this.source,
       destination: writtenTo,
-      settings: settings.worker,
+      settings: resolved.worker,
       onJobDone: (job, result) => this.planner.jobDone(job, result),
       onConfirmation: () => this.planner.sendFollowUps(),
       onFileProgress: (job, bytes) => this.events.fileProgress(job, bytes),
@@ -157,7 +157,7 @@ class CopyRun {
     return {
       source: this.target.source,
       destination: this.target.destination,
-      dryRun: this.prepared.settings.worker.dryRun,
+      dryRun: this.prepared.resolved.worker.dryRun,
       ...tally.counts,
       specialFiles: tally.specialFiles,
       failures: tally.failures,

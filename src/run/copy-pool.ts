@@ -7,7 +7,7 @@
 import { isMainThread } from 'node:worker_threads';
 import { sweepDeadWorkerFiles } from '../destination/dead-worker-files.js';
 import { WorkerPool } from '../pool/pool.js';
-import type { Job, RunSettings } from '../shared/jobs.js';
+import type { Job, WorkerSettings } from '../shared/jobs.js';
 import type { JobResult } from '../shared/protocol.js';
 import { rawFromString, type RawPath } from '../shared/raw-path.js';
 import { runBatchInParent } from '../worker/run-in-parent.js';
@@ -17,7 +17,7 @@ export interface CopyPoolOptions {
   source: RawPath;
   /** Where entries are written: the destination, or the staging directory of a first copy. */
   destination: RawPath;
-  settings: RunSettings;
+  settings: WorkerSettings;
   onJobDone: (job: Job, result: JobResult) => void;
   /** After the jobs of one confirmation were reported: the moment to submit what they released, as one batch. */
   onConfirmation: () => void;

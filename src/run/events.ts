@@ -68,7 +68,7 @@ export class RunEvents implements DirectoryReport, DeletionReport {
       tally,
       progress: new Progress(options.onProgress),
       entries: EntryEvents.forRun({
-        overwrite: prepared.settings.worker.overwrite,
+        overwrite: prepared.resolved.worker.overwrite,
         log: prepared.log,
         onEntry: options.onEntry,
         stop: (error) => tally.stop(error),

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FoldercopyError } from '../shared/errors.js';
-import type { OverwritePolicy, OwnerPolicy, RunSettings } from '../shared/jobs.js';
+import type { OverwritePolicy, OwnerPolicy, WorkerSettings } from '../shared/jobs.js';
 import { checkMaxDelete, checkMirrorable } from '../delete/refusals.js';
 import { isInside, lookAgain, realPathOf, type CopyTarget } from './preflight.js';
 import type { CopyOptions } from './types.js';
@@ -17,9 +17,10 @@ export const MAX_JOBS = 64;
 const OVERWRITE_POLICIES: readonly OverwritePolicy[] = ['changed', 'checksum', 'never', 'older', 'always'];
 
 /** CopyOptions resolved: defaults applied, validated, and the settings every batch carries to its worker. */
-export interface RunOptions {
-  jobs: number;
-  worker: RunSettings;
+export interface ResolvedOptions {
+  /** Worker processes (the jobs option, or its default). */
+  workers: number;
+  worker: WorkerSettings;
   delete: boolean;
   maxDelete: number | undefined;
   log: string | undefined;
@@ -29,20 +30,20 @@ export interface RunOptions {
 // Where the copy goes over a network (NFS, SMB, a FUSE mount such as sshfs), workers spend their
 // time waiting on round trips, so more of them than cores pay: statfs's f_type tells those apart.
 const NETWORK_FILE_SYSTEMS = new Set([0x6969 /* NFS */, 0xff534d42 /* CIFS */, 0xfe534d42 /* SMB2 */, 0x517b /* SMB */, 0x65735546 /* FUSE */]);
-const NETWORK_JOBS = 8;
+const NETWORK_WORKERS = 8;
 
-/** The available CPUs, or NETWORK_JOBS where the destination is on a network or FUSE file system. */
-function defaultJobs(destinationDirectory: string): number {
+/** The available CPUs, or NETWORK_WORKERS where the destination is on a network or FUSE file system. */
+function defaultWorkers(destinationDirectory: string): number {
   const cpus = os.availableParallelism();
   try {
-    return NETWORK_FILE_SYSTEMS.has(fs.statfsSync(destinationDirectory).type) ? Math.max(cpus, NETWORK_JOBS) : cpus;
+    return NETWORK_FILE_SYSTEMS.has(fs.statfsSync(destinationDirectory).type) ? Math.max(cpus, NETWORK_WORKERS) : cpus;
   } catch {
     return cpus;
   }
 }
 
-function resolveJobs(jobs: number | undefined, destinationDirectory: string): number {
-  if (jobs === undefined) return defaultJobs(destinationDirectory);
+function resolveWorkers(jobs: number | undefined, destinationDirectory: string): number {
+  if (jobs === undefined) return defaultWorkers(destinationDirectory);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > MAX_JOBS) {
     throw new FoldercopyError('USAGE', `the jobs option must be a whole number from 1 to ${MAX_JOBS}, got ${shown(jobs)}`);
   }
@@ -89,7 +90,7 @@ function shown(value: unknown): string {
   return value !== null && typeof value === 'object' ? 'an object' : String(value);
 }
 
-export function resolveRunOptions(options: CopyOptions, target: CopyTarget): RunOptions {
+export function resolveOptions(options: CopyOptions, target: CopyTarget): ResolvedOptions {
   const { xattrs = true } = options;
   const overwrite = options.overwrite ?? 'changed';
   if (!OVERWRITE_POLICIES.includes(overwrite)) {
@@ -105,7 +106,7 @@ export function resolveRunOptions(options: CopyOptions, target: CopyTarget): Run
   const log = options.log === undefined ? undefined : outputFile(options.log, 'log', target);
   const manifest = options.manifest === undefined ? undefined : outputFile(options.manifest, 'manifest', target);
   return {
-    jobs: resolveJobs(options.jobs, target.existingAncestor),
+    workers: resolveWorkers(options.jobs, target.existingAncestor),
     worker: {
       overwrite,
       dryRun,

@@ -14,12 +14,12 @@ import { probeNameRules, type NameRules } from '../destination/name-rules.js';
 import { removeStaleStagings, stage, type OnIgnored, type Staging } from '../destination/staging.js';
 import { EntryLog } from './entry-log.js';
 import { Manifest } from './manifest.js';
-import type { RunOptions } from './options.js';
+import type { ResolvedOptions } from './options.js';
 import type { CopyTarget } from './preflight.js';
 import type { CopyWarning } from './types.js';
 
 export interface PreparedRun {
-  settings: RunOptions;
+  resolved: ResolvedOptions;
   /** Where entries are written: the destination, or the staging directory of a first copy. */
   writtenTo: RawPath;
   staging: Staging | null;
@@ -33,7 +33,7 @@ export interface PreparedRun {
   warnings: CopyWarning[];
 }
 
-export function prepareRun(target: CopyTarget, settings: RunOptions, onWarning?: (warning: CopyWarning) => void): PreparedRun {
+export function prepareRun(target: CopyTarget, resolved: ResolvedOptions, onWarning?: (warning: CopyWarning) => void): PreparedRun {
   const warnings: CopyWarning[] = [];
   const warn =
     (code: CopyWarning['code']) =>
@@ -42,7 +42,7 @@ export function prepareRun(target: CopyTarget, settings: RunOptions, onWarning?:
       warnings.push(warning);
       onWarning?.(warning);
     };
-  const writes = !settings.worker.dryRun;
+  const writes = !resolved.worker.dryRun;
   let lock: DestinationLock | null = null;
   // A dry run writes no probe: names are taken as told apart.
   let nameRules: NameRules = { caseInsensitive: false, normalizationInsensitive: false };
@@ -62,22 +62,22 @@ export function prepareRun(target: CopyTarget, settings: RunOptions, onWarning?:
         onTakeOver: warn('STALE_LOCK'),
       });
     }
-    log = settings.log === undefined ? null : EntryLog.open(settings.log);
-    manifest = settings.manifest === undefined ? null : Manifest.open(settings.manifest);
+    log = resolved.log === undefined ? null : EntryLog.open(resolved.log);
+    manifest = resolved.manifest === undefined ? null : Manifest.open(resolved.manifest);
     const destination = rawFromString(target.destination);
     // The options looked before the lock: a run that held it may have put its copy in place since.
-    if (settings.worker.staged && isDirectory(destination)) {
-      settings = { ...settings, worker: { ...settings.worker, staged: false } };
+    if (resolved.worker.staged && isDirectory(destination)) {
+      resolved = { ...resolved, worker: { ...resolved.worker, staged: false } };
     }
-    const staging = settings.worker.staged ? stageFirstCopy(destination, warn('FOREIGN_STAGING')) : null;
+    const staging = resolved.worker.staged ? stageFirstCopy(destination, warn('FOREIGN_STAGING')) : null;
     // A re-run: what dead runs staged beside the destination will never be renamed into place.
     if (writes && !staging) removeStaleStagings(destination, warn('FOREIGN_STAGING'));
     // What a killed run left may be incomplete: only a check of every entry can tell, whatever the policy.
-    const { overwrite } = settings.worker;
+    const { overwrite } = resolved.worker;
     if (staging?.adopted && (overwrite === 'never' || overwrite === 'older')) {
-      settings = { ...settings, worker: { ...settings.worker, overwrite: 'changed' } };
+      resolved = { ...resolved, worker: { ...resolved.worker, overwrite: 'changed' } };
     }
-    return { settings, writtenTo: staging?.path ?? destination, staging, log, manifest, lock, nameRules, warnings };
+    return { resolved, writtenTo: staging?.path ?? destination, staging, log, manifest, lock, nameRules, warnings };
   } catch (error) {
     log?.close();
     manifest?.discard();

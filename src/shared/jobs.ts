@@ -88,7 +88,7 @@ export function isLargeFile(job: Job): job is FileJob {
 export type OverwritePolicy = 'changed' | 'checksum' | 'never' | 'older' | 'always';
 
 /** The same for every batch of a run. */
-export interface RunSettings {
+export interface WorkerSettings {
   overwrite: OverwritePolicy;
   /** Decide and report, write nothing. */
   dryRun: boolean;

@@ -29,7 +29,7 @@ export function tempPathFor(finalPath: RawPath, pid: number): RawPath {
 
 /**
  * Where a worker writes an entry: under its temporary name, or, when the whole
- * tree is staged under a temporary directory name (RunSettings.staged), at its
+ * tree is staged under a temporary directory name (WorkerSettings.staged), at its
  * name inside it, with nothing to rename.
  */
 export function writingPathFor(finalPath: RawPath, pid: number, staged: boolean): RawPath {

@@ -6,7 +6,7 @@
  * a worker leaves when its channel closes.
  */
 import type { ErrorRecord } from './errors.js';
-import type { Job, RunSettings } from './jobs.js';
+import type { Job, WorkerSettings } from './jobs.js';
 import type { RawPath } from './raw-path.js';
 
 /** Parent → worker: copy these jobs, in order. */
@@ -17,7 +17,7 @@ export interface CopyBatch {
   source: RawPath;
   destination: RawPath;
   cwd: RawPath;
-  settings: RunSettings;
+  settings: WorkerSettings;
   jobs: Job[];
 }
 
@@ -42,7 +42,7 @@ export interface FilesDone {
   sizes: number[];
   failures: Array<{ index: number; error: ErrorRecord }>;
   inodes: Array<{ index: number; inode: string }>;
-  /** With RunSettings.digest: each job's SHA-256 in hex, '' for none. */
+  /** With WorkerSettings.digest: each job's SHA-256 in hex, '' for none. */
   digests?: string[];
   /** Metadata the destination could not hold (JobResult.lost); absent when no job lost any. */
   lost?: Array<{ index: number; lost: number }>;
@@ -89,7 +89,7 @@ export interface JobResult {
   /** Bytes of a regular file's source, as the worker found it; 0 for other jobs. */
   size: number;
   error?: ErrorRecord;
-  /** SHA-256 in hex of a regular file's content, when RunSettings.digest asks for it. */
+  /** SHA-256 in hex of a regular file's content, when WorkerSettings.digest asks for it. */
   digest?: string;
   /** With 'otherNames': the file's `dev:ino`. */
   inode?: string;

@@ -5,14 +5,14 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type { ErrorRecord } from '../shared/errors.js';
-import type { RunSettings } from '../shared/jobs.js';
+import type { WorkerSettings } from '../shared/jobs.js';
 import type { JobResult } from '../shared/protocol.js';
 import type { RawPath } from '../shared/raw-path.js';
 import { closeFd, openAt, unlinkAt, type Destination, type Place } from './places.js';
 
 /** What every job of a batch runs against: the run's settings, the two trees, and the process's own constants. */
 export interface BatchContext {
-  settings: RunSettings;
+  settings: WorkerSettings;
   /** The destination tree, where entries are written. */
   place: Destination;
   /** The worker's one copy buffer. */

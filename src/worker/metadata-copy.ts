@@ -14,7 +14,7 @@
  * destination hands down).
  */
 import fs from 'node:fs';
-import type { Owner, RunSettings } from '../shared/jobs.js';
+import type { Owner, WorkerSettings } from '../shared/jobs.js';
 import type { Metadata } from '../shared/metadata.js';
 import { errnoError, native, type Native, type Target } from '../shared/native.js';
 import { dropInheritedAcls, hasAccessAcl, LOST_UNAVAILABLE, readXattrs, writeXattrs, type Xattr } from '../shared/xattrs.js';
@@ -24,7 +24,7 @@ import { chownAt, pathOf, target, type Place } from './places.js';
 const NONE: Xattr[] = [];
 
 /** The source's attributes to copy, when the run copies them; a failure to read them is the source's. */
-export function sourceXattrs(settings: RunSettings, source: Target): Xattr[] {
+export function sourceXattrs(settings: WorkerSettings, source: Target): Xattr[] {
   const lib = settings.owners.xattrs ? native() : null;
   if (!lib) return NONE;
   try {

@@ -1,6 +1,6 @@
 /**
  * Decides, in the worker, whether an entry already at the destination name is
- * kept or replaced (RunSettings.overwrite). Only jobs whose directory existed
+ * kept or replaced (WorkerSettings.overwrite). Only jobs whose directory existed
  * before the run get here (Job.mayExist): a first copy pays nothing for it.
  */
 import fs from 'node:fs';

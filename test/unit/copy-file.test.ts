@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FileJob, RunSettings } from '../../src/shared/jobs.js';
+import type { FileJob, WorkerSettings } from '../../src/shared/jobs.js';
 import { LARGE_FILE_BYTES } from '../../src/shared/jobs.js';
 import { endsLikeOurName } from '../../src/shared/names-on-disk.js';
 import type { JobResult } from '../../src/shared/protocol.js';
@@ -35,7 +35,7 @@ afterEach(() => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-function settings(overrides: Partial<RunSettings> = {}): RunSettings {
+function settings(overrides: Partial<WorkerSettings> = {}): WorkerSettings {
   return {
     overwrite: 'changed',
     dryRun: false,
@@ -47,7 +47,7 @@ function settings(overrides: Partial<RunSettings> = {}): RunSettings {
   };
 }
 
-function copy(job: FileJob, overrides: Partial<RunSettings> = {}, onBytes?: (copied: number) => void): JobResult | Promise<JobResult> {
+function copy(job: FileJob, overrides: Partial<WorkerSettings> = {}, onBytes?: (copied: number) => void): JobResult | Promise<JobResult> {
   const context: BatchContext = { settings: settings(overrides), place: destination, buffer: BUFFER, pid: process.pid };
   const paths: JobPaths = { source: path.join(src, job.path), final: path.join(dst, job.path), from: sources.place(job.path), to: destination.place(job.path) };
   return copyFile(job, paths, context, onBytes);

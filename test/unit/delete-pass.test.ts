@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DeletePass, type DeletePassOptions } from '../../src/delete/pass.js';
 import type { DestinationDirectories } from '../../src/destination/directories.js';
 import type { Staging } from '../../src/destination/staging.js';
-import type { RunOptions } from '../../src/run/options.js';
+import type { ResolvedOptions } from '../../src/run/options.js';
 import { DirectoryHandles } from '../../src/shared/directory-handles.js';
 import type { ErrorRecord } from '../../src/shared/errors.js';
 import type { Job } from '../../src/shared/jobs.js';
@@ -34,7 +34,7 @@ async function setUp(run: { delete: boolean; maxDelete?: number; staging?: Stagi
     destination: rawFromString(destination),
     handles: opened,
     filter: null,
-    settings: { delete: run.delete, maxDelete: run.maxDelete, worker: { dryRun: false } } as RunOptions,
+    resolved: { delete: run.delete, maxDelete: run.maxDelete, worker: { dryRun: false } } as ResolvedOptions,
     staging: run.staging ?? null,
     directories: { listedAgain: () => listedAgain++ } as unknown as DestinationDirectories,
   };
