@@ -13,13 +13,13 @@ import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
 import { errorRecord, type ErrorRecord } from '../shared/errors.js';
 import type { Owner, OwnerPolicy } from '../shared/jobs.js';
-import { microseconds, microsecondsOf, ownerFor } from '../shared/metadata.js';
+import { ownerFor } from '../shared/metadata.js';
 import type { DirectoryHandles } from '../shared/directory-handles.js';
-import { childPath, fsPath, joinRaw, parentOf, rawFromLatin1, type FsPath, type RawPath } from '../shared/raw-path.js';
-import { isTempName } from '../shared/names-on-disk.js';
+import { fsPath, joinRaw, parentOf, type FsPath, type RawPath } from '../shared/raw-path.js';
 import type { DirectoryEntry } from '../source/entry.js';
 import { DirectoryModes } from './directory-modes.js';
 import { finalizeDirectories, type MadeDirectory } from './finalize-directories.js';
+import { OWNER_RWX, ownerIs, reuseDirectory } from './reuse-directory.js';
 
 /** What became of a listed directory: made now, already there, or a failure. */
 export type DirectoryOutcome = 'created' | 'existing' | ErrorRecord;
@@ -28,8 +28,6 @@ export type DirectoryOutcome = 'created' | 'existing' | ErrorRecord;
 export interface DirectoryReport {
   directory(entry: DirectoryEntry, outcome: DirectoryOutcome): void;
 }
-
-const OWNER_RWX = 0o700;
 
 export interface DestinationDirectoriesOptions {
   /** The source root: its directories' attributes are read at the end through descriptors of their own. */
@@ -192,7 +190,7 @@ export class DestinationDirectories {
         if (!there) throw error;
       }
     }
-    const reused = this.reuse(entry, target, there);
+    const reused = reuseDirectory(this.handles, entry, target, there);
     if (reused === 'created') return { outcome: 'created', modeIsSet: false };
     // Only a chown could change the mode after this, and none is made where the owner is right already.
     return { outcome: 'existing', modeIsSet: reused === entry.mode && ownerIs(there, owner), found: there };
@@ -230,42 +228,9 @@ export class DestinationDirectories {
     return 'existing';
   }
 
-  /**
-   * A directory left by an earlier run (or the user's existing destination):
-   * something that is not a directory is replaced, as rsync does, so nothing is
-   * ever written through a symlink; leftovers of a killed run are swept; and it
-   * is made writable until finalize() restores its mode.
-   * Returns 'created' when it had to be replaced; otherwise the mode it has now
-   * if that is untouched, or -1.
-   */
-  private reuse(entry: DirectoryEntry, target: FsPath, stats: BigIntStats): 'created' | number {
-    if (!stats.isDirectory()) {
-      fs.unlinkSync(target);
-      fs.mkdirSync(target, OWNER_RWX);
-      return 'created';
-    }
-    let mode = Number(stats.mode) & 0o7777;
-    if ((mode & OWNER_RWX) !== OWNER_RWX) {
-      fs.fchmodSync(this.handles.descriptor(entry.path), mode | OWNER_RWX);
-      mode = -1;
-    }
-    // Still the mtime a complete run gave it: nothing was created in it since, so no killed
-    // run left anything here, and listing it (a no-op re-run's biggest cost after the walk) is spared.
-    if (microsecondsOf(stats.mtimeNs) === microseconds(entry.mtime)) return mode;
-    for (const name of fs.readdirSync(this.handles.directoryPath(entry.path), { encoding: 'latin1' })) {
-      if (isTempName(name)) fs.unlinkSync(this.handles.entryPath(childPath(entry.path, rawFromLatin1(name))));
-    }
-    return mode;
-  }
-
   private markBroken(entry: DirectoryEntry, error: unknown, path: RawPath): ErrorRecord {
     const record = errorRecord(error, 'mkdir', path);
     this.broken.set(entry.path, record);
     return record;
   }
-}
-
-/** Whether an existing directory has the owner finalize() would give it (none to give: it has). */
-function ownerIs(stats: BigIntStats, owner: Owner | undefined): boolean {
-  return owner === undefined || (Number(stats.uid) === owner.uid && Number(stats.gid) === owner.gid);
 }

@@ -8,7 +8,8 @@ import type { ErrorRecord } from '../shared/errors.js';
 import type { WorkerSettings } from '../shared/jobs.js';
 import type { JobResult } from '../shared/protocol.js';
 import type { RawPath } from '../shared/raw-path.js';
-import { closeFd, openAt, unlinkAt, type Destination, type Place } from './places.js';
+import { closeFd, openAt, unlinkAt, type Place } from './places.js';
+import type { Destination } from './trees.js';
 
 /** What every job of a batch runs against: the run's settings, the two trees, and the process's own constants. */
 export interface BatchContext {

@@ -15,7 +15,8 @@ import { copyFile } from './copy-file.js';
 import { temporary } from './write-file.js';
 import { copySymlink, linkSecondName } from './copy-link.js';
 import { failed, isWrite, type BatchContext, type JobPaths } from './job-result.js';
-import { Destination, Directories, pathOf, rootFilePlace, type Place } from './places.js';
+import { pathOf, type Place } from './places.js';
+import { Destination, Directories, rootFilePlace } from './trees.js';
 
 const COPY_BUFFER_BYTES = 256 * 1024;
 // Long batches confirm progress this often, so a crash re-runs little and the bar keeps moving;

@@ -10,7 +10,7 @@ import { endsLikeOurName } from '../../src/shared/names-on-disk.js';
 import type { JobResult } from '../../src/shared/protocol.js';
 import { copyFile } from '../../src/worker/copy-file.js';
 import type { BatchContext, JobPaths } from '../../src/worker/job-result.js';
-import { Destination, Directories } from '../../src/worker/places.js';
+import { Destination, Directories } from '../../src/worker/trees.js';
 
 const BUFFER = Buffer.allocUnsafe(256 * 1024);
 let root: string;

@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OverwritePolicy } from '../../src/shared/jobs.js';
 import { sourceFileFromStats, type SourceFile } from '../../src/shared/metadata.js';
 import type { EntryStats } from '../../src/shared/native.js';
-import { Directories, statAt, type Place } from '../../src/worker/places.js';
+import { statAt, type Place } from '../../src/worker/places.js';
+import { Directories } from '../../src/worker/trees.js';
 import { existingAt, keepsFile, keepsHardLink, keepsSymlink, refreshMetadata } from '../../src/worker/up-to-date.js';
 
 const BUFFER = Buffer.alloc(64 * 1024);
