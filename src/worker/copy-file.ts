@@ -20,7 +20,7 @@ import { ownerFor, sourceFileFromStats, type SourceFile } from '../shared/metada
 import { ENOENT, errnoError } from '../shared/native.js';
 import type { JobResult } from '../shared/protocol.js';
 import { fstat, openAt, statAt } from './places.js';
-import { failed, hashFile, isWrite, SOURCE_READ_FLAGS, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
+import { failed, hashFile, isWrite, SOURCE_READ_FLAGS, SourceFailure, type BatchContext, type FileCopy, type JobPaths } from './job-result.js';
 import { sourceXattrs } from './metadata-copy.js';
 import { existingAt, keepsFile, refreshMetadata } from './up-to-date.js';
 import { cloneInParent, closing, SOURCE_CHANGED, writeBlocks, writeInKernel } from './write-file.js';
@@ -29,40 +29,44 @@ import { cloneInParent, closing, SOURCE_CHANGED, writeBlocks, writeInKernel } fr
 const ATTEMPTS = 3;
 
 /**
- * Copies the file; synchronously, except a large one (`onBytes` given: its
+ * Copies the file; synchronously, except a large one (`file.onBytes` given: its
  * progress) that the kernel writes, which is a promise.
  */
-export function copyFile(job: FileJob, paths: JobPaths, context: BatchContext, onBytes?: (copied: number) => void): JobResult | Promise<JobResult> {
-  return attempt(job, paths, context, onBytes, 1);
+export function copyFile(job: FileJob, file: FileCopy, context: BatchContext): JobResult | Promise<JobResult> {
+  return attempt(job, file, context, 1);
 }
 
-function attempt(job: FileJob, paths: JobPaths, context: BatchContext, onBytes: ((copied: number) => void) | undefined, n: number): JobResult | Promise<JobResult> {
-  const result = copyOnce(job, paths, context, onBytes);
-  if (result instanceof Promise) return result.then((done) => (again(done, n) ? attempt(job, paths, context, onBytes, n + 1) : done));
-  return again(result, n) ? attempt(job, paths, context, onBytes, n + 1) : result;
+function attempt(job: FileJob, file: FileCopy, context: BatchContext, n: number): JobResult | Promise<JobResult> {
+  const result = copyOnce(job, file, context);
+  if (result instanceof Promise) return result.then((done) => (again(done, n) ? attempt(job, file, context, n + 1) : done));
+  return again(result, n) ? attempt(job, file, context, n + 1) : result;
 }
 
 function again(result: JobResult, n: number): boolean {
   return result.error?.code === SOURCE_CHANGED && n < ATTEMPTS;
 }
 
-function copyOnce(job: FileJob, paths: JobPaths, context: BatchContext, onBytes: ((copied: number) => void) | undefined): JobResult | Promise<JobResult> {
+function copyOnce(job: FileJob, file: FileCopy, context: BatchContext): JobResult | Promise<JobResult> {
   const { dryRun } = context.settings;
   // A first copy opens the source at once and reads its stats from the descriptor;
   // a file that may exist already, or a dry run, may not need the content: it looks first.
-  let input = job.mayExist || dryRun ? -1 : openSource(paths);
+  let input = job.mayExist || dryRun ? -1 : openSource(file);
   if (typeof input !== 'number') return failed(input);
-  const source = statSource(paths, input);
+  const source = statSource(file, input);
   if ('code' in source) return closing(input, failed(source));
   const handedBack = handBack(job, source, context);
   if (handedBack) return closing(input, handedBack);
-  const planned = decideFile(job, source, paths, context);
-  if (!isWrite(planned) || dryRun) return closing(input, planned);
-  if (input < 0) input = openSource(paths);
+  const decision = decideFile(job, source, file, context);
+  if (!isWrite(decision) || dryRun) return closing(input, decision);
+  if (input < 0) input = openSource(file);
   if (typeof input !== 'number') return failed(input);
-  if (job.large && context.inParent) return cloneInParent(input, source, paths, context, planned);
-  if (onBytes && inKernel(source, context)) return writeInKernel(input, source, paths, context, planned, onBytes);
-  return writeBlocks(input, source, paths, context, planned, onBytes);
+  // What the writers take: the object the job came with, no other.
+  file.input = input;
+  file.sourceFile = source;
+  file.decision = decision;
+  if (job.large && context.inParent) return cloneInParent(file, context);
+  if (file.onBytes && inKernel(source, context)) return writeInKernel(file, context);
+  return writeBlocks(file, context);
 }
 
 /** The source opened for reading, or why it cannot be. */

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type { ErrorRecord } from '../shared/errors.js';
 import type { WorkerSettings } from '../shared/jobs.js';
+import type { SourceFile } from '../shared/metadata.js';
 import type { JobResult } from '../shared/protocol.js';
 import type { RawPath } from '../shared/raw-path.js';
 import { closeFd, openAt, unlinkAt, type Place } from './places.js';
@@ -36,6 +37,30 @@ export interface JobPaths {
   from: Place;
   /** The destination entry, by its final name in its directory's descriptor. */
   to: Place;
+}
+
+/**
+ * A job's paths, and, for a regular file, what its copy finds as it goes (copy-file.ts, write-file.ts): one
+ * object per job, made whole by jobPaths(), so that what a file's copy learns costs no object of its own.
+ */
+export interface FileCopy extends JobPaths {
+  /** The source's descriptor, -1 while it is not open. */
+  input: number;
+  /** The source's stats, once taken. */
+  sourceFile: SourceFile | null;
+  /** What a write reports (created or overwritten), once decided. */
+  decision: JobResult | null;
+  /** Where the data is written: the temporary name, or the final one in a staged copy. */
+  temp: Place | null;
+  /** The SHA-256 of what was read, when --verify or a manifest needs it. */
+  digest: string | undefined;
+  /** A large file's progress, in bytes written (the kernel's copy and the block loop report it). */
+  onBytes: ((copied: number) => void) | undefined;
+}
+
+/** A job's paths, with room for what a regular file's copy finds. */
+export function jobPaths(source: RawPath, final: RawPath, from: Place, to: Place): FileCopy {
+  return { source, final, from, to, input: -1, sourceFile: null, decision: null, temp: null, digest: undefined, onBytes: undefined };
 }
 
 // How a file is opened for reading. O_NOFOLLOW refuses one replaced by a symlink since it

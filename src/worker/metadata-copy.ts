@@ -15,10 +15,10 @@
  */
 import fs from 'node:fs';
 import type { Owner, WorkerSettings } from '../shared/jobs.js';
-import type { Metadata } from '../shared/metadata.js';
+import { ownerFor, type Metadata } from '../shared/metadata.js';
 import { errnoError, native, type Native, type Target } from '../shared/native.js';
 import { dropInheritedAcls, hasAccessAcl, LOST_UNAVAILABLE, readXattrs, writeXattrs, type Xattr } from '../shared/xattrs.js';
-import { SourceFailure } from './job-result.js';
+import { SourceFailure, type BatchContext, type FileCopy } from './job-result.js';
 import { chownAt, pathOf, target, type Place } from './places.js';
 
 const NONE: Xattr[] = [];
@@ -35,18 +35,23 @@ export function sourceXattrs(settings: WorkerSettings, source: Target): Xattr[] 
 }
 
 /**
- * Owner, attributes, mode and times of a written file open as `output`;
- * `chmod` says whether the mode must be set even without an ACL, and
- * `aclHandedDown` whether its directory has a default ACL.
+ * Owner, attributes, mode and times of a written file open as `output` (at file.temp), from its source's
+ * stats and open descriptor; `chmod` says whether the mode must be set even without an ACL.
  */
-export function finishFile(output: number, file: Metadata, owner: Owner | undefined, xattrs: readonly Xattr[], chmod: boolean, aclHandedDown: boolean): number {
+export function finishFile(output: number, file: FileCopy, context: BatchContext, chmod: boolean): number {
+  const source = file.sourceFile!;
+  // Attributes from the source's descriptor: one list call for a file that has none.
+  const xattrs = sourceXattrs(context.settings, file.input);
+  const owner = ownerFor(source, context.settings.owners);
+  // Whether files made in its directory inherit a default ACL: asked once per directory.
+  const aclHandedDown = context.place.handsDownAcls(file.temp!.dir);
   const lib = native();
   let lost = lib ? 0 : LOST_UNAVAILABLE;
   if (owner) fs.fchownSync(output, owner.uid, owner.gid);
   if (xattrs.length > 0) lost |= writeXattrs(lib!, output, xattrs);
   if (aclHandedDown && lib) dropInheritedAcls(lib, output, xattrs, false);
-  if (owner || chmod || hasAccessAcl(xattrs)) fs.fchmodSync(output, file.mode);
-  setTimes(lib, output, file);
+  if (owner || chmod || hasAccessAcl(xattrs)) fs.fchmodSync(output, source.mode);
+  setTimes(lib, output, source);
   return lost;
 }
 

@@ -14,7 +14,7 @@ import { joinRaw, type RawPath } from '../shared/raw-path.js';
 import { copyFile } from './copy-file.js';
 import { temporary } from './write-file.js';
 import { copySymlink, linkSecondName } from './copy-link.js';
-import { failed, isWrite, type BatchContext, type JobPaths } from './job-result.js';
+import { failed, isWrite, jobPaths, type BatchContext, type FileCopy } from './job-result.js';
 import { pathOf, type Place } from './places.js';
 import { Destination, Directories, rootFilePlace } from './trees.js';
 
@@ -44,6 +44,14 @@ export interface BatchRunner {
   largeFileStep(temporary: RawPath | null): void;
 }
 
+/** What every job of one batch runs with, made once per batch. */
+interface BatchRun {
+  batch: CopyBatch;
+  sources: Directories;
+  context: BatchContext;
+  runner: BatchRunner;
+}
+
 export async function runBatch(batch: CopyBatch, runner: BatchRunner): Promise<void> {
   buffer ??= Buffer.allocUnsafe(COPY_BUFFER_BYTES);
   const place = new Destination(absolute(batch.destination, batch.cwd), isSingleFile(batch));
@@ -52,12 +60,13 @@ export async function runBatch(batch: CopyBatch, runner: BatchRunner): Promise<v
   // symlink (to /etc, say, under a backup run as root) is not read through.
   const sources = new Directories(absolute(batch.source, batch.cwd), { lookUpOnly: true });
   const results = new ResultsEncoder(batch.settings.digest);
+  const run: BatchRun = { batch, sources, context, runner };
   let lastConfirm = performance.now();
   let bytesWritten = 0;
   try {
     for (let index = 0; index < batch.jobs.length; index++) {
       const job = batch.jobs[index]!;
-      const running = bytesWritten >= BATCH_MAX_BYTES ? BATCH_FULL : runJob(job, batch, sources, context, runner);
+      const running = bytesWritten >= BATCH_MAX_BYTES ? BATCH_FULL : runJob(job, run);
       // Only a large file is a promise: awaiting every job would cost each a turn of the event loop.
       const result = running instanceof Promise ? await running : running;
       results.add(result);
@@ -74,7 +83,7 @@ export async function runBatch(batch: CopyBatch, runner: BatchRunner): Promise<v
   if (results.pending > 0) runner.send(results.take(batch.batchId));
 }
 
-function runJob(job: Job, batch: CopyBatch, sources: Directories, context: BatchContext, runner: BatchRunner): JobResult | Promise<JobResult> {
+function runJob(job: Job, { batch, sources, context, runner }: BatchRun): JobResult | Promise<JobResult> {
   const final = joinRaw(batch.destination, job.path);
   // A second name of a hard link is linked to its first name's copy: nothing of the source is read.
   if (job.kind === 'hardlink') return linkSecondName(job, { final }, context);
@@ -90,10 +99,10 @@ function runJob(job: Job, batch: CopyBatch, sources: Directories, context: Batch
     // ELOOP or ENOTDIR: a source directory on the way was replaced (by a symlink) since it was listed.
     return failed(errorRecord(error, 'read', source));
   }
-  const paths: JobPaths = { source, final, from, to };
+  const paths = jobPaths(source, final, from, to);
   if (job.kind === 'symlink') return copySymlink(job, paths, context);
   // In the parent, a large file is cloned at once or handed back: synchronous, like any other.
-  return isLargeFile(job) && !context.inParent ? copyLarge(job, paths, context, batch, runner) : copyFile(job, paths, context);
+  return isLargeFile(job) && !context.inParent ? copyLarge(job, paths, context, { batchId: batch.batchId, runner }) : copyFile(job, paths, context);
 }
 
 /** A dry run's place for an entry whose directory the run would make: never reached (nothing may be there). */
@@ -115,18 +124,20 @@ function singleSource(batch: CopyBatch, sources: Directories): Place {
   return place;
 }
 
-async function copyLarge(job: FileJob, paths: JobPaths, context: BatchContext, batch: CopyBatch, runner: BatchRunner): Promise<JobResult> {
-  const temporaryPath = pathOf(temporary(paths, context));
+/** A large file, alone in its batch: its progress reported as it is written. */
+async function copyLarge(job: FileJob, file: FileCopy, context: BatchContext, { batchId, runner }: { batchId: number; runner: BatchRunner }): Promise<JobResult> {
+  const temporaryPath = pathOf(temporary(file, context));
   const temporaryName = typeof temporaryPath === 'string' ? temporaryPath : temporaryPath.toString('latin1');
   let lastReport = performance.now();
   runner.largeFileStep(temporaryName);
+  file.onBytes = (bytes) => {
+    runner.largeFileStep(temporaryName);
+    if (performance.now() - lastReport < REPORT_INTERVAL_MS) return;
+    lastReport = performance.now();
+    runner.send({ type: 'fileProgress', batchId, bytes });
+  };
   try {
-    return await copyFile(job, paths, context, (bytes) => {
-      runner.largeFileStep(temporaryName);
-      if (performance.now() - lastReport < REPORT_INTERVAL_MS) return;
-      lastReport = performance.now();
-      runner.send({ type: 'fileProgress', batchId: batch.batchId, bytes });
-    });
+    return await copyFile(job, file, context);
   } finally {
     runner.largeFileStep(null);
   }

@@ -11,15 +11,15 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { errorRecord, type ErrorRecord, type Operation } from '../shared/errors.js';
-import { ownerFor, unchangedSince, type SourceFile } from '../shared/metadata.js';
+import { unchangedSince } from '../shared/metadata.js';
 import { native } from '../shared/native.js';
 import type { JobResult } from '../shared/protocol.js';
 import type { FsPath } from '../shared/raw-path.js';
 import { writingPathFor } from '../shared/names-on-disk.js';
 import { copyDense, copyDenseInKernel, copySparse } from './block-copy.js';
 import { closeFd, fstat, openAt, pathOf, renameAt, sibling, statAt, unlinkAtQuietly, type Place } from './places.js';
-import { closeQuietly, createExclusive, failed, hashFile, READ_FLAGS, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
-import { finishFile, sourceXattrs } from './metadata-copy.js';
+import { closeQuietly, createExclusive, failed, hashFile, READ_FLAGS, SourceFailure, type BatchContext, type FileCopy, type JobPaths } from './job-result.js';
+import { finishFile } from './metadata-copy.js';
 
 const { O_WRONLY, O_CREAT, O_EXCL, COPYFILE_EXCL, COPYFILE_FICLONE } = fs.constants;
 const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL;
@@ -33,19 +33,15 @@ export function closing(fd: number, result: JobResult): JobResult {
   return result;
 }
 
-/** The block loop: writes the open source `input` (and closes it) to a temporary file, then into place. */
-export function writeBlocks(
-  input: number,
-  source: SourceFile,
-  paths: JobPaths,
-  context: BatchContext,
-  planned: JobResult,
-  onBytes: ((copied: number) => void) | undefined,
-): JobResult {
+/** The block loop: writes the open source `file.input` (and closes it) to a temporary file, then into place. */
+export function writeBlocks(file: FileCopy, context: BatchContext): JobResult {
   const { verify, digest } = context.settings;
   const { buffer } = context;
+  const { input, onBytes } = file;
+  const source = file.sourceFile!;
   const hash = verify || digest ? createHash('sha256') : null;
-  const temp = temporary(paths, context);
+  const temp = temporary(file, context);
+  file.temp = temp;
   let output = -1;
   let created = false;
   try {
@@ -67,16 +63,17 @@ export function writeBlocks(
       closeFd(output);
       output = -1;
       unlinkAtQuietly(temp);
-      return closing(input, sourceChanged(paths));
+      return closing(input, sourceChanged(file));
     }
     const closed = output;
     output = -1;
-    return complete(closed, input, temp, source, paths, context, planned, !modeIsSet || source.mode !== createMode, hash?.digest('hex'));
+    file.digest = hash?.digest('hex');
+    return complete(file, context, closed, !modeIsSet || source.mode !== createMode);
   } catch (error) {
     if (output >= 0) closeQuietly(output);
     closeQuietly(input);
     if (created) unlinkAtQuietly(temp);
-    return failed(error instanceof SourceFailure ? errorRecord(error.cause, 'read', paths.source) : errorRecord(error, 'write', paths.final));
+    return failed(error instanceof SourceFailure ? errorRecord(error.cause, 'read', file.source) : errorRecord(error, 'write', file.final));
   }
 }
 
@@ -84,13 +81,16 @@ export function writeBlocks(
 let cloneRefused = false;
 
 /**
- * In the parent: the open source `input` (closed after) cloned whole into a temporary file (a reflink,
+ * In the parent: the open source `file.input` (closed after) cloned whole into a temporary file (a reflink,
  * made at once), then into place; where it cannot be, the job goes back for a forked worker to copy.
  */
-export function cloneInParent(input: number, source: SourceFile, paths: JobPaths, context: BatchContext, planned: JobResult): JobResult {
+export function cloneInParent(file: FileCopy, context: BatchContext): JobResult {
+  const { input } = file;
+  const source = file.sourceFile!;
   const calls = cloneRefused ? null : native();
   if (!calls) return closing(input, { outcome: 'largeForked', size: source.size });
-  const temp = temporary(paths, context);
+  const temp = temporary(file, context);
+  file.temp = temp;
   let output = -1;
   try {
     output = createExclusive(temp, () => openAt(temp, CREATE_FLAGS, source.mode & ~SET_ID_BITS));
@@ -98,37 +98,35 @@ export function cloneInParent(input: number, source: SourceFile, paths: JobPaths
     if (errno !== 0 || !unchangedSince(source, fstat(input)) || fstat(output).size !== source.size) {
       closeQuietly(output);
       unlinkAtQuietly(temp);
-      if (errno === 0) return closing(input, sourceChanged(paths));
+      if (errno === 0) return closing(input, sourceChanged(file));
       cloneRefused = true;
       return closing(input, { outcome: 'largeForked', size: source.size });
     }
   } catch (error) {
-    return abandoned(input, output, temp, errorRecord(error, 'write', paths.final));
+    return abandoned(file, output, errorRecord(error, 'write', file.final));
   }
-  return complete(output, input, temp, source, paths, context, planned, true, undefined);
+  file.digest = undefined;
+  return complete(file, context, output, true);
 }
 
-/** The kernel writes the open source `input` (closed after) to a temporary file, reporting its size as it grows. */
-export async function writeInKernel(
-  input: number,
-  source: SourceFile,
-  paths: JobPaths,
-  context: BatchContext,
-  planned: JobResult,
-  onBytes: (copied: number) => void,
-): Promise<JobResult> {
-  const temp = temporary(paths, context);
+/** The kernel writes the open source `file.input` (closed after) to a temporary file, reporting its size (file.onBytes) as it grows. */
+export async function writeInKernel(file: FileCopy, context: BatchContext): Promise<JobResult> {
+  const { input } = file;
+  const source = file.sourceFile!;
+  const onBytes = file.onBytes!;
+  const temp = temporary(file, context);
+  file.temp = temp;
   const poll = setInterval(() => {
     const written = statAt(temp)?.size;
     if (written !== undefined) onBytes(written);
   }, LARGE_FILE_POLL_MS);
   try {
     // The source by its descriptor's own path: the kernel copies the very file opened and stat'ed above.
-    await copyInKernel(fs.existsSync(`/proc/self/fd/${input}`) ? `/proc/self/fd/${input}` : pathOf(paths.from), temp);
+    await copyInKernel(fs.existsSync(`/proc/self/fd/${input}`) ? `/proc/self/fd/${input}` : pathOf(file.from), temp);
   } catch (error) {
     unlinkAtQuietly(temp);
     closeQuietly(input);
-    return failed(sourceIsUnreadable(paths.from) ? errorRecord(error, 'read', paths.source) : errorRecord(error, 'write', paths.final));
+    return failed(sourceIsUnreadable(file.from) ? errorRecord(error, 'read', file.source) : errorRecord(error, 'write', file.final));
   } finally {
     clearInterval(poll);
   }
@@ -139,37 +137,31 @@ export async function writeInKernel(
     if (!unchangedSince(source, fstat(input)) || fstat(output).size !== source.size) {
       closeQuietly(output);
       unlinkAtQuietly(temp);
-      return closing(input, sourceChanged(paths));
+      return closing(input, sourceChanged(file));
     }
   } catch (error) {
-    return abandoned(input, output, temp, errorRecord(error, 'write', paths.final));
+    return abandoned(file, output, errorRecord(error, 'write', file.final));
   }
-  return complete(output, input, temp, source, paths, context, planned, true, undefined);
+  file.digest = undefined;
+  return complete(file, context, output, true);
 }
 
 /**
- * What both writers end with, the data written to `temp`, open as `output`:
- * owner, attributes, mode and times; both descriptors closed; the copy read
- * back (--verify); the final name. Closes both descriptors whatever happens.
+ * What every writer ends with, the data written to `file.temp`, open as `output`
+ * (`chmod`: its mode is still to be given): owner, attributes, mode and times;
+ * both descriptors closed; the copy read back (--verify); the final name.
+ * Closes both descriptors whatever happens.
  */
-function complete(
-  output: number,
-  input: number,
-  temp: Place,
-  source: SourceFile,
-  paths: JobPaths,
-  context: BatchContext,
-  planned: JobResult,
-  chmod: boolean,
-  sourceDigest: string | undefined,
-): JobResult {
-  const { verify, digest, staged, owners } = context.settings;
+function complete(file: FileCopy, context: BatchContext, output: number, chmod: boolean): JobResult {
+  const { verify, digest, staged } = context.settings;
+  const temp = file.temp!;
+  const sourceDigest = file.digest;
+  let { input } = file;
+  let result = file.decision!;
   let stage: Operation = 'set-metadata';
   try {
-    // Attributes from the source's descriptor: one list call for a file that has none.
-    const xattrs = sourceXattrs(context.settings, input);
     // chown clears set-user-ID and set-group-ID bits and a capability: the mode and attributes come after it.
-    const lost = finishFile(output, source, ownerFor(source, owners), xattrs, chmod, context.place.handsDownAcls(temp.dir));
+    const lost = finishFile(output, file, context, chmod);
     // close() can report a delayed write error (NFS, quota): it counts as a failed write.
     stage = 'write';
     const closing = output;
@@ -181,26 +173,26 @@ function complete(
       stage = 'verify';
       if (hashFile(temp, context.buffer) !== sourceDigest) {
         unlinkAtQuietly(temp);
-        return failed({ code: 'EVERIFY', message: 'the written copy differs from the source', operation: 'verify', path: paths.final });
+        return failed({ code: 'EVERIFY', message: 'the written copy differs from the source', operation: 'verify', path: file.final });
       }
     }
     stage = 'rename';
-    if (!staged) renameAt(temp, paths.to);
-    if (lost !== 0) planned = { ...planned, lost };
-    return digest ? { ...planned, digest: sourceDigest } : planned;
+    if (!staged) renameAt(temp, file.to);
+    if (lost !== 0) result = { ...result, lost };
+    return digest ? { ...result, digest: sourceDigest } : result;
   } catch (error) {
     if (input >= 0) closeQuietly(input);
     if (output >= 0) closeQuietly(output);
     unlinkAtQuietly(temp);
-    return failed(error instanceof SourceFailure ? errorRecord(error.cause, 'read', paths.source) : errorRecord(error, stage, paths.final));
+    return failed(error instanceof SourceFailure ? errorRecord(error.cause, 'read', file.source) : errorRecord(error, stage, file.final));
   }
 }
 
 /** A write given up: both descriptors closed (the output's if open), the temporary file removed. */
-function abandoned(input: number, output: number, temp: Place, error: ErrorRecord): JobResult {
+function abandoned(file: FileCopy, output: number, error: ErrorRecord): JobResult {
   if (output >= 0) closeQuietly(output);
-  closeQuietly(input);
-  unlinkAtQuietly(temp);
+  closeQuietly(file.input);
+  unlinkAtQuietly(file.temp!);
   return failed(error);
 }
 

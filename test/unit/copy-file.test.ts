@@ -9,7 +9,7 @@ import { LARGE_FILE_BYTES } from '../../src/shared/jobs.js';
 import { endsLikeOurName } from '../../src/shared/names-on-disk.js';
 import type { JobResult } from '../../src/shared/protocol.js';
 import { copyFile } from '../../src/worker/copy-file.js';
-import type { BatchContext, JobPaths } from '../../src/worker/job-result.js';
+import { jobPaths, type BatchContext } from '../../src/worker/job-result.js';
 import { Destination, Directories } from '../../src/worker/trees.js';
 
 const BUFFER = Buffer.allocUnsafe(256 * 1024);
@@ -49,8 +49,9 @@ function settings(overrides: Partial<WorkerSettings> = {}): WorkerSettings {
 
 function copy(job: FileJob, overrides: Partial<WorkerSettings> = {}, onBytes?: (copied: number) => void): JobResult | Promise<JobResult> {
   const context: BatchContext = { settings: settings(overrides), place: destination, buffer: BUFFER, pid: process.pid };
-  const paths: JobPaths = { source: path.join(src, job.path), final: path.join(dst, job.path), from: sources.place(job.path), to: destination.place(job.path) };
-  return copyFile(job, paths, context, onBytes);
+  const file = jobPaths(path.join(src, job.path), path.join(dst, job.path), sources.place(job.path), destination.place(job.path));
+  file.onBytes = onBytes;
+  return copyFile(job, file, context);
 }
 
 function leftovers(): string[] {
@@ -157,8 +158,8 @@ describe('a large file in the parent (BatchContext.inParent)', () => {
   it('is cloned at once or, where the file system cannot (ext4, tmpfs), handed back for a forked worker, leaving nothing', () => {
     fs.writeFileSync(path.join(src, 'big'), Buffer.alloc(LARGE_FILE_BYTES, 5));
     const context: BatchContext = { settings: settings({}), place: destination, buffer: BUFFER, pid: process.pid, inParent: true };
-    const paths: JobPaths = { source: path.join(src, 'big'), final: path.join(dst, 'big'), from: sources.place('big'), to: destination.place('big') };
-    const result = copyFile({ kind: 'file', path: 'big', large: true }, paths, context);
+    const file = jobPaths(path.join(src, 'big'), path.join(dst, 'big'), sources.place('big'), destination.place('big'));
+    const result = copyFile({ kind: 'file', path: 'big', large: true }, file, context);
     expect(result).not.toBeInstanceOf(Promise);
     if ((result as JobResult).outcome === 'largeForked') expect(fs.readdirSync(dst)).toEqual([]);
     else {
