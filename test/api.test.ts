@@ -158,6 +158,15 @@ describe('copyFolders()', () => {
     await expect(copyFolders([path.join(root, 'a/f'), path.join(root, 'a')], path.join(root, 'd'), { log: path.join(root, 'log') })).rejects.toThrow(
       'the log option and the manifest option take one source',
     );
+    // onCopies sees the calls to come, and refuses them all by throwing.
+    const told: unknown[] = [];
+    const refusing = (copies: readonly unknown[]): void => {
+      told.push(...copies);
+      throw new FoldercopyError('USAGE', 'not these');
+    };
+    await expect(copyFolders([path.join(root, 'a')], path.join(root, 'd'), { onCopies: refusing })).rejects.toThrow('not these');
+    expect(told).toEqual([{ source: path.join(root, 'a'), destination: path.join(root, 'd') }]);
+    expect(fs.existsSync(path.join(root, 'd'))).toBe(false);
   });
 
   it("stagedCopies() names a first copy's staging directory while it is made, and nothing once it is in place", async () => {

@@ -163,6 +163,9 @@ describe('several sources, as cp -a a b c dest/', () => {
 
     expect(line).toContain('--log and --manifest take one source');
     expect(fs.existsSync(path.join(root, 'dest'))).toBe(false);
+    // --log - is the command's own log on stdout, refused the same way.
+    expect(expectRefused(await cli(['--log', '-', 'a', 'b', 'dest'], root))).toContain('--log and --manifest take one source');
+    expect(fs.existsSync(path.join(root, 'dest'))).toBe(false);
   });
 });
 

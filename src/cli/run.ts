@@ -90,6 +90,10 @@ export async function run(paths: string[], options: CliOptions): Promise<void> {
       onEntry: entryCallback(options, entryLog, entryPrinter(options, renderer, mode)),
       files: lists.files,
       flat: options.flat === true,
+      // `--log -` is the command's own log (the library's is a file): refused with several copies as the file is.
+      onCopies: (copies) => {
+        if (copies.length > 1 && entryLog) throw new FoldercopyError('USAGE', 'the log option and the manifest option take one source: with several sources or the flat option, give one run each');
+      },
       exclude: lists.exclude,
       include: options.include,
       gitignore: options.gitignore,

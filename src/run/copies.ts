@@ -11,9 +11,9 @@ import type { CopyFoldersOptions, CopyFoldersSummary, CopySummary, EntryEvent } 
 
 /** Copies each source into `destination` (its contents for one source, as copyFolder(); `destination/<name>` for each of several). */
 export async function copyFolders(sources: readonly string[], destination?: string, options: CopyFoldersOptions = {}): Promise<CopyFoldersSummary> {
-  checkSources(sources, options.flat);
+  checkSources(sources, options);
   const startedAt = performance.now();
-  const { flat = false, ...copyOptions } = options;
+  const { flat = false, onCopies, ...copyOptions } = options;
   const copies = await expandSources(sources, destination, { flat, files: options.files });
   if (copies.length > 1) {
     // Their paths are relative to one source and one destination.
@@ -23,6 +23,7 @@ export async function copyFolders(sources: readonly string[], destination?: stri
     // Each source checked before any is copied: a refusal of any refuses them all.
     for (const copy of copies) preflight(copy.source, copy.destination);
   }
+  onCopies?.(copies.map(({ source, destination }) => ({ source, destination })));
   const summaries: CopySummary[] = [];
   const combined = (): CopySummary => combinedSummary(summaries, destination ?? sources[sources.length - 1]!, Math.round(performance.now() - startedAt));
   try {
@@ -39,7 +40,10 @@ export async function copyFolders(sources: readonly string[], destination?: stri
   return { ...(copies.length === 1 ? summaries[0]! : combined()), copies: summaries };
 }
 
-function checkSources(sources: unknown, flat: unknown): void {
+/** The arguments copyFolders() adds to copyFolder()'s, checked at run time as copyFolder() checks its own. */
+function checkSources(sources: unknown, options: unknown): void {
+  const { flat, onCopies } = (typeof options === 'object' && options !== null ? options : {}) as CopyFoldersOptions;
+  if (onCopies !== undefined && typeof onCopies !== 'function') throw new FoldercopyError('USAGE', 'the onCopies option must be a function');
   if (!Array.isArray(sources) || sources.length === 0 || !sources.every((source) => typeof source === 'string')) {
     throw new FoldercopyError('USAGE', `the sources must be a non-empty array of paths (strings), got ${JSON.stringify(sources) ?? String(sources)}`);
   }

@@ -174,6 +174,11 @@ export interface CopySummary {
 export interface CopyFoldersOptions extends CopyOptions {
   /** Each file of a glob source or of `files` goes into the destination itself, without its directories. */
   flat?: boolean;
+  /**
+   * Called once the sources are expanded and checked, before anything is copied, with the copyFolder() calls to
+   * come (a destination undefined is `<source>_copy`); a FoldercopyError thrown there refuses them all.
+   */
+  onCopies?: (copies: ReadonlyArray<{ source: string; destination: string | undefined }>) => void;
 }
 
 /** What copyFolders() did: its copies summed (or the one copy's summary), and each copy's own summary. */
