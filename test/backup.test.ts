@@ -612,6 +612,7 @@ describe('reports', () => {
       'stoppedBy',
       'deletionSkipped',
       'metadataNotKept',
+      'verified',
       'warnings',
     ]);
     expect(doc).toMatchObject({

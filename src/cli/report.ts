@@ -4,7 +4,7 @@
  * The library's paths are lossless text; every line for people renders them
  * with displayText (escapes), while --json keeps them as they are.
  */
-import type { CopyFailure, CopySkip, CopySummary, CopyWarning, EntryEvent } from '../run/types.js';
+import type { CopyFailure, CopySkip, CopySummary, CopyWarning, EntryEvent, VerifiedCount } from '../run/types.js';
 import { EXIT_CODES, STOP_SIGNALS, type FoldercopyError, type Operation, type StopSignal } from '../shared/errors.js';
 import { LOSSES } from '../shared/xattrs.js';
 import { inCliTerms } from './arguments.js';
@@ -74,6 +74,7 @@ export function summaryLines(summary: CopySummary): string[] {
   if (summary.stoppedBy) lines.push(`foldercopy: copy stopped: ${failureLine(summary.stoppedBy).slice('foldercopy: '.length)}`);
   // What a second Ctrl-C says of a staged copy holds for any interrupted copy, now under its final name.
   if (summary.aborted && !summary.dryRun) lines.push(`foldercopy: ${displayText(summary.destination)} holds a partial copy; run the same command again to finish it`);
+  if (summary.verified) lines.push(verifiedLine(summary.verified));
   if (summary.deletionSkipped) lines.push(deletionSkippedLine(summary));
   lines.push(...metadataNotKeptLines(summary));
   return lines;
@@ -87,6 +88,13 @@ function metadataNotKeptLines(summary: CopySummary): string[] {
   );
 }
 
+
+/** --verify's count, and how the copies were read: "0 failed" alone does not say that anything was checked. */
+function verifiedLine({ files, throughCache }: VerifiedCount): string {
+  const count = `foldercopy: verified ${formatCount(files)} ${plural(files, 'file')} against the source`;
+  if (throughCache === 0) return `${count}${files > 0 ? ', read back from the disk after fsync' : ''}`;
+  return `${count}; ${formatCount(throughCache)} of them read through the page cache, not from the disk: their cached pages could not be dropped here`;
+}
 
 function deletionSkippedLine(summary: CopySummary): string {
   return `foldercopy: ${summary.dryRun ? 'would delete nothing' : 'deleted nothing'}: ${displayText(inCliTerms(summary.deletionSkipped ?? ''))}`;
@@ -124,6 +132,7 @@ export function combinedSummary(summaries: readonly CopySummary[], destination: 
     skipped: sum('skipped'),
     deleted: sum('deleted'),
     metadataNotKept,
+    verified: summedVerified(summaries),
     specialFiles: summaries.flatMap((summary) => summary.specialFiles),
     failures: summaries.flatMap((summary) => summary.failures),
     warnings: summaries.flatMap((summary) => summary.warnings),
@@ -132,6 +141,12 @@ export function combinedSummary(summaries: readonly CopySummary[], destination: 
     stoppedBy: summaries.find((summary) => summary.stoppedBy)?.stoppedBy,
     deletionSkipped: summaries.find((summary) => summary.deletionSkipped)?.deletionSkipped,
   };
+}
+
+function summedVerified(summaries: readonly CopySummary[]): VerifiedCount | undefined {
+  if (summaries.every((summary) => summary.verified === undefined)) return undefined;
+  const sum = (key: keyof VerifiedCount): number => summaries.reduce((total, summary) => total + (summary.verified?.[key] ?? 0), 0);
+  return { files: sum('files'), throughCache: sum('throughCache') };
 }
 
 /**
@@ -169,9 +184,15 @@ export function summaryJson(summary: CopySummary, exitCode: number, copies?: rea
     stoppedBy: summary.stoppedBy === undefined ? null : failureJson(summary.stoppedBy),
     deletionSkipped: summary.deletionSkipped === undefined ? null : inCliTerms(summary.deletionSkipped),
     metadataNotKept: summary.metadataNotKept,
+    verified: summary.verified === undefined ? null : verifiedJson(summary.verified),
     warnings: summary.warnings,
   };
   return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+/** --verify's count in --json: how many files were read back from the disk and how many through the page cache. */
+function verifiedJson({ files, throughCache }: VerifiedCount): { files: number; fromDisk: number; throughPageCache: number } {
+  return { files, fromDisk: files - throughCache, throughPageCache: throughCache };
 }
 
 /** A failure in --json: `entry` always present (null when no entry of the copy failed), the message in the command's words. */

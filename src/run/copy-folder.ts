@@ -159,6 +159,7 @@ class CopyRun {
       destination: this.target.destination,
       dryRun: this.prepared.settings.worker.dryRun,
       ...tally.counts,
+      verified: this.prepared.settings.worker.verify ? tally.verified : undefined,
       specialFiles: tally.specialFiles,
       failures: tally.failures,
       warnings: this.prepared.warnings,

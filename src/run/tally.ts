@@ -11,7 +11,7 @@ import { joinRaw, pathText, type RawPath } from '../shared/raw-path.js';
 import { LOSSES } from '../shared/xattrs.js';
 import type { SpecialEntry } from '../source/entry.js';
 import { relativeText } from './entry-events.js';
-import type { CopyFailure, CopySkip, CopySummary, MetadataNotKept } from './types.js';
+import type { CopyFailure, CopySkip, CopySummary, MetadataNotKept, VerifiedCount } from './types.js';
 
 // On the destination side these hit every later file too: stop instead of failing each one.
 const DESTINATION_FATAL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
@@ -45,6 +45,8 @@ export class Tally {
     deleted: 0,
     metadataNotKept: Object.fromEntries(LOSSES.map(({ key }) => [key, 0])) as MetadataNotKept,
   };
+  /** Counted whatever the run's settings: without verify, no result says it was verified. */
+  readonly verified: VerifiedCount = { files: 0, throughCache: 0 };
   readonly failures: CopyFailure[] = [];
   readonly specialFiles: CopySkip[] = [];
   stoppedBy: CopyFailure | undefined;
@@ -62,7 +64,11 @@ export class Tally {
   }
 
   /** A job that finished without an error (a failed one is a fail()). */
-  jobDone(job: Job, { outcome, size }: JobResult): void {
+  jobDone(job: Job, { outcome, size, verified }: JobResult): void {
+    if (verified) {
+      this.verified.files++;
+      if (verified === 'cache') this.verified.throughCache++;
+    }
     if (outcome === 'skipped') {
       this.counts.skipped++;
       return;

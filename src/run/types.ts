@@ -134,6 +134,16 @@ export interface CopyProgress {
  */
 export type MetadataNotKept = Record<LossKey, number>;
 
+export interface VerifiedCount {
+  files: number;
+  /**
+   * Of those, files read through the page cache: their cached pages could not be dropped (no native
+   * calls, or a file system that refuses the advice). The others were read from the disk, a written
+   * one after it was flushed (fdatasync).
+   */
+  throughCache: number;
+}
+
 export interface CopySummary {
   /** As given (normalised), which for a path from a command line is already valid text. */
   source: string;
@@ -156,6 +166,11 @@ export interface CopySummary {
   deleted: number;
   /** Entries copied without some of their metadata, by what was lost. */
   metadataNotKept: MetadataNotKept;
+  /**
+   * With verify: regular files whose content was read back and matched the source's (each one written,
+   * and each one kept as up to date); undefined without verify.
+   */
+  verified: VerifiedCount | undefined;
   /** FIFOs, sockets and devices: never opened, never copied. */
   specialFiles: CopySkip[];
   failures: CopyFailure[];

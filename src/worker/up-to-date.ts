@@ -52,6 +52,14 @@ export function keepsFile(
   }
 }
 
+/**
+ * Whether a kept file is meant to match its source: kept as up to date ('changed', 'checksum',
+ * 'older' at the same time), not by 'never' or as a newer copy. --verify and the manifest check those.
+ */
+export function keptAsCurrent(file: SourceFile, existing: EntryStats, policy: OverwritePolicy): boolean {
+  return policy === 'changed' || policy === 'checksum' || (policy === 'older' && sameMtime(file.mtimeNs, existing.mtimeNs));
+}
+
 /** A symlink stays when it already points at the same text ('never' keeps whatever is there). */
 export function keepsSymlink(existing: EntryStats, policy: OverwritePolicy, text: Buffer, destination: Place): boolean {
   if (policy === 'never') return true;

@@ -6,7 +6,8 @@
  * it has come; and, in the parent (BatchContext.inParent), the clone of a large
  * file made at once, or its hand-back for a forked worker: nothing there may hold
  * the event loop for seconds. Each ends the same way (complete): owner,
- * attributes, mode and times, the read-back of --verify, the final name.
+ * attributes, mode and times, the read-back of --verify (from the disk: read-back.ts),
+ * the final name.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -18,8 +19,9 @@ import type { FsPath } from '../shared/raw-path.js';
 import { writingPathFor } from '../shared/names-on-disk.js';
 import { copyDense, copyDenseInKernel, copySparse } from './block-copy.js';
 import { closeFd, fstat, openAt, pathOf, renameAt, sibling, statAt, unlinkAtQuietly, type Place } from './places.js';
-import { closeQuietly, createExclusive, failed, hashFile, READ_FLAGS, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
+import { closeQuietly, createExclusive, failed, READ_FLAGS, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
 import { finishFile, sourceXattrs } from './metadata-copy.js';
+import { readBack } from './read-back.js';
 
 const { O_WRONLY, O_CREAT, O_EXCL, COPYFILE_EXCL, COPYFILE_FICLONE } = fs.constants;
 const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL;
@@ -172,6 +174,8 @@ function complete(
     const lost = finishFile(output, source, ownerFor(source, owners), xattrs, chmod, context.place.handsDownAcls(temp.dir));
     // close() can report a delayed write error (NFS, quota): it counts as a failed write.
     stage = 'write';
+    // --verify reads the copy back from the disk: its data is written out first, so its cached pages can be dropped.
+    if (verify) fs.fdatasyncSync(output);
     const closing = output;
     output = -1;
     closeFd(closing);
@@ -179,10 +183,12 @@ function complete(
     input = -1;
     if (verify) {
       stage = 'verify';
-      if (hashFile(temp, context.buffer) !== sourceDigest) {
+      const read = readBack(temp, context.buffer);
+      if (read.digest !== sourceDigest) {
         unlinkAtQuietly(temp);
         return failed({ code: 'EVERIFY', message: 'the written copy differs from the source', operation: 'verify', path: paths.final });
       }
+      planned = { ...planned, verified: read.from };
     }
     stage = 'rename';
     if (!staged) renameAt(temp, paths.to);
