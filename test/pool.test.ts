@@ -73,6 +73,7 @@ function newPool(source: string, destination: string, size: number, done: Done[]
     destination,
     settings: {
       overwrite: 'changed',
+      modifyWindow: 0,
       dryRun: false,
       verify: false,
       digest: false,

@@ -20,6 +20,8 @@ export interface CliOptions {
   ignoreExisting?: true;
   update?: true;
   force?: true;
+  modifyWindow?: number;
+  oneFileSystem?: true;
   dryRun?: true;
   json?: true;
   log?: string;
@@ -88,6 +90,8 @@ const FLAGS: Readonly<Record<string, string>> = {
   manifest: '--manifest',
   dryRun: '--dry-run',
   verify: '--verify',
+  modifyWindow: '--modify-window',
+  oneFileSystem: '--one-file-system',
   gitignore: '--gitignore',
   xattrs: '--no-xattrs',
 };

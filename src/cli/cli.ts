@@ -184,6 +184,8 @@ async function run(paths: string[], options: CliOptions): Promise<void> {
         overwrite: overwritePolicy(options),
         dryRun: options.dryRun,
         verify: options.verify,
+        modifyWindow: options.modifyWindow,
+        oneFileSystem: options.oneFileSystem,
         manifest: options.manifest,
         log: entryLog ? undefined : options.log,
         delete: options.delete,
@@ -247,6 +249,8 @@ const program = new Command()
   .addOption(new Option('--ignore-existing', 'never overwrite anything at the destination').conflicts(['update', 'force']))
   .addOption(new Option('-u, --update', 'overwrite only files older than the source').conflicts(['force']))
   .option('--force', 'rewrite every file, even an up-to-date one')
+  .option('--modify-window <seconds>', 'count modification times this many seconds apart as the same (1 for FAT; default 0: exact)', parseCount)
+  .option('-x, --one-file-system', 'do not enter directories on other file systems (mount points): make them, empty')
   .option('-n, --dry-run', 'list on stdout what would be created, overwritten and deleted (-vv: skipped too); change nothing')
   .option('--delete', 'delete destination entries that are not in the source (excluded ones are kept), after a successful copy')
   .option('--max-delete <n>', 'with --delete: delete nothing if more than n entries would go', parseCount)

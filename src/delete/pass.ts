@@ -86,10 +86,13 @@ export class DeletePass {
     return options.settings.delete || options.staging?.adopted ? new DeletePass(options) : null;
   }
 
-  /** The planner made or deferred a directory holding `entries` entries; nothing is kept in a fresh copy, never compared. */
-  listed(directory: RawPath, entries: number): void {
+  /**
+   * The planner made or deferred a directory holding `entries` entries; nothing is kept in a fresh copy, never compared.
+   * `compared` false: a mount point --one-file-system did not enter, whose copy's contents are left alone, as rsync -x leaves them.
+   */
+  listed(directory: RawPath, entries: number, compared: boolean): void {
     if (this.when === 'never') return;
-    this.listedDirectories.push(directory);
+    if (compared) this.listedDirectories.push(directory);
     this.listedEntries += entries + (directory === '' ? 0 : 1);
   }
 

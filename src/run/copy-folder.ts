@@ -42,7 +42,8 @@ export async function copyFolder(source: string, destination?: string, options: 
   checkDeleteTarget({ target, settings, filter, shown: { source, destination: destination ?? target.destination } });
   // The same for the cp habit without delete: files of another tree would be replaced. An overwrite policy given says the user meant it.
   if (options.overwrite === undefined && !settings.delete && target.kind === 'dir' && selection === null) {
-    checkOverwriteTarget(rawFromString(target.source), rawFromString(target.destination), filter, { source, destination: destination ?? target.destination });
+    const looking = { filter, modifyWindow: settings.worker.modifyWindow };
+    checkOverwriteTarget(rawFromString(target.source), rawFromString(target.destination), looking, { source, destination: destination ?? target.destination });
   }
   const prepared = prepareRun(target, settings, options.onWarning);
   let run: CopyRun;
@@ -95,7 +96,7 @@ class CopyRun {
     this.events = RunEvents.forRun({ target, prepared, options, onStop: () => this.halt.abort() });
     this.census =
       options.onProgress && target.kind === 'dir'
-        ? new Census(this.source, filter, selection, (count) => this.events.counted(count))
+        ? new Census(this.source, { filter, selection, oneFileSystem: settings.oneFileSystem }, (count) => this.events.counted(count))
         : null;
     this.handles = new DirectoryHandles(writtenTo);
     this.directories = new DestinationDirectories({
@@ -180,7 +181,8 @@ class CopyRun {
 
   private async copyTree(): Promise<void> {
     void this.census?.run();
-    for await (const item of walk(this.source, this.listingFilter(), this.selection)) {
+    const { oneFileSystem } = this.prepared.settings;
+    for await (const item of walk(this.source, { filter: this.listingFilter(), selection: this.selection, oneFileSystem })) {
       if (this.halt.signal.aborted) break;
       if (item.kind === 'failure') this.events.fail(item.error);
       else {

@@ -24,6 +24,8 @@ export interface RunOptions {
   maxDelete: number | undefined;
   log: string | undefined;
   manifest: string | undefined;
+  /** Mount points below the source are made, not entered. */
+  oneFileSystem: boolean;
 }
 
 // Where the copy goes over a network (NFS, SMB, a FUSE mount such as sshfs), workers spend their
@@ -49,7 +51,7 @@ function resolveJobs(jobs: number | undefined, destinationDirectory: string): nu
   return jobs;
 }
 
-const BOOLEANS = ['xattrs', 'gitignore', 'dryRun', 'verify', 'delete'] as const;
+const BOOLEANS = ['xattrs', 'gitignore', 'dryRun', 'verify', 'delete', 'oneFileSystem'] as const;
 const CALLBACKS = ['onProgress', 'onFailure', 'onSkip', 'onEntry'] as const;
 const STRINGS = ['manifest', 'log'] as const;
 const STRING_LISTS = ['exclude', 'include', 'files'] as const;
@@ -79,6 +81,7 @@ export function checkArguments(source: unknown, destination: unknown, options: u
   check('signal', (value) => value instanceof AbortSignal, 'an AbortSignal');
   check('jobs', (value) => typeof value === 'number', 'a number');
   check('maxDelete', (value) => typeof value === 'number', 'a number');
+  check('modifyWindow', (value) => typeof value === 'number' && Number.isInteger(value) && value >= 0, 'a whole number of seconds, 0 or more');
 }
 
 /** A value as a message shows it: strings quoted, so '' and '5' read as strings. */
@@ -108,6 +111,7 @@ export function resolveRunOptions(options: CopyOptions, target: CopyTarget): Run
     jobs: resolveJobs(options.jobs, target.existingAncestor),
     worker: {
       overwrite,
+      modifyWindow: options.modifyWindow ?? 0,
       dryRun,
       verify: options.verify === true && !dryRun,
       digest: manifest !== undefined,
@@ -118,6 +122,7 @@ export function resolveRunOptions(options: CopyOptions, target: CopyTarget): Run
     maxDelete,
     log,
     manifest,
+    oneFileSystem: options.oneFileSystem === true,
   };
 }
 

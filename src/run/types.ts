@@ -37,6 +37,13 @@ export interface CopyOptions {
   gitignore?: boolean;
   /** When an entry is already at the destination: 'changed' (default), 'checksum', 'never', 'older' or 'always'. */
   overwrite?: OverwritePolicy;
+  /**
+   * Modification times this many whole seconds apart count as the same when deciding whether a file is up to
+   * date (rsync's --modify-window), for file systems that keep coarse times (FAT: 2 seconds); default 0, exact.
+   */
+  modifyWindow?: number;
+  /** Do not enter a directory on another file system than the source's (a mount point): it is made, empty (rsync -x). */
+  oneFileSystem?: boolean;
   /** Report what would be created, overwritten, skipped and deleted; change nothing. */
   dryRun?: boolean;
   /** Re-read every written file and compare its SHA-256 with the source's; a mismatch is a failure. */

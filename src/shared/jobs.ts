@@ -90,6 +90,8 @@ export type OverwritePolicy = 'changed' | 'checksum' | 'never' | 'older' | 'alwa
 /** The same for every batch of a run. */
 export interface RunSettings {
   overwrite: OverwritePolicy;
+  /** Modification times this many whole seconds apart count as the same (rsync's --modify-window); 0: exact. */
+  modifyWindow: number;
   /** Decide and report, write nothing. */
   dryRun: boolean;
   /** Re-read each written file and compare its SHA-256 with the source's before it gets its final name. */

@@ -104,21 +104,22 @@ function inKernel(source: SourceFile, context: BatchContext): boolean {
 /** Created or overwritten when the file is to be written; otherwise the job's final result: kept as it is, or a failure. */
 function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, context: BatchContext): JobResult {
   if (!job.mayExist) return { outcome: 'created', size: source.size };
-  const { overwrite, dryRun, digest, owners } = context.settings;
+  const { overwrite, modifyWindow, dryRun, digest, owners } = context.settings;
   let stage: Operation = 'stat';
   try {
     const existing = existingAt(paths.to);
     if (!existing) return { outcome: 'created', size: source.size };
-    if (!keepsFile(source, existing, overwrite, paths.from, paths.to, context.buffer)) return { outcome: 'overwritten', size: source.size };
+    const check = { policy: overwrite, modifyWindow, source: paths.from, destination: paths.to, buffer: context.buffer };
+    if (!keepsFile(source, existing, check)) return { outcome: 'overwritten', size: source.size };
     stage = 'set-metadata';
     let lost = 0;
     if ((overwrite === 'changed' || overwrite === 'checksum') && !dryRun) {
       const xattrs = sourceXattrs(context.settings, { dir: paths.from.dir.fd, name: paths.from.name });
       const inheritsAcls = owners.xattrs && xattrs.length === 0 && context.place.handsDownAcls(paths.to.dir);
-      lost = refreshMetadata(source, ownerFor(source, owners), existing, paths.to, xattrs, owners.xattrs, inheritsAcls);
+      lost = refreshMetadata(source, ownerFor(source, owners), existing, paths.to, xattrs, owners.xattrs, inheritsAcls, modifyWindow);
     }
     stage = 'read';
-    if (!keptAsCurrent(source, existing, overwrite)) {
+    if (!keptAsCurrent(source, existing, check)) {
       return { outcome: 'skipped', size: source.size, ...(lost !== 0 && { lost }), ...(digest && { digest: hashFile(paths.to, context.buffer) }) };
     }
     const kept = checkKept(source, paths, context);

@@ -38,6 +38,7 @@ afterEach(() => {
 function settings(overrides: Partial<RunSettings> = {}): RunSettings {
   return {
     overwrite: 'changed',
+    modifyWindow: 0,
     dryRun: false,
     verify: false,
     digest: false,
