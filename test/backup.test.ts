@@ -606,6 +606,7 @@ describe('reports', () => {
       'destination',
       'durationMs',
       'bytes',
+      'backedUp',
       'counts',
       'failures',
       'specialFiles',

@@ -22,6 +22,9 @@ export interface CliOptions {
   force?: true;
   modifyWindow?: number;
   oneFileSystem?: true;
+  backup?: true;
+  backupDir?: string;
+  suffix?: string;
   dryRun?: true;
   json?: true;
   log?: string;
@@ -92,6 +95,9 @@ const FLAGS: Readonly<Record<string, string>> = {
   verify: '--verify',
   modifyWindow: '--modify-window',
   oneFileSystem: '--one-file-system',
+  backup: '--backup',
+  backupDir: '--backup-dir',
+  suffix: '--suffix',
   gitignore: '--gitignore',
   xattrs: '--no-xattrs',
 };

@@ -186,6 +186,9 @@ async function run(paths: string[], options: CliOptions): Promise<void> {
         verify: options.verify,
         modifyWindow: options.modifyWindow,
         oneFileSystem: options.oneFileSystem,
+        backup: options.backup,
+        backupDir: options.backupDir,
+        suffix: options.suffix,
         manifest: options.manifest,
         log: entryLog ? undefined : options.log,
         delete: options.delete,
@@ -251,6 +254,9 @@ const program = new Command()
   .option('--force', 'rewrite every file, even an up-to-date one')
   .option('--modify-window <seconds>', 'count modification times this many seconds apart as the same (1 for FAT; default 0: exact)', parseCount)
   .option('-x, --one-file-system', 'do not enter directories on other file systems (mount points): make them, empty')
+  .option('-b, --backup', 'keep each file or symlink the run replaces or deletes aside, as <name>~ (see --suffix)')
+  .option('--backup-dir <dir>', 'keep them in this directory instead, at their relative paths (relative to the destination; implies --backup)')
+  .option('--suffix <s>', 'the backup suffix (default ~, or none in a --backup-dir)')
   .option('-n, --dry-run', 'list on stdout what would be created, overwritten and deleted (-vv: skipped too); change nothing')
   .option('--delete', 'delete destination entries that are not in the source (excluded ones are kept), after a successful copy')
   .option('--max-delete <n>', 'with --delete: delete nothing if more than n entries would go', parseCount)

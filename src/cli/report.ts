@@ -21,6 +21,7 @@ const WHAT_FAILED: Record<Operation, string> = {
   'set-metadata': 'cannot set mode, owner or times',
   verify: 'verification failed',
   delete: 'cannot delete',
+  backup: 'cannot keep a backup',
   worker: 'worker process died',
 };
 
@@ -67,6 +68,7 @@ export function summaryLines(summary: CopySummary): string[] {
   const special = summary.specialFiles.length;
   if (special > 0) tail.push(`${formatCount(special)} ${plural(special, 'special file')} not copied`);
   if (summary.deleted > 0) tail.push(`${formatCount(summary.deleted)} ${summary.dryRun ? 'to delete' : 'deleted'}`);
+  if (summary.backedUp > 0) tail.push(`${formatCount(summary.backedUp)} backed up`);
   tail.push(`${formatCount(summary.failures.length)} failed`);
   // A dry run's speed says nothing about the copy's.
   const timing = summary.dryRun ? '' : ` in ${formatDuration(summary.durationMs)} (${formatRate(seconds > 0 ? summary.bytes / seconds : 0)})`;
@@ -112,7 +114,7 @@ export function exitCodeFor(summary: CopySummary, stoppedBySignal: StopSignal | 
  * the whole run's.
  */
 export function combinedSummary(summaries: readonly CopySummary[], destination: string, durationMs: number): CopySummary {
-  const sum = (key: 'files' | 'directories' | 'symlinks' | 'hardLinks' | 'bytes' | 'created' | 'overwritten' | 'skipped' | 'deleted'): number =>
+  const sum = (key: 'files' | 'directories' | 'symlinks' | 'hardLinks' | 'bytes' | 'created' | 'overwritten' | 'skipped' | 'deleted' | 'backedUp'): number =>
     summaries.reduce((total, summary) => total + summary[key], 0);
   const metadataNotKept = { ...summaries[0]!.metadataNotKept };
   for (const summary of summaries.slice(1)) {
@@ -131,6 +133,7 @@ export function combinedSummary(summaries: readonly CopySummary[], destination: 
     overwritten: sum('overwritten'),
     skipped: sum('skipped'),
     deleted: sum('deleted'),
+    backedUp: sum('backedUp'),
     metadataNotKept,
     verified: summedVerified(summaries),
     specialFiles: summaries.flatMap((summary) => summary.specialFiles),
@@ -166,6 +169,7 @@ export function summaryJson(summary: CopySummary, exitCode: number, copies?: rea
     destination: summary.destination,
     durationMs: Math.round(summary.durationMs),
     bytes: summary.bytes,
+    backedUp: summary.backedUp,
     counts: {
       files: summary.files,
       directories: summary.directories,

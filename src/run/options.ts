@@ -10,6 +10,8 @@ import type { OverwritePolicy, OwnerPolicy, RunSettings } from '../shared/jobs.j
 import { checkMaxDelete, checkMirrorable } from '../delete/refusals.js';
 import { isInside, lookAgain, realPathOf, type CopyTarget } from './preflight.js';
 import type { CopyOptions } from './types.js';
+import { resolveBackup } from './backup-options.js';
+import type { RawPath } from '../shared/raw-path.js';
 
 // Far beyond any benefit; a typo such as -j 1000 should not fork a thousand processes.
 export const MAX_JOBS = 64;
@@ -26,6 +28,8 @@ export interface RunOptions {
   manifest: string | undefined;
   /** Mount points below the source are made, not entered. */
   oneFileSystem: boolean;
+  /** A backup directory inside the destination, relative to it: --delete never removes it. */
+  keptFromDelete: RawPath | null;
 }
 
 // Where the copy goes over a network (NFS, SMB, a FUSE mount such as sshfs), workers spend their
@@ -51,9 +55,9 @@ function resolveJobs(jobs: number | undefined, destinationDirectory: string): nu
   return jobs;
 }
 
-const BOOLEANS = ['xattrs', 'gitignore', 'dryRun', 'verify', 'delete', 'oneFileSystem'] as const;
+const BOOLEANS = ['xattrs', 'gitignore', 'dryRun', 'verify', 'delete', 'oneFileSystem', 'backup'] as const;
 const CALLBACKS = ['onProgress', 'onFailure', 'onSkip', 'onEntry'] as const;
-const STRINGS = ['manifest', 'log'] as const;
+const STRINGS = ['manifest', 'log', 'backupDir', 'suffix'] as const;
 const STRING_LISTS = ['exclude', 'include', 'files'] as const;
 
 /**
@@ -107,6 +111,7 @@ export function resolveRunOptions(options: CopyOptions, target: CopyTarget): Run
   if (options.manifest !== undefined && dryRun) throw new FoldercopyError('USAGE', 'a dry run writes no manifest: nothing is copied to hash');
   const log = options.log === undefined ? undefined : outputFile(options.log, 'log', target);
   const manifest = options.manifest === undefined ? undefined : outputFile(options.manifest, 'manifest', target);
+  const backup = resolveBackup(options, target);
   return {
     jobs: resolveJobs(options.jobs, target.existingAncestor),
     worker: {
@@ -117,12 +122,14 @@ export function resolveRunOptions(options: CopyOptions, target: CopyTarget): Run
       digest: manifest !== undefined,
       staged: target.kind === 'dir' && !dryRun && fs.lstatSync(target.destination, { throwIfNoEntry: false }) === undefined,
       owners: ownerPolicy(target.existingAncestor, xattrs),
+      backup: backup.settings,
     },
     delete: remove,
     maxDelete,
     log,
     manifest,
     oneFileSystem: options.oneFileSystem === true,
+    keptFromDelete: backup.keptFromDelete,
   };
 }
 

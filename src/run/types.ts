@@ -44,6 +44,14 @@ export interface CopyOptions {
   modifyWindow?: number;
   /** Do not enter a directory on another file system than the source's (a mount point): it is made, empty (rsync -x). */
   oneFileSystem?: boolean;
+  /**
+   * Keep each file or symlink the run replaces or deletes aside, under its name with `suffix` ('~'), or in
+   * `backupDir` (relative to the destination; implies backup) at its relative path (rsync's --backup).
+   */
+  backup?: boolean;
+  backupDir?: string;
+  /** Appended to a backup's name: default '~', or '' in a backupDir. */
+  suffix?: string;
   /** Report what would be created, overwritten, skipped and deleted; change nothing. */
   dryRun?: boolean;
   /** Re-read every written file and compare its SHA-256 with the source's; a mismatch is a failure. */
@@ -171,6 +179,8 @@ export interface CopySummary {
   skipped: number;
   /** Entries removed by delete. */
   deleted: number;
+  /** Files and symlinks kept aside by backup before they were replaced or deleted. */
+  backedUp: number;
   /** Entries copied without some of their metadata, by what was lost. */
   metadataNotKept: MetadataNotKept;
   /**

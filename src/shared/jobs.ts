@@ -3,6 +3,7 @@
  * itself, and the settings every batch of a run carries, so that workers keep
  * nothing between batches.
  */
+import type { BackupSettings } from './keep-aside.js';
 import type { RawPath } from './raw-path.js';
 
 /** Seconds since the epoch with a fraction, as utimes takes them; never rounded into the next second. */
@@ -104,4 +105,6 @@ export interface RunSettings {
    */
   staged: boolean;
   owners: OwnerPolicy;
+  /** --backup: a file replaced is kept aside first (shared/keep-aside.ts); null: it is not. */
+  backup: BackupSettings | null;
 }

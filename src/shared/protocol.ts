@@ -46,6 +46,8 @@ export interface FilesDone {
   digests?: string[];
   /** With RunSettings.verify: one character a job, how its content was checked (VERIFIED_CODES), '-' for not at all. */
   verified?: string;
+  /** Jobs whose replaced entry was kept aside (JobResult.backedUp), by index; absent when none was. */
+  backedUp?: number[];
   /** Metadata the destination could not hold (JobResult.lost); absent when no job lost any. */
   lost?: Array<{ index: number; lost: number }>;
   /**
@@ -102,6 +104,8 @@ export interface JobResult {
   lost?: number;
   /** With RunSettings.verify: the copy's content was read back and matched the source's. */
   verified?: ReadFrom;
+  /** With RunSettings.backup: the entry it replaced was kept aside. */
+  backedUp?: true;
 }
 
 const CODES: Record<Outcome, string> = {
@@ -128,6 +132,7 @@ export class ResultsEncoder {
   private digests: string[] = [];
   private lost: NonNullable<FilesDone['lost']> = [];
   private verified = '';
+  private backedUp: number[] = [];
 
   constructor(
     private readonly withDigests: boolean,
@@ -143,6 +148,7 @@ export class ResultsEncoder {
     if (this.withDigests) this.digests.push(result.digest ?? '');
     if (result.lost) this.lost.push({ index, lost: result.lost });
     if (this.withVerified) this.verified += result.verified ? VERIFIED_CODES[result.verified] : NOT_VERIFIED;
+    if (result.backedUp) this.backedUp.push(index);
   }
 
   get pending(): number {
@@ -162,6 +168,10 @@ export class ResultsEncoder {
     if (this.withDigests) message.digests = this.digests;
     if (this.lost.length > 0) message.lost = this.lost;
     if (this.withVerified) message.verified = this.verified;
+    if (this.backedUp.length > 0) {
+      message.backedUp = this.backedUp;
+      this.backedUp = [];
+    }
     this.count = 0;
     this.verified = '';
     this.outcomes = '';
@@ -192,6 +202,7 @@ export function decodeResults(message: FilesDone): JobResult[] {
   for (const { index, error } of message.failures) resultAt(results, index).error = error;
   for (const { index, inode } of message.inodes) resultAt(results, index).inode = inode;
   for (const { index, lost } of message.lost ?? []) resultAt(results, index).lost = lost;
+  for (const index of message.backedUp ?? []) resultAt(results, index).backedUp = true;
   return results;
 }
 

@@ -31,6 +31,8 @@ export interface JobPaths {
   /** The source and destination paths under the roots as the user gave them. */
   source: RawPath;
   final: RawPath;
+  /** The job's path, relative to the roots (a backup directory keeps it). */
+  relative: RawPath;
   /** The source entry, by its name in its directory's descriptor (a single file's, by its real path). */
   from: Place;
   /** The destination entry, by its final name in its directory's descriptor. */

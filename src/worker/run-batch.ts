@@ -89,7 +89,7 @@ function runJob(job: Job, batch: CopyBatch, sources: Directories, context: Batch
     // ELOOP or ENOTDIR: a source directory on the way was replaced (by a symlink) since it was listed.
     return failed(errorRecord(error, 'read', source));
   }
-  const paths: JobPaths = { source, final, from, to };
+  const paths: JobPaths = { source, final, relative: job.path, from, to };
   if (job.kind === 'symlink') return copySymlink(job, paths, context);
   // In the parent, a large file is cloned at once or handed back: synchronous, like any other.
   return isLargeFile(job) && !context.inParent ? copyLarge(job, paths, context, batch, runner) : copyFile(job, paths, context);

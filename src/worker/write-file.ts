@@ -21,6 +21,7 @@ import { copyDense, copyDenseInKernel, copySparse } from './block-copy.js';
 import { closeFd, fstat, openAt, pathOf, renameAt, sibling, statAt, unlinkAtQuietly, type Place } from './places.js';
 import { closeQuietly, createExclusive, failed, READ_FLAGS, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
 import { finishFile, sourceXattrs } from './metadata-copy.js';
+import { keepReplaced } from './keep-replaced.js';
 import { readBack } from './read-back.js';
 
 const { O_WRONLY, O_CREAT, O_EXCL, COPYFILE_EXCL, COPYFILE_FICLONE } = fs.constants;
@@ -165,7 +166,7 @@ function complete(
   chmod: boolean,
   sourceDigest: string | undefined,
 ): JobResult {
-  const { verify, digest, staged, owners } = context.settings;
+  const { verify, digest, staged, owners, backup } = context.settings;
   let stage: Operation = 'set-metadata';
   try {
     // Attributes from the source's descriptor: one list call for a file that has none.
@@ -190,8 +191,12 @@ function complete(
       }
       planned = { ...planned, verified: read.from };
     }
-    stage = 'rename';
-    if (!staged) renameAt(temp, paths.to);
+    if (!staged) {
+      stage = 'backup';
+      if (backup !== null && planned.outcome === 'overwritten' && keepReplaced(paths, backup)) planned = { ...planned, backedUp: true };
+      stage = 'rename';
+      renameAt(temp, paths.to);
+    }
     if (lost !== 0) planned = { ...planned, lost };
     return digest ? { ...planned, digest: sourceDigest } : planned;
   } catch (error) {

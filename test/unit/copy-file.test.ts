@@ -44,13 +44,14 @@ function settings(overrides: Partial<RunSettings> = {}): RunSettings {
     digest: false,
     staged: false,
     owners: { preserve: false, uid: -1, gid: -1, groupInherited: false, xattrs: true },
+    backup: null,
     ...overrides,
   };
 }
 
 function copy(job: FileJob, overrides: Partial<RunSettings> = {}, onBytes?: (copied: number) => void): JobResult | Promise<JobResult> {
   const context: BatchContext = { settings: settings(overrides), place: destination, buffer: BUFFER, pid: process.pid };
-  const paths: JobPaths = { source: path.join(src, job.path), final: path.join(dst, job.path), from: sources.place(job.path), to: destination.place(job.path) };
+  const paths: JobPaths = { source: path.join(src, job.path), final: path.join(dst, job.path), relative: job.path, from: sources.place(job.path), to: destination.place(job.path) };
   return copyFile(job, paths, context, onBytes);
 }
 
@@ -158,7 +159,7 @@ describe('a large file in the parent (BatchContext.inParent)', () => {
   it('is cloned at once or, where the file system cannot (ext4, tmpfs), handed back for a forked worker, leaving nothing', () => {
     fs.writeFileSync(path.join(src, 'big'), Buffer.alloc(LARGE_FILE_BYTES, 5));
     const context: BatchContext = { settings: settings({}), place: destination, buffer: BUFFER, pid: process.pid, inParent: true };
-    const paths: JobPaths = { source: path.join(src, 'big'), final: path.join(dst, 'big'), from: sources.place('big'), to: destination.place('big') };
+    const paths: JobPaths = { source: path.join(src, 'big'), final: path.join(dst, 'big'), relative: 'big', from: sources.place('big'), to: destination.place('big') };
     const result = copyFile({ kind: 'file', path: 'big', large: true }, paths, context);
     expect(result).not.toBeInstanceOf(Promise);
     if ((result as JobResult).outcome === 'largeForked') expect(fs.readdirSync(dst)).toEqual([]);

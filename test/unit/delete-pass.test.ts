@@ -34,7 +34,7 @@ async function setUp(run: { delete: boolean; maxDelete?: number; staging?: Stagi
     destination: rawFromString(destination),
     handles: opened,
     filter: null,
-    settings: { delete: run.delete, maxDelete: run.maxDelete, worker: { dryRun: false } } as RunOptions,
+    settings: { delete: run.delete, maxDelete: run.maxDelete, worker: { dryRun: false, backup: null }, keptFromDelete: null } as RunOptions,
     staging: run.staging ?? null,
     directories: { listedAgain: () => listedAgain++ } as unknown as DestinationDirectories,
   };

@@ -17,6 +17,7 @@ function summary(fields: Partial<CopySummary> = {}): CopySummary {
     overwritten: 0,
     skipped: 0,
     deleted: 0,
+    backedUp: 0,
     metadataNotKept: { xattrsNotSupported: 0, aclsNotSupported: 0, xattrsRefused: 0, unavailable: 0 },
     specialFiles: [],
     failures: [],
@@ -103,6 +104,7 @@ describe('summaryJson', () => {
       destination: '/dst',
       durationMs: 1235,
       bytes: 1234,
+      backedUp: 0,
       counts: {
         files: 5,
         directories: 2,
