@@ -606,12 +606,14 @@ describe('reports', () => {
       'destination',
       'durationMs',
       'bytes',
+      'backedUp',
       'counts',
       'failures',
       'specialFiles',
       'stoppedBy',
       'deletionSkipped',
       'metadataNotKept',
+      'verified',
       'warnings',
     ]);
     expect(doc).toMatchObject({

@@ -73,11 +73,13 @@ function newPool(source: string, destination: string, size: number, done: Done[]
     destination,
     settings: {
       overwrite: 'changed',
+      modifyWindow: 0,
       dryRun: false,
       verify: false,
       digest: false,
       staged: false,
       owners: { preserve: false, uid: -1, gid: -1, groupInherited: false, xattrs: true },
+      backup: null,
     },
     workerPath: CRASH_WORKER,
     onJobDone: (job, { error }) => done.push({ job, error: error ?? null }),

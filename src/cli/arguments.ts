@@ -19,6 +19,11 @@ export interface CliOptions {
   ignoreExisting?: true;
   update?: true;
   force?: true;
+  modifyWindow?: number;
+  oneFileSystem?: true;
+  backup?: true;
+  backupDir?: string;
+  suffix?: string;
   dryRun?: true;
   json?: true;
   log?: string;
@@ -88,6 +93,11 @@ const FLAGS: Readonly<Record<string, string>> = {
   manifest: '--manifest',
   dryRun: '--dry-run',
   verify: '--verify',
+  modifyWindow: '--modify-window',
+  oneFileSystem: '--one-file-system',
+  backup: '--backup',
+  backupDir: '--backup-dir',
+  suffix: '--suffix',
   gitignore: '--gitignore',
   xattrs: '--no-xattrs',
 };

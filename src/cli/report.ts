@@ -4,7 +4,7 @@
  * The library's paths are lossless text; every line for people renders them
  * with displayText (escapes), while --json keeps them as they are.
  */
-import { EXIT_CODES, type CopyFailure, type CopySkip, type CopySummary, type CopyWarning, type EntryEvent, type FoldercopyError, type MetadataNotKept, type Operation } from '../index.js';
+import { EXIT_CODES, type CopyFailure, type CopySkip, type CopySummary, type CopyWarning, type EntryEvent, type FoldercopyError, type MetadataNotKept, type Operation, type VerifiedCount } from '../index.js';
 import { inCliTerms } from './arguments.js';
 import { STOP_SIGNALS, type StopSignal } from './signals.js';
 import { displayText, formatBytes, formatCount, formatDuration, formatRate } from './format.js';
@@ -20,6 +20,7 @@ const WHAT_FAILED: Record<Operation, string> = {
   'set-metadata': 'cannot set mode, owner or times',
   verify: 'verification failed',
   delete: 'cannot delete',
+  backup: 'cannot keep a backup',
   worker: 'worker process died',
 };
 
@@ -66,6 +67,7 @@ export function summaryLines(summary: CopySummary): string[] {
   const special = summary.specialFiles.length;
   if (special > 0) tail.push(`${formatCount(special)} ${plural(special, 'special file')} not copied`);
   if (summary.deleted > 0) tail.push(`${formatCount(summary.deleted)} ${summary.dryRun ? 'to delete' : 'deleted'}`);
+  if (summary.backedUp > 0) tail.push(`${formatCount(summary.backedUp)} backed up`);
   tail.push(`${formatCount(summary.failures.length)} failed`);
   // A dry run's speed says nothing about the copy's.
   const timing = summary.dryRun ? '' : ` in ${formatDuration(summary.durationMs)} (${formatRate(seconds > 0 ? summary.bytes / seconds : 0)})`;
@@ -73,6 +75,7 @@ export function summaryLines(summary: CopySummary): string[] {
   if (summary.stoppedBy) lines.push(`foldercopy: copy stopped: ${failureLine(summary.stoppedBy).slice('foldercopy: '.length)}`);
   // What a second Ctrl-C says of a staged copy holds for any interrupted copy, now under its final name.
   if (summary.aborted && !summary.dryRun) lines.push(`foldercopy: ${displayText(summary.destination)} holds a partial copy; run the same command again to finish it`);
+  if (summary.verified) lines.push(verifiedLine(summary.verified));
   if (summary.deletionSkipped) lines.push(deletionSkippedLine(summary));
   lines.push(...metadataNotKeptLines(summary));
   return lines;
@@ -94,6 +97,13 @@ function metadataNotKeptLines(summary: CopySummary): string[] {
     .map((key) => `foldercopy: ${formatCount(lost[key])} ${plural(lost[key], 'entry', 'entries')}: ${LOSSES[key]}`);
 }
 
+
+/** --verify's count, and how the copies were read: "0 failed" alone does not say that anything was checked. */
+function verifiedLine({ files, throughCache }: VerifiedCount): string {
+  const count = `foldercopy: verified ${formatCount(files)} ${plural(files, 'file')} against the source`;
+  if (throughCache === 0) return `${count}${files > 0 ? ', read back from the disk after fsync' : ''}`;
+  return `${count}; ${formatCount(throughCache)} of them read through the page cache, not from the disk: their cached pages could not be dropped here`;
+}
 
 function deletionSkippedLine(summary: CopySummary): string {
   return `foldercopy: ${summary.dryRun ? 'would delete nothing' : 'deleted nothing'}: ${displayText(inCliTerms(summary.deletionSkipped ?? ''))}`;
@@ -122,6 +132,7 @@ export function summaryJson(summary: CopySummary, exitCode: number, copies?: rea
     destination: summary.destination,
     durationMs: Math.round(summary.durationMs),
     bytes: summary.bytes,
+    backedUp: summary.backedUp,
     counts: {
       files: summary.files,
       directories: summary.directories,
@@ -140,9 +151,15 @@ export function summaryJson(summary: CopySummary, exitCode: number, copies?: rea
     stoppedBy: summary.stoppedBy === undefined ? null : failureJson(summary.stoppedBy),
     deletionSkipped: summary.deletionSkipped === undefined ? null : inCliTerms(summary.deletionSkipped),
     metadataNotKept: summary.metadataNotKept,
+    verified: summary.verified === undefined ? null : verifiedJson(summary.verified),
     warnings: summary.warnings,
   };
   return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+/** --verify's count in --json: how many files were read back from the disk and how many through the page cache. */
+function verifiedJson({ files, throughCache }: VerifiedCount): { files: number; fromDisk: number; throughPageCache: number } {
+  return { files, fromDisk: files - throughCache, throughPageCache: throughCache };
 }
 
 /** A failure in --json: `entry` always present (null when no entry of the copy failed), the message in the command's words. */

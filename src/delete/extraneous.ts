@@ -9,6 +9,7 @@ import type { DirectoryHandles } from '../shared/directory-handles.js';
 import { childPath, fsPath, joinRaw, rawFromBytes, type RawPath } from '../shared/raw-path.js';
 import { isOurName } from '../shared/names-on-disk.js';
 import type { TreeFilter } from '../source/filter.js';
+import { asideIn, keepAside, type Aside, type BackupSettings } from '../shared/keep-aside.js';
 
 export interface Deletion {
   /** Relative to the destination root. */
@@ -29,6 +30,16 @@ export interface Tree {
   destination: RawPath;
   handles: DirectoryHandles;
   filter: TreeFilter | null;
+  /** --backup: each file and symlink deleted is kept aside first. */
+  backup: BackupSettings | null;
+  /** A backup directory inside the destination (relative): never deleted. */
+  keptFromDelete: RawPath | null;
+}
+
+/** Backups are not the destination's extraneous entries: the backup directory, and names with the suffix beside their files (as rsync protects them). */
+function isBackup({ backup, keptFromDelete }: Tree, relative: RawPath): boolean {
+  if (relative === keptFromDelete) return true;
+  return backup !== null && backup.dir === null && relative.endsWith(backup.suffix);
 }
 
 /**
@@ -73,7 +84,7 @@ export function findExtraneous(source: RawPath, tree: Tree, directories: Iterabl
 /** Adds an entry and, for a directory, its contents; returns false when something in it must stay. */
 function collect(tree: Tree, relative: RawPath, isDirectory: boolean, found: ExtraneousEntries): boolean {
   found.seen++;
-  if (tree.filter?.excludes(relative, isDirectory)) return false;
+  if (tree.filter?.excludes(relative, isDirectory) || isBackup(tree, relative)) return false;
   let whole = true;
   if (isDirectory) {
     let children: fs.Dirent<Buffer>[];
@@ -83,24 +94,41 @@ function collect(tree: Tree, relative: RawPath, isDirectory: boolean, found: Ext
       found.failures.push(errorRecord(error, 'list', joinRaw(tree.destination, relative)));
       return false;
     }
+    // Backups beside their files (--backup without a directory) stay in it: so does the directory.
+    const backupsStay = tree.backup !== null && tree.backup.dir === null;
     for (const child of children) {
-      if (!collect(tree, childPath(relative, rawFromBytes(child.name)), child.isDirectory(), found)) whole = false;
+      if (!collect(tree, childPath(relative, rawFromBytes(child.name)), child.isDirectory(), found) || (backupsStay && !child.isDirectory())) whole = false;
     }
   }
   if (whole) found.deletions.push({ path: relative, isDirectory });
   return whole;
 }
 
-/** Through the parent's descriptor: a symlink planted in the tree is removed itself, never followed. */
-export function deleteEntry(tree: Tree, deletion: Deletion): ErrorRecord | null {
+/**
+ * Through the parent's descriptor: a symlink planted in the tree is removed itself, never followed.
+ * With --backup, a file or symlink is kept aside first (a directory's entries were, before it).
+ */
+export function deleteEntry(tree: Tree, deletion: Deletion): { error: ErrorRecord } | { keptAside: boolean } {
+  let keptAside = false;
   try {
     const target = tree.handles.entryPath(deletion.path);
+    if (tree.backup !== null && !deletion.isDirectory) {
+      try {
+        keptAside = keepAside(target, asideOf(tree, tree.backup, deletion.path));
+      } catch (error) {
+        return { error: errorRecord(error, 'backup', joinRaw(tree.destination, deletion.path)) };
+      }
+    }
     if (deletion.isDirectory) {
       tree.handles.forget(deletion.path);
       fs.rmdirSync(target);
     } else fs.unlinkSync(target);
-    return null;
+    return { keptAside };
   } catch (error) {
-    return errorRecord(error, 'delete', joinRaw(tree.destination, deletion.path));
+    return { error: errorRecord(error, 'delete', joinRaw(tree.destination, deletion.path)) };
   }
+}
+
+function asideOf(tree: Tree, { dir, suffix }: BackupSettings, relative: RawPath): Aside {
+  return dir !== null ? asideIn(dir, relative, suffix) : { path: tree.handles.entryPath(relative + suffix), parent: null };
 }

@@ -41,7 +41,8 @@ export interface DeletePassOptions {
 /** Where the pass reports what it did (the run's events). */
 export interface DeletionReport {
   fail(error: ErrorRecord, relativePath?: RawPath): void;
-  deleted(relativePath: RawPath, isDirectory: boolean, counted: boolean): void;
+  /** `keptAside`: --backup kept it first. */
+  deleted(relativePath: RawPath, isDirectory: boolean, counted: boolean, keptAside: boolean): void;
 }
 
 /** What the run tells the pass once everything was copied. */
@@ -86,10 +87,13 @@ export class DeletePass {
     return options.resolved.delete || options.staging?.adopted ? new DeletePass(options) : null;
   }
 
-  /** The planner made or deferred a directory holding `entries` entries; nothing is kept in a fresh copy, never compared. */
-  listed(directory: RawPath, entries: number): void {
+  /**
+   * The planner made or deferred a directory holding `entries` entries; nothing is kept in a fresh copy, never compared.
+   * `compared` false: a mount point --one-file-system did not enter, whose copy's contents are left alone, as rsync -x leaves them.
+   */
+  listed(directory: RawPath, entries: number, compared: boolean): void {
     if (this.when === 'never') return;
-    this.listedDirectories.push(directory);
+    if (compared) this.listedDirectories.push(directory);
     this.listedEntries += entries + (directory === '' ? 0 : 1);
   }
 
@@ -112,7 +116,7 @@ export class DeletePass {
     const { maxDelete } = this;
     this.options.directories.listedAgain();
     const blockedPaths = this.blocked.map((job) => job.path);
-    const tree = { destination, handles, filter };
+    const tree = { destination, handles, filter, backup: resolved.worker.backup, keptFromDelete: resolved.keptFromDelete };
     const { deletions, failures, seen } = findExtraneous(source, tree, this.listedDirectories, blockedPaths);
     for (const failure of failures) report.fail(failure);
     if (failures.length > 0) return { skipped: 'the destination could not be fully listed', retry: [] };
@@ -127,9 +131,9 @@ export class DeletePass {
     // A dry run still lists what would go, even past the limit.
     if (skipped && !dryRun) return { skipped, retry: [] };
     for (const deletion of deletions) {
-      const error = dryRun ? null : deleteEntry(tree, deletion);
-      if (error) report.fail(error, deletion.path);
-      else report.deleted(deletion.path, deletion.isDirectory, !tooMany);
+      const done = dryRun ? { keptAside: false } : deleteEntry(tree, deletion);
+      if ('error' in done) report.fail(done.error, deletion.path);
+      else report.deleted(deletion.path, deletion.isDirectory, !tooMany, done.keptAside);
     }
     if (skipped) return { skipped, retry: [] };
     this.retrying = true;

@@ -105,7 +105,7 @@ export function checkDeleteTarget({ target, resolved, filter, shown }: DeleteTar
   const listed = extraneous.slice(0, 3).map(pathText).join(', ') + (extraneous.length > 3 ? ', …' : '');
   const deleting = `refusing the delete option: it would delete ${extraneous.length} of the ${names.length} ${names.length === 1 ? 'entry' : 'entries'} at the top of ${shown.destination} (${listed})`;
   // A mirror whose source lost most of its entries since: the advice is to allow it, not to name another folder.
-  if (looksLikeEarlierCopy(source, destination, filter)) {
+  if (looksLikeEarlierCopy(source, destination, { filter, modifyWindow: resolved.worker.modifyWindow })) {
     throw new FoldercopyError(
       'DELETE_REFUSED',
       `${deleting}, which the source no longer has; ${shown.destination} looks like an earlier copy of ${shown.source}: ` +

@@ -29,6 +29,12 @@ import type { TreeFilter } from '../source/filter.js';
 const SEARCH_BUDGET = 2_000;
 const NAMED = 3;
 
+/** What the comparison leaves out (the user's filters), and how far apart times may be and still be the same (--modify-window). */
+export interface Looking {
+  filter: TreeFilter | null;
+  modifyWindow: number;
+}
+
 /** How one name both sides hold compares. */
 type Pairing = 'identical' | 'replaced' | 'directories' | 'kept';
 
@@ -50,10 +56,10 @@ interface TopLevel {
  * that does not look like an earlier copy of the source. `shown`: the source and
  * destination as the user named them.
  */
-export function checkOverwriteTarget(source: RawPath, destination: RawPath, filter: TreeFilter | null, shown: { source: string; destination: string }): void {
-  const top = compareTop(source, destination, filter);
+export function checkOverwriteTarget(source: RawPath, destination: RawPath, looking: Looking, shown: { source: string; destination: string }): void {
+  const top = compareTop(source, destination, looking);
   if (!top || top.names === 0 || isEarlierCopy(top)) return;
-  const replaced = [...top.replaced, ...searchBelow(source, destination, filter, top.directories, NAMED + 1 - top.replaced.length)];
+  const replaced = [...top.replaced, ...searchBelow(source, destination, looking, top.directories, NAMED + 1 - top.replaced.length)];
   if (replaced.length === 0) return;
   const listed = replaced
     .slice(0, NAMED)
@@ -71,8 +77,8 @@ export function checkOverwriteTarget(source: RawPath, destination: RawPath, filt
 }
 
 /** Whether the destination, a directory holding entries, looks like an earlier copy of the source (the rule above). */
-export function looksLikeEarlierCopy(source: RawPath, destination: RawPath, filter: TreeFilter | null): boolean {
-  const top = compareTop(source, destination, filter);
+export function looksLikeEarlierCopy(source: RawPath, destination: RawPath, looking: Looking): boolean {
+  const top = compareTop(source, destination, looking);
   return top !== undefined && top.names > 0 && isEarlierCopy(top);
 }
 
@@ -85,7 +91,7 @@ function isEarlierCopy(top: TopLevel): boolean {
  * non-directories are stat'ed, until the first identical one (a re-run stops
  * there) and for at most SEARCH_BUDGET names, so a huge top level costs little.
  */
-function compareTop(source: RawPath, destination: RawPath, filter: TreeFilter | null): TopLevel | undefined {
+function compareTop(source: RawPath, destination: RawPath, { filter, modifyWindow }: Looking): TopLevel | undefined {
   let atDestination: fs.Dirent<Buffer>[];
   let inSource: Map<RawPath, string>;
   try {
@@ -108,7 +114,7 @@ function compareTop(source: RawPath, destination: RawPath, filter: TreeFilter | 
     else if (kind !== 'directory' && !dirent.isDirectory()) files.push(name);
   }
   for (const name of files.slice(0, SEARCH_BUDGET)) {
-    const pair = pairOf(joinRaw(source, name), joinRaw(destination, name));
+    const pair = pairOf(joinRaw(source, name), joinRaw(destination, name), modifyWindow);
     if (pair?.pairing === 'identical') {
       top.identical = true;
       break;
@@ -125,7 +131,7 @@ function kindOf(dirent: fs.Dirent<Buffer>): string {
 }
 
 /** Both sides of one name; undefined when either cannot be looked at (the copy reports it). */
-function pairOf(source: RawPath, destination: RawPath): { pairing: Pairing; olderThere: boolean } | undefined {
+function pairOf(source: RawPath, destination: RawPath, modifyWindow: number): { pairing: Pairing; olderThere: boolean } | undefined {
   let from: fs.BigIntStats;
   let there: fs.BigIntStats;
   try {
@@ -134,12 +140,12 @@ function pairOf(source: RawPath, destination: RawPath): { pairing: Pairing; olde
   } catch {
     return undefined;
   }
-  const olderThere = there.mtimeNs < from.mtimeNs && !sameMtime(from.mtimeNs, there.mtimeNs);
+  const olderThere = there.mtimeNs < from.mtimeNs && !sameMtime(from.mtimeNs, there.mtimeNs, modifyWindow);
   if (from.isDirectory() || there.isDirectory()) {
     // A directory is merged into, never replaced; one in the way of a file fails that entry alone.
     return { pairing: from.isDirectory() && there.isDirectory() ? 'directories' : 'kept', olderThere: true };
   }
-  if (from.isFile() && there.isFile() && from.size === there.size && sameMtime(from.mtimeNs, there.mtimeNs)) {
+  if (from.isFile() && there.isFile() && from.size === there.size && sameMtime(from.mtimeNs, there.mtimeNs, modifyWindow)) {
     return { pairing: 'identical', olderThere };
   }
   if (from.isSymbolicLink() && there.isSymbolicLink() && fs.readlinkSync(fsPath(source), 'buffer').equals(fs.readlinkSync(fsPath(destination), 'buffer'))) {
@@ -151,7 +157,7 @@ function pairOf(source: RawPath, destination: RawPath): { pairing: Pairing; olde
 }
 
 /** Up to `wanted` files below the shared directories that the copy would replace, breadth first, within the budget. */
-function searchBelow(source: RawPath, destination: RawPath, filter: TreeFilter | null, directories: RawPath[], wanted: number): RawPath[] {
+function searchBelow(source: RawPath, destination: RawPath, { filter, modifyWindow }: Looking, directories: RawPath[], wanted: number): RawPath[] {
   const replaced: RawPath[] = [];
   const queue = [...directories];
   let budget = SEARCH_BUDGET;
@@ -167,7 +173,7 @@ function searchBelow(source: RawPath, destination: RawPath, filter: TreeFilter |
       if (replaced.length >= wanted || budget-- <= 0) break;
       const relative = childPath(directory, name);
       if (isOurName(name)) continue;
-      const pair = pairOf(joinRaw(source, relative), joinRaw(destination, relative));
+      const pair = pairOf(joinRaw(source, relative), joinRaw(destination, relative), modifyWindow);
       if (!pair || filter?.excludes(relative, pair.pairing === 'directories')) continue;
       if (pair.pairing === 'replaced') replaced.push(relative);
       else if (pair.pairing === 'directories') queue.push(relative);

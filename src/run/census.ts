@@ -17,8 +17,7 @@ import fs from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { DirectoryEntry } from '../source/entry.js';
 import { fsPath, joinRaw, type RawPath } from '../shared/raw-path.js';
-import type { Selection } from '../source/selection.js';
-import { walk, type ListingFilter } from '../source/walk.js';
+import { walk, type WalkOptions } from '../source/walk.js';
 
 /** Work between turns of the event loop: worker messages wait no longer than this. */
 const SLICE_MS = 1;
@@ -52,8 +51,7 @@ export class Census {
 
   constructor(
     private readonly root: RawPath,
-    private readonly filter: ListingFilter | null,
-    private readonly selection: Selection | null,
+    private readonly walkOptions: WalkOptions,
     /** The whole tree's count: files after the first pass, then files and bytes after the second. */
     private readonly onCount: (count: CensusCount) => void,
   ) {}
@@ -99,7 +97,7 @@ export class Census {
     const count = { files: 0, bytes: 0 };
     let listed = 0;
     this.sliceStart = performance.now();
-    for await (const item of walk(root, this.filter, this.selection)) {
+    for await (const item of walk(root, this.walkOptions)) {
       if (stopping.signal.aborted) return undefined;
       if (item.kind !== 'listing') continue;
       if (!sizes) {

@@ -7,7 +7,7 @@ import { FoldercopyError } from '../shared/errors.js';
 import { copyFolder } from './copy-folder.js';
 import { preflight } from './preflight.js';
 import { expandSources, type SourceCopy } from './sources.js';
-import type { CopyFoldersOptions, CopyFoldersSummary, CopySummary, EntryEvent } from './types.js';
+import type { CopyFoldersOptions, CopyFoldersSummary, CopySummary, EntryEvent, VerifiedCount } from './types.js';
 
 /** Copies each source into `destination` (its contents for one source, as copyFolder(); `destination/<name>` for each of several). */
 export async function copyFolders(sources: readonly string[], destination?: string, options: CopyFoldersOptions = {}): Promise<CopyFoldersSummary> {
@@ -62,7 +62,7 @@ function inDestination(onEntry: ((event: EntryEvent) => void) | undefined, { pre
  * the whole run's.
  */
 function combinedSummary(summaries: readonly CopySummary[], destination: string, durationMs: number): CopySummary {
-  const sum = (key: 'files' | 'directories' | 'symlinks' | 'hardLinks' | 'bytes' | 'created' | 'overwritten' | 'skipped' | 'deleted'): number =>
+  const sum = (key: 'files' | 'directories' | 'symlinks' | 'hardLinks' | 'bytes' | 'created' | 'overwritten' | 'skipped' | 'deleted' | 'backedUp'): number =>
     summaries.reduce((total, summary) => total + summary[key], 0);
   const metadataNotKept = { ...summaries[0]!.metadataNotKept };
   for (const summary of summaries.slice(1)) {
@@ -81,7 +81,9 @@ function combinedSummary(summaries: readonly CopySummary[], destination: string,
     overwritten: sum('overwritten'),
     skipped: sum('skipped'),
     deleted: sum('deleted'),
+    backedUp: sum('backedUp'),
     metadataNotKept,
+    verified: summedVerified(summaries),
     specialFiles: summaries.flatMap((summary) => summary.specialFiles),
     failures: summaries.flatMap((summary) => summary.failures),
     warnings: summaries.flatMap((summary) => summary.warnings),
@@ -90,4 +92,10 @@ function combinedSummary(summaries: readonly CopySummary[], destination: string,
     stoppedBy: summaries.find((summary) => summary.stoppedBy)?.stoppedBy,
     deletionSkipped: summaries.find((summary) => summary.deletionSkipped)?.deletionSkipped,
   };
+}
+
+function summedVerified(summaries: readonly CopySummary[]): VerifiedCount | undefined {
+  if (summaries.every((summary) => summary.verified === undefined)) return undefined;
+  const sum = (key: keyof VerifiedCount): number => summaries.reduce((total, summary) => total + (summary.verified?.[key] ?? 0), 0);
+  return { files: sum('files'), throughCache: sum('throughCache') };
 }

@@ -25,7 +25,8 @@ export async function copyFolder(source: string, destination?: string, options: 
   checkDeleteTarget({ target, resolved, filter, shown: { source, destination: destination ?? target.destination } });
   // The same for the cp habit without delete: files of another tree would be replaced. An overwrite policy given says the user meant it.
   if (options.overwrite === undefined && !resolved.delete && target.kind === 'dir' && selection === null) {
-    checkOverwriteTarget(rawFromString(target.source), rawFromString(target.destination), filter, { source, destination: destination ?? target.destination });
+    const looking = { filter, modifyWindow: resolved.worker.modifyWindow };
+    checkOverwriteTarget(rawFromString(target.source), rawFromString(target.destination), looking, { source, destination: destination ?? target.destination });
   }
   const prepared = prepareRun(target, resolved, options.onWarning);
   let run: CopyRun;

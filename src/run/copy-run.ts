@@ -60,7 +60,7 @@ export class CopyRun {
     this.events = RunEvents.forRun({ target, prepared, options, onStop: () => this.halt.abort() });
     this.census =
       options.onProgress && target.kind === 'dir'
-        ? new Census(this.source, filter, selection, (count) => this.events.counted(count))
+        ? new Census(this.source, { filter, selection, oneFileSystem: resolved.oneFileSystem }, (count) => this.events.counted(count))
         : null;
     this.handles = new DirectoryHandles(writtenTo);
     this.directories = new DestinationDirectories({
@@ -124,6 +124,7 @@ export class CopyRun {
       destination: this.target.destination,
       dryRun: this.prepared.resolved.worker.dryRun,
       ...tally.counts,
+      verified: this.prepared.resolved.worker.verify ? tally.verified : undefined,
       specialFiles: tally.specialFiles,
       failures: tally.failures,
       warnings: this.prepared.warnings,
@@ -144,7 +145,8 @@ export class CopyRun {
 
   private async copyTree(): Promise<void> {
     void this.census?.run();
-    for await (const item of walk(this.source, this.listingFilter(), this.selection)) {
+    const { oneFileSystem } = this.prepared.resolved;
+    for await (const item of walk(this.source, { filter: this.listingFilter(), selection: this.selection, oneFileSystem })) {
       if (this.halt.signal.aborted) break;
       if (item.kind === 'failure') this.events.fail(item.error);
       else {

@@ -147,8 +147,9 @@ export class RunEvents implements DirectoryReport, DeletionReport {
     this.entries?.specialFile(entry);
   }
 
-  deleted(relativePath: RawPath, isDirectory: boolean, counted: boolean): void {
+  deleted(relativePath: RawPath, isDirectory: boolean, counted: boolean, keptAside: boolean): void {
     this.tally.deleted(counted);
+    if (keptAside) this.tally.backedUp();
     this.entries?.deleted(relativePath, isDirectory);
   }
 

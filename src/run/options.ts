@@ -10,6 +10,8 @@ import type { OverwritePolicy, OwnerPolicy, WorkerSettings } from '../shared/job
 import { checkMaxDelete, checkMirrorable } from '../delete/refusals.js';
 import { isInside, lookAgain, realPathOf, type CopyTarget } from './preflight.js';
 import type { CopyOptions } from './types.js';
+import { resolveBackup } from './backup-options.js';
+import type { RawPath } from '../shared/raw-path.js';
 
 // Far beyond any benefit; a typo such as -j 1000 should not fork a thousand processes.
 export const MAX_JOBS = 64;
@@ -25,6 +27,10 @@ export interface ResolvedOptions {
   maxDelete: number | undefined;
   log: string | undefined;
   manifest: string | undefined;
+  /** Mount points below the source are made, not entered. */
+  oneFileSystem: boolean;
+  /** A backup directory inside the destination, relative to it: --delete never removes it. */
+  keptFromDelete: RawPath | null;
 }
 
 // Where the copy goes over a network (NFS, SMB, a FUSE mount such as sshfs), workers spend their
@@ -50,9 +56,9 @@ function resolveWorkers(jobs: number | undefined, destinationDirectory: string):
   return jobs;
 }
 
-const BOOLEANS = ['xattrs', 'gitignore', 'dryRun', 'verify', 'delete'] as const;
+const BOOLEANS = ['xattrs', 'gitignore', 'dryRun', 'verify', 'delete', 'oneFileSystem', 'backup'] as const;
 const CALLBACKS = ['onProgress', 'onFailure', 'onSkip', 'onEntry'] as const;
-const STRINGS = ['manifest', 'log'] as const;
+const STRINGS = ['manifest', 'log', 'backupDir', 'suffix'] as const;
 const STRING_LISTS = ['exclude', 'include', 'files'] as const;
 
 /**
@@ -80,6 +86,7 @@ export function checkArguments(source: unknown, destination: unknown, options: u
   check('signal', (value) => value instanceof AbortSignal, 'an AbortSignal');
   check('jobs', (value) => typeof value === 'number', 'a number');
   check('maxDelete', (value) => typeof value === 'number', 'a number');
+  check('modifyWindow', (value) => typeof value === 'number' && Number.isInteger(value) && value >= 0, 'a whole number of seconds, 0 or more');
 }
 
 /** A value as a message shows it: strings quoted, so '' and '5' read as strings. */
@@ -105,20 +112,25 @@ export function resolveOptions(options: CopyOptions, target: CopyTarget): Resolv
   if (options.manifest !== undefined && dryRun) throw new FoldercopyError('USAGE', 'a dry run writes no manifest: nothing is copied to hash');
   const log = options.log === undefined ? undefined : outputFile(options.log, 'log', target);
   const manifest = options.manifest === undefined ? undefined : outputFile(options.manifest, 'manifest', target);
+  const backup = resolveBackup(options, target);
   return {
     workers: resolveWorkers(options.jobs, target.existingAncestor),
     worker: {
       overwrite,
+      modifyWindow: options.modifyWindow ?? 0,
       dryRun,
       verify: options.verify === true && !dryRun,
       digest: manifest !== undefined,
       staged: target.kind === 'dir' && !dryRun && fs.lstatSync(target.destination, { throwIfNoEntry: false }) === undefined,
       owners: ownerPolicy(target.existingAncestor, xattrs),
+      backup: backup.settings,
     },
     delete: remove,
     maxDelete,
     log,
     manifest,
+    oneFileSystem: options.oneFileSystem === true,
+    keptFromDelete: backup.keptFromDelete,
   };
 }
 

@@ -46,7 +46,7 @@ export class Planner {
   }
 
   /** Makes (or defers) the listed directory and batches a job for each file and symlink in it. */
-  plan({ directory, entries }: Listing): void {
+  plan({ directory, entries, mountPoint }: Listing): void {
     const { directories, events } = this.options;
     const above = directories.brokenAbove(directory.path);
     if (above) {
@@ -55,7 +55,7 @@ export class Planner {
       return;
     }
     // Only what is made or deferred is compared: beneath a directory that could not be made there is nothing to, and its failure keeps --delete from running.
-    this.options.deletePass?.listed(directory.path, entries.length);
+    this.options.deletePass?.listed(directory.path, entries.length, mountPoint !== true);
     if (this.options.makeDirectoriesLazily && directory.path !== '') directories.defer(directory);
     else directories.make(directory);
     if (entries.length === 0) return;

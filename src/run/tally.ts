@@ -11,14 +11,14 @@ import { joinRaw, pathText, type RawPath } from '../shared/raw-path.js';
 import { LOSSES } from '../shared/xattrs.js';
 import type { SpecialEntry } from '../source/entry.js';
 import { relativeText } from './entry-events.js';
-import type { CopyFailure, CopySkip, CopySummary, MetadataNotKept } from './types.js';
+import type { CopyFailure, CopySkip, CopySummary, MetadataNotKept, VerifiedCount } from './types.js';
 
 // On the destination side these hit every later file too: stop instead of failing each one.
 const DESTINATION_FATAL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
 const SOURCE_OPERATIONS = new Set<Operation>(['list', 'stat', 'read']);
 export type Counts = Pick<
   CopySummary,
-  'files' | 'directories' | 'symlinks' | 'hardLinks' | 'bytes' | 'created' | 'overwritten' | 'skipped' | 'deleted' | 'metadataNotKept'
+  'files' | 'directories' | 'symlinks' | 'hardLinks' | 'bytes' | 'created' | 'overwritten' | 'skipped' | 'deleted' | 'backedUp' | 'metadataNotKept'
 >;
 
 export interface TallyOptions {
@@ -43,8 +43,11 @@ export class Tally {
     overwritten: 0,
     skipped: 0,
     deleted: 0,
+    backedUp: 0,
     metadataNotKept: Object.fromEntries(LOSSES.map(({ key }) => [key, 0])) as MetadataNotKept,
   };
+  /** Counted whatever the run's settings: without verify, no result says it was verified. */
+  readonly verified: VerifiedCount = { files: 0, throughCache: 0 };
   readonly failures: CopyFailure[] = [];
   readonly specialFiles: CopySkip[] = [];
   stoppedBy: CopyFailure | undefined;
@@ -62,7 +65,12 @@ export class Tally {
   }
 
   /** A job that finished without an error (a failed one is a fail()). */
-  jobDone(job: Job, { outcome, size }: JobResult): void {
+  jobDone(job: Job, { outcome, size, verified, backedUp }: JobResult): void {
+    if (backedUp) this.counts.backedUp++;
+    if (verified) {
+      this.verified.files++;
+      if (verified === 'cache') this.verified.throughCache++;
+    }
     if (outcome === 'skipped') {
       this.counts.skipped++;
       return;
@@ -80,6 +88,11 @@ export class Tally {
     const skip = { path: pathText(joinRaw(this.options.source, entry.path)), reason: entry.specialType };
     this.specialFiles.push(skip);
     this.options.onSkip?.(skip);
+  }
+
+  /** --backup kept a deleted entry aside. */
+  backedUp(): void {
+    this.counts.backedUp++;
   }
 
   deleted(counted: boolean): void {

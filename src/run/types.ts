@@ -37,6 +37,21 @@ export interface CopyOptions {
   gitignore?: boolean;
   /** When an entry is already at the destination: 'changed' (default), 'checksum', 'never', 'older' or 'always'. */
   overwrite?: OverwritePolicy;
+  /**
+   * Modification times this many whole seconds apart count as the same when deciding whether a file is up to
+   * date (rsync's --modify-window), for file systems that keep coarse times (FAT: 2 seconds); default 0, exact.
+   */
+  modifyWindow?: number;
+  /** Do not enter a directory on another file system than the source's (a mount point): it is made, empty (rsync -x). */
+  oneFileSystem?: boolean;
+  /**
+   * Keep each file or symlink the run replaces or deletes aside, under its name with `suffix` ('~'), or in
+   * `backupDir` (relative to the destination; implies backup) at its relative path (rsync's --backup).
+   */
+  backup?: boolean;
+  backupDir?: string;
+  /** Appended to a backup's name: default '~', or '' in a backupDir. */
+  suffix?: string;
   /** Report what would be created, overwritten, skipped and deleted; change nothing. */
   dryRun?: boolean;
   /** Re-read every written file and compare its SHA-256 with the source's; a mismatch is a failure. */
@@ -134,6 +149,16 @@ export interface CopyProgress {
  */
 export type MetadataNotKept = Record<LossKey, number>;
 
+export interface VerifiedCount {
+  files: number;
+  /**
+   * Of those, files read through the page cache: their cached pages could not be dropped (no native
+   * calls, or a file system that refuses the advice). The others were read from the disk, a written
+   * one after it was flushed (fdatasync).
+   */
+  throughCache: number;
+}
+
 export interface CopySummary {
   /** As given (normalised), which for a path from a command line is already valid text. */
   source: string;
@@ -154,8 +179,15 @@ export interface CopySummary {
   skipped: number;
   /** Entries removed by delete. */
   deleted: number;
+  /** Files and symlinks kept aside by backup before they were replaced or deleted. */
+  backedUp: number;
   /** Entries copied without some of their metadata, by what was lost. */
   metadataNotKept: MetadataNotKept;
+  /**
+   * With verify: regular files whose content was read back and matched the source's (each one written,
+   * and each one kept as up to date); undefined without verify.
+   */
+  verified: VerifiedCount | undefined;
   /** FIFOs, sockets and devices: never opened, never copied. */
   specialFiles: CopySkip[];
   failures: CopyFailure[];

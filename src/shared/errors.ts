@@ -51,6 +51,7 @@ export type Operation =
   | 'set-metadata'
   | 'verify'
   | 'delete'
+  | 'backup'
   | 'worker';
 
 /** An error as a plain value: Error fields are not enumerable and would not survive IPC. */

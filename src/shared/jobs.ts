@@ -3,6 +3,7 @@
  * itself, and the settings every batch of a run carries, so that workers keep
  * nothing between batches.
  */
+import type { BackupSettings } from './keep-aside.js';
 import type { RawPath } from './raw-path.js';
 
 /** Seconds since the epoch with a fraction, as utimes takes them; never rounded into the next second. */
@@ -90,6 +91,8 @@ export type OverwritePolicy = 'changed' | 'checksum' | 'never' | 'older' | 'alwa
 /** The same for every batch of a run. */
 export interface WorkerSettings {
   overwrite: OverwritePolicy;
+  /** Modification times this many whole seconds apart count as the same (rsync's --modify-window); 0: exact. */
+  modifyWindow: number;
   /** Decide and report, write nothing. */
   dryRun: boolean;
   /** Re-read each written file and compare its SHA-256 with the source's before it gets its final name. */
@@ -102,4 +105,6 @@ export interface WorkerSettings {
    */
   staged: boolean;
   owners: OwnerPolicy;
+  /** --backup: a file replaced is kept aside first (shared/keep-aside.ts); null: it is not. */
+  backup: BackupSettings | null;
 }

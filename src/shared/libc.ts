@@ -14,6 +14,7 @@ import type { FsPath } from './raw-path.js';
 const AT_FDCWD = -100;
 // _IOW(0x94, 9, int), linux/fs.h
 const FICLONE = 0x40049409;
+const POSIX_FADV_DONTNEED = 4;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_EMPTY_PATH = 0x1000;
 const STATX_BASIC_STATS = 0x7ff;
@@ -51,6 +52,7 @@ export function load(): Native {
   const ioctlInt = REGISTER_VARARGS ? fn('int ioctl(int fd, unsigned long request, int argument)') : fn('int ioctl(int fd, unsigned long request, ...)');
   const ioctl = (fd: number, request: number, argument: number) => (REGISTER_VARARGS ? ioctlInt(fd, request, argument) : ioctlInt(fd, request, 'int', argument));
   const utimensat = fn('int utimensat(int dirfd, const void *path, const void *times, int flags)');
+  const fadvise = fn('int posix_fadvise(int fd, int64_t offset, int64_t length, int advice)');
   const errno = () => koffi.errno();
 
   const buffer = Buffer.allocUnsafe(XATTR_MAX);
@@ -144,6 +146,8 @@ export function load(): Native {
     at,
     copyRange: (input, output, length) => failed(copyFileRange(input, null, output, null, length, 0)),
     clone: (output, input) => (ioctl(output, FICLONE, input) < 0 ? errno() : 0),
+    // posix_fadvise returns its errno rather than setting errno.
+    dropCache: (fd) => fadvise(fd, 0, 0, POSIX_FADV_DONTNEED),
     list(target) {
       let length: number;
       if (typeof target === 'number') length = flistxattr(target, buffer, XATTR_MAX);

@@ -62,10 +62,16 @@ export function sourceFileFromStats(stats: EntryStats): SourceFile {
 /**
  * Whether a destination's mtime is the source's: to the nanosecond where the
  * destination keeps nanoseconds, else to the microsecond (a copy made by a tool
- * that keeps microseconds, as foldercopy did, is not taken for a changed file).
+ * that keeps microseconds, as foldercopy did, is not taken for a changed file);
+ * with a window (--modify-window, whole seconds), within that many seconds, for
+ * file systems that keep coarse times (FAT: two seconds).
  */
-export function sameMtime(sourceNs: bigint, destinationNs: bigint): boolean {
+export function sameMtime(sourceNs: bigint, destinationNs: bigint, windowSeconds = 0): boolean {
   if (sourceNs === destinationNs) return true;
+  if (windowSeconds > 0) {
+    const apart = sourceNs > destinationNs ? sourceNs - destinationNs : destinationNs - sourceNs;
+    return apart <= BigInt(windowSeconds) * 1_000_000_000n;
+  }
   return destinationNs % 1000n === 0n && microsecondsOf(sourceNs) === microsecondsOf(destinationNs);
 }
 

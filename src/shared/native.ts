@@ -92,6 +92,8 @@ export interface Native {
   copyRange(input: number, output: number, length: number): number;
   /** FICLONE: `output` becomes a reflink of the whole of `input`, at once (btrfs, XFS); 0, or an errno. */
   clone(output: number, input: number): number;
+  /** posix_fadvise(POSIX_FADV_DONTNEED) on the whole file: its clean cached pages are dropped. 0, or an errno. */
+  dropCache(fd: number): number;
   at: DirectoryCalls;
 }
 

@@ -44,6 +44,10 @@ export interface FilesDone {
   inodes: Array<{ index: number; inode: string }>;
   /** With WorkerSettings.digest: each job's SHA-256 in hex, '' for none. */
   digests?: string[];
+  /** With RunSettings.verify: one character a job, how its content was checked (VERIFIED_CODES), '-' for not at all. */
+  verified?: string;
+  /** Jobs whose replaced entry was kept aside (JobResult.backedUp), by index; absent when none was. */
+  backedUp?: number[];
   /** Metadata the destination could not hold (JobResult.lost); absent when no job lost any. */
   lost?: Array<{ index: number; lost: number }>;
   /**
@@ -81,6 +85,9 @@ export function isToWorker(value: unknown): value is ToWorker {
  */
 type HandBack = 'otherNames' | 'large' | 'largeForked' | 'batchFull';
 
+/** How --verify read a copy: from the disk (its cached pages dropped first), or through the page cache. */
+export type ReadFrom = 'disk' | 'cache';
+
 export type Outcome = 'created' | 'overwritten' | 'skipped' | 'failed' | HandBack;
 
 /** What became of one job. */
@@ -95,6 +102,10 @@ export interface JobResult {
   inode?: string;
   /** Metadata not kept although the entry was copied: LOST_* bits of shared/xattrs.ts; absent or 0 for none. */
   lost?: number;
+  /** With RunSettings.verify: the copy's content was read back and matched the source's. */
+  verified?: ReadFrom;
+  /** With RunSettings.backup: the entry it replaced was kept aside. */
+  backedUp?: true;
 }
 
 const CODES: Record<Outcome, string> = {
@@ -108,6 +119,8 @@ const CODES: Record<Outcome, string> = {
   batchFull: 'b',
 };
 const OUTCOMES = new Map(Object.entries(CODES).map(([outcome, code]) => [code, outcome as Outcome]));
+const VERIFIED_CODES: Record<ReadFrom, string> = { disk: 'd', cache: 'c' };
+const NOT_VERIFIED = '-';
 
 /** Results of a worker's batch as they come, until take() puts them in a message. */
 export class ResultsEncoder {
@@ -118,8 +131,13 @@ export class ResultsEncoder {
   private inodes: FilesDone['inodes'] = [];
   private digests: string[] = [];
   private lost: NonNullable<FilesDone['lost']> = [];
+  private verified = '';
+  private backedUp: number[] = [];
 
-  constructor(private readonly withDigests: boolean) {}
+  constructor(
+    private readonly withDigests: boolean,
+    private readonly withVerified = false,
+  ) {}
 
   add(result: JobResult): void {
     const index = this.count++;
@@ -129,6 +147,8 @@ export class ResultsEncoder {
     if (result.inode !== undefined) this.inodes.push({ index, inode: result.inode });
     if (this.withDigests) this.digests.push(result.digest ?? '');
     if (result.lost) this.lost.push({ index, lost: result.lost });
+    if (this.withVerified) this.verified += result.verified ? VERIFIED_CODES[result.verified] : NOT_VERIFIED;
+    if (result.backedUp) this.backedUp.push(index);
   }
 
   get pending(): number {
@@ -147,7 +167,13 @@ export class ResultsEncoder {
     };
     if (this.withDigests) message.digests = this.digests;
     if (this.lost.length > 0) message.lost = this.lost;
+    if (this.withVerified) message.verified = this.verified;
+    if (this.backedUp.length > 0) {
+      message.backedUp = this.backedUp;
+      this.backedUp = [];
+    }
     this.count = 0;
+    this.verified = '';
     this.outcomes = '';
     this.sizes = [];
     this.failures = [];
@@ -168,11 +194,15 @@ export function decodeResults(message: FilesDone): JobResult[] {
     const result: JobResult = { outcome, size: message.sizes[index] ?? 0 };
     const digest = message.digests?.[index];
     if (digest) result.digest = digest;
+    const verified = message.verified?.[index];
+    if (verified === VERIFIED_CODES.disk) result.verified = 'disk';
+    else if (verified === VERIFIED_CODES.cache) result.verified = 'cache';
     results.push(result);
   }
   for (const { index, error } of message.failures) resultAt(results, index).error = error;
   for (const { index, inode } of message.inodes) resultAt(results, index).inode = inode;
   for (const { index, lost } of message.lost ?? []) resultAt(results, index).lost = lost;
+  for (const index of message.backedUp ?? []) resultAt(results, index).backedUp = true;
   return results;
 }
 

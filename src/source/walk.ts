@@ -8,7 +8,8 @@
  * and the turns let the parent drain worker messages. Only directories are
  * stat'ed (the parent makes them; a file's stats are its worker's), and below
  * the root each is reached through its parent's descriptor, so one swapped for
- * a symlink during the walk is reported, never listed through the link.
+ * a symlink during the walk is reported, never listed through the link. With
+ * --one-file-system, a directory on another device is listed empty, not entered.
  */
 import type { BigIntStats, Dirent } from 'node:fs';
 import fs from 'node:fs';
@@ -26,6 +27,8 @@ export interface Listing {
   kind: 'listing';
   directory: DirectoryEntry;
   entries: Array<LinkOrFileEntry | SpecialEntry>;
+  /** Another file system, not entered (WalkOptions.oneFileSystem): what its copy holds is not compared for --delete either. */
+  mountPoint?: true;
 }
 
 interface WalkFailure {
@@ -40,27 +43,40 @@ export interface ListingFilter {
   admit(relative: RawPath, dirents: Dirent[]): Dirent[];
 }
 
+export interface WalkOptions {
+  filter: ListingFilter | null;
+  /** Only what a file list names; null: the whole tree. */
+  selection: Selection | null;
+  /** A directory on another device than the root's (a mount point) is listed empty and not entered, as rsync -x. */
+  oneFileSystem: boolean;
+}
+
 /** What every directory of one walk is read with. */
 interface Tree {
   root: RawPath;
   directories: DirectoryHandles;
   rootEntry: DirectoryEntry;
   filter: ListingFilter | null;
+  /** With WalkOptions.oneFileSystem: the root's device; undefined: every directory is entered. */
+  rootDevice: bigint | undefined;
 }
 
 /** Lists `root` (a directory; a symlink to one is followed, as `cp -a root/ dest` would): whole, or only what `selection` lists. */
-export async function* walk(root: RawPath, filter: ListingFilter | null, selection: Selection | null = null): AsyncGenerator<WalkItem> {
+export async function* walk(root: RawPath, { filter, selection, oneFileSystem }: WalkOptions): AsyncGenerator<WalkItem> {
   let rootEntry: DirectoryEntry;
+  let rootDevice: bigint | undefined;
   try {
     // The root is followed if it is a symlink: its attributes too, through a trailing '/.'.
-    rootEntry = directoryEntry('', fs.statSync(fsPath(root), { bigint: true }), fsPath(joinRaw(root, '.')));
+    const stats = fs.statSync(fsPath(root), { bigint: true });
+    rootEntry = directoryEntry('', stats, fsPath(joinRaw(root, '.')));
+    if (oneFileSystem) rootDevice = stats.dev;
   } catch (error) {
     yield failure(errorRecord(error, 'stat', root));
     return;
   }
   // Descriptors only to look names up through: a directory the user may search but not read is still reached (a file list's).
   const directories = new DirectoryHandles(root, { lookUpOnly: true });
-  const tree: Tree = { root, directories, rootEntry, filter };
+  const tree: Tree = { root, directories, rootEntry, filter, rootDevice };
   // Depth first, parents before children.
   const pending: RawPath[] = [''];
   let turnStart = performance.now();
@@ -85,6 +101,7 @@ function readListing(tree: Tree, relative: RawPath): { items: WalkItem[]; subdir
   const { root, directories, filter } = tree;
   const directory = directoryAt(tree, relative);
   if (directory.kind === 'failure') return { items: [directory], subdirectories: [] };
+  if (directory.at === null) return notEntered(directory.entry);
   const path = joinRaw(root, relative);
   let dirents: Dirent[];
   try {
@@ -106,6 +123,7 @@ function readSelected(tree: Tree, relative: RawPath, selection: Selection): { it
   const { root, directories, filter } = tree;
   const directory = directoryAt(tree, relative);
   if (directory.kind === 'failure') return { items: [directory], subdirectories: [] };
+  if (directory.at === null) return notEntered(directory.entry);
   const listed = selection.names.get(relative) ?? new Set<RawPath>();
   const failures: WalkItem[] = [];
   let dirents: Dirent[] = [];
@@ -152,20 +170,34 @@ function split(
   return { items: [{ kind: 'listing', directory, entries }, ...failures], subdirectories };
 }
 
+/** A mount point under --one-file-system: made at the destination, with its attributes, and nothing in it. */
+function notEntered(directory: DirectoryEntry): { items: WalkItem[]; subdirectories: Dirent[] } {
+  return { items: [{ kind: 'listing', directory, entries: [], mountPoint: true }], subdirectories: [] };
+}
+
+interface DirectoryAt {
+  kind: 'directory';
+  entry: DirectoryEntry;
+  /** Where it is listed; null where another file system is mounted and the walk keeps to the root's (Tree.rootDevice). */
+  at: FsPath | null;
+}
+
 /**
  * The directory itself, lstat'ed (the root was stat'ed by the walk), and `at`, where it is listed: its descriptor,
  * opened now, so what is reached below it while it is read goes through that descriptor too.
  */
-function directoryAt({ root, directories, rootEntry }: Tree, relative: RawPath): { kind: 'directory'; entry: DirectoryEntry; at: FsPath } | WalkFailure {
+function directoryAt({ root, directories, rootEntry, rootDevice }: Tree, relative: RawPath): DirectoryAt | WalkFailure {
   const path = joinRaw(root, relative);
   try {
     if (relative === '') return { kind: 'directory', entry: rootEntry, at: directories.directoryPath('') };
     const stats = fs.lstatSync(directories.entryPath(relative), { bigint: true });
     // Replaced since its parent was read: reading it now could follow a symlink out of the tree.
     if (!stats.isDirectory()) return failure({ code: 'ECHANGED', message: 'it is no longer a directory', operation: 'list', path });
+    const entry = directoryEntry(relative, stats, fsPath(path));
+    if (rootDevice !== undefined && stats.dev !== rootDevice) return { kind: 'directory', entry, at: null };
     // By its path for its attributes, read when the run ends, long after its descriptor is closed.
     // Opened without following: replaced by a symlink since the lstat, it fails here (ELOOP, ENOTDIR).
-    return { kind: 'directory', entry: directoryEntry(relative, stats, fsPath(path)), at: directories.directoryPath(relative) };
+    return { kind: 'directory', entry, at: directories.directoryPath(relative) };
   } catch (error) {
     return failure(errorRecord(error, 'stat', path));
   }

@@ -22,7 +22,8 @@ import type { JobResult } from '../shared/protocol.js';
 import { fstat, openAt, statAt } from './places.js';
 import { failed, hashFile, isWrite, SOURCE_READ_FLAGS, SourceFailure, type BatchContext, type FileCopy, type JobPaths } from './job-result.js';
 import { sourceXattrs } from './metadata-copy.js';
-import { existingAt, keepsFile, refreshMetadata } from './up-to-date.js';
+import { existingAt, keptAsCurrent, keepsFile, refreshMetadata } from './up-to-date.js';
+import { hashSource, readBack } from './read-back.js';
 import { cloneInParent, closing, SOURCE_CHANGED, writeBlocks, writeInKernel } from './write-file.js';
 
 // A source rewritten while it is read is copied again, this many times in all, then failed.
@@ -107,22 +108,49 @@ function inKernel(source: SourceFile, context: BatchContext): boolean {
 /** Created or overwritten when the file is to be written; otherwise the job's final result: kept as it is, or a failure. */
 function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, context: BatchContext): JobResult {
   if (!job.mayExist) return { outcome: 'created', size: source.size };
-  const { overwrite, dryRun, digest, owners } = context.settings;
+  const { overwrite, modifyWindow, dryRun, digest, owners } = context.settings;
   let stage: Operation = 'stat';
   try {
     const existing = existingAt(paths.to);
     if (!existing) return { outcome: 'created', size: source.size };
-    if (!keepsFile(source, existing, overwrite, paths.from, paths.to, context.buffer)) return { outcome: 'overwritten', size: source.size };
+    const check = { policy: overwrite, modifyWindow, source: paths.from, destination: paths.to, buffer: context.buffer };
+    if (!keepsFile(source, existing, check)) return { outcome: 'overwritten', size: source.size };
     stage = 'set-metadata';
     let lost = 0;
     if ((overwrite === 'changed' || overwrite === 'checksum') && !dryRun) {
       const xattrs = sourceXattrs(context.settings, { dir: paths.from.dir.fd, name: paths.from.name });
       const inheritsAcls = owners.xattrs && xattrs.length === 0 && context.place.handsDownAcls(paths.to.dir);
-      lost = refreshMetadata(source, ownerFor(source, owners), existing, paths.to, xattrs, owners.xattrs, inheritsAcls);
+      lost = refreshMetadata(source, ownerFor(source, owners), existing, paths.to, xattrs, owners.xattrs, inheritsAcls, modifyWindow);
     }
     stage = 'read';
-    return { outcome: 'skipped', size: source.size, ...(lost !== 0 && { lost }), ...(digest && { digest: hashFile(paths.to, context.buffer) }) };
+    if (!keptAsCurrent(source, existing, check)) {
+      return { outcome: 'skipped', size: source.size, ...(lost !== 0 && { lost }), ...(digest && { digest: hashFile(paths.to, context.buffer) }) };
+    }
+    const kept = checkKept(source, paths, context);
+    if (kept.outcome === 'skipped' && lost !== 0) kept.lost = lost;
+    return kept;
   } catch (error) {
     return error instanceof SourceFailure ? failed(errorRecord(error.cause, 'read', paths.source)) : failed(errorRecord(error, stage, paths.final));
   }
+}
+
+/**
+ * A file kept as up to date, which must match its source: under --verify, both are read (the copy from
+ * the disk, read-back.ts), and a copy that differs all the same (corrupted since, its size and time
+ * unchanged) is rewritten from the source and reported (EVERIFY): "0 failed" means the whole
+ * destination matches. A manifest gets the source's hash, so `sha256sum -c` never blesses such a copy.
+ */
+function checkKept(source: SourceFile, paths: JobPaths, context: BatchContext): JobResult {
+  const { verify, digest } = context.settings;
+  if (!verify) return { outcome: 'skipped', size: source.size, ...(digest && { digest: hashSource(paths.from, context.buffer) }) };
+  const sourceDigest = hashSource(paths.from, context.buffer);
+  const read = readBack(paths.to, context.buffer);
+  if (read.digest === sourceDigest) return { outcome: 'skipped', size: source.size, verified: read.from, ...(digest && { digest: sourceDigest }) };
+  const error: ErrorRecord = {
+    code: 'EVERIFY',
+    message: 'the copy differed from the source although its size and time matched: it was written again',
+    operation: 'verify',
+    path: paths.final,
+  };
+  return { outcome: 'overwritten', size: source.size, error };
 }

@@ -13,6 +13,7 @@ import { tempPathFor, writingPathFor } from '../shared/names-on-disk.js';
 import type { Xattr } from '../shared/xattrs.js';
 import { createExclusive, CREATED, failed, hashFile, OVERWRITTEN, SKIPPED, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
 import { finishSymlink, sourceXattrs } from './metadata-copy.js';
+import { keepReplaced } from './keep-replaced.js';
 import { linkAt, readlinkAt, renameAt, sibling, statAt, symlinkAt, target, unlinkAtQuietly, type Place } from './places.js';
 import { existingAt, isSymlink, keepsHardLink, keepsSymlink } from './up-to-date.js';
 
@@ -54,6 +55,9 @@ export function copySymlink(job: SymlinkJob, paths: JobPaths, context: BatchCont
     createExclusive(temp, () => symlinkAt(text, temp));
     stage = 'set-metadata';
     const lost = finishSymlink(temp, metadata, ownerFor(metadata, context.settings.owners), xattrs);
+    const { backup } = context.settings;
+    stage = 'backup';
+    if (!staged && backup !== null && planned === OVERWRITTEN && keepReplaced(paths, backup)) planned = { ...planned, backedUp: true };
     stage = 'rename';
     if (!staged) renameAt(temp, paths.to);
     return lost === 0 ? planned : { ...planned, lost };

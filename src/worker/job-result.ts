@@ -33,6 +33,8 @@ export interface JobPaths {
   /** The source and destination paths under the roots as the user gave them. */
   source: RawPath;
   final: RawPath;
+  /** The job's path, relative to the roots (a backup directory keeps it). */
+  relative: RawPath;
   /** The source entry, by its name in its directory's descriptor (a single file's, by its real path). */
   from: Place;
   /** The destination entry, by its final name in its directory's descriptor. */
@@ -59,8 +61,8 @@ export interface FileCopy extends JobPaths {
 }
 
 /** A job's paths, with room for what a regular file's copy finds. */
-export function jobPaths(source: RawPath, final: RawPath, from: Place, to: Place): FileCopy {
-  return { source, final, from, to, input: -1, sourceFile: null, decision: null, temp: null, digest: undefined, onBytes: undefined };
+export function jobPaths({ source, final, relative, from, to }: JobPaths): FileCopy {
+  return { source, final, relative, from, to, input: -1, sourceFile: null, decision: null, temp: null, digest: undefined, onBytes: undefined };
 }
 
 // How a file is opened for reading. O_NOFOLLOW refuses one replaced by a symlink since it

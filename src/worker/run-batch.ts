@@ -59,7 +59,7 @@ export async function runBatch(batch: CopyBatch, runner: BatchRunner): Promise<v
   // Sources are read through their directories' descriptors too: a source directory swapped for a
   // symlink (to /etc, say, under a backup run as root) is not read through.
   const sources = new Directories(absolute(batch.source, batch.cwd), { lookUpOnly: true });
-  const results = new ResultsEncoder(batch.settings.digest);
+  const results = new ResultsEncoder(batch.settings.digest, batch.settings.verify);
   const run: BatchRun = { batch, sources, context, runner };
   let lastConfirm = performance.now();
   let bytesWritten = 0;
@@ -99,7 +99,7 @@ function runJob(job: Job, { batch, sources, context, runner }: BatchRun): JobRes
     // ELOOP or ENOTDIR: a source directory on the way was replaced (by a symlink) since it was listed.
     return failed(errorRecord(error, 'read', source));
   }
-  const paths = jobPaths(source, final, from, to);
+  const paths = jobPaths({ source, final, relative: job.path, from, to });
   if (job.kind === 'symlink') return copySymlink(job, paths, context);
   // In the parent, a large file is cloned at once or handed back: synchronous, like any other.
   return isLargeFile(job) && !context.inParent ? copyLarge(job, paths, context, { batchId: batch.batchId, runner }) : copyFile(job, paths, context);

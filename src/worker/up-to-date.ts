@@ -25,16 +25,19 @@ export function isSymlink(stats: EntryStats): boolean {
   return (stats.mode & S_IFMT) === S_IFLNK;
 }
 
+/** What a regular file job's keep-or-replace decision reads. */
+export interface KeepCheck {
+  policy: OverwritePolicy;
+  /** Times this many seconds apart count as the same (RunSettings.modifyWindow). */
+  modifyWindow: number;
+  source: Place;
+  destination: Place;
+  buffer: Buffer;
+}
+
 /** Whether the existing entry stays, for a regular file job. Reads both files for 'checksum'. */
-export function keepsFile(
-  file: SourceFile,
-  existing: EntryStats,
-  policy: OverwritePolicy,
-  source: Place,
-  destination: Place,
-  buffer: Buffer,
-): boolean {
-  switch (policy) {
+export function keepsFile(file: SourceFile, existing: EntryStats, check: KeepCheck): boolean {
+  switch (check.policy) {
     case 'always':
       return false;
     case 'never':
@@ -42,14 +45,22 @@ export function keepsFile(
     case 'older': {
       // rsync --update: a destination newer than the source stays; an equal one stays unless the size differs.
       if (!isFile(existing)) return false;
-      if (sameMtime(file.mtimeNs, existing.mtimeNs)) return existing.size === file.size;
+      if (sameMtime(file.mtimeNs, existing.mtimeNs, check.modifyWindow)) return existing.size === file.size;
       return existing.mtimeNs > file.mtimeNs;
     }
     case 'changed':
-      return isFile(existing) && existing.size === file.size && sameMtime(file.mtimeNs, existing.mtimeNs);
+      return isFile(existing) && existing.size === file.size && sameMtime(file.mtimeNs, existing.mtimeNs, check.modifyWindow);
     case 'checksum':
-      return isFile(existing) && existing.size === file.size && sameContent(source, destination, buffer);
+      return isFile(existing) && existing.size === file.size && sameContent(check.source, check.destination, check.buffer);
   }
+}
+
+/**
+ * Whether a kept file is meant to match its source: kept as up to date ('changed', 'checksum',
+ * 'older' at the same time), not by 'never' or as a newer copy. --verify and the manifest check those.
+ */
+export function keptAsCurrent(file: SourceFile, existing: EntryStats, { policy, modifyWindow }: Pick<KeepCheck, 'policy' | 'modifyWindow'>): boolean {
+  return policy === 'changed' || policy === 'checksum' || (policy === 'older' && sameMtime(file.mtimeNs, existing.mtimeNs, modifyWindow));
 }
 
 /** A symlink stays when it already points at the same text ('never' keeps whatever is there). */
@@ -83,13 +94,20 @@ export function refreshMetadata(
   withXattrs: boolean,
   /** Its directory has a default ACL: the copy may hold an inherited ACL its source does not have. */
   inheritsAcls: boolean,
+  /** --modify-window: times within it are left as they are (on FAT, setting them would not make them equal). */
+  modifyWindow = 0,
 ): number {
   const lib = native();
   const chown = owner !== undefined && (existing.uid !== owner.uid || existing.gid !== owner.gid);
   // chown clears set-user-ID and set-group-ID bits and a capability, so a chown is followed by a chmod and the attributes.
   let chmod = chown || (existing.mode & 0o7777) !== file.mode;
   // To the nanosecond where they can be set so.
-  const utimes = lib ? existing.mtimeNs !== file.mtimeNs : microsecondsOf(existing.mtimeNs) !== microseconds(file.mtime);
+  const utimes =
+    modifyWindow > 0
+      ? !sameMtime(file.mtimeNs, existing.mtimeNs, modifyWindow)
+      : lib
+        ? existing.mtimeNs !== file.mtimeNs
+        : microsecondsOf(existing.mtimeNs) !== microseconds(file.mtime);
   // Attributes are compared by name and value when the source has some. When it has none, the copy
   // can only hold stale ones if the source lost them since the copy was last changed (ctime), or if it
   // inherited an ACL where it was made: only then is a list call at the destination worth it, on a

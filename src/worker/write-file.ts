@@ -6,7 +6,8 @@
  * it has come; and, in the parent (BatchContext.inParent), the clone of a large
  * file made at once, or its hand-back for a forked worker: nothing there may hold
  * the event loop for seconds. Each ends the same way (complete): owner,
- * attributes, mode and times, the read-back of --verify, the final name.
+ * attributes, mode and times, the read-back of --verify (from the disk: read-back.ts),
+ * the final name.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -18,8 +19,10 @@ import type { FsPath } from '../shared/raw-path.js';
 import { writingPathFor } from '../shared/names-on-disk.js';
 import { copyDense, copyDenseInKernel, copySparse } from './block-copy.js';
 import { closeFd, fstat, openAt, pathOf, renameAt, sibling, statAt, unlinkAtQuietly, type Place } from './places.js';
-import { closeQuietly, createExclusive, failed, hashFile, READ_FLAGS, SourceFailure, type BatchContext, type FileCopy, type JobPaths } from './job-result.js';
+import { closeQuietly, createExclusive, failed, READ_FLAGS, SourceFailure, type BatchContext, type FileCopy, type JobPaths } from './job-result.js';
 import { finishFile } from './metadata-copy.js';
+import { keepReplaced } from './keep-replaced.js';
+import { readBack } from './read-back.js';
 
 const { O_WRONLY, O_CREAT, O_EXCL, COPYFILE_EXCL, COPYFILE_FICLONE } = fs.constants;
 const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL;
@@ -153,7 +156,7 @@ export async function writeInKernel(file: FileCopy, context: BatchContext): Prom
  * Closes both descriptors whatever happens.
  */
 function complete(file: FileCopy, context: BatchContext, output: number, chmod: boolean): JobResult {
-  const { verify, digest, staged } = context.settings;
+  const { verify, digest, staged, backup } = context.settings;
   const temp = file.temp!;
   const sourceDigest = file.digest;
   let { input } = file;
@@ -164,6 +167,8 @@ function complete(file: FileCopy, context: BatchContext, output: number, chmod: 
     const lost = finishFile(output, file, context, chmod);
     // close() can report a delayed write error (NFS, quota): it counts as a failed write.
     stage = 'write';
+    // --verify reads the copy back from the disk: its data is written out first, so its cached pages can be dropped.
+    if (verify) fs.fdatasyncSync(output);
     const closing = output;
     output = -1;
     closeFd(closing);
@@ -171,13 +176,19 @@ function complete(file: FileCopy, context: BatchContext, output: number, chmod: 
     input = -1;
     if (verify) {
       stage = 'verify';
-      if (hashFile(temp, context.buffer) !== sourceDigest) {
+      const read = readBack(temp, context.buffer);
+      if (read.digest !== sourceDigest) {
         unlinkAtQuietly(temp);
         return failed({ code: 'EVERIFY', message: 'the written copy differs from the source', operation: 'verify', path: file.final });
       }
+      result = { ...result, verified: read.from };
     }
-    stage = 'rename';
-    if (!staged) renameAt(temp, file.to);
+    if (!staged) {
+      stage = 'backup';
+      if (backup !== null && result.outcome === 'overwritten' && keepReplaced(file, backup)) result = { ...result, backedUp: true };
+      stage = 'rename';
+      renameAt(temp, file.to);
+    }
     if (lost !== 0) result = { ...result, lost };
     return digest ? { ...result, digest: sourceDigest } : result;
   } catch (error) {

@@ -27,7 +27,7 @@ afterEach(() => {
 /** Every count the census reported, in order. */
 async function count(filter: ListingFilter | null = null, stopFirst = false): Promise<CensusCount[]> {
   const reports: CensusCount[] = [];
-  const census = new Census(root, filter, null, (counted) => reports.push({ ...counted }));
+  const census = new Census(root, { filter, selection: null, oneFileSystem: false }, (counted) => reports.push({ ...counted }));
   if (stopFirst) census.stop();
   await census.run();
   return reports;
@@ -52,7 +52,7 @@ describe('Census', () => {
     const sub = path.join(root, 'sub');
     const old = new Date('2001-02-03T04:05:06Z');
     fs.utimesSync(sub, old, fs.statSync(sub).mtime);
-    const census = new Census(root, null, null, () => undefined);
+    const census = new Census(root, { filter: null, selection: null, oneFileSystem: false }, () => undefined);
     await census.run();
     const after = fs.statSync(sub, { bigint: true });
     // Listing updates an access time older than the mtime, unless the file system never does (noatime).

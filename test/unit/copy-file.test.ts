@@ -38,18 +38,20 @@ afterEach(() => {
 function settings(overrides: Partial<WorkerSettings> = {}): WorkerSettings {
   return {
     overwrite: 'changed',
+    modifyWindow: 0,
     dryRun: false,
     verify: false,
     digest: false,
     staged: false,
     owners: { preserve: false, uid: -1, gid: -1, groupInherited: false, xattrs: true },
+    backup: null,
     ...overrides,
   };
 }
 
 function copy(job: FileJob, overrides: Partial<WorkerSettings> = {}, onBytes?: (copied: number) => void): JobResult | Promise<JobResult> {
   const context: BatchContext = { settings: settings(overrides), place: destination, buffer: BUFFER, pid: process.pid };
-  const file = jobPaths(path.join(src, job.path), path.join(dst, job.path), sources.place(job.path), destination.place(job.path));
+  const file = jobPaths({ source: path.join(src, job.path), final: path.join(dst, job.path), relative: job.path, from: sources.place(job.path), to: destination.place(job.path) });
   file.onBytes = onBytes;
   return copyFile(job, file, context);
 }
@@ -158,7 +160,7 @@ describe('a large file in the parent (BatchContext.inParent)', () => {
   it('is cloned at once or, where the file system cannot (ext4, tmpfs), handed back for a forked worker, leaving nothing', () => {
     fs.writeFileSync(path.join(src, 'big'), Buffer.alloc(LARGE_FILE_BYTES, 5));
     const context: BatchContext = { settings: settings({}), place: destination, buffer: BUFFER, pid: process.pid, inParent: true };
-    const file = jobPaths(path.join(src, 'big'), path.join(dst, 'big'), sources.place('big'), destination.place('big'));
+    const file = jobPaths({ source: path.join(src, 'big'), final: path.join(dst, 'big'), relative: 'big', from: sources.place('big'), to: destination.place('big') });
     const result = copyFile({ kind: 'file', path: 'big', large: true }, file, context);
     expect(result).not.toBeInstanceOf(Promise);
     if ((result as JobResult).outcome === 'largeForked') expect(fs.readdirSync(dst)).toEqual([]);

@@ -34,7 +34,7 @@ async function setUp(run: { delete: boolean; maxDelete?: number; staging?: Stagi
     destination: rawFromString(destination),
     handles: opened,
     filter: null,
-    resolved: { delete: run.delete, maxDelete: run.maxDelete, worker: { dryRun: false } } as ResolvedOptions,
+    resolved: { delete: run.delete, maxDelete: run.maxDelete, worker: { dryRun: false, backup: null }, keptFromDelete: null } as ResolvedOptions,
     staging: run.staging ?? null,
     directories: { listedAgain: () => listedAgain++ } as unknown as DestinationDirectories,
   };
@@ -51,7 +51,7 @@ describe('DeletePass', () => {
 
   it('deletes what the source lacks in the listed directories, after telling the directories they were listed again', async () => {
     const { pass, destination, report, deleted, listedAgain } = await setUp({ delete: true, maxDelete: 5 });
-    pass!.listed('', 1);
+    pass!.listed('', 1, true);
     expect(pass!.run({ failed: false, created: 0, report })).toEqual({ skipped: undefined, retry: [] });
     expect(deleted).toEqual(['old.txt']);
     expect(fs.readdirSync(destination)).toEqual(['a.txt']);
@@ -62,11 +62,11 @@ describe('DeletePass', () => {
     const failed = await setUp({ delete: true, maxDelete: 5 });
     const job: Job = { kind: 'file', path: 'dir' };
     expect(failed.pass!.holds(job, blockedBy)).toBe(true);
-    failed.pass!.listed('', 1);
+    failed.pass!.listed('', 1, true);
     expect(failed.pass!.run({ failed: true, created: 0, report: failed.report })).toEqual({ skipped: 'some entries failed to copy', retry: [] });
     expect(failed.pass!.takeBlocked().map((blocked) => blocked.job)).toEqual([job]);
     const empty = await setUp({ delete: true, maxDelete: 5 });
-    empty.pass!.listed('', 0);
+    empty.pass!.listed('', 0, true);
     expect(empty.pass!.run({ failed: false, created: 0, report: empty.report }).skipped).toBe('the source has nothing to copy');
     for (const { deleted, listedAgain, destination } of [failed, empty]) {
       expect(deleted).toEqual([]);
@@ -77,7 +77,7 @@ describe('DeletePass', () => {
 
   it('weighs deletions against what the destination held before the copy: more than half, and nothing goes', async () => {
     const { pass, report, deleted } = await setUp({ delete: true });
-    pass!.listed('', 1);
+    pass!.listed('', 1, true);
     // a.txt was created by this run: of what was there, old.txt alone would go.
     expect(pass!.run({ failed: false, created: 1, report }).skipped).toMatch(/^1 of the 1 entries at the destination would be deleted, more than half/);
     expect(deleted).toEqual([]);
@@ -85,7 +85,7 @@ describe('DeletePass', () => {
 
   it('never runs in a fresh copy, and lists nothing for it', async () => {
     const { pass, report, deleted, listedAgain } = await setUp({ delete: true, staging: { path: 'x', adopted: false } });
-    pass!.listed('', 1);
+    pass!.listed('', 1, true);
     expect(pass!.run({ failed: false, created: 0, report })).toEqual({ skipped: undefined, retry: [] });
     expect(deleted).toEqual([]);
     expect(listedAgain()).toBe(0);
@@ -99,7 +99,7 @@ describe('DeletePass', () => {
     const job: Job = { kind: 'file', path: 'dir' };
     expect(pass!.holds(job, { ...blockedBy, operation: 'open' })).toBe(false);
     expect(pass!.holds(job, blockedBy)).toBe(true);
-    pass!.listed('', 1);
+    pass!.listed('', 1, true);
     expect(pass!.run({ failed: true, created: 0, report })).toEqual({ skipped: undefined, retry: [job] });
     expect(deleted).toEqual(['dir', 'old.txt']);
     expect(pass!.holds(job, blockedBy)).toBe(false);

@@ -58,6 +58,7 @@ describe('Tally counts', () => {
       overwritten: 1,
       skipped: 0,
       deleted: 0,
+      backedUp: 0,
       metadataNotKept: NONE_LOST,
     });
   });
@@ -76,6 +77,7 @@ describe('Tally counts', () => {
       overwritten: 0,
       skipped: 2,
       deleted: 0,
+      backedUp: 0,
       metadataNotKept: NONE_LOST,
     });
   });
@@ -107,8 +109,8 @@ describe('Tally counts', () => {
 
   it('counts deletions only when asked to, with an event either way', () => {
     const { tally, run, events } = makeTally();
-    run.deleted('old', true, true);
-    run.deleted('old/inner', false, false);
+    run.deleted('old', true, true, false);
+    run.deleted('old/inner', false, false, false);
     expect(tally.counts.deleted).toBe(1);
     expect(events).toEqual([
       { path: 'old', action: 'delete', type: 'directory' },

@@ -94,6 +94,23 @@ describe('ResultsEncoder and decodeResults', () => {
     ]);
   });
 
+  it('sends how each job was verified with --verify, one character a job, and nothing without it', () => {
+    const encoder = new ResultsEncoder(false, true);
+    encoder.add({ outcome: 'created', size: 3, verified: 'disk' });
+    encoder.add({ outcome: 'skipped', size: 4, verified: 'cache' });
+    encoder.add({ outcome: 'created', size: 0 });
+    const sent = encoder.take(2);
+    expect(sent.verified).toBe('dc-');
+    expect(decodeResults(sent)).toEqual([
+      { outcome: 'created', size: 3, verified: 'disk' },
+      { outcome: 'skipped', size: 4, verified: 'cache' },
+      { outcome: 'created', size: 0 },
+    ]);
+    const without = new ResultsEncoder(false);
+    without.add({ outcome: 'created', size: 3, verified: 'disk' });
+    expect(without.take(3).verified).toBeUndefined();
+  });
+
   it('leaves digests out of the message and the results without withDigests', () => {
     const encoder = new ResultsEncoder(false);
     encoder.add({ outcome: 'created', size: 3, digest: 'b'.repeat(64) });

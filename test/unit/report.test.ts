@@ -17,6 +17,7 @@ function summary(fields: Partial<CopySummary> = {}): CopySummary {
     overwritten: 0,
     skipped: 0,
     deleted: 0,
+    backedUp: 0,
     metadataNotKept: { xattrsNotSupported: 0, aclsNotSupported: 0, xattrsRefused: 0, unavailable: 0 },
     specialFiles: [],
     failures: [],
@@ -25,6 +26,7 @@ function summary(fields: Partial<CopySummary> = {}): CopySummary {
     aborted: false,
     stoppedBy: undefined,
     deletionSkipped: undefined,
+    verified: undefined,
     ...fields,
   };
 }
@@ -102,6 +104,7 @@ describe('summaryJson', () => {
       destination: '/dst',
       durationMs: 1235,
       bytes: 1234,
+      backedUp: 0,
       counts: {
         files: 5,
         directories: 2,
@@ -122,8 +125,13 @@ describe('summaryJson', () => {
       stoppedBy: null,
       deletionSkipped: null,
       metadataNotKept: { xattrsNotSupported: 0, aclsNotSupported: 0, xattrsRefused: 0, unavailable: 0 },
+      verified: null,
       warnings: [],
     });
+  });
+
+  it('gives --verify\'s count and how the copies were read', () => {
+    expect(parse(summaryJson(summary({ verified: { files: 5, throughCache: 2 } }), 0)).verified).toEqual({ files: 5, fromDisk: 3, throughPageCache: 2 });
   });
 
   it('is "failed" with failures, counting them', () => {
@@ -229,6 +237,14 @@ describe('lines for people render lossless paths with escapes', () => {
 });
 
 describe('summaryLines', () => {
+  it('says how many files --verify read back and how, and nothing without it', () => {
+    expect(summaryLines(summary({ verified: { files: 3, throughCache: 0 } }))).toContain('foldercopy: verified 3 files against the source, read back from the disk after fsync');
+    expect(summaryLines(summary({ verified: { files: 1, throughCache: 1 } }))).toContain(
+      'foldercopy: verified 1 file against the source; 1 of them read through the page cache, not from the disk: their cached pages could not be dropped here',
+    );
+    expect(summaryLines(summary({})).join('\n')).not.toContain('verified');
+  });
+
   it('sums up a copy with counts, size, time and rate', () => {
     const lines = summaryLines(
       summary({ files: 1234, directories: 1, symlinks: 2, bytes: 2_500_000, durationMs: 2000, skipped: 3, specialFiles: [{ path: '/s', reason: 'FIFO' }] }),

@@ -8,7 +8,7 @@ import { sourceFileFromStats, type SourceFile } from '../../src/shared/metadata.
 import type { EntryStats } from '../../src/shared/native.js';
 import { statAt, type Place } from '../../src/worker/places.js';
 import { Directories } from '../../src/worker/trees.js';
-import { existingAt, keepsFile, keepsHardLink, keepsSymlink, refreshMetadata } from '../../src/worker/up-to-date.js';
+import { existingAt, keepsFile, keepsHardLink, keepsSymlink, refreshMetadata, type KeepCheck } from '../../src/worker/up-to-date.js';
 
 const BUFFER = Buffer.alloc(64 * 1024);
 let root: string;
@@ -47,8 +47,12 @@ function existing(relative: string): EntryStats {
   return existingAt(place(relative))!;
 }
 
-function keeps(policy: OverwritePolicy): boolean {
-  return keepsFile(source('src/f'), existing('dst/f'), policy, place('src/f'), place('dst/f'), BUFFER);
+function check(policy: OverwritePolicy, modifyWindow = 0): KeepCheck {
+  return { policy, modifyWindow, source: place('src/f'), destination: place('dst/f'), buffer: BUFFER };
+}
+
+function keeps(policy: OverwritePolicy, modifyWindow = 0): boolean {
+  return keepsFile(source('src/f'), existing('dst/f'), check(policy, modifyWindow));
 }
 
 describe('keepsFile: whether a file already at the destination name stays', () => {
@@ -80,9 +84,9 @@ describe('keepsFile: whether a file already at the destination name stays', () =
     write('dst/f', 'abcd');
     const src = source('src/f');
     const truncated: EntryStats = { ...existing('dst/f'), mtimeNs: (src.mtimeNs / 1000n) * 1000n };
-    expect(keepsFile(src, truncated, 'changed', place('src/f'), place('dst/f'), BUFFER)).toBe(true);
+    expect(keepsFile(src, truncated, check('changed'))).toBe(true);
     const elsewhere: EntryStats = { ...truncated, mtimeNs: truncated.mtimeNs + 1000n };
-    expect(keepsFile(src, elsewhere, 'changed', place('src/f'), place('dst/f'), BUFFER)).toBe(false);
+    expect(keepsFile(src, elsewhere, check('changed'))).toBe(false);
   });
 
   it("'older' keeps a newer copy, and an equal one of the same size; replaces an older one", () => {
@@ -95,6 +99,21 @@ describe('keepsFile: whether a file already at the destination name stays', () =
     expect(keeps('older')).toBe(false);
     write('dst/f', 'abcd', [1_600_000_000, 0]);
     expect(keeps('older')).toBe(false);
+  });
+
+  it('a modify window: times that many seconds apart, either way, count as the same for \'changed\' and \'older\'', () => {
+    write('src/f', 'abcd', [1_700_000_000, 500_000_000]);
+    write('dst/f', 'abcd', [1_700_000_002, 0]);
+    expect(keeps('changed')).toBe(false);
+    expect(keeps('changed', 1)).toBe(false);
+    expect(keeps('changed', 2)).toBe(true);
+    write('dst/f', 'abcd', [1_699_999_999, 600_000_000]);
+    expect(keeps('changed', 1)).toBe(true);
+    // --update: within the window the copy is as new as the source, so it stays; an older one beyond it is replaced.
+    expect(keeps('older')).toBe(false);
+    expect(keeps('older', 1)).toBe(true);
+    write('dst/f', 'abcd', [1_699_999_998, 0]);
+    expect(keeps('older', 1)).toBe(false);
   });
 
   it("'checksum' compares the content, not the times", () => {
