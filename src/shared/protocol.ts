@@ -44,7 +44,7 @@ export interface FilesDone {
   inodes: Array<{ index: number; inode: string }>;
   /** With WorkerSettings.digest: each job's SHA-256 in hex, '' for none. */
   digests?: string[];
-  /** With RunSettings.verify: one character a job, how its content was checked (VERIFIED_CODES), '-' for not at all. */
+  /** With WorkerSettings.verify: one character a job, how its content was checked (VERIFIED_CODES), '-' for not at all. */
   verified?: string;
   /** Jobs whose replaced entry was kept aside (JobResult.backedUp), by index; absent when none was. */
   backedUp?: number[];
@@ -102,9 +102,9 @@ export interface JobResult {
   inode?: string;
   /** Metadata not kept although the entry was copied: LOST_* bits of shared/xattrs.ts; absent or 0 for none. */
   lost?: number;
-  /** With RunSettings.verify: the copy's content was read back and matched the source's. */
+  /** With WorkerSettings.verify: the copy's content was read back and matched the source's. */
   verified?: ReadFrom;
-  /** With RunSettings.backup: the entry it replaced was kept aside. */
+  /** With WorkerSettings.backup: the entry it replaced was kept aside. */
   backedUp?: true;
 }
 

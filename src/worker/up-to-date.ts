@@ -28,7 +28,7 @@ export function isSymlink(stats: EntryStats): boolean {
 /** What a regular file job's keep-or-replace decision reads. */
 export interface KeepCheck {
   policy: OverwritePolicy;
-  /** Times this many seconds apart count as the same (RunSettings.modifyWindow). */
+  /** Times this many seconds apart count as the same (WorkerSettings.modifyWindow). */
   modifyWindow: number;
   source: Place;
   destination: Place;
