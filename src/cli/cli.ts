@@ -162,7 +162,7 @@ async function run(paths: string[], options: CliOptions): Promise<void> {
         }
       : undefined;
   // Said once the copy is done: where the contents went, when that may surprise a cp user.
-  const notice = options.quiet || several || current.files ? undefined : destinationNotice(current.source, current.destination, options.delete === true);
+  const notice = options.quiet || several || current.files || options.snapshot ? undefined : destinationNotice(current.source, current.destination, options.delete === true);
   for (const signal of Object.keys(STOP_SIGNALS) as StopSignal[]) process.on(signal, onSignal);
   const startedAt = performance.now();
   const summaries: CopySummary[] = [];
@@ -189,6 +189,9 @@ async function run(paths: string[], options: CliOptions): Promise<void> {
         delete: options.delete,
         maxDelete: options.maxDelete,
         xattrs: options.xattrs,
+        linkDest: options.linkDest,
+        snapshot: options.snapshot,
+        keep: options.keep,
       });
       summaries.push(summary);
       if (summary.aborted || summary.stoppedBy) break;
@@ -250,6 +253,9 @@ const program = new Command()
   .option('-n, --dry-run', 'list on stdout what would be created, overwritten and deleted (-vv: skipped too); change nothing')
   .option('--delete', 'delete destination entries that are not in the source (excluded ones are kept), after a successful copy')
   .option('--max-delete <n>', 'with --delete: delete nothing if more than n entries would go', parseCount)
+  .option('--link-dest <dir>', 'hard-link a file that <dir> holds unchanged instead of copying it (repeatable, up to 20; relative to the destination)', collect)
+  .option('--snapshot', 'make a new dated snapshot in the destination (a directory of snapshots), linked against the newest one, and point <destination>/latest at it')
+  .option('--keep <n>', 'with --snapshot: after a successful one, remove the oldest snapshots beyond n', parseCount)
   .option('--no-xattrs', 'do not copy extended attributes, ACLs and file capabilities')
   .option('--verify', 're-read every written file and compare its SHA-256 with the source')
   .option('--manifest <file>', 'write the SHA-256 of every file in the copy, for `sha256sum -c` run in the destination')

@@ -4,7 +4,7 @@
  * The library's paths are lossless text; every line for people renders them
  * with displayText (escapes), while --json keeps them as they are.
  */
-import type { CopyFailure, CopySkip, CopySummary, CopyWarning, EntryEvent } from '../run/types.js';
+import type { CopyFailure, CopySkip, CopySummary, CopyWarning, EntryEvent, SnapshotReport } from '../run/types.js';
 import { EXIT_CODES, STOP_SIGNALS, type FoldercopyError, type Operation, type StopSignal } from '../shared/errors.js';
 import { LOSSES } from '../shared/xattrs.js';
 import { inCliTerms } from './arguments.js';
@@ -64,6 +64,8 @@ export function summaryLines(summary: CopySummary): string[] {
         : 'copied';
   // As --json counts them: `skipped` are entries left as they were; special files are counted apart.
   const tail = [`${formatCount(summary.skipped)} skipped`];
+  // Files shared with a link-dest tree: said only where there are some, as deletions are.
+  if (summary.linked > 0) tail.unshift(`${formatCount(summary.linked)} ${summary.dryRun ? 'to link' : 'linked'}`);
   const special = summary.specialFiles.length;
   if (special > 0) tail.push(`${formatCount(special)} ${plural(special, 'special file')} not copied`);
   if (summary.deleted > 0) tail.push(`${formatCount(summary.deleted)} ${summary.dryRun ? 'to delete' : 'deleted'}`);
@@ -76,6 +78,21 @@ export function summaryLines(summary: CopySummary): string[] {
   if (summary.aborted && !summary.dryRun) lines.push(`foldercopy: ${displayText(summary.destination)} holds a partial copy; run the same command again to finish it`);
   if (summary.deletionSkipped) lines.push(deletionSkippedLine(summary));
   lines.push(...metadataNotKeptLines(summary));
+  if (summary.snapshot) lines.push(...snapshotLines(summary, summary.snapshot));
+  return lines;
+}
+
+/** Where the snapshot is and what it shares, or why it was not published and where its copy is. */
+function snapshotLines(summary: CopySummary, snapshot: SnapshotReport): string[] {
+  const against = snapshot.linkedAgainst === null ? 'the first one, linked against none' : `linked against ${displayText(snapshot.linkedAgainst)}`;
+  if (summary.dryRun) return [`foldercopy: would make snapshot ${displayText(snapshot.path)} (${against})`];
+  if (!snapshot.complete) {
+    return [`foldercopy: snapshot not published, as it is incomplete: its copy is in ${displayText(summary.destination)}; the earlier snapshots and latest are as they were`];
+  }
+  const lines = [`foldercopy: snapshot ${displayText(snapshot.path)} (${against}); latest points at it`];
+  if (snapshot.removed.length > 0) {
+    lines.push(`foldercopy: removed ${formatCount(snapshot.removed.length)} old ${plural(snapshot.removed.length, 'snapshot')} (--keep): ${snapshot.removed.map(displayText).join(', ')}`);
+  }
   return lines;
 }
 
@@ -104,7 +121,7 @@ export function exitCodeFor(summary: CopySummary, stoppedBySignal: StopSignal | 
  * the whole run's.
  */
 export function combinedSummary(summaries: readonly CopySummary[], destination: string, durationMs: number): CopySummary {
-  const sum = (key: 'files' | 'directories' | 'symlinks' | 'hardLinks' | 'bytes' | 'created' | 'overwritten' | 'skipped' | 'deleted'): number =>
+  const sum = (key: 'files' | 'directories' | 'symlinks' | 'hardLinks' | 'bytes' | 'created' | 'linked' | 'overwritten' | 'skipped' | 'deleted'): number =>
     summaries.reduce((total, summary) => total + summary[key], 0);
   const metadataNotKept = { ...summaries[0]!.metadataNotKept };
   for (const summary of summaries.slice(1)) {
@@ -120,6 +137,7 @@ export function combinedSummary(summaries: readonly CopySummary[], destination: 
     hardLinks: sum('hardLinks'),
     bytes: sum('bytes'),
     created: sum('created'),
+    linked: sum('linked'),
     overwritten: sum('overwritten'),
     skipped: sum('skipped'),
     deleted: sum('deleted'),
@@ -157,6 +175,7 @@ export function summaryJson(summary: CopySummary, exitCode: number, copies?: rea
       symlinks: summary.symlinks,
       hardLinks: summary.hardLinks,
       created: summary.created,
+      linked: summary.linked,
       overwritten: summary.overwritten,
       skipped: summary.skipped,
       deleted: summary.deleted,
@@ -170,6 +189,7 @@ export function summaryJson(summary: CopySummary, exitCode: number, copies?: rea
     deletionSkipped: summary.deletionSkipped === undefined ? null : inCliTerms(summary.deletionSkipped),
     metadataNotKept: summary.metadataNotKept,
     warnings: summary.warnings,
+    ...(summary.snapshot && { snapshot: summary.snapshot }),
   };
   return `${JSON.stringify(document, null, 2)}\n`;
 }

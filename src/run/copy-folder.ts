@@ -18,6 +18,7 @@ import type { TreeFilter } from '../source/filter.js';
 import { selectionOf, type Selection } from '../source/selection.js';
 import { walk, type ListingFilter } from '../source/walk.js';
 import { checkArguments, resolveRunOptions } from './options.js';
+import { checkKeep, takeSnapshot } from './snapshot.js';
 import { copyPool } from './copy-pool.js';
 import { Census } from './census.js';
 import { RunEvents } from './events.js';
@@ -34,6 +35,12 @@ const ABORT_GRACE_MS = 500;
 /** Copies the contents of `source` into `destination` (default: `<source>_copy` beside it). */
 export async function copyFolder(source: string, destination?: string, options: CopyOptions = {}): Promise<CopySummary> {
   checkArguments(source, destination, options);
+  checkKeep(options);
+  // A snapshot is one copy into a new directory of the destination, with steps before and after it.
+  return options.snapshot === true ? takeSnapshot(source, destination, options, copyOnce) : copyOnce(source, destination, options);
+}
+
+async function copyOnce(source: string, destination: string | undefined, options: CopyOptions): Promise<CopySummary> {
   const target = preflight(source, destination);
   const settings = resolveRunOptions(options, target);
   const filter = target.kind === 'dir' ? await loadFilter(rawFromString(target.source), options) : null;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { FoldercopyError } from '../shared/errors.js';
 import type { OverwritePolicy, OwnerPolicy, RunSettings } from '../shared/jobs.js';
 import { checkMaxDelete, checkMirrorable } from '../delete/refusals.js';
+import { resolveLinkDest } from './link-dest.js';
 import { isInside, lookAgain, realPathOf, type CopyTarget } from './preflight.js';
 import type { CopyOptions } from './types.js';
 
@@ -24,6 +25,8 @@ export interface RunOptions {
   maxDelete: number | undefined;
   log: string | undefined;
   manifest: string | undefined;
+  /** linkDest trees given that are not there: a warning each (prepare.ts). */
+  linkDestMissing: string[];
 }
 
 // Where the copy goes over a network (NFS, SMB, a FUSE mount such as sshfs), workers spend their
@@ -49,10 +52,10 @@ function resolveJobs(jobs: number | undefined, destinationDirectory: string): nu
   return jobs;
 }
 
-const BOOLEANS = ['xattrs', 'gitignore', 'dryRun', 'verify', 'delete'] as const;
+const BOOLEANS = ['xattrs', 'gitignore', 'dryRun', 'verify', 'delete', 'snapshot'] as const;
 const CALLBACKS = ['onProgress', 'onFailure', 'onSkip', 'onEntry'] as const;
 const STRINGS = ['manifest', 'log'] as const;
-const STRING_LISTS = ['exclude', 'include', 'files'] as const;
+const STRING_LISTS = ['exclude', 'include', 'files', 'linkDest'] as const;
 
 /**
  * The arguments' types, checked at run time: a caller without TypeScript gets
@@ -79,6 +82,7 @@ export function checkArguments(source: unknown, destination: unknown, options: u
   check('signal', (value) => value instanceof AbortSignal, 'an AbortSignal');
   check('jobs', (value) => typeof value === 'number', 'a number');
   check('maxDelete', (value) => typeof value === 'number', 'a number');
+  check('keep', (value) => typeof value === 'number', 'a number');
 }
 
 /** A value as a message shows it: strings quoted, so '' and '5' read as strings. */
@@ -104,6 +108,7 @@ export function resolveRunOptions(options: CopyOptions, target: CopyTarget): Run
   if (options.manifest !== undefined && dryRun) throw new FoldercopyError('USAGE', 'a dry run writes no manifest: nothing is copied to hash');
   const log = options.log === undefined ? undefined : outputFile(options.log, 'log', target);
   const manifest = options.manifest === undefined ? undefined : outputFile(options.manifest, 'manifest', target);
+  const linkDest = resolveLinkDest(options.linkDest, target);
   return {
     jobs: resolveJobs(options.jobs, target.existingAncestor),
     worker: {
@@ -113,11 +118,13 @@ export function resolveRunOptions(options: CopyOptions, target: CopyTarget): Run
       digest: manifest !== undefined,
       staged: target.kind === 'dir' && !dryRun && fs.lstatSync(target.destination, { throwIfNoEntry: false }) === undefined,
       owners: ownerPolicy(target.existingAncestor, xattrs),
+      ...(linkDest.roots && { linkDest: linkDest.roots }),
     },
     delete: remove,
     maxDelete,
     log,
     manifest,
+    linkDestMissing: linkDest.missing,
   };
 }
 

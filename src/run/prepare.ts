@@ -42,6 +42,8 @@ export function prepareRun(target: CopyTarget, settings: RunOptions, onWarning?:
       warnings.push(warning);
       onWarning?.(warning);
     };
+  // As rsync: a --link-dest tree that is not there is said, and the copy goes on without it.
+  for (const tree of settings.linkDestMissing) warn('LINK_DEST_MISSING')('a --link-dest directory does not exist; copying without it', rawFromString(tree));
   const writes = !settings.worker.dryRun;
   let lock: DestinationLock | null = null;
   // A dry run writes no probe: names are taken as told apart.

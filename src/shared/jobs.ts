@@ -102,4 +102,6 @@ export interface RunSettings {
    */
   staged: boolean;
   owners: OwnerPolicy;
+  /** --link-dest: absolute paths of the trees a file not at the destination is hard-linked from when one holds it unchanged. */
+  linkDest?: RawPath[];
 }

@@ -81,7 +81,8 @@ export function isToWorker(value: unknown): value is ToWorker {
  */
 type HandBack = 'otherNames' | 'large' | 'largeForked' | 'batchFull';
 
-export type Outcome = 'created' | 'overwritten' | 'skipped' | 'failed' | HandBack;
+/** 'linked': not at the destination, and hard-linked from a link-dest tree that held it unchanged (created, no bytes written). */
+export type Outcome = 'created' | 'linked' | 'overwritten' | 'skipped' | 'failed' | HandBack;
 
 /** What became of one job. */
 export interface JobResult {
@@ -99,6 +100,7 @@ export interface JobResult {
 
 const CODES: Record<Outcome, string> = {
   created: 'c',
+  linked: 'k',
   overwritten: 'o',
   skipped: 's',
   failed: 'f',

@@ -22,6 +22,7 @@ import type { JobResult } from '../shared/protocol.js';
 import { fstat, openAt, statAt } from './places.js';
 import { failed, hashFile, isWrite, SOURCE_READ_FLAGS, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
 import { sourceXattrs } from './metadata-copy.js';
+import { linkFromDests } from './link-dest.js';
 import { existingAt, keepsFile, refreshMetadata } from './up-to-date.js';
 import { cloneInParent, closing, SOURCE_CHANGED, writeBlocks, writeInKernel } from './write-file.js';
 
@@ -50,13 +51,18 @@ function copyOnce(job: FileJob, paths: JobPaths, context: BatchContext, onBytes:
   const { dryRun } = context.settings;
   // A first copy opens the source at once and reads its stats from the descriptor;
   // a file that may exist already, or a dry run, may not need the content: it looks first.
-  let input = job.mayExist || dryRun ? -1 : openSource(paths);
+  // With --link-dest, a file that is linked is never read: it is looked at first too.
+  let input = job.mayExist || dryRun || context.linkDests ? -1 : openSource(paths);
   if (typeof input !== 'number') return failed(input);
   const source = statSource(paths, input);
   if ('code' in source) return closing(input, failed(source));
   const handedBack = handBack(job, source, context);
   if (handedBack) return closing(input, handedBack);
   const planned = decideFile(job, source, paths, context);
+  if (planned.outcome === 'created' && context.linkDests && job.path !== '') {
+    const linked = linkFromDests(context.linkDests, job.path, source, paths, context, input);
+    if (linked) return closing(input, linked);
+  }
   if (!isWrite(planned) || dryRun) return closing(input, planned);
   if (input < 0) input = openSource(paths);
   if (typeof input !== 'number') return failed(input);

@@ -8,6 +8,7 @@ import type { ErrorRecord } from '../shared/errors.js';
 import type { RunSettings } from '../shared/jobs.js';
 import type { JobResult } from '../shared/protocol.js';
 import type { RawPath } from '../shared/raw-path.js';
+import type { LinkDests } from './link-dest.js';
 import { closeFd, openAt, unlinkAt, type Destination, type Place } from './places.js';
 
 /** What every job of a batch runs against: the run's settings, the two trees, and the process's own constants. */
@@ -24,6 +25,8 @@ export interface BatchContext {
    * or handed back for a forked worker, never copied byte by byte, which would hold the parent for seconds.
    */
   inParent?: true;
+  /** --link-dest's trees, opened for this batch; absent when the option is off. */
+  linkDests?: LinkDests;
 }
 
 /** Where one job's entry is: as failures name it, and as the calls reach it. */
