@@ -12,7 +12,7 @@ import { rawFromString, type RawPath } from '../shared/raw-path.js';
 import type { CopyTarget } from './preflight.js';
 
 // rsync's limit on --compare-dest, --copy-dest and --link-dest together.
-export const MAX_LINK_DESTS = 20;
+const MAX_LINK_DESTS = 20;
 
 export interface LinkDestTrees {
   /** Absolute paths of the trees that exist, in order; undefined when none does (nothing to do per file). */
