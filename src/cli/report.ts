@@ -75,7 +75,8 @@ export function summaryLines(summary: CopySummary): string[] {
   const lines = [`foldercopy: ${outcome} ${parts.join(', ')}, ${formatBytes(summary.bytes)}${timing}; ${tail.join(', ')}`];
   if (summary.stoppedBy) lines.push(`foldercopy: copy stopped: ${failureLine(summary.stoppedBy).slice('foldercopy: '.length)}`);
   // What a second Ctrl-C says of a staged copy holds for any interrupted copy, now under its final name.
-  if (summary.aborted && !summary.dryRun) lines.push(`foldercopy: ${displayText(summary.destination)} holds a partial copy; run the same command again to finish it`);
+  // (A snapshot's copy is not finished by a re-run, which makes a new snapshot: its own line says where it is.)
+  if (summary.aborted && !summary.dryRun && !summary.snapshot) lines.push(`foldercopy: ${displayText(summary.destination)} holds a partial copy; run the same command again to finish it`);
   if (summary.deletionSkipped) lines.push(deletionSkippedLine(summary));
   lines.push(...metadataNotKeptLines(summary));
   if (summary.snapshot) lines.push(...snapshotLines(summary, summary.snapshot));
