@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { lockContent } from './helpers/processes.js';
 import { isRoot, runCli, type RunResult } from './helpers/run-cli.js';
 import { findTempLeftovers, sourceAndCopy, useTempDirs, writeTree } from './helpers/tree.js';
 
@@ -246,6 +247,24 @@ describe('--snapshot', () => {
     expect(result.stderr).toBe(`${line}\n`);
     expect(result.exitCode).toBe(2);
     expect(fs.existsSync(path.join(root, 'backups'))).toBe(false);
+  });
+
+  it('is refused while another run holds the directory of snapshots, which stays as it was', async () => {
+    const { root, source } = await sourceAndCopy(tempDir);
+    await sourceTree(source);
+    const backups = path.join(root, 'backups');
+    expect((await cli(['--snapshot', source, backups])).exitCode).toBe(0);
+    expect((await cli(['--snapshot', source, backups])).exitCode).toBe(0);
+    const before = fs.readdirSync(backups).sort();
+    const latest = fs.readlinkSync(path.join(backups, 'latest'));
+    // This test's own process stands for the other run: alive, and not the CLI.
+    fs.writeFileSync(path.join(root, '.backups.foldercopy-lock'), lockContent(process.pid));
+    const result = await cli(['--snapshot', '--keep', '1', source, backups]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`^foldercopy: another foldercopy run \\(pid ${process.pid}, user [^)]+\\) is copying into ${backups}; wait for it to finish or stop it\n$`));
+    expect(fs.readdirSync(backups).sort()).toEqual(before);
+    expect(fs.readlinkSync(path.join(backups, 'latest'))).toBe(latest);
+    expect(fs.existsSync(path.join(root, '.backups.foldercopy-lock'))).toBe(true);
   });
 
   it('refuses to replace a latest that is not a symlink', async () => {
