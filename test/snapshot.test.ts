@@ -122,6 +122,59 @@ describe('--link-dest', () => {
     expect(inode(path.join(next, 'sub/b.txt'))).toBe(inode(path.join(newer, 'sub/b.txt')));
   });
 
+  it('links into an existing destination only what is not there, and keeps hard-linked names of the source together', async () => {
+    const { root, source } = await sourceAndCopy(tempDir);
+    await sourceTree(source);
+    const previous = path.join(root, 'previous');
+    const next = path.join(root, 'next');
+    await writeTree(source, { 'pair/one.txt': { type: 'file', content: 'shared', mtime: T0 }, 'pair/two.txt': { type: 'hardlink', target: 'pair/one.txt' } });
+    expect((await cli([source, previous])).exitCode).toBe(0);
+    expect((await cli([source, next])).exitCode).toBe(0);
+    // next is an earlier copy: what is there is judged by the quick check (kept), what is missing is linked.
+    fs.rmSync(path.join(next, 'a.txt'));
+    fs.rmSync(path.join(next, 'pair'), { recursive: true });
+    const kept = inode(path.join(next, 'c.txt'));
+    const result = await cli(['--json', '--link-dest', previous, source, next]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(inode(path.join(next, 'a.txt'))).toBe(inode(path.join(previous, 'a.txt')));
+    expect(inode(path.join(next, 'c.txt'))).toBe(kept);
+    // The source's two names of one inode: one linked from previous, the other a second name of the same inode.
+    const shared = inode(path.join(previous, 'pair/one.txt'));
+    expect(inode(path.join(next, 'pair/one.txt'))).toBe(shared);
+    expect(inode(path.join(next, 'pair/two.txt'))).toBe(shared);
+    expect(nlink(path.join(next, 'pair/one.txt'))).toBe(4);
+    expect(json(result).counts).toMatchObject({ linked: 2, hardLinks: 1, files: 0 });
+  });
+
+  it('copies a file whose link-dest twin is on another file system, or differs in its extended attributes', async () => {
+    const { root, source } = await sourceAndCopy(tempDir);
+    await sourceTree(source);
+    const next = path.join(root, 'next');
+    const elsewhere = fs.mkdtempSync('/dev/shm/foldercopy-test-');
+    try {
+      const previous = path.join(elsewhere, 'previous');
+      expect((await cli([source, previous])).exitCode).toBe(0);
+      expect(fs.statSync(previous).dev).not.toBe(fs.statSync(root).dev);
+      const result = await cli(['--json', '--link-dest', previous, source, next]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(nlink(path.join(next, 'a.txt'))).toBe(1);
+      expect(fs.readFileSync(path.join(next, 'a.txt'), 'utf8')).toBe('alpha');
+      expect(json(result).counts).toMatchObject({ linked: 0, files: 5 });
+    } finally {
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+    }
+    const again = path.join(root, 'again');
+    execFileSync('python3', ['-c', 'import os, sys; os.setxattr(sys.argv[1], "user.note", b"new")', path.join(source, 'a.txt')]);
+    const result = await cli(['--link-dest', next, source, again]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(inode(path.join(again, 'a.txt'))).not.toBe(inode(path.join(next, 'a.txt')));
+    expect(inode(path.join(again, 'e.txt'))).toBe(inode(path.join(next, 'e.txt')));
+    // Without attributes copied, they are not compared either.
+    const plain = await cli(['--no-xattrs', '--link-dest', next, source, path.join(root, 'plain')]);
+    expect(plain.exitCode, plain.stderr).toBe(0);
+    expect(inode(path.join(root, 'plain', 'a.txt'))).toBe(inode(path.join(next, 'a.txt')));
+  });
+
   it('changes nothing in a dry run, and says what would be linked', async () => {
     const { root, source } = await sourceAndCopy(tempDir);
     await sourceTree(source);
