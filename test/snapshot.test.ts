@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lockContent } from './helpers/processes.js';
-import { isRoot, runCli, type RunResult } from './helpers/run-cli.js';
-import { findTempLeftovers, sourceAndCopy, useTempDirs, writeTree } from './helpers/tree.js';
+import { isRoot, runCli, startCli, waitFor, type RunResult } from './helpers/run-cli.js';
+import { findTempLeftovers, sourceAndCopy, useTempDirs, writeBigTree, writeTree } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
 
@@ -275,6 +275,30 @@ describe('--snapshot', () => {
     expect(fs.readlinkSync(path.join(backups, 'latest'))).toBe(now);
     expect(fs.readdirSync(backups).filter((name) => name.endsWith('.foldercopy-snapshot'))).toHaveLength(1);
   });
+
+  it('interrupted by Ctrl-C: exit 130, nothing published, latest and the earlier snapshot as they were', async () => {
+    const { root, source } = await sourceAndCopy(tempDir);
+    await sourceTree(source);
+    const backups = path.join(root, 'backups');
+    expect((await cli(['--snapshot', source, backups])).exitCode).toBe(0);
+    const [first] = snapshots(backups);
+    // Enough new files to be interrupted halfway.
+    writeBigTree(path.join(source, 'big'));
+    const started = startCli([...JOBS, '--snapshot', '--keep', '1', source, backups], { timeoutMs: 120_000 });
+    try {
+      await waitFor(() => fs.readdirSync(backups).some((name) => name.endsWith('.foldercopy-part')), { timeoutMs: 60_000, description: 'the snapshot being staged' });
+      started.signalGroup('SIGINT');
+      const result = await started.result;
+      expect(result.exitCode, result.stderr).toBe(130);
+      expect(result.stderr).toMatch(/foldercopy: snapshot not published, as it is incomplete: its copy is in .*\.foldercopy-snapshot;/);
+      expect(result.stderr).not.toMatch(/run the same command again to finish it/);
+    } finally {
+      started.signalGroup('SIGKILL');
+    }
+    expect(snapshots(backups)).toEqual([first]);
+    expect(fs.readlinkSync(path.join(backups, 'latest'))).toBe(first);
+    expect(fs.existsSync(path.join(backups, first!, 'big'))).toBe(false);
+  }, 150_000);
 
   it('changes nothing in a dry run', async () => {
     const { root, source } = await sourceAndCopy(tempDir);
