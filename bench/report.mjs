@@ -21,6 +21,8 @@ export const TARGETS = {
   startupVsNode: 1.5,
   /** A no-op re-run: at most this many times rsync -a's own no-op re-run, by row. */
   noopVsRsync: { 'noop-small': 1.0, 'noop-mixed': 1.0 },
+  /** A snapshot of an unchanged source (every file linked): at most this many times rsync -a --link-dest's, by row. */
+  snapshotVsRsync: { 'snapshot-mixed': 1.0 },
   /** Onto the latency mount: this tool at least this many times faster than cp -a. */
   latency: { tool: 'foldercopy -j 16', speedup: 5 },
   /** Where cp -a clones (reflinks): foldercopy within factor × cp -a's time plus its own start-up. */
@@ -194,6 +196,13 @@ export function evaluateTargets(summaries) {
     const rsync = row.vs['rsync -a'];
     if (!rsync) none(name, 'rsync -a');
     else verdict(rsync.median <= max, `${name}: ${rsync.median.toFixed(3)}× rsync -a's no-op re-run (target ≤ ${max.toFixed(2)}×)`);
+  }
+  for (const [name, max] of Object.entries(TARGETS.snapshotVsRsync)) {
+    const row = find(name, 'foldercopy --snapshot');
+    if (!row) continue;
+    const rsync = row.vs['rsync -a --link-dest'];
+    if (!rsync) none(name, 'rsync -a --link-dest');
+    else verdict(rsync.median <= max, `${name}: ${rsync.median.toFixed(3)}× rsync -a --link-dest (target ≤ ${max.toFixed(2)}×)`);
   }
   for (const name of Object.keys(summaries).filter((n) => n.startsWith('latency-'))) {
     const row = find(name, TARGETS.latency.tool);

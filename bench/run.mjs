@@ -24,7 +24,7 @@ const REPO = path.dirname(HERE);
  * timed in alternating pairs, and what foldercopy is compared with.
  */
 const ROW_NAMES = /** @type {const} */ ([
-  'tiny', 'startup', 'small', 'noop-small', 'mixed', 'noop-mixed', 'large', 'huge',
+  'tiny', 'startup', 'small', 'noop-small', 'mixed', 'noop-mixed', 'snapshot-mixed', 'large', 'huge',
   'latency-500', 'latency-2000', 'btrfs-mixed', 'btrfs-large2', 'xfs-mixed', 'xfs-large2',
 ]);
 /** @typedef {typeof ROW_NAMES[number]} RowName */
@@ -38,10 +38,10 @@ const ALIASES = {
 ALIASES.all = ROW_NAMES.filter((n) => n !== 'huge');
 // The rows on the ext4 image: about 10–15 minutes here. The latency, btrfs and XFS
 // rows add about as much again, so they run on request (--corpus all, or by name).
-const DEFAULT_ROWS = ['tiny', 'startup', 'small', 'noop', 'mixed', 'large'];
+const DEFAULT_ROWS = ['tiny', 'startup', 'small', 'noop', 'mixed', 'snapshot-mixed', 'large'];
 /** The corpus each row copies (built on the ext4 image unless the row's filesystem is another). */
 const ROW_CORPUS = /** @type {Record<RowName, string>} */ ({
-  tiny: 'tiny', startup: 'demo', small: 'small', 'noop-small': 'small', mixed: 'mixed', 'noop-mixed': 'mixed',
+  tiny: 'tiny', startup: 'demo', small: 'small', 'noop-small': 'small', mixed: 'mixed', 'noop-mixed': 'mixed', 'snapshot-mixed': 'mixed',
   large: 'large', huge: 'huge', 'latency-500': 'spread500', 'latency-2000': 'spread2000',
   'btrfs-mixed': 'mixed', 'btrfs-large2': 'large2', 'xfs-mixed': 'mixed', 'xfs-large2': 'large2',
 });
@@ -65,6 +65,8 @@ Rows (--corpus; targets for foldercopy in brackets):
   noop-small    a no-op re-run over an up-to-date copy of small, against rsync -a's own
                 [≤ ${TARGETS.noopVsRsync['noop-small'].toFixed(1)}× rsync -a; with small: ≥ ${TARGETS.noopSpeedup}× faster than the copy]
   noop-mixed    the same over mixed [≤ ${TARGETS.noopVsRsync['noop-mixed'].toFixed(1)}× rsync -a]
+  snapshot-mixed  a snapshot of mixed against an unchanged one, every file linked: foldercopy
+                --snapshot against rsync -a --link-dest [≤ ${TARGETS.snapshotVsRsync['snapshot-mixed'].toFixed(1)}×]
   latency-500   500 files in 50 dirs copied onto a FUSE mount adding --latency-ms per
                 request, foldercopy -j 2, 8, 16 against cp -a [-j 16 ≥ ${TARGETS.latency.speedup}× faster]
   latency-2000  the same with 2,000 files in 100 dirs
@@ -187,7 +189,7 @@ function parseOptions() {
  * @typedef {{name: string, argv: (src: string, dest: string) => string[], verify?: boolean, emptySource?: boolean}} Tool
  *   verify: false for a tool that copies nothing (node -e 0); emptySource: it copies an empty folder
  *   instead of the row's source (foldercopy's start-up, on the row's filesystem)
- * @typedef {{name: RowName, kind: 'copy' | 'noop', fs: string, note: string, corpus: import('./corpus.mjs').Corpus,
+ * @typedef {{name: RowName, kind: 'copy' | 'noop' | 'snapshot', fs: string, note: string, corpus: import('./corpus.mjs').Corpus,
  *            tools: Tool[], compare: string[], runsDir: string, backingDir: string,
  *            budget?: import('./report.mjs').Budget}} Row
  *   runsDir: where the tools write; backingDir: the same directory without the latency mount
@@ -272,6 +274,13 @@ function makeRow(name, corpus, root, fc, opts) {
   if (name === 'noop-small' || name === 'noop-mixed') {
     return { ...row, kind: 'noop', note: 'each tool again over its own up-to-date copy (no-op)', tools: [foldercopy, rsync], compare: ['rsync -a'] };
   }
+  if (name === 'snapshot-mixed') {
+    // Each into a directory of its own (noopDest), made once untimed; then each timed run is a new snapshot
+    // of the unchanged source against that first one: foldercopy's newest, rsync's `base` (see resetSnapshots).
+    const snapshot = { name: 'foldercopy --snapshot', argv: fc(['--snapshot']) };
+    const linkDest = { name: 'rsync -a --link-dest', argv: (s, d) => ['rsync', '-a', `--link-dest=${d}/base`, `${s}/`, `${d}/new/`] };
+    return { ...row, kind: 'snapshot', note: 'a new snapshot of an unchanged source: every file linked', tools: [snapshot, linkDest], compare: [linkDest.name] };
+  }
   if (name.startsWith('latency-')) {
     const lm = /** @type {import('./latency.mjs').LatencyMount} */ (latencyMount);
     const jobs = opts.latencyJobs.map((j) => ({ name: `foldercopy -j ${j}`, argv: fc(['-j', String(j)]) }));
@@ -330,6 +339,9 @@ async function benchRow(row, opts) {
       if (previous) await runAsync('rm', ['-rf', '--', backing(previous)]);
       previous = dest;
     }
+    // rsync makes the destination's last component only
+    if (row.kind === 'snapshot') fs.mkdirSync(backing(dest), { recursive: true });
+    if (row.kind === 'snapshot' && kind !== 'setup') await resetSnapshots(backing(dest));
     await readTree(corpus.dir);
     await runAsync('sync', []);
     checkAborted();
@@ -351,17 +363,20 @@ async function benchRow(row, opts) {
     log(`  [${row.name}] ${label}  ${tool.name.padEnd(10)}  ${what}${m.strayProcesses ? '  (left processes running: killed)' : ''}`);
     if (!aborted && ok && kind === 'timed' && tool.verify !== false && !tool.emptySource && !record.verification[tool.name]) {
       /** @type {any} */
-      const v = await verifyCopy(corpus.dir, backing(dest));
+      const copy = row.kind === 'snapshot' ? newestSnapshot(backing(dest)) : backing(dest);
+      const v = await verifyCopy(corpus.dir, copy);
+      if (row.kind === 'snapshot') v.unlinkedFiles = await unlinkedFiles(copy);
       if (row.budget) v.cloned = clonedFiles(backing(dest)); // the rows where cp -a clones: did this tool?
       record.verification[tool.name] = v;
       if (!v.identical) log(`  [${row.name}] ${tool.name}: copy differs in ${v.differences} entries, e.g. ${v.first.slice(0, 3).join(' | ')}`);
       else if (!v.nsExact) log(`  [${row.name}] ${tool.name}: identical, but ${v.nsDifferences} entries have mtimes off by < 1 s`);
+      if (v.unlinkedFiles) log(`  [${row.name}] ${tool.name}: ${v.unlinkedFiles} files of the snapshot are not hard links to the one before`);
     }
     if (!ok && kind !== 'timed') broken.add(tool.name);
   };
 
   log(`\n${row.name}: ${describeStats(corpus.stats)}, ${row.note || `on ${row.fs}`}${corpus.reused ? ' (cached)' : ''}`);
-  if (row.kind === 'noop') for (const tool of row.tools) await once(tool, 'setup', 0);
+  if (row.kind !== 'copy') for (const tool of row.tools) await once(tool, 'setup', 0);
   for (const tool of row.tools) if (!broken.has(tool.name)) await once(tool, 'warmup', 0);
   for (const name of broken) log(`  [${row.name}] ${name} failed its ${row.kind === 'noop' ? 'first copy or ' : ''}warm-up: skipping its timed runs`);
   for (let pair = 1; pair <= opts.pairs; pair++) {
@@ -369,6 +384,35 @@ async function benchRow(row, opts) {
   }
   await runAsync('rm', ['-rf', '--', row.backingDir]);
   return record;
+}
+
+/**
+ * Before each run of the snapshot row, the directory of snapshots holds the first one only: foldercopy's
+ * oldest dated snapshot (the rest removed; latest is swapped by the run), rsync's `base` (its first copy,
+ * `new`, becomes `base`; a later `new` is removed). Untimed.
+ * @param {string} dir
+ */
+async function resetSnapshots(dir) {
+  const names = fs.readdirSync(dir);
+  if (names.includes('new')) {
+    if (names.includes('base')) await runAsync('rm', ['-rf', '--', path.join(dir, 'new')]);
+    else fs.renameSync(path.join(dir, 'new'), path.join(dir, 'base'));
+  }
+  const dated = names.filter((n) => /^\d{4}-\d\d-\d\dT\d{6}Z/.test(n)).sort();
+  for (const name of dated.slice(1)) await runAsync('rm', ['-rf', '--', path.join(dir, name)]);
+}
+
+/** The copy a snapshot run made: rsync's `new`, or the newest of foldercopy's dated snapshots. @param {string} dir */
+function newestSnapshot(dir) {
+  const names = fs.readdirSync(dir);
+  if (names.includes('new')) return path.join(dir, 'new');
+  return path.join(dir, names.filter((n) => /^\d{4}-\d\d-\d\dT\d{6}Z/.test(n)).sort().at(-1) ?? 'none');
+}
+
+/** Regular files of a snapshot that are no hard link (one name only): none, when every file was linked. @param {string} dir */
+async function unlinkedFiles(dir) {
+  const { stdout } = await runAsync('sh', ['-c', 'find "$1" -type f -links 1 | wc -l', 'sh', dir]);
+  return Number(stdout.trim());
 }
 
 /** Fails in seconds, not after corpus generation, when the tool cannot copy at all. */

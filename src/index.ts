@@ -14,6 +14,7 @@ export type {
   MetadataNotKept,
   Operation,
   OverwritePolicy,
+  SnapshotReport,
   VerifiedCount,
 } from './run/types.js';
 export { EXIT_CODES, FoldercopyError } from './shared/errors.js';

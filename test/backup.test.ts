@@ -34,6 +34,7 @@ interface JsonCounts {
   symlinks: number;
   hardLinks: number;
   created: number;
+  linked: number;
   overwritten: number;
   skipped: number;
   deleted: number;
@@ -64,7 +65,7 @@ function parseJson(result: RunResult): JsonSummary {
 }
 
 function counts(partial: Partial<JsonCounts>): JsonCounts {
-  return { files: 0, directories: 0, symlinks: 0, hardLinks: 0, created: 0, overwritten: 0, skipped: 0, deleted: 0, specialFiles: 0, failed: 0, ...partial };
+  return { files: 0, directories: 0, symlinks: 0, hardLinks: 0, created: 0, linked: 0, overwritten: 0, skipped: 0, deleted: 0, specialFiles: 0, failed: 0, ...partial };
 }
 
 /** Every entry under root (root excluded), directories with a trailing '/', sorted. */

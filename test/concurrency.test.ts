@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockPathFor, stagingPathFor } from '../src/shared/names-on-disk.js';
-import { isAlive } from './helpers/processes.js';
+import { isAlive, lockContent } from './helpers/processes.js';
 import { runCli, startCli, waitFor, type RunResult, type StartedProcess } from './helpers/run-cli.js';
 import { diffTrees, findTempLeftovers, makeTempDir, removeTempDir, snapshotTree, useTempDirs, writeBigTree, writeSparseSource, writeTree, type TreeSnapshot } from './helpers/tree.js';
 
@@ -17,10 +17,6 @@ const RUN_TIMEOUT_MS = 60_000;
 const lockPath = (dst: string): string => lockPathFor(dst);
 const stagingPath = (dst: string, pid: number): string => stagingPathFor(dst, pid, 0);
 /** What a run writes in its lock: pid, start time (field 22 of /proc/<pid>/stat) and user. */
-function lockContent(pid: number): string {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-  return `${pid} ${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]} ${fs.statSync(`/proc/${pid}`).uid}\n`;
-}
 const BUSY_LINE = /^foldercopy: another foldercopy run \(pid (\d+), user [^)]+\) is copying into (.+); wait for it to finish or stop it$/;
 
 function stderrLines(stderr: string): string[] {

@@ -38,6 +38,9 @@ export interface CliOptions {
   progress?: boolean;
   /** --no-xattrs (false). */
   xattrs?: boolean;
+  linkDest?: string[];
+  snapshot?: true;
+  keep?: number;
 }
 
 /** Outputs that cannot be given together, or a name that reads as stdout where only a file works: the one-line reason. */
@@ -100,6 +103,9 @@ const FLAGS: Readonly<Record<string, string>> = {
   suffix: '--suffix',
   gitignore: '--gitignore',
   xattrs: '--no-xattrs',
+  linkDest: '--link-dest',
+  snapshot: '--snapshot',
+  keep: '--keep',
 };
 
 /** A library message in the command's terms: `the maxDelete option` is `--max-delete`. */

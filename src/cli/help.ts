@@ -43,6 +43,9 @@ Examples:
       preview a mirror: what would be copied and deleted
   $ foldercopy --json -q src dest > r.json
       a machine-readable summary for CI
+  $ foldercopy --snapshot --keep 14 /home /srv/backups/home
+      a dated snapshot in /srv/backups/home, unchanged files hard-linked to the
+      newest one there, latest pointed at it, the oldest beyond 14 removed
 
 Exit codes:
   0        everything was copied (special files are skipped with a warning)

@@ -4,7 +4,7 @@
  * The library's paths are lossless text; every line for people renders them
  * with displayText (escapes), while --json keeps them as they are.
  */
-import { EXIT_CODES, type CopyFailure, type CopySkip, type CopySummary, type CopyWarning, type EntryEvent, type FoldercopyError, type MetadataNotKept, type Operation, type VerifiedCount } from '../index.js';
+import { EXIT_CODES, type CopyFailure, type CopySkip, type CopySummary, type CopyWarning, type EntryEvent, type FoldercopyError, type MetadataNotKept, type Operation, type SnapshotReport, type VerifiedCount } from '../index.js';
 import { inCliTerms } from './arguments.js';
 import { STOP_SIGNALS, type StopSignal } from './signals.js';
 import { displayText, formatBytes, formatCount, formatDuration, formatRate } from './format.js';
@@ -64,6 +64,8 @@ export function summaryLines(summary: CopySummary): string[] {
         : 'copied';
   // As --json counts them: `skipped` are entries left as they were; special files are counted apart.
   const tail = [`${formatCount(summary.skipped)} skipped`];
+  // Files shared with a link-dest tree: said only where there are some, as deletions are.
+  if (summary.linked > 0) tail.unshift(`${formatCount(summary.linked)} ${summary.dryRun ? 'to link' : 'linked'}`);
   const special = summary.specialFiles.length;
   if (special > 0) tail.push(`${formatCount(special)} ${plural(special, 'special file')} not copied`);
   if (summary.deleted > 0) tail.push(`${formatCount(summary.deleted)} ${summary.dryRun ? 'to delete' : 'deleted'}`);
@@ -74,10 +76,26 @@ export function summaryLines(summary: CopySummary): string[] {
   const lines = [`foldercopy: ${outcome} ${parts.join(', ')}, ${formatBytes(summary.bytes)}${timing}; ${tail.join(', ')}`];
   if (summary.stoppedBy) lines.push(`foldercopy: copy stopped: ${failureLine(summary.stoppedBy).slice('foldercopy: '.length)}`);
   // What a second Ctrl-C says of a staged copy holds for any interrupted copy, now under its final name.
-  if (summary.aborted && !summary.dryRun) lines.push(`foldercopy: ${displayText(summary.destination)} holds a partial copy; run the same command again to finish it`);
+  // (A snapshot's copy is not finished by a re-run, which makes a new snapshot: its own line says where it is.)
+  if (summary.aborted && !summary.dryRun && !summary.snapshot) lines.push(`foldercopy: ${displayText(summary.destination)} holds a partial copy; run the same command again to finish it`);
   if (summary.verified) lines.push(verifiedLine(summary.verified));
   if (summary.deletionSkipped) lines.push(deletionSkippedLine(summary));
   lines.push(...metadataNotKeptLines(summary));
+  if (summary.snapshot) lines.push(...snapshotLines(summary, summary.snapshot));
+  return lines;
+}
+
+/** Where the snapshot is and what it shares, or why it was not published and where its copy is. */
+function snapshotLines(summary: CopySummary, snapshot: SnapshotReport): string[] {
+  const against = snapshot.linkedAgainst === null ? 'the first one, linked against none' : `linked against ${displayText(snapshot.linkedAgainst)}`;
+  if (summary.dryRun) return [`foldercopy: would make snapshot ${displayText(snapshot.path)} (${against})`];
+  if (!snapshot.complete) {
+    return [`foldercopy: snapshot not published, as it is incomplete: its copy is in ${displayText(summary.destination)}; the earlier snapshots and latest are as they were`];
+  }
+  const lines = [`foldercopy: snapshot ${displayText(snapshot.path)} (${against}); latest points at it`];
+  if (snapshot.removed.length > 0) {
+    lines.push(`foldercopy: removed ${formatCount(snapshot.removed.length)} old ${plural(snapshot.removed.length, 'snapshot')} (--keep): ${snapshot.removed.map(displayText).join(', ')}`);
+  }
   return lines;
 }
 
@@ -139,6 +157,7 @@ export function summaryJson(summary: CopySummary, exitCode: number, copies?: rea
       symlinks: summary.symlinks,
       hardLinks: summary.hardLinks,
       created: summary.created,
+      linked: summary.linked,
       overwritten: summary.overwritten,
       skipped: summary.skipped,
       deleted: summary.deleted,
@@ -153,6 +172,7 @@ export function summaryJson(summary: CopySummary, exitCode: number, copies?: rea
     metadataNotKept: summary.metadataNotKept,
     verified: summary.verified === undefined ? null : verifiedJson(summary.verified),
     warnings: summary.warnings,
+    ...(summary.snapshot && { snapshot: summary.snapshot }),
   };
   return `${JSON.stringify(document, null, 2)}\n`;
 }

@@ -77,7 +77,7 @@ export async function run(paths: string[], options: CliOptions): Promise<void> {
   };
   const signals = watchSignals({ controller, say: options.quiet ? undefined : (line) => renderer.message(line), beforeExit: closeOutputs });
   // Said once the copy is done: where the contents went, when that may surprise a cp user. One source, a directory (no glob, no list).
-  const oneTree = !options.quiet && sources.length === 1 && lists.files === undefined;
+  const oneTree = !options.quiet && sources.length === 1 && lists.files === undefined && options.snapshot !== true;
   const notice = oneTree ? destinationNotice(sources[0]!, destination, options.delete === true) : undefined;
   try {
     const summary = await copyFolders(sources, destination, {
@@ -110,6 +110,9 @@ export async function run(paths: string[], options: CliOptions): Promise<void> {
       delete: options.delete,
       maxDelete: options.maxDelete,
       xattrs: options.xattrs,
+      linkDest: options.linkDest,
+      snapshot: options.snapshot,
+      keep: options.keep,
     });
     closeOutputs();
     const exitCode = exitCodeFor(summary, signals.stoppedBy);

@@ -62,7 +62,7 @@ function inDestination(onEntry: ((event: EntryEvent) => void) | undefined, { pre
  * the whole run's.
  */
 function combinedSummary(summaries: readonly CopySummary[], destination: string, durationMs: number): CopySummary {
-  const sum = (key: 'files' | 'directories' | 'symlinks' | 'hardLinks' | 'bytes' | 'created' | 'overwritten' | 'skipped' | 'deleted' | 'backedUp'): number =>
+  const sum = (key: 'files' | 'directories' | 'symlinks' | 'hardLinks' | 'bytes' | 'created' | 'linked' | 'overwritten' | 'skipped' | 'deleted' | 'backedUp'): number =>
     summaries.reduce((total, summary) => total + summary[key], 0);
   const metadataNotKept = { ...summaries[0]!.metadataNotKept };
   for (const summary of summaries.slice(1)) {
@@ -78,6 +78,7 @@ function combinedSummary(summaries: readonly CopySummary[], destination: string,
     hardLinks: sum('hardLinks'),
     bytes: sum('bytes'),
     created: sum('created'),
+    linked: sum('linked'),
     overwritten: sum('overwritten'),
     skipped: sum('skipped'),
     deleted: sum('deleted'),

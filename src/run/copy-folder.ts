@@ -10,6 +10,7 @@ import type { TreeFilter } from '../source/filter.js';
 import { selectionOf } from '../source/selection.js';
 import { CopyRun } from './copy-run.js';
 import { checkArguments, resolveOptions } from './options.js';
+import { checkKeep, takeSnapshot } from './snapshot.js';
 import { preflight } from './preflight.js';
 import { prepareRun } from './prepare.js';
 import type { CopyOptions, CopySummary } from './types.js';
@@ -17,6 +18,12 @@ import type { CopyOptions, CopySummary } from './types.js';
 /** Copies the contents of `source` into `destination` (default: `<source>_copy` beside it). */
 export async function copyFolder(source: string, destination?: string, options: CopyOptions = {}): Promise<CopySummary> {
   checkArguments(source, destination, options);
+  checkKeep(options);
+  // A snapshot is one copy into a new directory of the destination, with steps before and after it.
+  return options.snapshot === true ? takeSnapshot(source, destination, options, copyOnce) : copyOnce(source, destination, options);
+}
+
+async function copyOnce(source: string, destination: string | undefined, options: CopyOptions): Promise<CopySummary> {
   const target = preflight(source, destination);
   const resolved = resolveOptions(options, target);
   const filter = target.kind === 'dir' ? await loadFilter(rawFromString(target.source), options) : null;

@@ -52,7 +52,7 @@ export class EntryEvents {
     }
     this.entry({
       path: relativeText(job.path),
-      action: outcome === 'created' ? 'create' : 'overwrite',
+      action: outcome === 'created' ? 'create' : outcome === 'linked' ? 'link' : 'overwrite',
       type: job.kind,
       ...(job.kind === 'file' && { size }),
     });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { FoldercopyError } from '../shared/errors.js';
 import type { OverwritePolicy, OwnerPolicy, WorkerSettings } from '../shared/jobs.js';
 import { checkMaxDelete, checkMirrorable } from '../delete/refusals.js';
+import { resolveLinkDest } from './link-dest.js';
 import { isInside, lookAgain, realPathOf, type CopyTarget } from './preflight.js';
 import type { CopyOptions } from './types.js';
 import { resolveBackup } from './backup-options.js';
@@ -31,6 +32,8 @@ export interface ResolvedOptions {
   oneFileSystem: boolean;
   /** A backup directory inside the destination, relative to it: --delete never removes it. */
   keptFromDelete: RawPath | null;
+  /** linkDest trees given that are not there: a warning each (prepare.ts). */
+  linkDestMissing: string[];
 }
 
 // Where the copy goes over a network (NFS, SMB, a FUSE mount such as sshfs), workers spend their
@@ -56,10 +59,10 @@ function resolveWorkers(jobs: number | undefined, destinationDirectory: string):
   return jobs;
 }
 
-const BOOLEANS = ['xattrs', 'gitignore', 'dryRun', 'verify', 'delete', 'oneFileSystem', 'backup'] as const;
+const BOOLEANS = ['xattrs', 'gitignore', 'dryRun', 'verify', 'delete', 'oneFileSystem', 'backup', 'snapshot'] as const;
 const CALLBACKS = ['onProgress', 'onFailure', 'onSkip', 'onEntry'] as const;
 const STRINGS = ['manifest', 'log', 'backupDir', 'suffix'] as const;
-const STRING_LISTS = ['exclude', 'include', 'files'] as const;
+const STRING_LISTS = ['exclude', 'include', 'files', 'linkDest'] as const;
 
 /**
  * The arguments' types, checked at run time: a caller without TypeScript gets
@@ -87,6 +90,7 @@ export function checkArguments(source: unknown, destination: unknown, options: u
   check('jobs', (value) => typeof value === 'number', 'a number');
   check('maxDelete', (value) => typeof value === 'number', 'a number');
   check('modifyWindow', (value) => typeof value === 'number' && Number.isInteger(value) && value >= 0, 'a whole number of seconds, 0 or more');
+  check('keep', (value) => typeof value === 'number', 'a number');
 }
 
 /** A value as a message shows it: strings quoted, so '' and '5' read as strings. */
@@ -113,6 +117,7 @@ export function resolveOptions(options: CopyOptions, target: CopyTarget): Resolv
   const log = options.log === undefined ? undefined : outputFile(options.log, 'log', target);
   const manifest = options.manifest === undefined ? undefined : outputFile(options.manifest, 'manifest', target);
   const backup = resolveBackup(options, target);
+  const linkDest = resolveLinkDest(options.linkDest, target);
   return {
     workers: resolveWorkers(options.jobs, target.existingAncestor),
     worker: {
@@ -124,6 +129,7 @@ export function resolveOptions(options: CopyOptions, target: CopyTarget): Resolv
       staged: target.kind === 'dir' && !dryRun && fs.lstatSync(target.destination, { throwIfNoEntry: false }) === undefined,
       owners: ownerPolicy(target.existingAncestor, xattrs),
       backup: backup.settings,
+      ...(linkDest.roots && { linkDest: linkDest.roots }),
     },
     delete: remove,
     maxDelete,
@@ -131,6 +137,7 @@ export function resolveOptions(options: CopyOptions, target: CopyTarget): Resolv
     manifest,
     oneFileSystem: options.oneFileSystem === true,
     keptFromDelete: backup.keptFromDelete,
+    linkDestMissing: linkDest.missing,
   };
 }
 

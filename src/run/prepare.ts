@@ -42,6 +42,8 @@ export function prepareRun(target: CopyTarget, resolved: ResolvedOptions, onWarn
       warnings.push(warning);
       onWarning?.(warning);
     };
+  // As rsync: a --link-dest tree that is not there is said, and the copy goes on without it.
+  for (const tree of resolved.linkDestMissing) warn('LINK_DEST_MISSING')('a --link-dest directory does not exist; copying without it', rawFromString(tree));
   const writes = !resolved.worker.dryRun;
   let lock: DestinationLock | null = null;
   // A dry run writes no probe: names are taken as told apart.

@@ -18,7 +18,7 @@ const DESTINATION_FATAL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
 const SOURCE_OPERATIONS = new Set<Operation>(['list', 'stat', 'read']);
 export type Counts = Pick<
   CopySummary,
-  'files' | 'directories' | 'symlinks' | 'hardLinks' | 'bytes' | 'created' | 'overwritten' | 'skipped' | 'deleted' | 'backedUp' | 'metadataNotKept'
+  'files' | 'directories' | 'symlinks' | 'hardLinks' | 'bytes' | 'created' | 'linked' | 'overwritten' | 'skipped' | 'deleted' | 'backedUp' | 'metadataNotKept'
 >;
 
 export interface TallyOptions {
@@ -40,6 +40,7 @@ export class Tally {
     hardLinks: 0,
     bytes: 0,
     created: 0,
+    linked: 0,
     overwritten: 0,
     skipped: 0,
     deleted: 0,
@@ -73,6 +74,12 @@ export class Tally {
     }
     if (outcome === 'skipped') {
       this.counts.skipped++;
+      return;
+    }
+    if (outcome === 'linked') {
+      // An entry of the copy, made without writing a byte: created, and counted apart from the files written.
+      this.counts.created++;
+      this.counts.linked++;
       return;
     }
     if (outcome === 'created') this.counts.created++;

@@ -70,6 +70,20 @@ export interface CopyOptions {
    * source directory; not with delete.
    */
   files?: readonly string[];
+  /**
+   * Directories (up to 20; a relative one is relative to the destination) against which a file not at the destination
+   * is hard-linked instead of copied when one holds it unchanged (size, mtime, mode, owner, attributes), as rsync's
+   * --link-dest. One that does not exist is a warning (LINK_DEST_MISSING).
+   */
+  linkDest?: string[];
+  /**
+   * The destination is a directory of snapshots: make `<destination>/<UTC time>` (`2026-12-07T151900Z`), hard-linked
+   * against the newest complete snapshot there, renamed into place only when complete, and point `<destination>/latest`
+   * at it. Not with delete or files.
+   */
+  snapshot?: boolean;
+  /** With snapshot: after a complete one, remove the oldest complete snapshots beyond this many (at least 1). */
+  keep?: number;
 }
 
 /** An entry failure, or the failure that stopped the run, as the user reads it. */
@@ -87,10 +101,11 @@ export interface CopyFailure {
 /**
  * Something beside the destination that the run did not trust: a lock no live
  * run holds (STALE_LOCK, taken over), or something at a staging directory's name
- * that another user, or no run, made (FOREIGN_STAGING, left alone).
+ * that another user, or no run, made (FOREIGN_STAGING, left alone); or a
+ * linkDest directory that does not exist (LINK_DEST_MISSING, copied without it).
  */
 export interface CopyWarning {
-  code: 'STALE_LOCK' | 'FOREIGN_STAGING';
+  code: 'STALE_LOCK' | 'FOREIGN_STAGING' | 'LINK_DEST_MISSING';
   /** Lossless text (surrogateescape), like every path here. */
   path: string;
   message: string;
@@ -106,7 +121,8 @@ export interface CopySkip {
 export interface EntryEvent {
   /** Relative to the source (and the destination); '.' is the root. Lossless text (surrogateescape). */
   path: string;
-  action: 'create' | 'overwrite' | 'skip' | 'delete' | 'fail';
+  /** 'link': hard-linked from a link-dest tree (linkDest, snapshot) instead of copied. */
+  action: 'create' | 'link' | 'overwrite' | 'skip' | 'delete' | 'fail';
   type: 'file' | 'directory' | 'symlink' | 'hardlink' | 'special';
   /** Bytes of a regular file. */
   size?: number;
@@ -173,6 +189,8 @@ export interface CopySummary {
   bytes: number;
   /** Entries of any kind that were not at the destination. */
   created: number;
+  /** Files hard-linked from a link-dest tree (linkDest, snapshot) instead of copied; also counted in created, not in files or bytes. */
+  linked: number;
   /** Entries that replaced a different one at the destination. */
   overwritten: number;
   /** Entries left as they were: up to date, or kept by the overwrite policy. */
@@ -200,6 +218,8 @@ export interface CopySummary {
   stoppedBy: CopyFailure | undefined;
   /** Why delete removed nothing (failures during the copy, or maxDelete); undefined otherwise. */
   deletionSkipped: string | undefined;
+  /** With the snapshot option: the snapshot made, or why it was not published. */
+  snapshot?: SnapshotReport;
 }
 
 /** copyFolders()'s options: copyFolder()'s, and flat. */
@@ -217,4 +237,16 @@ export interface CopyFoldersOptions extends CopyOptions {
 export interface CopyFoldersSummary extends CopySummary {
   /** One summary per copyFolder() call, in order; the last may be interrupted or stopped, and none follows it. */
   copies: CopySummary[];
+}
+
+/** What became of the snapshot, in the summary (and --json) of a snapshot run. */
+export interface SnapshotReport {
+  /** Where the snapshot is (complete) or would have been: BACKUPS/<name>. */
+  path: string;
+  /** Published under its name, latest pointing at it; when false, the copy is in the summary's destination, a hidden name. */
+  complete: boolean;
+  /** The snapshot its unchanged files are hard links to, or null (the first one). */
+  linkedAgainst: string | null;
+  /** Old snapshots removed by keep, oldest first. */
+  removed: string[];
 }

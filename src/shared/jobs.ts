@@ -107,4 +107,6 @@ export interface WorkerSettings {
   owners: OwnerPolicy;
   /** --backup: a file replaced is kept aside first (shared/keep-aside.ts); null: it is not. */
   backup: BackupSettings | null;
+  /** --link-dest: absolute paths of the trees a file not at the destination is hard-linked from when one holds it unchanged. */
+  linkDest?: RawPath[];
 }

@@ -100,3 +100,16 @@ export function probeNameFor(pid: number, variant: 'probe' | 'otherCase' | 'othe
 export function manifestTempPathFor(path: string, pid: number): string {
   return `${path}.${pid}${TEMP_NAME_SUFFIX}`;
 }
+
+/**
+ * A snapshot being made (--snapshot), `.<name>.foldercopy-snapshot` in the directory of snapshots: renamed to its
+ * name only once its copy is complete, so no incomplete snapshot ever has a snapshot's name.
+ */
+export function snapshotWorkNameFor(name: string): string {
+  return `.${name}.foldercopy-snapshot`;
+}
+
+/** An old snapshot that --keep removes is first renamed to this: one removed halfway never passes for a snapshot. */
+export function expiredSnapshotNameFor(name: string): string {
+  return `.${name}.foldercopy-expired`;
+}

@@ -88,7 +88,8 @@ type HandBack = 'otherNames' | 'large' | 'largeForked' | 'batchFull';
 /** How --verify read a copy: from the disk (its cached pages dropped first), or through the page cache. */
 export type ReadFrom = 'disk' | 'cache';
 
-export type Outcome = 'created' | 'overwritten' | 'skipped' | 'failed' | HandBack;
+/** 'linked': not at the destination, and hard-linked from a link-dest tree that held it unchanged (created, no bytes written). */
+export type Outcome = 'created' | 'linked' | 'overwritten' | 'skipped' | 'failed' | HandBack;
 
 /** What became of one job. */
 export interface JobResult {
@@ -110,6 +111,7 @@ export interface JobResult {
 
 const CODES: Record<Outcome, string> = {
   created: 'c',
+  linked: 'k',
   overwritten: 'o',
   skipped: 's',
   failed: 'f',

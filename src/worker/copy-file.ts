@@ -22,6 +22,7 @@ import type { JobResult } from '../shared/protocol.js';
 import { fstat, openAt, statAt } from './places.js';
 import { failed, hashFile, isWrite, SOURCE_READ_FLAGS, SourceFailure, type BatchContext, type FileCopy, type JobPaths } from './job-result.js';
 import { sourceXattrs } from './metadata-copy.js';
+import { linkFromDests } from './link-dest.js';
 import { existingAt, keptAsCurrent, keepsFile, refreshMetadata } from './up-to-date.js';
 import { hashSource, readBack } from './read-back.js';
 import { cloneInParent, closing, SOURCE_CHANGED, writeBlocks, writeInKernel } from './write-file.js';
@@ -51,13 +52,18 @@ function copyOnce(job: FileJob, file: FileCopy, context: BatchContext): JobResul
   const { dryRun } = context.settings;
   // A first copy opens the source at once and reads its stats from the descriptor;
   // a file that may exist already, or a dry run, may not need the content: it looks first.
-  let input = job.mayExist || dryRun ? -1 : openSource(file);
+  // With --link-dest, a file that is linked is never read: it is looked at first too.
+  let input = job.mayExist || dryRun || context.linkDests ? -1 : openSource(file);
   if (typeof input !== 'number') return failed(input);
   const source = statSource(file, input);
   if ('code' in source) return closing(input, failed(source));
   const handedBack = handBack(job, source, context);
   if (handedBack) return closing(input, handedBack);
   const decision = decideFile(job, source, file, context);
+  if (decision.outcome === 'created' && context.linkDests && job.path !== '') {
+    const linked = linkFromDests(context.linkDests, job.path, source, file, context, input);
+    if (linked) return closing(input, linked);
+  }
   if (!isWrite(decision) || dryRun) return closing(input, decision);
   if (input < 0) input = openSource(file);
   if (typeof input !== 'number') return failed(input);

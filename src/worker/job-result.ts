@@ -9,6 +9,7 @@ import type { WorkerSettings } from '../shared/jobs.js';
 import type { SourceFile } from '../shared/metadata.js';
 import type { JobResult } from '../shared/protocol.js';
 import type { RawPath } from '../shared/raw-path.js';
+import type { LinkDests } from './link-dest.js';
 import { closeFd, openAt, unlinkAt, type Place } from './places.js';
 import type { Destination } from './trees.js';
 
@@ -26,6 +27,8 @@ export interface BatchContext {
    * or handed back for a forked worker, never copied byte by byte, which would hold the parent for seconds.
    */
   inParent?: true;
+  /** --link-dest's trees, opened for this batch; absent when the option is off. */
+  linkDests?: LinkDests;
 }
 
 /** Where one job's entry is: as failures name it, and as the calls reach it. */

@@ -14,6 +14,7 @@ import { joinRaw, type RawPath } from '../shared/raw-path.js';
 import { copyFile } from './copy-file.js';
 import { temporary } from './write-file.js';
 import { copySymlink, linkSecondName } from './copy-link.js';
+import { LinkDests } from './link-dest.js';
 import { failed, isWrite, jobPaths, type BatchContext, type FileCopy } from './job-result.js';
 import { pathOf, type Place } from './places.js';
 import { Destination, Directories, rootFilePlace } from './trees.js';
@@ -55,7 +56,15 @@ interface BatchRun {
 export async function runBatch(batch: CopyBatch, runner: BatchRunner): Promise<void> {
   buffer ??= Buffer.allocUnsafe(COPY_BUFFER_BYTES);
   const place = new Destination(absolute(batch.destination, batch.cwd), isSingleFile(batch));
-  const context: BatchContext = { settings: batch.settings, place, buffer, pid: runner.pid, ...(runner.inParent && { inParent: true as const }) };
+  const linkDests = batch.settings.linkDest ? new LinkDests(batch.settings.linkDest) : undefined;
+  const context: BatchContext = {
+    settings: batch.settings,
+    place,
+    buffer,
+    pid: runner.pid,
+    ...(runner.inParent && { inParent: true as const }),
+    ...(linkDests && { linkDests }),
+  };
   // Sources are read through their directories' descriptors too: a source directory swapped for a
   // symlink (to /etc, say, under a backup run as root) is not read through.
   const sources = new Directories(absolute(batch.source, batch.cwd), { lookUpOnly: true });
@@ -79,6 +88,7 @@ export async function runBatch(batch: CopyBatch, runner: BatchRunner): Promise<v
   } finally {
     place.close();
     sources.close();
+    linkDests?.close();
   }
   if (results.pending > 0) runner.send(results.take(batch.batchId));
 }

@@ -1,5 +1,5 @@
 // Linux only: these helpers read /proc, which is where the tests run.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 interface ProcStat {
@@ -84,4 +84,10 @@ export async function waitForExit(pids: readonly number[], timeoutMs: number): P
     if (alive.length === 0 || Date.now() >= deadline) return alive;
     await sleep(25);
   }
+}
+
+/** What a run's lock file holds for the process `pid` (its pid, start time and user): a lock a live run holds. */
+export function lockContent(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return `${pid} ${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]} ${statSync(`/proc/${pid}`).uid}\n`;
 }

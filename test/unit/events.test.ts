@@ -55,12 +55,19 @@ describe('Tally counts', () => {
       hardLinks: 1,
       bytes: 150,
       created: 3,
+      linked: 0,
       overwritten: 1,
       skipped: 0,
       deleted: 0,
       backedUp: 0,
       metadataNotKept: NONE_LOST,
     });
+  });
+
+  it('counts a file linked from a link-dest tree as created and linked, not as a file written nor its bytes', () => {
+    const { tally, run } = makeTally();
+    run.jobDone(fileJob, { outcome: 'linked', size: 100 });
+    expect(tally.counts).toMatchObject({ files: 0, bytes: 0, created: 1, linked: 1, overwritten: 0, skipped: 0 });
   });
 
   it('counts a skipped entry as skipped only, not by kind nor bytes', () => {
@@ -74,6 +81,7 @@ describe('Tally counts', () => {
       hardLinks: 0,
       bytes: 0,
       created: 0,
+      linked: 0,
       overwritten: 0,
       skipped: 2,
       deleted: 0,
