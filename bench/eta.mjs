@@ -5,8 +5,10 @@
 // bench's mixed corpus, say: node bench/corpus.mjs mixed DIR). The target: within ±30%
 // at each checkpoint, on a quiet machine and with every core kept busy by other
 // processes (--load); where the copy cannot know yet, no ETA rather than a wrong one.
-//   npm run build && node bench/eta.mjs [--dir DIR] [--runs N] [--files N] [--large-mb N]
-//                                       [--source TREE]... [--only-sources] [--load]
+// --large-at-top puts the two large files at the top of the tree, where the copy meets them
+// first; --trace DIR keeps each run's progress updates there, as JSON, to replay.
+//   npm run build && node bench/eta.mjs [--dir DIR] [--runs N] [--files N] [--large-mb N] [--large-at-top]
+//                                       [--source TREE]... [--only-sources] [--load] [--trace DIR]
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     source: { type: 'string', multiple: true, default: [] },
     'only-sources': { type: 'boolean', default: false },
     load: { type: 'boolean', default: false },
+    'large-at-top': { type: 'boolean', default: false },
     trace: { type: 'string' },
   },
 });
@@ -32,7 +35,8 @@ const TARGET = 0.3;
 const runs = Number(values.runs);
 const smallFiles = Number(values.files);
 const largeMb = Number(values['large-mb']);
-const root = path.join(values.dir ?? path.join(os.tmpdir(), 'foldercopy-eta'), `${smallFiles}-${largeMb}`);
+const largeAtTop = values['large-at-top'];
+const root = path.join(values.dir ?? path.join(os.tmpdir(), 'foldercopy-eta'), `${smallFiles}-${largeMb}${largeAtTop ? '-top' : ''}`);
 
 /** The default tree, made once: small files, and two large ones of random bytes (no file system makes those cheaper). */
 function defaultTree() {
@@ -45,7 +49,8 @@ function defaultTree() {
     const d = i % directories;
     fs.writeFileSync(path.join(source, `d${d}`, `f${i}`), `${d} ${i} some content\n`);
   }
-  for (const at of ['d5/big1', 'd30/big2']) {
+  // Deep in the tree, a worker meets the large files when it gets there, mostly last; at the top, first.
+  for (const at of largeAtTop ? ['big1', 'big2'] : ['d5/big1', 'd30/big2']) {
     const fd = fs.openSync(path.join(source, at), 'w');
     for (let i = 0; i < largeMb; i++) fs.writeSync(fd, randomBytes(1_000_000));
     fs.closeSync(fd);
@@ -96,7 +101,7 @@ const median = (numbers) => {
 };
 
 const defaultSource = values['only-sources'] ? undefined : defaultTree();
-const trees = defaultSource ? [{ name: `${smallFiles + 1} small + 2 × ${largeMb} MB`, source: defaultSource }] : [];
+const trees = defaultSource ? [{ name: `${smallFiles + 1} small + 2 × ${largeMb} MB${largeAtTop ? ' at the top' : ''}`, source: defaultSource }] : [];
 for (const source of values.source) trees.push({ name: path.basename(path.resolve(source)), source: path.resolve(source) });
 const destination = path.join(root, 'copy');
 const load = values.load ? startLoad() : [];

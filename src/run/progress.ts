@@ -8,12 +8,13 @@ import type { CensusCount } from './census.js';
 import { WorkEstimator } from './estimate.js';
 import type { CopyProgress } from './types.js';
 
-// The percent and the ETA follow estimated work: a cost per file and a cost per byte,
-// learned as the copy goes (estimate.ts). What is left comes from the census (census.ts)
-// once it is complete: its bytes less those of the files finished, scaled by the share
-// of bytes that needed writing so far (a re-run writes few). Before that, large files
-// count their size as soon as a worker hands one back (sized()), and other files the
-// mean size of the small files confirmed so far.
+// The percent and the ETA follow estimated work: a cost per file and a cost per byte of
+// a large file, learned as the copy goes (estimate.ts). What is left: the files, and the
+// bytes of large files, known once the census (census.ts) has sized the tree: its bytes
+// less those of the files finished (scaled by the share of bytes that needed writing so
+// far: a re-run writes few), less what the small files left hold at their mean size so
+// far. Before that, only the large files a worker handed back (sized()) are known, and no
+// ETA is shown: any file not met yet may be a large one.
 const PROGRESS_INTERVAL_MS = 100;
 
 export class Progress {
