@@ -5,7 +5,7 @@
  * costs its bytes, at the disk's pace. So the time of a copy is modelled with a cost
  * per file and a cost per byte of a large file, fitted by exponentially weighted
  * least squares over the steps between recent samples of (files done, large-file
- * bytes done, elapsed time):
+ * bytes done, elapsed time), each step weighing as its work (see add()):
  *
  *     Δt ≈ perFile·Δfiles + perLargeByte·ΔlargeBytes
  *
@@ -106,7 +106,7 @@ export class WorkEstimator {
   private sft = 0;
   private sbt = 0;
   private last: WorkSample | undefined;
-  /** The estimate, smoothed: what is shown, while it holds (eta()). */
+  /** The estimate, smoothed, shown or not: the percent's measure (smoothedEta()). */
   private smoothed: number | undefined;
   private etaAt = 0;
   /** The finishes predicted lately (elapsed ms + estimate), oldest first; a few per second. */
