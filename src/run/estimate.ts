@@ -83,13 +83,14 @@ const SHOWN_HOLD_FACTOR = 1.5;
 /**
  * An estimate that moves by more than UNMEASURED_SHARE when the cost of a file is
  * PRIOR_DOUBT times its prior (no file timed yet), or when the large files' bytes go
- * at a slow disk's pace (less than LARGE_TIMED_MB of them written yet), owes too much
+ * at a slow disk's pace (20 MB/s, a USB stick's or a network share's; under load the bench's
+ * image went at 60 MB/s) while less than LARGE_TIMED_MB of them are written, owes too much
  * to a guess, and is not shown.
  */
 const PRIOR_DOUBT = 10;
 const UNMEASURED_SHARE = 0.25;
 const LARGE_TIMED_MB = 64;
-const SLOW_DISK_MS_PER_MB = 20;
+const SLOW_DISK_MS_PER_MB = 50;
 /**
  * Too early to know: an estimate is shown once the run is, by its own account, this
  * far through. On the copies whose rate rose tenfold as they went, the estimates that
