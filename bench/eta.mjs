@@ -5,8 +5,9 @@
 // bench's mixed corpus, say: node bench/corpus.mjs mixed DIR). The target: within ±30%
 // at each checkpoint, on a quiet machine and with every core kept busy by other
 // processes (--load); where the copy cannot know yet, no ETA rather than a wrong one.
-// --large-at-top puts the two large files at the top of the tree, where the copy meets them
-// first; --trace DIR keeps each run's progress updates there, as JSON, to replay.
+// --large-at-top puts the two large files at the top of the tree (the copy still meets them
+// after queueing the small files); --trace DIR keeps each run's progress updates there, as
+// JSON, to replay through the estimator.
 //   npm run build && node bench/eta.mjs [--dir DIR] [--runs N] [--files N] [--large-mb N] [--large-at-top]
 //                                       [--source TREE]... [--only-sources] [--load] [--trace DIR]
 import { execFileSync, spawn } from 'node:child_process';
@@ -49,7 +50,7 @@ function defaultTree() {
     const d = i % directories;
     fs.writeFileSync(path.join(source, `d${d}`, `f${i}`), `${d} ${i} some content\n`);
   }
-  // Deep in the tree, a worker meets the large files when it gets there, mostly last; at the top, first.
+  // Two directories down, or at the top of the tree.
   for (const at of largeAtTop ? ['big1', 'big2'] : ['d5/big1', 'd30/big2']) {
     const fd = fs.openSync(path.join(source, at), 'w');
     for (let i = 0; i < largeMb; i++) fs.writeSync(fd, randomBytes(1_000_000));
