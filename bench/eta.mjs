@@ -7,7 +7,7 @@
 // processes (--load); where the copy cannot know yet, no ETA rather than a wrong one.
 // --large-at-top puts the two large files at the top of the tree (the copy still meets them
 // after queueing the small files); --trace DIR keeps each run's progress updates there, as
-// JSON, to replay through the estimator.
+// JSON, to replay through the estimator (bench/eta-replay.mjs).
 //   npm run build && node bench/eta.mjs [--dir DIR] [--runs N] [--files N] [--large-mb N] [--large-at-top]
 //                                       [--source TREE]... [--only-sources] [--load] [--trace DIR]
 import { execFileSync, spawn } from 'node:child_process';
@@ -65,6 +65,17 @@ function startLoad() {
   return Array.from({ length: os.availableParallelism() }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
 }
 
+/** With --trace: the bytes of the tree's large files (8 MiB or more), which the replay needs and the updates do not tell. */
+function largeBytesOf(source) {
+  let bytes = 0;
+  for (const entry of fs.readdirSync(source, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const size = fs.lstatSync(path.join(entry.parentPath ?? entry.path, entry.name)).size;
+    if (size >= 8 * 1024 * 1024) bytes += size;
+  }
+  return bytes;
+}
+
 /** With --trace: each update's counters as the run saw them. */
 function traceSample(at, progress) {
   const { filesDone, filesTotal, bytesDone, etaMs, percent, elapsedMs, listing } = progress;
@@ -118,6 +129,7 @@ for (const tree of trees) {
   console.log(`\n${tree.name} (${tree.source})`);
   console.log(['run', ...CHECKPOINTS.map((c) => `at ${c * 100}%`), 'total', 'load average'].join('\t'));
   const results = [];
+  const largeBytes = values.trace ? largeBytesOf(tree.source) : undefined;
   for (let run = 1; run <= runs; run++) {
     const result = await measure(tree.source, destination);
     result.loadavg = os.loadavg()[0];
@@ -125,7 +137,7 @@ for (const tree of trees) {
     if (values.trace) {
       fs.mkdirSync(values.trace, { recursive: true });
       const name = `${path.basename(tree.source === defaultSource ? root : tree.source)}-${values.load ? 'load' : 'quiet'}-${run}.json`;
-      const trace = { tree: tree.name, load: values.load, run, total: result.total, loadavg: os.loadavg(), samples: result.samples };
+      const trace = { tree: tree.name, load: values.load, run, total: result.total, loadavg: os.loadavg(), largeBytes, samples: result.samples };
       fs.writeFileSync(path.join(values.trace, name), JSON.stringify(trace));
     }
     console.log([run, ...result.errors.map((e) => (e === null ? 'no ETA' : percent(e))), `${(result.total / 1000).toFixed(2)} s`, result.loadavg.toFixed(1)].join('\t'));
