@@ -8,12 +8,13 @@ import type { CensusCount } from './census.js';
 import { WorkEstimator } from './estimate.js';
 import type { CopyProgress } from './types.js';
 
-// The percent and the ETA follow estimated work: a cost per file and a cost per byte,
-// learned as the copy goes (estimate.ts). What is left comes from the census (census.ts)
-// once it is complete: its bytes less those of the files finished, scaled by the share
-// of bytes that needed writing so far (a re-run writes few). Before that, large files
-// count their size as soon as a worker hands one back (sized()), and other files the
-// mean size of the small files confirmed so far.
+// The percent and the ETA follow estimated work: a cost per file and a cost per byte of
+// a large file, learned as the copy goes (estimate.ts). What is left: the files, and the
+// bytes of large files, known once the census (census.ts) has sized the tree: its bytes
+// less those of the files finished (scaled by the share of bytes that needed writing so
+// far: a re-run writes few), less what the small files left hold at their mean size so
+// far. Before that, only the large files a worker handed back (sized()) are known, and no
+// ETA is shown: any file not met yet may be a large one.
 const PROGRESS_INTERVAL_MS = 100;
 
 export class Progress {
@@ -26,6 +27,8 @@ export class Progress {
   private sourceBytesDone = 0;
   /** The census's count of the whole tree, once it has one. */
   private census: CensusCount | undefined;
+  /** Bytes written by large files finished. */
+  private largeConfirmed = 0;
   /** Files confirmed that were not sized as large ones, and their bytes written: the mean size of what is not sized yet. */
   private smallDone = 0;
   private smallBytes = 0;
@@ -78,7 +81,7 @@ export class Progress {
     if (this.large.size === 0 || !this.large.delete(job)) {
       this.smallDone++;
       this.smallBytes += bytesWritten;
-    }
+    } else this.largeConfirmed += bytesWritten;
     this.current = job.path;
     this.maybeEmit();
   }
@@ -100,36 +103,36 @@ export class Progress {
     }
     this.bytesShown = Math.max(this.bytesShown, this.bytesConfirmed + largeWritten);
     const elapsedMs = this.now() - this.startedAt;
-    this.estimator.add({ elapsedMs, filesDone: this.filesDone, bytesDone: this.bytesShown });
+    const largeBytesDone = this.largeConfirmed + largeWritten;
+    this.estimator.add({ elapsedMs, filesDone: this.filesDone, largeBytesDone });
     const { census } = this;
     // Until the copy's walk ends, the census (when complete) knows the total; after, the walk does (and retries add to it).
     const filesTotal = census && this.walking ? Math.max(this.filesPlanned, census.files) : this.filesPlanned;
     const listing = this.walking && !census;
     const filesLeft = Math.max(0, filesTotal - this.filesDone);
-    let bytesLeft: number;
+    let largeBytes = largeLeft;
     if (census?.bytes !== undefined) {
       const writtenShare = this.sourceBytesDone > 0 ? Math.min(1, this.bytesConfirmed / this.sourceBytesDone) : 1;
-      bytesLeft = Math.max(0, census.bytes - this.sourceBytesDone - largeWritten) * writtenShare;
-    } else {
-      const unsized = Math.max(0, filesLeft - this.large.size);
-      const meanSmall = this.smallDone > 0 ? this.smallBytes / this.smallDone : 0;
-      bytesLeft = largeLeft + unsized * meanSmall;
+      const bytesLeft = Math.max(0, census.bytes - this.sourceBytesDone - largeWritten) * writtenShare;
+      // What the small files left do not hold, at their mean size so far, is in large files no worker has met yet.
+      const smallLeft = Math.max(0, filesLeft - this.large.size) * (this.smallDone > 0 ? this.smallBytes / this.smallDone : 0);
+      largeBytes = Math.max(largeLeft, bytesLeft - smallLeft);
     }
-    const left = { files: filesLeft, bytes: bytesLeft };
+    const left = { files: filesLeft, largeBytes, largeKnown: census?.bytes !== undefined };
     let etaMs: number | undefined;
     if (!listing) {
       etaMs = this.estimator.eta(elapsedMs, left);
       // Shown or not (an ETA is shown only once it holds), the estimate is the percent's measure.
       const estimate = this.estimator.smoothedEta();
       let percent: number;
-      if (left.files === 0 && left.bytes === 0) percent = 100;
+      if (left.files === 0 && left.largeBytes === 0) percent = 100;
       else if (estimate !== undefined && elapsedMs > 0) {
         // Time is the work's measure: the share of the estimated run that has passed, as smooth as the ETA.
         percent = (100 * elapsedMs) / (elapsedMs + estimate);
       } else {
         // Nothing timed yet: the work done and left, weighed by the estimator's priors.
-        const done = this.estimator.cost(this.filesDone, this.bytesShown);
-        const rest = this.estimator.cost(left.files, left.bytes);
+        const done = this.estimator.cost(this.filesDone, largeBytesDone);
+        const rest = this.estimator.cost(left.files, left.largeBytes);
         percent = done + rest > 0 ? (100 * done) / (done + rest) : 0;
       }
       this.percentShown = Math.max(this.percentShown, Math.min(100, percent));

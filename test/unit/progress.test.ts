@@ -165,7 +165,7 @@ describe('Progress', () => {
     expect(seen[1]).toMatchObject({ filesTotal: 3, filesDone: 1, bytesDone: 1 });
   });
 
-  it('has no ETA while listing; an ETA from the timed work after it, counting files and bytes left, and 0 at the end', () => {
+  it('has no ETA while listing, nor before the census has counted the bytes; an ETA from the timed work after it, and 0 at the end', () => {
     let now = 0;
     const progress = new Progress(undefined, () => now);
     progress.planned(100);
@@ -175,11 +175,16 @@ describe('Progress', () => {
       expect(progress.snapshot().etaMs).toBeUndefined();
     }
     progress.listingDone();
+    // Until the census has sized every file, any file not copied yet may be a large one: no ETA, however long it held.
+    for (let i = 20; i < 30; i++) {
+      now += 100;
+      progress.finished(job(`f${i}`), 1000, 1000);
+      expect(progress.snapshot().etaMs).toBeUndefined();
+    }
+    progress.counted({ files: 100, bytes: 100_000 });
     now += 100;
-    progress.finished(job('f20'), 1000, 1000);
-    // Estimated, but not shown until the estimate has held for half the run so far.
-    expect(progress.snapshot().etaMs).toBeUndefined();
-    for (let i = 21; i < 50; i++) {
+    progress.finished(job('f30'), 1000, 1000);
+    for (let i = 31; i < 50; i++) {
       now += 100;
       progress.finished(job(`f${i}`), 1000, 1000);
       progress.snapshot();
