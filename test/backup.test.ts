@@ -439,6 +439,32 @@ describe('incremental re-runs', () => {
     expect(read(dest, 'b.txt')).toBe('b\n');
   });
 
+  it('a kept symlink gets the owner and times its source has since, as rsync -a gives them; --ignore-existing leaves it alone', async () => {
+    const { source, copy: dest } = await sourceAndCopy(tempDir);
+    fs.mkdirSync(source);
+    fs.symlinkSync('target-text', path.join(source, 'link'));
+    expect((await cli([source, dest])).exitCode).toBe(0);
+    const copied = path.join(dest, 'link');
+    const inode = fs.lstatSync(copied).ino;
+    // Changed at the source after the copy, its target text the same.
+    fs.lutimesSync(path.join(source, 'link'), T0, T0 + 5);
+    if (isRoot()) fs.lchownSync(path.join(source, 'link'), 4321, 4322);
+
+    fs.lutimesSync(copied, T0 + 9, T0 + 9);
+    const ignored = await cli(['--ignore-existing', source, dest]);
+    expect(ignored.exitCode, ignored.stderr).toBe(0);
+    expect(fs.lstatSync(copied).mtimeMs).toBe((T0 + 9) * 1000);
+
+    const result = await cli(['--json', source, dest]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(parseJson(result).counts).toEqual(counts({ skipped: 1 }));
+    const after = fs.lstatSync(copied);
+    expect(after.ino).toBe(inode);
+    expect(fs.readlinkSync(copied)).toBe('target-text');
+    expect(after.mtimeMs).toBe((T0 + 5) * 1000);
+    if (isRoot()) expect([after.uid, after.gid]).toEqual([4321, 4322]);
+  });
+
   it('--update keeps a destination file that is newer than the source and replaces an older one', async () => {
     const { source, copy: dest } = await sourceAndCopy(tempDir);
     await writeTree(source, { 'newer-at-dest.txt': file('source\n', T0), 'older-at-dest.txt': file('source\n', T0 + 100) });

@@ -5,16 +5,16 @@
  */
 import { errorRecord, type ErrorRecord, type Operation } from '../shared/errors.js';
 import type { HardLinkJob, SymlinkJob } from '../shared/jobs.js';
-import { metadataFromStats, ownerFor, type Metadata } from '../shared/metadata.js';
-import { ENOENT, errnoError } from '../shared/native.js';
+import { metadataFromStats, ownerFor, sameMtime, type Metadata } from '../shared/metadata.js';
+import { ENOENT, errnoError, native, type EntryStats } from '../shared/native.js';
 import type { JobResult } from '../shared/protocol.js';
 import type { RawPath } from '../shared/raw-path.js';
 import { tempPathFor, writingPathFor } from '../shared/names-on-disk.js';
 import type { Xattr } from '../shared/xattrs.js';
 import { createExclusive, CREATED, failed, hashFile, OVERWRITTEN, SKIPPED, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
-import { finishSymlink, sourceXattrs } from './metadata-copy.js';
+import { finishSymlink, setTimes, sourceXattrs } from './metadata-copy.js';
 import { keepReplaced } from './keep-replaced.js';
-import { linkAt, readlinkAt, renameAt, sibling, statAt, symlinkAt, target, unlinkAtQuietly, type Place } from './places.js';
+import { chownAt, linkAt, readlinkAt, renameAt, sibling, statAt, symlinkAt, target, unlinkAtQuietly, type Place } from './places.js';
 import { existingAt, isSymlink, keepsHardLink, keepsSymlink } from './up-to-date.js';
 
 /** The raw name of a place, as temporary names are made from. */
@@ -39,12 +39,22 @@ export function copySymlink(job: SymlinkJob, paths: JobPaths, context: BatchCont
   }
   let planned = CREATED;
   if (job.mayExist) {
+    let existing: EntryStats | null;
     try {
-      const existing = existingAt(paths.to);
-      if (existing && keepsSymlink(existing, context.settings.overwrite, text, paths.to)) return SKIPPED;
-      if (existing) planned = OVERWRITTEN;
+      existing = existingAt(paths.to);
+      if (existing && keepsSymlink(existing, context.settings.overwrite, text, paths.to)) planned = SKIPPED;
+      else if (existing) planned = OVERWRITTEN;
     } catch (error) {
       return failed(errorRecord(error, 'stat', paths.final));
+    }
+    if (planned === SKIPPED) {
+      if (context.settings.overwrite === 'never' || context.settings.dryRun) return SKIPPED;
+      try {
+        refreshSymlink(existing!, metadata, paths.to, context);
+      } catch (error) {
+        return failed(errorRecord(error, 'set-metadata', paths.final));
+      }
+      return SKIPPED;
     }
   }
   if (context.settings.dryRun) return planned;
@@ -65,6 +75,18 @@ export function copySymlink(job: SymlinkJob, paths: JobPaths, context: BatchCont
     if (stage !== 'write') unlinkAtQuietly(temp);
     return failed(errorRecord(error, stage, paths.final));
   }
+}
+
+/**
+ * A kept symlink (the same target) gets the source's owner and times, as `rsync -a`
+ * gives them (and as `cp -a`, which makes it anew): a re-run after a `chown -h` or a
+ * `touch -h` at the source leaves no stale attributes. Never followed: lchown, utimensat
+ * with AT_SYMLINK_NOFOLLOW. Symlinks hold no user attributes on Linux, so none are synced.
+ */
+function refreshSymlink(existing: EntryStats, link: Metadata, to: Place, context: BatchContext): void {
+  const { owners, modifyWindow } = context.settings;
+  if (owners.preserve && (existing.uid !== link.uid || existing.gid !== link.gid)) chownAt(to, link.uid, link.gid);
+  if (!sameMtime(link.mtimeNs, existing.mtimeNs, modifyWindow)) setTimes(native(), to, link);
 }
 
 export function linkSecondName(job: HardLinkJob, paths: Pick<JobPaths, 'final'>, context: BatchContext): JobResult {
