@@ -223,15 +223,17 @@ describe('--snapshot', () => {
     expect(fs.readdirSync(root).sort()).toEqual(['backups', 'source']);
   });
 
-  it('--keep 2 leaves the two newest snapshots after three runs', async () => {
+  it('--keep 2 leaves the two newest snapshots after three runs, -q saying nothing of them', async () => {
     const { root, source } = await sourceAndCopy(tempDir);
     await sourceTree(source);
     const backups = path.join(root, 'backups');
     const made: string[] = [];
     for (let run = 0; run < 3; run++) {
       fs.writeFileSync(path.join(source, 'c.txt'), `run ${run}`);
-      const result = await cli(['--json', '--snapshot', '--keep', '2', source, backups]);
+      // As from cron: -q says nothing of a snapshot made and old ones removed, only of what went wrong.
+      const result = await cli(['-q', '--json', '--snapshot', '--keep', '2', source, backups]);
       expect(result.exitCode, result.stderr).toBe(0);
+      expect(result.stderr).toBe('');
       made.push(json(result).snapshot!.path);
       if (run === 2) expect(json(result).snapshot!.removed).toEqual([made[0]]);
     }

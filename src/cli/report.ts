@@ -47,7 +47,7 @@ export function stagedCopyLine(stagingPath: string): string {
   return `foldercopy: the partial copy is in ${displayText(stagingPath)}; run the same command again to resume it`;
 }
 
-export function summaryLines(summary: CopySummary): string[] {
+export function summaryLines(summary: CopySummary, { quiet = false } = {}): string[] {
   const seconds = summary.durationMs / 1000;
   const parts = [
     `${formatCount(summary.files)} ${plural(summary.files, 'file')}`,
@@ -78,10 +78,11 @@ export function summaryLines(summary: CopySummary): string[] {
   // What a second Ctrl-C says of a staged copy holds for any interrupted copy, now under its final name.
   // (A snapshot's copy is not finished by a re-run, which makes a new snapshot: its own line says where it is.)
   if (summary.aborted && !summary.dryRun && !summary.snapshot) lines.push(`foldercopy: ${displayText(summary.destination)} holds a partial copy; run the same command again to finish it`);
-  if (summary.verified) lines.push(verifiedLine(summary.verified));
+  // -q prints what went wrong only: a count of files verified, or a snapshot made, is news only without it.
+  if (summary.verified && !quiet) lines.push(verifiedLine(summary.verified));
   if (summary.deletionSkipped) lines.push(deletionSkippedLine(summary));
   lines.push(...metadataNotKeptLines(summary));
-  if (summary.snapshot) lines.push(...snapshotLines(summary, summary.snapshot));
+  if (summary.snapshot && !(quiet && summary.snapshot.complete)) lines.push(...snapshotLines(summary, summary.snapshot));
   return lines;
 }
 

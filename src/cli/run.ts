@@ -116,7 +116,7 @@ export async function run(paths: string[], options: CliOptions): Promise<void> {
     });
     closeOutputs();
     const exitCode = exitCodeFor(summary, signals.stoppedBy);
-    const [counts, ...rest] = summaryLines(summary);
+    const [counts, ...rest] = summaryLines(summary, { quiet: options.quiet === true });
     // On a terminal, the summary (about 100 characters) is broken between its fields rather than by the terminal in a number.
     const columns = process.stderr.isTTY ? process.stderr.columns : 0;
     const lines = options.quiet ? rest : [columns > 0 ? wrapFields(counts!, columns - 1) : counts!, ...rest];
