@@ -35,12 +35,14 @@ export function attributeChanges({ type, source, existing, owners, modifyWindow,
   if (type !== (existing.mode & S_IFMT)) return ALL_NEW;
   const isFile = type === S_IFREG;
   const acls = xattrs === null ? null : differingXattrs(xattrs.source, xattrs.destination);
+  const permissions = acls?.acl ? 0o7000 : 0o7777;
   return (
     (contentDiffers ? 'c' : '.') +
     (isFile && source.size !== existing.size ? 's' : '.') +
     (sameMtime(source.mtimeNs, existing.mtimeNs, modifyWindow) ? '.' : 't') +
-    // Linux gives a symlink no permissions of its own.
-    (isFile && (source.mode & 0o7777) !== (existing.mode & 0o7777) ? 'p' : '.') +
+    // Linux gives a symlink no permissions of its own. Where the access ACL differs, the rwx bits are
+    // its entries (owner, mask, other): reported as the ACL ('a'), as rsync does.
+    (isFile && (source.mode & permissions) !== (existing.mode & permissions) ? 'p' : '.') +
     (owners.preserve && source.uid !== existing.uid ? 'o' : '.') +
     (owners.preserve && source.gid !== existing.gid ? 'g' : '.') +
     '.' +
