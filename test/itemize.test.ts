@@ -178,6 +178,18 @@ describe('-i, --itemize-changes', () => {
     expect(found.filter((line) => /^>f\+{9} [ab]\.txt$/.test(line))).toHaveLength(1);
     expect(found.filter((line) => /^hf\+{9} ([ab])\.txt => (?!\1)[ab]\.txt$/.test(line))).toHaveLength(1);
   });
+
+  it('several sources: paths and a hard link first name as they are in the destination', async () => {
+    const root = await tempDir();
+    await writeTree(path.join(root, 'one'), { 'a.txt': 'alpha', 'b.txt': { type: 'hardlink', target: 'a.txt' } });
+    await writeTree(path.join(root, 'two'), { 'c.txt': 'charlie' });
+    const result = await runCli(['--no-progress', '-i', path.join(root, 'one'), path.join(root, 'two'), path.join(root, 'dest')]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const found = lines(result.stdout);
+    expect(found).toContain('>f+++++++++ two/c.txt');
+    expect(found).toContain('cd+++++++++ one/');
+    expect(found.filter((line) => /^hf\+{9} one\/([ab])\.txt => one\/(?!\1)[ab]\.txt$/.test(line))).toHaveLength(1);
+  });
 });
 
 describeIfRoot('-i with owners (as root)', () => {
