@@ -104,13 +104,18 @@ describe('-i, --itemize-changes', () => {
     expect(fs.readFileSync(path.join(trees.copy, 'a.txt'), 'utf8')).toBe('alpha, longer now');
   });
 
-  it('a file whose time alone changed: >f..t......; with --checksum, the same content is kept and only its time set: .f..t......', async () => {
+  it('a file whose time alone changed: >f..t......; with --checksum, the same content is kept and only its time set: .f..t......, and other content under the same size and time is >fc........', async () => {
     const trees = await copiedTree();
     fs.utimesSync(path.join(trees.source, 'sub/b.txt'), T0 + 60, T0 + 60);
     expect(await itemized(trees, ['-i', '--checksum'])).toEqual(['.f..t...... sub/b.txt']);
     expect(fs.statSync(path.join(trees.copy, 'sub/b.txt')).mtimeMs).toBe((T0 + 60) * 1000);
     fs.utimesSync(path.join(trees.source, 'a.txt'), T0 + 60, T0 + 60);
     expect(await itemized(trees)).toEqual(['>f..t...... a.txt']);
+    // Content that differs under the same size and time: only --checksum sees it, and says so with c.
+    fs.writeFileSync(path.join(trees.source, 'a.txt'), 'ALPHA');
+    fs.utimesSync(path.join(trees.source, 'a.txt'), T0 + 60, T0 + 60);
+    expect(await itemized(trees)).toEqual([]);
+    expect(await itemized(trees, ['-i', '--checksum'])).toEqual(['>fc........ a.txt']);
   });
 
   it('a file whose mode changed: .f...p....., and the copy gets it', async () => {
@@ -177,6 +182,17 @@ describe('-i, --itemize-changes', () => {
     expect(found).toContain('cd+++++++++ ./');
     expect(found.filter((line) => /^>f\+{9} [ab]\.txt$/.test(line))).toHaveLength(1);
     expect(found.filter((line) => /^hf\+{9} ([ab])\.txt => (?!\1)[ab]\.txt$/.test(line))).toHaveLength(1);
+  });
+
+  it('with --log -: the JSON lines carry changes and target, and the item lines go to stderr', async () => {
+    const trees = await copiedTree();
+    fs.writeFileSync(path.join(trees.source, 'a.txt'), 'alpha, longer now');
+    const result = await runCli(['--no-progress', '-i', '--log', '-', trees.source, trees.copy]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const logged = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as EntryEvent);
+    expect(logged).toContainEqual({ path: 'a.txt', action: 'overwrite', type: 'file', size: 17, changes: '>f.st......' });
+    expect(logged).toContainEqual(expect.objectContaining({ path: 'link', changes: '.L         ', target: 'a.txt' }));
+    expect(result.stderr).toContain('>f.st...... a.txt\n');
   });
 
   it('several sources: paths and a hard link first name as they are in the destination', async () => {
