@@ -34,6 +34,8 @@ export interface CliOptions {
   quiet?: true;
   /** How many times -v was given: entry lines for changes at 1, skips too at 2. */
   verbose?: number;
+  /** How many times -i was given: rsync's item lines for changes at 1, for every entry at 2. */
+  itemizeChanges?: number;
   /** --progress (true), --no-progress (false), or neither (automatic). */
   progress?: boolean;
   /** --no-xattrs (false). */

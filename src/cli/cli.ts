@@ -54,6 +54,7 @@ const program = new Command()
   .option('--log <file>', 'write one JSON line per entry (path, action, type, size, reason) to the file, or to stdout for -')
   .addOption(new Option('-q, --quiet', 'print only errors').conflicts(['verbose']))
   .option('-v, --verbose', 'print one line per entry created, overwritten or deleted, on stdout; -vv: skipped ones too', countVerbosity)
+  .option('-i, --itemize-changes', "print rsync's change line per entry changed (>f.st...... path), on stdout, instead of -v's; -ii: every entry", countVerbosity)
   .option('--progress', 'draw the progress bar on a terminal even in CI or with TERM=dumb')
   .option('--no-progress', 'no progress bar or status lines')
   // cp's and rsync's reflexes, which foldercopy always does: accepted, and ignored.

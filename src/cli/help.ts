@@ -9,8 +9,9 @@ earlier copy of the source (\`cd mine && foldercopy ../lib .\`, meant as ./lib)
 is refused (exit 2) before anything is written; --overwrite says to go ahead.
 
 -n and -v list what changes (created, overwritten, deleted) on stdout, so
-\`foldercopy -n src dest > changes.txt\` keeps the listing; -vv lists skips too. Progress,
-failures and the summary go to stderr.
+\`foldercopy -n src dest > changes.txt\` keeps the listing; -vv lists skips too; -i
+lists rsync's itemized lines (>f.st...... path) instead. Progress, failures and the
+summary go to stderr.
 
 --delete refuses to start (exit 2) when the destination holds entries none of
 which is in the source, or when more than half of its top level would go: the

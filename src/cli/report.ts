@@ -200,6 +200,18 @@ export function entryLine(event: EntryEvent): string {
   return `${event.action} ${displayText(event.path)}${event.reason ? ` (${displayText(event.reason)})` : ''}`;
 }
 
+/** One line for -i, as rsync's --itemize-changes prints it: `>f.st...... path`, `cd+++++++++ dir/`, `cL+++++++++ link -> target`. */
+export function itemLine(event: EntryEvent): string {
+  const path = event.path === '.' ? './' : `${displayText(event.path)}${event.type === 'directory' ? '/' : ''}`;
+  const target = event.target === undefined ? '' : `${event.type === 'symlink' ? ' -> ' : ' => '}${displayText(event.target)}`;
+  return `${event.changes ?? ''} ${path}${target}`;
+}
+
+/** Whether an item says something changed, what -i prints (-ii prints every one): rsync leaves the attribute columns blank when nothing did. */
+export function itemChanged(changes: string): boolean {
+  return changes.slice(2).trim() !== '';
+}
+
 function plural(n: number, singular: string, pluralForm = `${singular}s`): string {
   return n === 1 ? singular : pluralForm;
 }

@@ -8,7 +8,7 @@ import { wrapFields } from './format.js';
 import { checkOneStdinList, excludePatterns, listedPaths, readList } from './lists.js';
 import { destinationNotice } from './notice.js';
 import { createRenderer, progressMode, type ProgressMode, type Renderer } from './render.js';
-import { entryLine, exitCodeFor, failureLine, refusalJson, refusalLine, skipLine, summaryJson, summaryLines, warningLine } from './report.js';
+import { entryLine, exitCodeFor, itemChanged, itemLine, failureLine, refusalJson, refusalLine, skipLine, summaryJson, summaryLines, warningLine } from './report.js';
 import { watchSignals } from './signals.js';
 import { setExitCode, StdoutLog } from './stdout.js';
 
@@ -39,6 +39,8 @@ function readLists(options: CliOptions): { exclude: string[] | undefined; files:
 /** The entry callback for -v, -n and `--log -`; undefined when none asks, as an entry event costs the copy a formatted path per entry. */
 function entryCallback(options: CliOptions, entryLog: StdoutLog | null, printEntry: (line: string) => void): ((event: EntryEvent) => void) | undefined {
   const verbosity = options.verbose ?? 0;
+  const itemize = options.itemizeChanges ?? 0;
+  if (itemize > 0 && !options.quiet) return itemCallback(itemize >= 2, entryLog, printEntry);
   const showEntries = (verbosity > 0 || options.dryRun === true) && !options.quiet;
   // What changes, as `rsync -n` lists it; entries left as they were only at -vv.
   const showSkips = verbosity >= 2;
@@ -47,6 +49,14 @@ function entryCallback(options: CliOptions, entryLog: StdoutLog | null, printEnt
     entryLog?.add(event);
     // Failures and special files have lines of their own.
     if (showEntries && event.action !== 'fail' && event.type !== 'special' && (showSkips || event.action !== 'skip')) printEntry(entryLine(event));
+  };
+}
+
+/** -i: rsync's item lines instead of the entry lines, for what changed (or would); -ii: for every entry. */
+function itemCallback(everyEntry: boolean, entryLog: StdoutLog | null, printEntry: (line: string) => void): (event: EntryEvent) => void {
+  return (event) => {
+    entryLog?.add(event);
+    if (event.changes !== undefined && (everyEntry || itemChanged(event.changes))) printEntry(itemLine(event));
   };
 }
 
@@ -99,6 +109,7 @@ export async function run(paths: string[], options: CliOptions): Promise<void> {
       gitignore: options.gitignore,
       overwrite: overwritePolicy(options),
       dryRun: options.dryRun,
+      itemize: options.itemizeChanges !== undefined,
       verify: options.verify,
       modifyWindow: options.modifyWindow,
       oneFileSystem: options.oneFileSystem,

@@ -13,6 +13,7 @@ import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
 import { errorRecord, type ErrorRecord } from '../shared/errors.js';
 import type { Owner, OwnerPolicy } from '../shared/jobs.js';
+import { directoryItem } from '../shared/itemize.js';
 import { ownerFor } from '../shared/metadata.js';
 import type { DirectoryHandles } from '../shared/directory-handles.js';
 import { fsPath, joinRaw, parentOf, type FsPath, type RawPath } from '../shared/raw-path.js';
@@ -26,7 +27,8 @@ export type DirectoryOutcome = 'created' | 'existing' | ErrorRecord;
 
 /** Where each listed directory's outcome goes (the run's events). */
 export interface DirectoryReport {
-  directory(entry: DirectoryEntry, outcome: DirectoryOutcome): void;
+  /** `item`: with itemize, an existing directory's rsync-style item (shared/itemize.ts). */
+  directory(entry: DirectoryEntry, outcome: DirectoryOutcome, item?: string): void;
 }
 
 export interface DestinationDirectoriesOptions {
@@ -37,6 +39,10 @@ export interface DestinationDirectoriesOptions {
   policy: OwnerPolicy;
   /** Look, never write: a dry run. */
   dryRun: boolean;
+  /** Each existing directory is reported with what differs (--itemize-changes). */
+  itemize: boolean;
+  /** With itemize: the root's stats before the run wrote its probe there (which moves its times). */
+  rootBefore?: BigIntStats;
   /** The run made the destination root itself, empty, mode 700 (a fresh staging directory): nothing to look at. */
   rootMade: boolean;
   report: DirectoryReport;
@@ -55,18 +61,23 @@ export class DestinationDirectories {
   private readonly changed = new Set<RawPath>();
   /** Every directory was listed again (the delete pass): a listing can move a directory's atime. */
   private allListed = false;
+  /** With itemize: the stats of the existing directory just looked at. */
+  private found: BigIntStats | undefined;
 
   private readonly source: RawPath;
   private readonly destination: RawPath;
   private readonly handles: DirectoryHandles;
   private readonly policy: OwnerPolicy;
   private readonly dryRun: boolean;
+  private readonly itemize: boolean;
+  private readonly rootBefore: BigIntStats | undefined;
   private rootMade: boolean;
   private readonly report: DirectoryReport;
 
   constructor(options: DestinationDirectoriesOptions) {
-    ({ source: this.source, destination: this.destination, handles: this.handles, policy: this.policy, dryRun: this.dryRun } = options);
+    ({ source: this.source, destination: this.destination, handles: this.handles, policy: this.policy, dryRun: this.dryRun, itemize: this.itemize } = options);
     this.rootMade = options.rootMade;
+    this.rootBefore = options.rootBefore;
     this.report = options.report;
   }
 
@@ -131,7 +142,11 @@ export class DestinationDirectories {
   }
 
   private makeListed(entry: DirectoryEntry): void {
-    this.report.directory(entry, this.dryRun ? this.lookAt(entry) : this.makeNow(entry));
+    this.found = undefined;
+    const outcome = this.dryRun ? this.lookAt(entry) : this.makeNow(entry);
+    const { found } = this;
+    const before = entry.path === '' ? (this.rootBefore ?? found) : found;
+    this.report.directory(entry, outcome, outcome === 'existing' && before ? directoryItem(entry, before, this.policy) : undefined);
   }
 
   private makeNow(entry: DirectoryEntry): DirectoryOutcome {
@@ -144,6 +159,7 @@ export class DestinationDirectories {
       return this.markBroken(entry, error, path);
     }
     const { outcome, found } = made;
+    if (this.itemize) this.found = found;
     if (outcome === 'existing') this.existing.add(entry.path);
     else this.entryChanged(entry.path);
     this.made.push({
@@ -218,7 +234,9 @@ export class DestinationDirectories {
     if (!this.mayBeThere(entry.path)) return 'created';
     const path = joinRaw(this.destination, entry.path);
     try {
-      if (!this.statDestination(entry.path, this.fsPathOf(entry.path))?.isDirectory()) return 'created';
+      const there = this.statDestination(entry.path, this.fsPathOf(entry.path));
+      if (!there?.isDirectory()) return 'created';
+      if (this.itemize) this.found = there;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOTDIR' || code === 'ENOENT') return 'created';

@@ -53,7 +53,9 @@ function checkSources(sources: unknown, options: unknown): void {
 /** Entry events with their paths as they are in the destination: a copy's own are relative to its root. */
 function inDestination(onEntry: ((event: EntryEvent) => void) | undefined, { prefix }: SourceCopy): ((event: EntryEvent) => void) | undefined {
   if (onEntry === undefined || prefix === '') return onEntry;
-  return (event) => onEntry({ ...event, path: event.path === '.' ? prefix : `${prefix}/${event.path}` });
+  const inCopy = (path: string): string => (path === '.' ? prefix : `${prefix}/${path}`);
+  // A hard link's first name is an entry of the copy too (a symlink's target is its text, left as it is).
+  return (event) => onEntry({ ...event, path: inCopy(event.path), ...(event.type === 'hardlink' && event.target !== undefined && { target: inCopy(event.target) }) });
 }
 
 /**

@@ -69,6 +69,8 @@ export class CopyRun {
       handles: this.handles,
       policy: resolved.worker.owners,
       dryRun: resolved.worker.dryRun,
+      itemize: resolved.worker.itemize === true,
+      ...(prepared.rootBefore && { rootBefore: prepared.rootBefore }),
       rootMade: prepared.staging?.adopted === false,
       report: this.events,
     });

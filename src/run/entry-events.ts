@@ -9,6 +9,7 @@
 import type { ErrorRecord, Operation } from '../shared/errors.js';
 import type { Job, OverwritePolicy } from '../shared/jobs.js';
 import type { JobResult } from '../shared/protocol.js';
+import { CREATED_DIRECTORY, DELETING, jobItem } from '../shared/itemize.js';
 import { pathText, type RawPath } from '../shared/raw-path.js';
 import type { DirectoryEntry, SpecialEntry } from '../source/entry.js';
 import type { EntryLog } from './entry-log.js';
@@ -26,6 +27,8 @@ const DIRECTORY_OPERATIONS = new Set<Operation>(['list', 'mkdir', 'set-metadata'
 
 export interface EntryEventsOptions {
   overwrite: OverwritePolicy;
+  /** Events carry rsync's item (EntryEvent.changes) and a link's target. */
+  itemize: boolean;
   log: EntryLog | null;
   onEntry: ((event: EntryEvent) => void) | undefined;
   /** The run's stop (the tally's). */
@@ -41,21 +44,28 @@ export class EntryEvents {
   }
 
   directoryMade(entry: DirectoryEntry): void {
-    this.entry({ path: relativeText(entry.path), action: 'create', type: 'directory' });
+    this.entry({ path: relativeText(entry.path), action: 'create', type: 'directory', ...(this.options.itemize && { changes: CREATED_DIRECTORY }) });
+  }
+
+  /** With itemize: a directory that was there, and its item (its owner, mode or time may be set). */
+  directoryKept(entry: DirectoryEntry, changes: string): void {
+    this.entry({ path: relativeText(entry.path), action: 'skip', type: 'directory', reason: 'exists at the destination', changes });
   }
 
   /** A job that finished without an error: created, overwritten or skipped. */
-  jobDone(job: Job, { outcome, size }: JobResult): void {
-    if (outcome === 'skipped') {
-      this.entry({ path: relativeText(job.path), action: 'skip', type: job.kind, reason: this.skipReason(job) });
-      return;
-    }
-    this.entry({
-      path: relativeText(job.path),
-      action: outcome === 'created' ? 'create' : outcome === 'linked' ? 'link' : 'overwrite',
-      type: job.kind,
-      ...(job.kind === 'file' && { size }),
-    });
+  jobDone(job: Job, result: JobResult): void {
+    const { outcome, size } = result;
+    const event: EntryEvent =
+      outcome === 'skipped'
+        ? { path: relativeText(job.path), action: 'skip', type: job.kind, reason: this.skipReason(job) }
+        : {
+            path: relativeText(job.path),
+            action: outcome === 'created' ? 'create' : outcome === 'linked' ? 'link' : 'overwrite',
+            type: job.kind,
+            ...(job.kind === 'file' && { size }),
+          };
+    if (this.options.itemize) itemized(event, job, result);
+    this.entry(event);
   }
 
   specialFile(entry: SpecialEntry): void {
@@ -63,7 +73,7 @@ export class EntryEvents {
   }
 
   deleted(relativePath: RawPath, isDirectory: boolean): void {
-    this.entry({ path: relativeText(relativePath), action: 'delete', type: isDirectory ? 'directory' : 'file' });
+    this.entry({ path: relativeText(relativePath), action: 'delete', type: isDirectory ? 'directory' : 'file', ...(this.options.itemize && { changes: DELETING }) });
   }
 
   /** Relative to the root as every logged path is, also for a failure the parent found by its full path; by that path outside the copy (a log file). */
@@ -94,6 +104,13 @@ export class EntryEvents {
     if (policy === 'never' || job.kind === 'file') return SKIP_REASONS[policy];
     return job.kind === 'symlink' ? 'same target' : 'same inode';
   }
+}
+
+/** An event's rsync item, and what its link points at: a symlink's text, a second name's first name. */
+function itemized(event: EntryEvent, job: Job, result: JobResult): void {
+  event.changes = jobItem(job, result);
+  if (job.kind === 'hardlink') event.target = relativeText(job.target);
+  else if (result.linkText !== undefined) event.target = result.linkText;
 }
 
 /** Lossless (pathText): the CLI renders it for people, --log and onEntry give it as it is. */

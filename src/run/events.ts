@@ -69,6 +69,7 @@ export class RunEvents implements DirectoryReport, DeletionReport {
       progress: new Progress(options.onProgress),
       entries: EntryEvents.forRun({
         overwrite: prepared.resolved.worker.overwrite,
+        itemize: prepared.resolved.worker.itemize === true,
         log: prepared.log,
         onEntry: options.onEntry,
         stop: (error) => tally.stop(error),
@@ -103,9 +104,12 @@ export class RunEvents implements DirectoryReport, DeletionReport {
     this.progress.sized(job, size);
   }
 
-  /** A listed directory, made or found; one that cannot be made fails, and the root's failure stops the run: every entry would fail the same way. */
-  directory(entry: DirectoryEntry, outcome: DirectoryOutcome): void {
-    if (outcome === 'existing') return;
+  /** A listed directory, made or found (with itemize, found with its item); one that cannot be made fails, and the root's failure stops the run: every entry would fail the same way. */
+  directory(entry: DirectoryEntry, outcome: DirectoryOutcome, item?: string): void {
+    if (outcome === 'existing') {
+      if (item !== undefined) this.entries?.directoryKept(entry, item);
+      return;
+    }
     if (outcome !== 'created') {
       if (entry.path === '') this.stop(outcome);
       else this.fail(outcome, entry.path, 'directory');

@@ -59,7 +59,7 @@ function resolveWorkers(jobs: number | undefined, destinationDirectory: string):
   return jobs;
 }
 
-const BOOLEANS = ['xattrs', 'gitignore', 'dryRun', 'verify', 'delete', 'oneFileSystem', 'backup', 'snapshot'] as const;
+const BOOLEANS = ['xattrs', 'gitignore', 'dryRun', 'verify', 'delete', 'oneFileSystem', 'backup', 'snapshot', 'itemize'] as const;
 const CALLBACKS = ['onProgress', 'onFailure', 'onSkip', 'onEntry'] as const;
 const STRINGS = ['manifest', 'log', 'backupDir', 'suffix'] as const;
 const STRING_LISTS = ['exclude', 'include', 'files', 'linkDest'] as const;
@@ -130,6 +130,8 @@ export function resolveOptions(options: CopyOptions, target: CopyTarget): Resolv
       owners: ownerPolicy(target.existingAncestor, xattrs),
       backup: backup.settings,
       ...(linkDest.roots && { linkDest: linkDest.roots }),
+      // Only where someone reads the events: the comparisons cost the workers calls per entry.
+      ...(options.itemize === true && (options.onEntry !== undefined || log !== undefined) && { itemize: true as const }),
     },
     delete: remove,
     maxDelete,

@@ -5,6 +5,7 @@
  * staging directory of a first copy. A refusal here undoes what the step had
  * opened, the lock included.
  */
+import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
 import path from 'node:path';
 import { refusal } from '../shared/errors.js';
@@ -31,6 +32,8 @@ export interface PreparedRun {
   nameRules: NameRules;
   /** What was found beside the destination and not trusted, as told to onWarning. */
   warnings: CopyWarning[];
+  /** With itemize: the destination root's stats before the run's probe moved its times; undefined where there was none. */
+  rootBefore?: BigIntStats;
 }
 
 export function prepareRun(target: CopyTarget, resolved: ResolvedOptions, onWarning?: (warning: CopyWarning) => void): PreparedRun {
@@ -45,6 +48,7 @@ export function prepareRun(target: CopyTarget, resolved: ResolvedOptions, onWarn
   // As rsync: a --link-dest tree that is not there is said, and the copy goes on without it.
   for (const tree of resolved.linkDestMissing) warn('LINK_DEST_MISSING')('a --link-dest directory does not exist; copying without it', rawFromString(tree));
   const writes = !resolved.worker.dryRun;
+  const rootBefore = resolved.worker.itemize ? fs.statSync(target.destination, { bigint: true, throwIfNoEntry: false }) : undefined;
   let lock: DestinationLock | null = null;
   // A dry run writes no probe: names are taken as told apart.
   let nameRules: NameRules = { caseInsensitive: false, normalizationInsensitive: false };
@@ -79,7 +83,7 @@ export function prepareRun(target: CopyTarget, resolved: ResolvedOptions, onWarn
     if (staging?.adopted && (overwrite === 'never' || overwrite === 'older')) {
       resolved = { ...resolved, worker: { ...resolved.worker, overwrite: 'changed' } };
     }
-    return { resolved, writtenTo: staging?.path ?? destination, staging, log, manifest, lock, nameRules, warnings };
+    return { resolved, writtenTo: staging?.path ?? destination, staging, log, manifest, lock, nameRules, warnings, ...(rootBefore && { rootBefore }) };
   } catch (error) {
     log?.close();
     manifest?.discard();

@@ -58,6 +58,11 @@ export interface CopyOptions {
   verify?: boolean;
   /** Write the SHA-256 of every file in the copy to this file, in `sha256sum` format. */
   manifest?: string;
+  /**
+   * Entry events (onEntry, log) carry `changes`, rsync's --itemize-changes item, and `target`; existing
+   * directories get an event too. Workers then compare each entry already at the destination with its source.
+   */
+  itemize?: boolean;
   /** Write one JSON line per entry to this file. */
   log?: string;
   /** Remove destination entries that are not in the source (excluded ones are kept), after a successful copy. */
@@ -128,6 +133,13 @@ export interface EntryEvent {
   size?: number;
   /** Why it was skipped or failed. */
   reason?: string;
+  /**
+   * With the itemize option: rsync's eleven characters `YXcstpoguax` (`>f.st......`, `cd+++++++++`,
+   * `*deleting  `); see the README. Absent for a failure or a special file.
+   */
+  changes?: string;
+  /** With the itemize option: a symlink's text, or the first name a hard link's second name is linked to (relative, as `path`). */
+  target?: string;
 }
 
 export interface CopyProgress {

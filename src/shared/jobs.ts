@@ -107,6 +107,8 @@ export interface WorkerSettings {
   owners: OwnerPolicy;
   /** --backup: a file replaced is kept aside first (shared/keep-aside.ts); null: it is not. */
   backup: BackupSettings | null;
+  /** --itemize-changes: each job that finds an entry at its name reports what differed (JobResult.changes); absent when off. */
+  itemize?: true;
   /** --link-dest: absolute paths of the trees a file not at the destination is hard-linked from when one holds it unchanged. */
   linkDest?: RawPath[];
 }

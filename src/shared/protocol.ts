@@ -46,6 +46,11 @@ export interface FilesDone {
   digests?: string[];
   /** With WorkerSettings.verify: one character a job, how its content was checked (VERIFIED_CODES), '-' for not at all. */
   verified?: string;
+  /**
+   * With WorkerSettings.itemize: each job's JobResult.changes ('' for none, else nine letters),
+   * followed by a symlink's JobResult.linkText.
+   */
+  itemized?: string[];
   /** Jobs whose replaced entry was kept aside (JobResult.backedUp), by index; absent when none was. */
   backedUp?: number[];
   /** Metadata the destination could not hold (JobResult.lost); absent when no job lost any. */
@@ -107,6 +112,13 @@ export interface JobResult {
   verified?: ReadFrom;
   /** With WorkerSettings.backup: the entry it replaced was kept aside. */
   backedUp?: true;
+  /**
+   * With WorkerSettings.itemize, for an entry that was at the destination name: rsync's nine
+   * attribute letters `cstpoguax` of what differed ('.' the same; worker/itemize.ts).
+   */
+  changes?: string;
+  /** With WorkerSettings.itemize, for a symlink: its text, as lossless text (shared/raw-path.ts pathText). */
+  linkText?: string;
 }
 
 const CODES: Record<Outcome, string> = {
@@ -123,6 +135,8 @@ const CODES: Record<Outcome, string> = {
 const OUTCOMES = new Map(Object.entries(CODES).map(([outcome, code]) => [code, outcome as Outcome]));
 const VERIFIED_CODES: Record<ReadFrom, string> = { disk: 'd', cache: 'c' };
 const NOT_VERIFIED = '-';
+/** JobResult.changes: `cstpoguax`. */
+const ATTRIBUTE_LETTERS = 9;
 
 /** Results of a worker's batch as they come, until take() puts them in a message. */
 export class ResultsEncoder {
@@ -135,10 +149,12 @@ export class ResultsEncoder {
   private lost: NonNullable<FilesDone['lost']> = [];
   private verified = '';
   private backedUp: number[] = [];
+  private itemized: string[] = [];
 
   constructor(
     private readonly withDigests: boolean,
     private readonly withVerified = false,
+    private readonly withItemized = false,
   ) {}
 
   add(result: JobResult): void {
@@ -151,6 +167,7 @@ export class ResultsEncoder {
     if (result.lost) this.lost.push({ index, lost: result.lost });
     if (this.withVerified) this.verified += result.verified ? VERIFIED_CODES[result.verified] : NOT_VERIFIED;
     if (result.backedUp) this.backedUp.push(index);
+    if (this.withItemized) this.itemized.push(result.changes === undefined ? '' : result.changes + (result.linkText ?? ''));
   }
 
   get pending(): number {
@@ -170,6 +187,10 @@ export class ResultsEncoder {
     if (this.withDigests) message.digests = this.digests;
     if (this.lost.length > 0) message.lost = this.lost;
     if (this.withVerified) message.verified = this.verified;
+    if (this.withItemized) {
+      message.itemized = this.itemized;
+      this.itemized = [];
+    }
     if (this.backedUp.length > 0) {
       message.backedUp = this.backedUp;
       this.backedUp = [];
@@ -199,6 +220,11 @@ export function decodeResults(message: FilesDone): JobResult[] {
     const verified = message.verified?.[index];
     if (verified === VERIFIED_CODES.disk) result.verified = 'disk';
     else if (verified === VERIFIED_CODES.cache) result.verified = 'cache';
+    const itemized = message.itemized?.[index];
+    if (itemized) {
+      result.changes = itemized.slice(0, ATTRIBUTE_LETTERS);
+      if (itemized.length > ATTRIBUTE_LETTERS) result.linkText = itemized.slice(ATTRIBUTE_LETTERS);
+    }
     results.push(result);
   }
   for (const { index, error } of message.failures) resultAt(results, index).error = error;

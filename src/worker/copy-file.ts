@@ -17,9 +17,10 @@
 import { errorRecord, type ErrorRecord, type Operation } from '../shared/errors.js';
 import { LARGE_FILE_BYTES, type FileJob } from '../shared/jobs.js';
 import { ownerFor, sourceFileFromStats, type SourceFile } from '../shared/metadata.js';
-import { ENOENT, errnoError } from '../shared/native.js';
+import { ENOENT, errnoError, S_IFREG, type EntryStats } from '../shared/native.js';
 import type { JobResult } from '../shared/protocol.js';
-import { fstat, openAt, statAt } from './places.js';
+import { fstat, openAt, statAt, target } from './places.js';
+import { attributeChanges, keptAsIs, UNCHANGED } from './itemize.js';
 import { failed, hashFile, isWrite, SOURCE_READ_FLAGS, SourceFailure, type BatchContext, type FileCopy, type JobPaths } from './job-result.js';
 import { sourceXattrs } from './metadata-copy.js';
 import { linkFromDests } from './link-dest.js';
@@ -120,7 +121,13 @@ function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, context: 
     const existing = existingAt(paths.to);
     if (!existing) return { outcome: 'created', size: source.size };
     const check = { policy: overwrite, modifyWindow, source: paths.from, destination: paths.to, buffer: context.buffer };
-    if (!keepsFile(source, existing, check)) return { outcome: 'overwritten', size: source.size };
+    if (!keepsFile(source, existing, check)) {
+      const replaced: JobResult = { outcome: 'overwritten', size: source.size };
+      if (context.settings.itemize) replaced.changes = fileChanges(source, existing, paths, context, overwrite === 'checksum');
+      return replaced;
+    }
+    // Looked at before the refresh below makes them the same.
+    const changes = context.settings.itemize ? (keptAsIs(overwrite) ? UNCHANGED : fileChanges(source, existing, paths, context, false)) : undefined;
     stage = 'set-metadata';
     let lost = 0;
     if ((overwrite === 'changed' || overwrite === 'checksum') && !dryRun) {
@@ -130,14 +137,22 @@ function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, context: 
     }
     stage = 'read';
     if (!keptAsCurrent(source, existing, check)) {
-      return { outcome: 'skipped', size: source.size, ...(lost !== 0 && { lost }), ...(digest && { digest: hashFile(paths.to, context.buffer) }) };
+      return { outcome: 'skipped', size: source.size, ...(lost !== 0 && { lost }), ...(digest && { digest: hashFile(paths.to, context.buffer) }), ...(changes && { changes }) };
     }
     const kept = checkKept(source, paths, context);
     if (kept.outcome === 'skipped' && lost !== 0) kept.lost = lost;
+    if (changes !== undefined) kept.changes = changes;
     return kept;
   } catch (error) {
     return error instanceof SourceFailure ? failed(errorRecord(error.cause, 'read', paths.source)) : failed(errorRecord(error, stage, paths.final));
   }
+}
+
+/** --itemize-changes: what differs between the source and the file at its name (worker/itemize.ts). */
+function fileChanges(source: SourceFile, existing: EntryStats, paths: JobPaths, context: BatchContext, contentDiffers: boolean): string {
+  const { owners, modifyWindow } = context.settings;
+  const xattrs = owners.xattrs ? { source: { dir: paths.from.dir.fd, name: paths.from.name }, destination: target(paths.to) } : null;
+  return attributeChanges({ type: S_IFREG, source, existing, owners, modifyWindow, contentDiffers, xattrs });
 }
 
 /**

@@ -6,9 +6,10 @@
 import { errorRecord, type ErrorRecord, type Operation } from '../shared/errors.js';
 import type { HardLinkJob, SymlinkJob } from '../shared/jobs.js';
 import { metadataFromStats, ownerFor, sameMtime, type Metadata } from '../shared/metadata.js';
-import { ENOENT, errnoError, native, type EntryStats } from '../shared/native.js';
+import { ENOENT, errnoError, native, S_IFLNK, S_IFMT, type EntryStats } from '../shared/native.js';
 import type { JobResult } from '../shared/protocol.js';
-import type { RawPath } from '../shared/raw-path.js';
+import { pathFromBytes, type RawPath } from '../shared/raw-path.js';
+import { ALL_NEW, attributeChanges, UNCHANGED } from './itemize.js';
 import { tempPathFor, writingPathFor } from '../shared/names-on-disk.js';
 import type { Xattr } from '../shared/xattrs.js';
 import { createExclusive, CREATED, failed, hashFile, OVERWRITTEN, SKIPPED, SourceFailure, type BatchContext, type JobPaths } from './job-result.js';
@@ -26,8 +27,9 @@ export function copySymlink(job: SymlinkJob, paths: JobPaths, context: BatchCont
   let text: Buffer;
   let metadata: Metadata;
   let xattrs: Xattr[];
+  let stats: EntryStats | null;
   try {
-    const stats = statAt(paths.from);
+    stats = statAt(paths.from);
     if (stats === null) return failed(errorRecord(errnoError(ENOENT, 'lstat'), 'read', paths.source));
     if (!isSymlink(stats)) return failed({ code: 'ECHANGED', message: 'it is no longer a symlink', operation: 'stat', path: paths.source });
     metadata = metadataFromStats(stats);
@@ -44,19 +46,24 @@ export function copySymlink(job: SymlinkJob, paths: JobPaths, context: BatchCont
       existing = existingAt(paths.to);
       if (existing && keepsSymlink(existing, context.settings.overwrite, text, paths.to)) planned = SKIPPED;
       else if (existing) planned = OVERWRITTEN;
+      if (existing && context.settings.itemize) planned = { ...planned, changes: symlinkChanges(stats, existing, text, paths, context) };
     } catch (error) {
       return failed(errorRecord(error, 'stat', paths.final));
     }
-    if (planned === SKIPPED) {
-      if (context.settings.overwrite === 'never' || context.settings.dryRun) return SKIPPED;
+    if (planned.outcome === 'skipped') {
+      const never = context.settings.overwrite === 'never';
+      // Kept whatever differs (--ignore-existing): nothing is changed, so nothing is itemized.
+      if (context.settings.itemize) planned = { ...planned, changes: never ? UNCHANGED : planned.changes, linkText: pathFromBytes(text) };
+      if (never || context.settings.dryRun) return planned;
       try {
         refreshSymlink(existing!, metadata, paths.to, context);
       } catch (error) {
         return failed(errorRecord(error, 'set-metadata', paths.final));
       }
-      return SKIPPED;
+      return planned;
     }
   }
+  if (context.settings.itemize) planned = { ...planned, changes: planned.changes ?? ALL_NEW, linkText: pathFromBytes(text) };
   if (context.settings.dryRun) return planned;
   const { staged } = context.settings;
   const temp = staged ? paths.to : sibling(paths.to, writingPathFor(rawName(paths.to), context.pid, false));
@@ -89,6 +96,14 @@ function refreshSymlink(existing: EntryStats, link: Metadata, to: Place, context
   if (!sameMtime(link.mtimeNs, existing.mtimeNs, modifyWindow)) setTimes(native(), to, link);
 }
 
+/** --itemize-changes: what differs between the source symlink and the entry at its name (worker/itemize.ts). */
+function symlinkChanges(source: EntryStats, existing: EntryStats, text: Buffer, paths: JobPaths, { settings }: BatchContext): string {
+  const { owners, modifyWindow } = settings;
+  const contentDiffers = isSymlink(existing) && !readlinkAt(paths.to).equals(text);
+  const xattrs = owners.xattrs ? { source: target(paths.from), destination: target(paths.to) } : null;
+  return attributeChanges({ type: S_IFLNK, source, existing, owners, modifyWindow, contentDiffers, xattrs });
+}
+
 export function linkSecondName(job: HardLinkJob, paths: Pick<JobPaths, 'final'>, context: BatchContext): JobResult {
   const finalPath = paths.final;
   const { overwrite, dryRun, digest } = context.settings;
@@ -116,9 +131,11 @@ export function linkSecondName(job: HardLinkJob, paths: Pick<JobPaths, 'final'>,
     try {
       const existing = existingAt(to);
       if (existing && keepsHardLink(existing, overwrite, firstName)) {
-        return digest ? { outcome: 'skipped', size: 0, digest: hashFile(to, context.buffer) } : SKIPPED;
+        const kept = digest ? { outcome: 'skipped' as const, size: 0, digest: hashFile(to, context.buffer) } : SKIPPED;
+        return context.settings.itemize ? { ...kept, changes: UNCHANGED } : kept;
       }
       if (existing) planned = OVERWRITTEN;
+      if (existing && context.settings.itemize) planned = { ...planned, changes: secondNameChanges(existing, firstName, context) };
     } catch (error) {
       return failed(errorRecord(error, 'stat', finalPath));
     }
@@ -127,6 +144,13 @@ export function linkSecondName(job: HardLinkJob, paths: Pick<JobPaths, 'final'>,
   const error = planned === CREATED ? linkInPlace(firstName, to, finalPath) : replaceWithLink(firstName, to, finalPath, context.pid);
   if (error) return failed(error);
   return digest ? { outcome: planned.outcome, size: 0, digest: hashFile(to, context.buffer) } : planned;
+}
+
+/** --itemize-changes: what differs between the entry at a second name and the first name's copy it is linked to (in a dry run, as that copy is now). */
+function secondNameChanges(existing: EntryStats, firstName: Place, { settings }: BatchContext): string {
+  const first = existingAt(firstName);
+  if (first === null) return ALL_NEW;
+  return attributeChanges({ type: first.mode & S_IFMT, source: first, existing, owners: settings.owners, modifyWindow: settings.modifyWindow, contentDiffers: false, xattrs: null });
 }
 
 function plannedOver(to: Place, finalPath: RawPath): JobResult {

@@ -68,7 +68,7 @@ export async function runBatch(batch: CopyBatch, runner: BatchRunner): Promise<v
   // Sources are read through their directories' descriptors too: a source directory swapped for a
   // symlink (to /etc, say, under a backup run as root) is not read through.
   const sources = new Directories(absolute(batch.source, batch.cwd), { lookUpOnly: true });
-  const results = new ResultsEncoder(batch.settings.digest, batch.settings.verify);
+  const results = new ResultsEncoder(batch.settings.digest, batch.settings.verify, batch.settings.itemize === true);
   const run: BatchRun = { batch, sources, context, runner };
   let lastConfirm = performance.now();
   let bytesWritten = 0;
