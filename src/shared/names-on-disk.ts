@@ -96,7 +96,12 @@ export function probeNameFor(pid: number, variant: 'probe' | 'otherCase' | 'othe
   return `.foldercopy-${head}robe-${e}.${pid}${TEMP_NAME_SUFFIX}`;
 }
 
-/** The manifest while it is written, renamed to `path` when complete. */
+/** The manifest's hash state (run/hash-state-file.ts): a sidecar, so the manifest stays `sha256sum -c` input. */
+export function hashStatePathFor(manifest: string): string {
+  return `${manifest}.foldercopy-state`;
+}
+
+/** The manifest (or its state) while it is written, renamed to `path` when complete. */
 export function manifestTempPathFor(path: string, pid: number): string {
   return `${path}.${pid}${TEMP_NAME_SUFFIX}`;
 }

@@ -25,6 +25,7 @@ import { sourceXattrs } from './metadata-copy.js';
 import { linkFromDests } from './link-dest.js';
 import { existingAt, keptAsCurrent, keepsFile, refreshMetadata } from './up-to-date.js';
 import { hashSource, readBack } from './read-back.js';
+import { keptState, vouched, type Vouched } from './recorded.js';
 import { cloneInParent, closing, SOURCE_CHANGED, writeBlocks, writeInKernel } from './write-file.js';
 
 // A source rewritten while it is read is copied again, this many times in all, then failed.
@@ -119,7 +120,9 @@ function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, context: 
   try {
     const existing = existingAt(paths.to);
     if (!existing) return { outcome: 'created', size: source.size };
-    const check = { policy: overwrite, modifyWindow, source: paths.from, destination: paths.to, buffer: context.buffer };
+    // A previous run's hash, where the stats of a side are all unchanged: that side is not read.
+    const known = job.recorded ? vouched(job.recorded, source, existing, paths) : null;
+    const check = { policy: overwrite, modifyWindow, source: paths.from, destination: paths.to, buffer: context.buffer, sameContent: known?.source === true && known.destination };
     if (!keepsFile(source, existing, check)) return { outcome: 'overwritten', size: source.size };
     stage = 'set-metadata';
     let lost = 0;
@@ -130,9 +133,10 @@ function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, context: 
     }
     stage = 'read';
     if (!keptAsCurrent(source, existing, check)) {
-      return { outcome: 'skipped', size: source.size, ...(lost !== 0 && { lost }), ...(digest && { digest: hashFile(paths.to, context.buffer) }) };
+      const copyDigest = digest ? (known?.destination ? known.hash : hashFile(paths.to, context.buffer)) : undefined;
+      return { outcome: 'skipped', size: source.size, ...(lost !== 0 && { lost }), ...(copyDigest && { digest: copyDigest }) };
     }
-    const kept = checkKept(source, paths, context);
+    const kept = checkKept(source, paths, context, known);
     if (kept.outcome === 'skipped' && lost !== 0) kept.lost = lost;
     return kept;
   } catch (error) {
@@ -145,13 +149,21 @@ function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, context: 
  * the disk, read-back.ts), and a copy that differs all the same (corrupted since, its size and time
  * unchanged) is rewritten from the source and reported (EVERIFY): "0 failed" means the whole
  * destination matches. A manifest gets the source's hash, so `sha256sum -c` never blesses such a copy.
+ * A side a previous run's record still vouches for (`known`) is not read: its recorded hash stands in.
  */
-function checkKept(source: SourceFile, paths: JobPaths, context: BatchContext): JobResult {
-  const { verify, digest } = context.settings;
-  if (!verify) return { outcome: 'skipped', size: source.size, ...(digest && { digest: hashSource(paths.from, context.buffer) }) };
-  const sourceDigest = hashSource(paths.from, context.buffer);
-  const read = readBack(paths.to, context.buffer);
-  if (read.digest === sourceDigest) return { outcome: 'skipped', size: source.size, verified: read.from, ...(digest && { digest: sourceDigest }) };
+function checkKept(source: SourceFile, paths: JobPaths, context: BatchContext, known: Vouched | null): JobResult {
+  const { verify, digest, overwrite } = context.settings;
+  if (!verify && !digest) return { outcome: 'skipped', size: source.size };
+  const sourceDigest = known?.source ? known.hash : hashSource(paths.from, context.buffer);
+  // Both sides vouched for, or compared by --checksum: the copy holds the source's content.
+  const sameAsSource = overwrite === 'checksum' || (known?.source === true && known.destination);
+  if (!verify) return { outcome: 'skipped', size: source.size, digest: sourceDigest, state: keptState(source, paths.to, sameAsSource, known?.readBack === true) };
+  const read = known?.readBack ? null : readBack(paths.to, context.buffer);
+  const copyDigest = read ? read.digest : known!.hash;
+  if (copyDigest === sourceDigest) {
+    const verified = read ? read.from : 'record';
+    return { outcome: 'skipped', size: source.size, verified, ...(digest && { digest: sourceDigest, state: keptState(source, paths.to, true, true) }) };
+  }
   const error: ErrorRecord = {
     code: 'EVERIFY',
     message: 'the copy differed from the source although its size and time matched: it was written again',
