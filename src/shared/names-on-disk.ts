@@ -2,7 +2,8 @@
  * Every name foldercopy itself puts on disk, built and recognised here: the
  * temporary name a file is written under, the staging directory of a first copy,
  * the lock beside the destination, the case probe, the manifest's temporary
- * name. Each is hidden (a leading dot) and ends in a suffix that says whose it
+ * name; and the manifest's hash state, named after the manifest the user chose
+ * (outside both trees). Each other is hidden (a leading dot) and ends in a suffix that says whose it
  * is, so a later run, a sweep or a --delete pass can tell ours from the user's.
  * Temporary names carry the writer's pid: the parent sweeps a dead worker's,
  * and a later run knows a staging directory whose run is gone.
