@@ -17,9 +17,9 @@
 import { errorRecord, type ErrorRecord, type Operation } from '../shared/errors.js';
 import { LARGE_FILE_BYTES, type FileJob } from '../shared/jobs.js';
 import { ownerFor, sourceFileFromStats, type SourceFile } from '../shared/metadata.js';
-import { ENOENT, errnoError } from '../shared/native.js';
+import { ENOENT, errnoError, type EntryStats } from '../shared/native.js';
 import type { JobResult } from '../shared/protocol.js';
-import { fstat, openAt, statAt } from './places.js';
+import { fstat, openAt, statAt, statQuietly } from './places.js';
 import { failed, hashFile, isWrite, SOURCE_READ_FLAGS, SourceFailure, type BatchContext, type FileCopy, type JobPaths } from './job-result.js';
 import { sourceXattrs } from './metadata-copy.js';
 import { linkFromDests } from './link-dest.js';
@@ -136,7 +136,7 @@ function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, context: 
       const copyDigest = digest ? (known?.destination ? known.hash : hashFile(paths.to, context.buffer)) : undefined;
       return { outcome: 'skipped', size: source.size, ...(lost !== 0 && { lost }), ...(copyDigest && { digest: copyDigest }) };
     }
-    const kept = checkKept(source, paths, context, known);
+    const kept = checkKept(source, paths, context, { known, existing });
     if (kept.outcome === 'skipped' && lost !== 0) kept.lost = lost;
     return kept;
   } catch (error) {
@@ -151,18 +151,22 @@ function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, context: 
  * destination matches. A manifest gets the source's hash, so `sha256sum -c` never blesses such a copy.
  * A side a previous run's record still vouches for (`known`) is not read: its recorded hash stands in.
  */
-function checkKept(source: SourceFile, paths: JobPaths, context: BatchContext, known: Vouched | null): JobResult {
+function checkKept(source: SourceFile, paths: JobPaths, context: BatchContext, { known, existing }: { known: Vouched | null; existing: EntryStats }): JobResult {
   const { verify, digest, overwrite } = context.settings;
   if (!verify && !digest) return { outcome: 'skipped', size: source.size };
   const sourceDigest = known?.source ? known.hash : hashSource(paths.from, context.buffer);
-  // Both sides vouched for, or compared by --checksum: the copy holds the source's content.
-  const sameAsSource = overwrite === 'checksum' || (known?.source === true && known.destination);
-  if (!verify) return { outcome: 'skipped', size: source.size, digest: sourceDigest, state: keptState(source, paths.to, sameAsSource, known?.readBack === true) };
+  if (!verify) {
+    // Both sides vouched for, or compared by --checksum (after `existing` was taken): the copy holds the source's content.
+    const sameAsSource = overwrite === 'checksum' || (known?.source === true && known.destination);
+    return { outcome: 'skipped', size: source.size, digest: sourceDigest, state: keptState(source, paths.to, sameAsSource ? existing : null, known?.readBack === true) };
+  }
+  // The copy as it is before it is read: what the next run's record may vouch for.
+  const copyBefore = digest ? statQuietly(paths.to) : null;
   const read = known?.readBack ? null : readBack(paths.to, context.buffer);
   const copyDigest = read ? read.digest : known!.hash;
   if (copyDigest === sourceDigest) {
     const verified = read ? read.from : 'record';
-    return { outcome: 'skipped', size: source.size, verified, ...(digest && { digest: sourceDigest, state: keptState(source, paths.to, true, true) }) };
+    return { outcome: 'skipped', size: source.size, verified, ...(digest && { digest: sourceDigest, state: keptState(source, paths.to, copyBefore, true) }) };
   }
   const error: ErrorRecord = {
     code: 'EVERIFY',

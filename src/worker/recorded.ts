@@ -28,10 +28,14 @@ export function vouched(recorded: RecordedHash, file: SourceFile, existing: Entr
 }
 
 /**
- * The next run's record of a kept file: the source as it was hashed, and the copy as it stands now
- * (after its metadata was refreshed) when its content is known to be the same.
+ * The next run's record of a kept file: the source as it was stat'ed before it was read, and the copy
+ * when its content is known to be the source's: as it was stat'ed before its content was read or
+ * compared (`copyBefore`), and only if it still is (a copy changed meanwhile, or whose metadata was
+ * refreshed since, is left for the next run to read).
  */
-export function keptState(file: SourceFile, to: Place, copyKnown: boolean, readBack: boolean): FileState {
-  const copy = copyKnown ? statQuietly(to) : null;
-  return { source: statKey(file), ...(copy && { destination: statKey(copy), ...(readBack && { readBack: true as const }) }) };
+export function keptState(file: SourceFile, to: Place, copyBefore: EntryStats | null, readBack: boolean): FileState {
+  const before = copyBefore && statKey(copyBefore);
+  const now = before ? statQuietly(to) : null;
+  const unchanged = now !== null && statKey(now) === before;
+  return { source: statKey(file), ...(unchanged && { destination: before, ...(readBack && { readBack: true as const }) }) };
 }
