@@ -60,7 +60,7 @@ describe('--verify on a re-run', () => {
     const { root, source, dest } = await backupTree();
     const first = await runCli(['--verify', '--json', source, dest]);
     expect(first.exitCode, first.stderr).toBe(0);
-    expect(json(first).verified).toEqual({ files: 3, fromDisk: 3, throughPageCache: 0 });
+    expect(json(first).verified).toEqual({ files: 3, fromDisk: 3, throughPageCache: 0, unchanged: 0 });
     expect(first.stderr).toContain('foldercopy: verified 3 files against the source, read back from the disk after fsync\n');
 
     corrupt(path.join(dest, 'photo.bin'));
@@ -72,7 +72,7 @@ describe('--verify on a re-run', () => {
       expect.objectContaining({ entry: 'photo.bin', code: 'EVERIFY', operation: 'verify', message: expect.stringContaining('written again') }),
     ]);
     expect(report.counts).toMatchObject({ skipped: 2, failed: 1 });
-    expect(report.verified).toEqual({ files: 2, fromDisk: 2, throughPageCache: 0 });
+    expect(report.verified).toEqual({ files: 2, fromDisk: 2, throughPageCache: 0, unchanged: 0 });
     expect(found.stderr).toMatch(/^foldercopy: verification failed: .*photo\.bin: the copy differed from the source .*\(EVERIFY\)$/m);
     // Written again from the source, and the manifest holds the source's hashes: it checks.
     expect(fs.readFileSync(path.join(dest, 'photo.bin')).equals(fs.readFileSync(path.join(source, 'photo.bin')))).toBe(true);
@@ -80,7 +80,7 @@ describe('--verify on a re-run', () => {
 
     const clean = await runCli(['--verify', '--json', source, dest]);
     expect(clean.exitCode, clean.stderr).toBe(0);
-    expect(json(clean).verified).toEqual({ files: 3, fromDisk: 3, throughPageCache: 0 });
+    expect(json(clean).verified).toEqual({ files: 3, fromDisk: 3, throughPageCache: 0, unchanged: 0 });
     expect(json(clean).counts).toMatchObject({ skipped: 3, failed: 0 });
   });
 
@@ -106,7 +106,7 @@ describe('--verify on a re-run', () => {
     const manifest = path.join(root, 'SHA256SUMS');
     const run = await runCli(['--ignore-existing', '--verify', '--json', '--manifest', manifest, source, dest]);
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(json(run).verified).toEqual({ files: 2, fromDisk: 2, throughPageCache: 0 });
+    expect(json(run).verified).toEqual({ files: 2, fromDisk: 2, throughPageCache: 0, unchanged: 0 });
     expect(fs.readFileSync(path.join(dest, 'notes.txt'), 'utf8')).toBe('mine\n');
     expect(sha256Check(dest, manifest).status).toBe(0);
   });
@@ -175,7 +175,7 @@ describe.skipIf(!HAS_IO_ACCOUNTING || !HAS_FINCORE)(
       expect(result.exitCode, result.stderr).toBe(0);
       expect(readBytes).toBeLessThan(BIG / 2);
       const document = JSON.parse(result.stdout.slice(0, result.stdout.indexOf('\nrchar:') + 1)) as VerifyJson;
-      expect(document.verified).toEqual({ files: 2, fromDisk: 0, throughPageCache: 2 });
+      expect(document.verified).toEqual({ files: 2, fromDisk: 0, throughPageCache: 2, unchanged: 0 });
       expect(result.stderr.match(/page cache/g)).toHaveLength(1);
     }, 180_000);
   },

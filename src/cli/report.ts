@@ -118,8 +118,13 @@ function metadataNotKeptLines(summary: CopySummary): string[] {
 
 
 /** --verify's count, and how the copies were read: "0 failed" alone does not say that anything was checked. */
-function verifiedLine({ files, throughCache }: VerifiedCount): string {
+function verifiedLine({ files, throughCache, unchanged }: VerifiedCount): string {
   const count = `foldercopy: verified ${formatCount(files)} ${plural(files, 'file')} against the source`;
+  if (unchanged > 0) {
+    // Not read this time: both sides' stats are those the manifest's state recorded when they were read back.
+    const read = files - unchanged;
+    return `${count}: ${formatCount(unchanged)} unchanged since the manifest's run read ${plural(unchanged, 'it', 'them')} back, ${formatCount(read)} read back${throughCache > 0 ? ` (${formatCount(throughCache)} through the page cache)` : ''}`;
+  }
   if (throughCache === 0) return `${count}${files > 0 ? ', read back from the disk after fsync' : ''}`;
   return `${count}; ${formatCount(throughCache)} of them read through the page cache, not from the disk: their cached pages could not be dropped here`;
 }
@@ -179,8 +184,8 @@ export function summaryJson(summary: CopySummary, exitCode: number, copies?: rea
 }
 
 /** --verify's count in --json: how many files were read back from the disk and how many through the page cache. */
-function verifiedJson({ files, throughCache }: VerifiedCount): { files: number; fromDisk: number; throughPageCache: number } {
-  return { files, fromDisk: files - throughCache, throughPageCache: throughCache };
+function verifiedJson({ files, throughCache, unchanged }: VerifiedCount): { files: number; fromDisk: number; throughPageCache: number; unchanged: number } {
+  return { files, fromDisk: files - throughCache - unchanged, throughPageCache: throughCache, unchanged };
 }
 
 /** A failure in --json: `entry` always present (null when no entry of the copy failed), the message in the command's words. */

@@ -100,5 +100,5 @@ function combinedSummary(summaries: readonly CopySummary[], destination: string,
 function summedVerified(summaries: readonly CopySummary[]): VerifiedCount | undefined {
   if (summaries.every((summary) => summary.verified === undefined)) return undefined;
   const sum = (key: keyof VerifiedCount): number => summaries.reduce((total, summary) => total + (summary.verified?.[key] ?? 0), 0);
-  return { files: sum('files'), throughCache: sum('throughCache') };
+  return { files: sum('files'), throughCache: sum('throughCache'), unchanged: sum('unchanged') };
 }

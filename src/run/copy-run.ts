@@ -92,6 +92,7 @@ export class CopyRun {
       // The one forward reference: the planner submits to the pool, which reports back to it.
       submit: (jobs) => this.pool.submit(jobs),
       halt: this.halt.signal,
+      recorded: prepared.manifest?.recorded ?? null,
     });
     this.pool = copyPool({
       size: resolved.workers,

@@ -131,7 +131,7 @@ export class RunEvents implements DirectoryReport, DeletionReport {
     }
     if (digest) {
       // A manifest that cannot be written stops the run, as a full destination does.
-      const failure = this.manifest?.add(job.path === '' ? this.singleFileName : job.path, digest);
+      const failure = this.manifest?.add(job.path === '' ? this.singleFileName : job.path, digest, result.state && { path: job.path, state: result.state });
       if (failure) this.stop(failure);
     }
   }

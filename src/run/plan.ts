@@ -7,6 +7,7 @@
  * and what happened goes to the run's events (events.ts).
  */
 import type { ErrorRecord } from '../shared/errors.js';
+import type { RecordedHash } from '../shared/hash-state.js';
 import type { FileJob, Job } from '../shared/jobs.js';
 import { isLargeFile } from '../shared/jobs.js';
 import { MAX_BATCH_JOBS } from '../pool/pace.js';
@@ -32,6 +33,8 @@ export interface PlannerOptions {
   submit: (jobs: Job[]) => void;
   /** Aborted when the run stops: what finishes after that releases nothing more. */
   halt: AbortSignal;
+  /** The manifest's previous hash records, by path (run/hash-state-file.ts); null without them. */
+  recorded: Map<RawPath, RecordedHash> | null;
 }
 
 export class Planner {
@@ -75,7 +78,11 @@ export class Planner {
         continue;
       }
       const job: Job = { kind: entry.kind, path: entry.path };
-      if (mayExist) job.mayExist = true;
+      if (mayExist) {
+        job.mayExist = true;
+        const recorded = this.options.recorded?.get(entry.path);
+        if (recorded && job.kind === 'file') job.recorded = recorded;
+      }
       this.batcher.add(job);
       jobs++;
     }
@@ -86,6 +93,8 @@ export class Planner {
   planSingleFile(mayExist: boolean): void {
     const job: FileJob = { kind: 'file', path: '' };
     if (mayExist) job.mayExist = true;
+    const recorded = this.options.recorded?.get('');
+    if (mayExist && recorded) job.recorded = recorded;
     this.options.events.planned();
     this.batcher.add(job);
   }

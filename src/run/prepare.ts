@@ -69,7 +69,7 @@ export function prepareRun(target: CopyTarget, resolved: ResolvedOptions, onWarn
       });
     }
     log = resolved.log === undefined ? null : EntryLog.open(resolved.log);
-    manifest = resolved.manifest === undefined ? null : Manifest.open(resolved.manifest);
+    manifest = resolved.manifest === undefined ? null : Manifest.open(resolved.manifest, { source: target.source, destination: target.destination });
     const destination = rawFromString(target.destination);
     // The options looked before the lock: a run that held it may have put its copy in place since.
     if (resolved.worker.staged && isDirectory(destination)) {

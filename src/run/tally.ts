@@ -48,7 +48,7 @@ export class Tally {
     metadataNotKept: Object.fromEntries(LOSSES.map(({ key }) => [key, 0])) as MetadataNotKept,
   };
   /** Counted whatever the run's settings: without verify, no result says it was verified. */
-  readonly verified: VerifiedCount = { files: 0, throughCache: 0 };
+  readonly verified: VerifiedCount = { files: 0, throughCache: 0, unchanged: 0 };
   readonly failures: CopyFailure[] = [];
   readonly specialFiles: CopySkip[] = [];
   stoppedBy: CopyFailure | undefined;
@@ -71,6 +71,7 @@ export class Tally {
     if (verified) {
       this.verified.files++;
       if (verified === 'cache') this.verified.throughCache++;
+      else if (verified === 'record') this.verified.unchanged++;
     }
     if (outcome === 'skipped') {
       this.counts.skipped++;

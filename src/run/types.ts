@@ -185,6 +185,11 @@ export interface VerifiedCount {
    * one after it was flushed (fdatasync).
    */
   throughCache: number;
+  /**
+   * Of those, files not read at all: both sides' device, inode, size, mtime and ctime are those a
+   * previous run recorded in the manifest's state file when it read the copy back (see the README).
+   */
+  unchanged: number;
 }
 
 export interface CopySummary {

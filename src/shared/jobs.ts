@@ -3,6 +3,7 @@
  * itself, and the settings every batch of a run carries, so that workers keep
  * nothing between batches.
  */
+import type { RecordedHash } from './hash-state.js';
 import type { BackupSettings } from './keep-aside.js';
 import type { RawPath } from './raw-path.js';
 
@@ -52,6 +53,8 @@ export interface FileJob {
    * (the block loop, for a sparse or hashed file; the kernel's byte copy, where no clone can be made).
    */
   forked?: true;
+  /** A previous run's hash of it and the stats it held for (shared/hash-state.ts); only with a manifest and its record. */
+  recorded?: RecordedHash;
 }
 
 export interface SymlinkJob {

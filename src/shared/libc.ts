@@ -121,6 +121,8 @@ export function load(): Native {
       mtimeNs: time(112),
       ctimeNs: time(96),
       inode: nlink > 1 ? `${makedev(statBuffer.readUInt32LE(136), statBuffer.readUInt32LE(140))}:${statBuffer.readBigUInt64LE(32)}` : undefined,
+      dev: deviceNumber(statBuffer.readUInt32LE(136), statBuffer.readUInt32LE(140)),
+      ino: u64(32),
     };
   };
   const failed = (result: number): number => (result < 0 ? -errno() : result);
@@ -198,6 +200,11 @@ export function load(): Native {
 
 function isAt(target: Target): target is At {
   return typeof target === 'object' && !Buffer.isBuffer(target);
+}
+
+/** makedev() in plain numbers, as Node's stats' dev gives it (majors are below 2^21 on Linux: exact). */
+function deviceNumber(major: number, minor: number): number {
+  return (major & 0xfffff000) * 0x1_0000_0000 + (minor & 0xffffff00) * 0x1000 + (((major & 0xfff) << 8) | (minor & 0xff));
 }
 
 /** Node's stats' st_dev: glibc's makedev() of statx's major and minor. */

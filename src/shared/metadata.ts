@@ -30,6 +30,9 @@ export interface SourceFile extends Metadata {
   inode: string | undefined;
   /** Its change time as stat gave it: a file being rewritten shows a new one (and a new mtimeNs). */
   ctimeNs: bigint;
+  /** st_dev and st_ino: with size and times, what a recorded hash is matched on (shared/hash-state.ts). */
+  dev: number;
+  ino: number;
 }
 
 /** Whether a source file is still as it was when its copy began. */
@@ -56,6 +59,8 @@ export function sourceFileFromStats(stats: EntryStats): SourceFile {
   file.sparse = stats.blocks * 512 < file.size;
   file.inode = stats.inode;
   file.ctimeNs = stats.ctimeNs;
+  file.dev = stats.dev;
+  file.ino = stats.ino;
   return file;
 }
 

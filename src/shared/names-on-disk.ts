@@ -2,7 +2,8 @@
  * Every name foldercopy itself puts on disk, built and recognised here: the
  * temporary name a file is written under, the staging directory of a first copy,
  * the lock beside the destination, the case probe, the manifest's temporary
- * name. Each is hidden (a leading dot) and ends in a suffix that says whose it
+ * name; and the manifest's hash state, named after the manifest the user chose
+ * (outside both trees). Each other is hidden (a leading dot) and ends in a suffix that says whose it
  * is, so a later run, a sweep or a --delete pass can tell ours from the user's.
  * Temporary names carry the writer's pid: the parent sweeps a dead worker's,
  * and a later run knows a staging directory whose run is gone.
@@ -96,7 +97,12 @@ export function probeNameFor(pid: number, variant: 'probe' | 'otherCase' | 'othe
   return `.foldercopy-${head}robe-${e}.${pid}${TEMP_NAME_SUFFIX}`;
 }
 
-/** The manifest while it is written, renamed to `path` when complete. */
+/** The manifest's hash state (run/hash-state-file.ts): a sidecar, so the manifest stays `sha256sum -c` input. */
+export function hashStatePathFor(manifest: string): string {
+  return `${manifest}.foldercopy-state`;
+}
+
+/** The manifest (or its state) while it is written, renamed to `path` when complete. */
 export function manifestTempPathFor(path: string, pid: number): string {
   return `${path}.${pid}${TEMP_NAME_SUFFIX}`;
 }

@@ -41,6 +41,9 @@ export interface EntryStats {
   ctimeNs: bigint;
   /** `dev:ino` as Node's stats give them, when the entry has more than one name; else undefined. */
   inode: string | undefined;
+  /** st_dev as Node's stats give it, and st_ino (exact below 2^53): plain numbers, made for every entry at no cost. */
+  dev: number;
+  ino: number;
 }
 
 export const S_IFMT = 0o170000;

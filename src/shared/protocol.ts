@@ -6,6 +6,7 @@
  * a worker leaves when its channel closes.
  */
 import type { ErrorRecord } from './errors.js';
+import type { FileState } from './hash-state.js';
 import type { Job, WorkerSettings } from './jobs.js';
 import type { RawPath } from './raw-path.js';
 
@@ -51,6 +52,8 @@ export interface FilesDone {
    * followed by a symlink's JobResult.linkText.
    */
   itemized?: string[];
+  /** With WorkerSettings.digest: what the next run's hash record says of each job (JobResult.state), by index; absent when none. */
+  states?: Array<{ index: number; state: FileState }>;
   /** Jobs whose replaced entry was kept aside (JobResult.backedUp), by index; absent when none was. */
   backedUp?: number[];
   /** Metadata the destination could not hold (JobResult.lost); absent when no job lost any. */
@@ -90,8 +93,11 @@ export function isToWorker(value: unknown): value is ToWorker {
  */
 type HandBack = 'otherNames' | 'large' | 'largeForked' | 'batchFull';
 
-/** How --verify read a copy: from the disk (its cached pages dropped first), or through the page cache. */
-export type ReadFrom = 'disk' | 'cache';
+/**
+ * How --verify read a copy: from the disk (its cached pages dropped first), or through the page cache;
+ * or 'record': not at all, both sides unchanged since a previous run read them back (shared/hash-state.ts).
+ */
+export type ReadFrom = 'disk' | 'cache' | 'record';
 
 /** 'linked': not at the destination, and hard-linked from a link-dest tree that held it unchanged (created, no bytes written). */
 export type Outcome = 'created' | 'linked' | 'overwritten' | 'skipped' | 'failed' | HandBack;
@@ -119,6 +125,8 @@ export interface JobResult {
   changes?: string;
   /** With WorkerSettings.itemize, for a symlink: its text, as lossless text (shared/raw-path.ts pathText). */
   linkText?: string;
+  /** With WorkerSettings.digest: the stats its digest holds for, for the next run's record (shared/hash-state.ts). */
+  state?: FileState;
 }
 
 const CODES: Record<Outcome, string> = {
@@ -133,7 +141,7 @@ const CODES: Record<Outcome, string> = {
   batchFull: 'b',
 };
 const OUTCOMES = new Map(Object.entries(CODES).map(([outcome, code]) => [code, outcome as Outcome]));
-const VERIFIED_CODES: Record<ReadFrom, string> = { disk: 'd', cache: 'c' };
+const VERIFIED_CODES: Record<ReadFrom, string> = { disk: 'd', cache: 'c', record: 'r' };
 const NOT_VERIFIED = '-';
 /** JobResult.changes: `cstpoguax`. */
 const ATTRIBUTE_LETTERS = 9;
@@ -150,6 +158,7 @@ export class ResultsEncoder {
   private verified = '';
   private backedUp: number[] = [];
   private itemized: string[] = [];
+  private states: NonNullable<FilesDone['states']> = [];
 
   constructor(
     private readonly withDigests: boolean,
@@ -168,6 +177,7 @@ export class ResultsEncoder {
     if (this.withVerified) this.verified += result.verified ? VERIFIED_CODES[result.verified] : NOT_VERIFIED;
     if (result.backedUp) this.backedUp.push(index);
     if (this.withItemized) this.itemized.push(result.changes === undefined ? '' : result.changes + (result.linkText ?? ''));
+    if (result.state) this.states.push({ index, state: result.state });
   }
 
   get pending(): number {
@@ -195,6 +205,10 @@ export class ResultsEncoder {
       message.backedUp = this.backedUp;
       this.backedUp = [];
     }
+    if (this.states.length > 0) {
+      message.states = this.states;
+      this.states = [];
+    }
     this.count = 0;
     this.verified = '';
     this.outcomes = '';
@@ -220,6 +234,7 @@ export function decodeResults(message: FilesDone): JobResult[] {
     const verified = message.verified?.[index];
     if (verified === VERIFIED_CODES.disk) result.verified = 'disk';
     else if (verified === VERIFIED_CODES.cache) result.verified = 'cache';
+    else if (verified === VERIFIED_CODES.record) result.verified = 'record';
     const itemized = message.itemized?.[index];
     if (itemized) {
       result.changes = itemized.slice(0, ATTRIBUTE_LETTERS);
@@ -231,6 +246,7 @@ export function decodeResults(message: FilesDone): JobResult[] {
   for (const { index, inode } of message.inodes) resultAt(results, index).inode = inode;
   for (const { index, lost } of message.lost ?? []) resultAt(results, index).lost = lost;
   for (const index of message.backedUp ?? []) resultAt(results, index).backedUp = true;
+  for (const { index, state } of message.states ?? []) resultAt(results, index).state = state;
   return results;
 }
 

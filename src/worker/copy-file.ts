@@ -19,13 +19,14 @@ import { LARGE_FILE_BYTES, type FileJob } from '../shared/jobs.js';
 import { ownerFor, sourceFileFromStats, type SourceFile } from '../shared/metadata.js';
 import { ENOENT, errnoError, S_IFREG, type EntryStats } from '../shared/native.js';
 import type { JobResult } from '../shared/protocol.js';
-import { fstat, openAt, statAt, target } from './places.js';
+import { fstat, openAt, statAt, statQuietly, target } from './places.js';
 import { attributeChanges, keptAsIs, UNCHANGED } from './itemize.js';
 import { failed, hashFile, isWrite, SOURCE_READ_FLAGS, SourceFailure, type BatchContext, type FileCopy, type JobPaths } from './job-result.js';
 import { sourceXattrs } from './metadata-copy.js';
 import { linkFromDests } from './link-dest.js';
 import { existingAt, keptAsCurrent, keepsFile, refreshMetadata } from './up-to-date.js';
 import { hashSource, readBack } from './read-back.js';
+import { keptState, vouched, type Vouched } from './recorded.js';
 import { cloneInParent, closing, SOURCE_CHANGED, writeBlocks, writeInKernel } from './write-file.js';
 
 // A source rewritten while it is read is copied again, this many times in all, then failed.
@@ -120,7 +121,9 @@ function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, context: 
   try {
     const existing = existingAt(paths.to);
     if (!existing) return { outcome: 'created', size: source.size };
-    const check = { policy: overwrite, modifyWindow, source: paths.from, destination: paths.to, buffer: context.buffer };
+    // A previous run's hash, where the stats of a side are all unchanged: that side is not read.
+    const known = job.recorded ? vouched(job.recorded, source, existing, paths) : null;
+    const check = { policy: overwrite, modifyWindow, source: paths.from, destination: paths.to, buffer: context.buffer, sameContent: known?.source === true && known.destination };
     if (!keepsFile(source, existing, check)) {
       const replaced: JobResult = { outcome: 'overwritten', size: source.size };
       if (context.settings.itemize) replaced.changes = fileChanges(source, existing, paths, context, overwrite === 'checksum');
@@ -137,9 +140,10 @@ function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, context: 
     }
     stage = 'read';
     if (!keptAsCurrent(source, existing, check)) {
-      return { outcome: 'skipped', size: source.size, ...(lost !== 0 && { lost }), ...(digest && { digest: hashFile(paths.to, context.buffer) }), ...(changes && { changes }) };
+      const copyDigest = digest ? (known?.destination ? known.hash : hashFile(paths.to, context.buffer)) : undefined;
+      return { outcome: 'skipped', size: source.size, ...(lost !== 0 && { lost }), ...(copyDigest && { digest: copyDigest }), ...(changes && { changes }) };
     }
-    const kept = checkKept(source, paths, context);
+    const kept = checkKept(source, paths, context, { known, existing });
     if (kept.outcome === 'skipped' && lost !== 0) kept.lost = lost;
     if (changes !== undefined) kept.changes = changes;
     return kept;
@@ -160,13 +164,25 @@ function fileChanges(source: SourceFile, existing: EntryStats, paths: JobPaths, 
  * the disk, read-back.ts), and a copy that differs all the same (corrupted since, its size and time
  * unchanged) is rewritten from the source and reported (EVERIFY): "0 failed" means the whole
  * destination matches. A manifest gets the source's hash, so `sha256sum -c` never blesses such a copy.
+ * A side a previous run's record still vouches for (`known`) is not read: its recorded hash stands in.
  */
-function checkKept(source: SourceFile, paths: JobPaths, context: BatchContext): JobResult {
-  const { verify, digest } = context.settings;
-  if (!verify) return { outcome: 'skipped', size: source.size, ...(digest && { digest: hashSource(paths.from, context.buffer) }) };
-  const sourceDigest = hashSource(paths.from, context.buffer);
-  const read = readBack(paths.to, context.buffer);
-  if (read.digest === sourceDigest) return { outcome: 'skipped', size: source.size, verified: read.from, ...(digest && { digest: sourceDigest }) };
+function checkKept(source: SourceFile, paths: JobPaths, context: BatchContext, { known, existing }: { known: Vouched | null; existing: EntryStats }): JobResult {
+  const { verify, digest, overwrite } = context.settings;
+  if (!verify && !digest) return { outcome: 'skipped', size: source.size };
+  const sourceDigest = known?.source ? known.hash : hashSource(paths.from, context.buffer);
+  if (!verify) {
+    // Both sides vouched for, or compared by --checksum (after `existing` was taken): the copy holds the source's content.
+    const sameAsSource = overwrite === 'checksum' || (known?.source === true && known.destination);
+    return { outcome: 'skipped', size: source.size, digest: sourceDigest, state: keptState(source, paths.to, sameAsSource ? existing : null, known?.readBack === true) };
+  }
+  // The copy as it is before it is read: what the next run's record may vouch for.
+  const copyBefore = digest ? statQuietly(paths.to) : null;
+  const read = known?.readBack ? null : readBack(paths.to, context.buffer);
+  const copyDigest = read ? read.digest : known!.hash;
+  if (copyDigest === sourceDigest) {
+    const verified = read ? read.from : 'record';
+    return { outcome: 'skipped', size: source.size, verified, ...(digest && { digest: sourceDigest, state: keptState(source, paths.to, copyBefore, true) }) };
+  }
   const error: ErrorRecord = {
     code: 'EVERIFY',
     message: 'the copy differed from the source although its size and time matched: it was written again',

@@ -76,6 +76,15 @@ export function statAt(place: Place): EntryStats | null {
   throw errnoError(-stats, 'lstat');
 }
 
+/** statAt, where a failure only means the entry is not known: null. */
+export function statQuietly(place: Place): EntryStats | null {
+  try {
+    return statAt(place);
+  } catch {
+    return null;
+  }
+}
+
 export function fstat(fd: number): EntryStats {
   const lib = at();
   if (!lib) return entryStats(fs.fstatSync(fd, { bigint: true }));
@@ -166,5 +175,7 @@ function entryStats(stats: BigIntStats): EntryStats {
     mtimeNs: stats.mtimeNs,
     ctimeNs: stats.ctimeNs,
     inode: stats.nlink > 1n ? `${stats.dev}:${stats.ino}` : undefined,
+    dev: Number(stats.dev),
+    ino: Number(stats.ino),
   };
 }

@@ -33,6 +33,8 @@ export interface KeepCheck {
   source: Place;
   destination: Place;
   buffer: Buffer;
+  /** Both sides still hold the content a previous run recorded for them (worker/recorded.ts): 'checksum' reads neither. */
+  sameContent?: boolean;
 }
 
 /** Whether the existing entry stays, for a regular file job. Reads both files for 'checksum'. */
@@ -51,7 +53,7 @@ export function keepsFile(file: SourceFile, existing: EntryStats, check: KeepChe
     case 'changed':
       return isFile(existing) && existing.size === file.size && sameMtime(file.mtimeNs, existing.mtimeNs, check.modifyWindow);
     case 'checksum':
-      return isFile(existing) && existing.size === file.size && sameContent(check.source, check.destination, check.buffer);
+      return isFile(existing) && existing.size === file.size && (check.sameContent === true || sameContent(check.source, check.destination, check.buffer));
   }
 }
 

@@ -14,11 +14,12 @@ import fs from 'node:fs';
 import { errorRecord, type ErrorRecord, type Operation } from '../shared/errors.js';
 import { unchangedSince } from '../shared/metadata.js';
 import { native } from '../shared/native.js';
+import { statKey, type FileState } from '../shared/hash-state.js';
 import type { JobResult } from '../shared/protocol.js';
 import type { FsPath } from '../shared/raw-path.js';
 import { writingPathFor } from '../shared/names-on-disk.js';
 import { copyDense, copyDenseInKernel, copySparse } from './block-copy.js';
-import { closeFd, fstat, openAt, pathOf, renameAt, sibling, statAt, unlinkAtQuietly, type Place } from './places.js';
+import { closeFd, fstat, openAt, pathOf, renameAt, sibling, statAt, statQuietly, unlinkAtQuietly, type Place } from './places.js';
 import { closeQuietly, createExclusive, failed, READ_FLAGS, SourceFailure, type BatchContext, type FileCopy, type JobPaths } from './job-result.js';
 import { finishFile } from './metadata-copy.js';
 import { keepReplaced } from './keep-replaced.js';
@@ -190,13 +191,20 @@ function complete(file: FileCopy, context: BatchContext, output: number, chmod: 
       renameAt(temp, file.to);
     }
     if (lost !== 0) result = { ...result, lost };
-    return digest ? { ...result, digest: sourceDigest } : result;
+    if (!digest) return result;
+    return { ...result, digest: sourceDigest, ...(sourceDigest && { state: writtenState(file, verify) }) };
   } catch (error) {
     if (input >= 0) closeQuietly(input);
     if (output >= 0) closeQuietly(output);
     unlinkAtQuietly(temp);
     return failed(error instanceof SourceFailure ? errorRecord(error.cause, 'read', file.source) : errorRecord(error, stage, file.final));
   }
+}
+
+/** What the next run may take the hash of this copy for: the source as it was read, the copy as it now stands at its name. */
+function writtenState(file: FileCopy, readBack: boolean): FileState {
+  const copy = statQuietly(file.to);
+  return { source: statKey(file.sourceFile!), ...(copy && { destination: statKey(copy), ...(readBack && { readBack: true as const }) }) };
 }
 
 /** A write given up: both descriptors closed (the output's if open), the temporary file removed. */

@@ -111,6 +111,19 @@ describe('ResultsEncoder and decodeResults', () => {
     expect(without.take(3).verified).toBeUndefined();
   });
 
+  it('carries a verification by record and the hash state of a job, at its index, and leaves states out when none has one', () => {
+    const encoder = new ResultsEncoder(true, true);
+    const state = { source: '1:2:3:4:5', destination: '1:9:3:4:6', readBack: true as const };
+    encoder.add({ outcome: 'skipped', size: 3, digest: 'a'.repeat(64) });
+    encoder.add({ outcome: 'skipped', size: 3, digest: 'b'.repeat(64), verified: 'record', state });
+    const sent = encoder.take(1);
+    expect(sent.verified).toBe('-r');
+    expect(sent.states).toEqual([{ index: 1, state }]);
+    expect(decodeResults(sent)[1]).toEqual({ outcome: 'skipped', size: 3, digest: 'b'.repeat(64), verified: 'record', state });
+    encoder.add({ outcome: 'created', size: 1 });
+    expect('states' in encoder.take(2)).toBe(false);
+  });
+
   it('leaves digests out of the message and the results without withDigests', () => {
     const encoder = new ResultsEncoder(false);
     encoder.add({ outcome: 'created', size: 3, digest: 'b'.repeat(64) });

@@ -131,7 +131,7 @@ describe('summaryJson', () => {
   });
 
   it('gives --verify\'s count and how the copies were read', () => {
-    expect(parse(summaryJson(summary({ verified: { files: 5, throughCache: 2 } }), 0)).verified).toEqual({ files: 5, fromDisk: 3, throughPageCache: 2 });
+    expect(parse(summaryJson(summary({ verified: { files: 5, throughCache: 2, unchanged: 0 } }), 0)).verified).toEqual({ files: 5, fromDisk: 3, throughPageCache: 2, unchanged: 0 });
   });
 
   it('is "failed" with failures, counting them', () => {
@@ -238,9 +238,12 @@ describe('lines for people render lossless paths with escapes', () => {
 
 describe('summaryLines', () => {
   it('says how many files --verify read back and how, and nothing without it', () => {
-    expect(summaryLines(summary({ verified: { files: 3, throughCache: 0 } }))).toContain('foldercopy: verified 3 files against the source, read back from the disk after fsync');
-    expect(summaryLines(summary({ verified: { files: 1, throughCache: 1 } }))).toContain(
+    expect(summaryLines(summary({ verified: { files: 3, throughCache: 0, unchanged: 0 } }))).toContain('foldercopy: verified 3 files against the source, read back from the disk after fsync');
+    expect(summaryLines(summary({ verified: { files: 1, throughCache: 1, unchanged: 0 } }))).toContain(
       'foldercopy: verified 1 file against the source; 1 of them read through the page cache, not from the disk: their cached pages could not be dropped here',
+    );
+    expect(summaryLines(summary({ verified: { files: 4, throughCache: 0, unchanged: 3 } }))).toContain(
+      "foldercopy: verified 4 files against the source: 3 unchanged since the manifest's run read them back, 1 read back",
     );
     expect(summaryLines(summary({})).join('\n')).not.toContain('verified');
   });
