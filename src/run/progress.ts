@@ -38,6 +38,8 @@ export class Progress {
   private bytesShown = 0;
   private percentShown = 0;
   private walking = true;
+  /** The walk is done and the census has sized the tree: what is left is known. */
+  private settled = false;
   private current: RawPath | undefined;
   private lastEmit = 0;
   private readonly startedAt: number;
@@ -58,13 +60,22 @@ export class Progress {
   /** The copy's own walk is done: filesTotal is exact. */
   listingDone(): void {
     this.walking = false;
+    this.settleWhenCounted();
     this.emit();
   }
 
   /** The census's count of the whole tree: its files, then its bytes too. */
   counted(count: CensusCount): void {
     this.census = { ...count };
+    this.settleWhenCounted();
     this.emit();
+  }
+
+  /** Once the walk is done and the census has sized the tree, the ETA must hold anew (estimate.ts). */
+  private settleWhenCounted(): void {
+    if (this.settled || this.walking || this.census?.bytes === undefined) return;
+    this.settled = true;
+    this.estimator.totalsKnown(this.now() - this.startedAt);
   }
 
   /** A large file, sent alone, whose size a worker found. */
@@ -142,6 +153,7 @@ export class Progress {
       filesTotal,
       bytesDone: this.bytesShown,
       listing,
+      totalsKnown: this.settled,
       percent: this.percentShown,
       // Whole milliseconds, as --json gives them: the clock's fractions are noise to a caller.
       etaMs: etaMs === undefined ? undefined : Math.round(etaMs),
