@@ -123,8 +123,8 @@ export class WorkEstimator {
   private shown: number | undefined;
 
   /**
-   * The totals are known (the walk is done and the census has sized the tree): an ETA must hold
-   * from here on. Before, the parent also listed and counted the tree, and the copy's pace was
+   * The totals are known (the census has sized the tree): an ETA must hold from here on.
+   * Before, the parent also counted the tree (and often listed it), and the copy's pace was
    * another (a mixed tree under load: 1,500–5,000 files a second, 5,000–10,000 after); with large
    * files timed early, an estimate that had held on that pace was shown at once, three times too long.
    */

@@ -38,7 +38,7 @@ export class Progress {
   private bytesShown = 0;
   private percentShown = 0;
   private walking = true;
-  /** The walk is done and the census has sized the tree: what is left is known. */
+  /** The census has sized the tree: what is left is known. */
   private settled = false;
   private current: RawPath | undefined;
   private lastEmit = 0;
@@ -60,22 +60,18 @@ export class Progress {
   /** The copy's own walk is done: filesTotal is exact. */
   listingDone(): void {
     this.walking = false;
-    this.settleWhenCounted();
     this.emit();
   }
 
   /** The census's count of the whole tree: its files, then its bytes too. */
   counted(count: CensusCount): void {
     this.census = { ...count };
-    this.settleWhenCounted();
+    if (count.bytes !== undefined && !this.settled) {
+      // The ETA must hold anew from here (estimate.ts): until now the parent also counted the tree.
+      this.settled = true;
+      this.estimator.totalsKnown(this.now() - this.startedAt);
+    }
     this.emit();
-  }
-
-  /** Once the walk is done and the census has sized the tree, the ETA must hold anew (estimate.ts). */
-  private settleWhenCounted(): void {
-    if (this.settled || this.walking || this.census?.bytes === undefined) return;
-    this.settled = true;
-    this.estimator.totalsKnown(this.now() - this.startedAt);
   }
 
   /** A large file, sent alone, whose size a worker found. */

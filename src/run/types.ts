@@ -140,8 +140,8 @@ export interface CopyProgress {
   /** Neither the copy's walk nor the census (run/census.ts) has seen the whole tree yet: filesTotal is a lower bound. */
   listing: boolean;
   /**
-   * The copy's walk is done and the census has sized the tree: the files and bytes
-   * left are known. No ETA is shown before (a file not met yet may be a large one).
+   * The census has sized the tree: the files and bytes left are known. No ETA is
+   * shown before (a file not met yet may be a large one).
    */
   totalsKnown: boolean;
   /**
