@@ -1,9 +1,11 @@
 // Replays runs that bench/eta.mjs --trace recorded through the estimator in src/run/estimate.ts as it
 // is now (bundled afresh with esbuild), and prints the ETA it would have shown at 25%, 50% and 75%
 // of each run against the time really left, as eta.mjs does; then how many it showed and how many
-// of those were within ±30%. The inputs are rebuilt from the updates: the census is taken to be
-// known once the total of files is the final one, and a large file's bytes from the bytes done less
-// the small files' mean share (exact for the default tree, whose small files hold a few bytes each).
+// of those were within ±30%. The inputs are rebuilt from the updates: the totals are known when the
+// update says so (totalsKnown; in traces recorded before it existed, once the total of files is the
+// final one), and a large file's bytes from the bytes done less the small files' mean share (exact for
+// the default tree, whose small files hold a few bytes each; where the large files hold under half
+// the bytes, as the mixed corpus's one 9 MB file, they are taken to be written at the end).
 //   node bench/eta-replay.mjs TRACE.json...
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,11 +26,19 @@ function replay({ samples, largeBytes }) {
   const last = samples.at(-1);
   const smallMean = (last.bytesDone - largeBytes) / Math.max(1, last.filesTotal);
   const estimator = new WorkEstimator();
+  const largeDone = (s) =>
+    largeBytes < last.bytesDone / 2 ? (s === last ? largeBytes : 0) : Math.min(largeBytes, Math.max(0, s.bytesDone - s.filesDone * smallMean));
+  let known = false;
   return samples.map((s) => {
-    const largeBytesDone = Math.min(largeBytes, Math.max(0, s.bytesDone - s.filesDone * smallMean));
+    const largeBytesDone = largeDone(s);
+    const totalsKnown = s.totalsKnown ?? s.filesTotal >= last.filesTotal;
+    if (totalsKnown && !known) {
+      known = true;
+      estimator.totalsKnown(s.elapsedMs);
+    }
     estimator.add({ elapsedMs: s.elapsedMs, filesDone: s.filesDone, largeBytesDone });
     if (s.listing) return { at: s.at, etaMs: undefined };
-    const left = { files: Math.max(0, s.filesTotal - s.filesDone), largeBytes: largeBytes - largeBytesDone, largeKnown: s.filesTotal >= last.filesTotal };
+    const left = { files: Math.max(0, s.filesTotal - s.filesDone), largeBytes: largeBytes - largeBytesDone, largeKnown: totalsKnown };
     return { at: s.at, etaMs: estimator.eta(s.elapsedMs, left) };
   });
 }

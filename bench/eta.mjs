@@ -76,10 +76,10 @@ function largeBytesOf(source) {
   return bytes;
 }
 
-/** With --trace: each update's counters as the run saw them. */
+/** With --trace: each update's counters as the run saw them (totalsKnown: the walk done and the census's bytes in). */
 function traceSample(at, progress) {
-  const { filesDone, filesTotal, bytesDone, etaMs, percent, elapsedMs, listing } = progress;
-  return { at, elapsedMs, filesDone, filesTotal, bytesDone, etaMs, percent, listing };
+  const { filesDone, filesTotal, bytesDone, etaMs, percent, elapsedMs, listing, totalsKnown } = progress;
+  return { at, elapsedMs, filesDone, filesTotal, bytesDone, etaMs, percent, listing, totalsKnown };
 }
 
 /** One copy: for each checkpoint, (shown − really left) / really left, or null where no ETA was shown. */

@@ -1,6 +1,10 @@
 /**
  * The parent's queue of batches not yet sent, with the count of jobs in it
  * (kept as batches come and go: the pace and the backlog read it often).
+ * A large file, which a worker hands back when it meets one, goes ahead of the
+ * small files queued (behind retries and the large files before it): at the back
+ * it waited behind up to 32,768 of them and went last, so the progress could not
+ * time its bytes until the end, and the copy ended on one file's long tail.
  */
 import { isLargeFile, type FileJob, type Job } from '../shared/jobs.js';
 import type { Batch } from './worker-process.js';
@@ -35,8 +39,16 @@ export class BatchQueue {
   }
 
   add(jobs: Job[]): void {
-    this.batches.push({ id: this.nextId++, jobs, confirmed: 0, retry: false });
+    const batch = { id: this.nextId++, jobs, confirmed: 0, retry: false };
     this.queuedJobs += jobs.length;
+    // Most batches are small files: they go to the back without a look at the queue.
+    if (!isLargeBatch(batch)) {
+      this.batches.push(batch);
+      return;
+    }
+    let at = 0;
+    while (at < this.batches.length && (this.batches[at]!.retry || isLargeBatch(this.batches[at]!))) at++;
+    this.batches.splice(at, 0, batch);
   }
 
   /** Ahead of everything: each retry alone, then the batches sent again whole. */

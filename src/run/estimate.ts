@@ -22,7 +22,8 @@
  * until the estimate has held: the rate of small files can change for reasons the fit
  * cannot see (tenfold within a run, as the machine's other work let them), so the
  * finish it predicts (now + the time left) must have moved by less than a share of
- * the time left over the last third of the run. Otherwise there is no ETA rather
+ * the time left over the last third of the run (or half the time since the totals became
+ * known, when the predictions before were made on another pace). Otherwise there is no ETA rather
  * than a wrong one. No terminal code here: the CLI and library users read snapshots.
  */
 
@@ -77,6 +78,8 @@ const SMOOTHING_PER_S = 0.97;
 const MIN_HOLD_MS = 500;
 const MAX_HOLD_MS = 5000;
 const HOLD_SHARE_OF_RUN = 0.35;
+/** ...or half the time since the totals became known, when shorter: predictions before that are forgotten. */
+const HOLD_SHARE_SINCE_KNOWN = 0.5;
 const HOLD_SHARE = 0.2;
 const HOLD_FLOOR_MS = 250;
 const SHOWN_HOLD_FACTOR = 1.5;
@@ -114,8 +117,23 @@ export class WorkEstimator {
   private finishes: Array<{ at: number; finish: number }> = [];
   /** Whether the last estimate held (see held()). */
   private wasHeld = false;
+  /** When the totals became known (totalsKnown()): the estimate must hold for a share of the run since. */
+  private knownAt = 0;
   /** The ETA shown by the last eta(), smoothed since it was first shown; undefined when none was. */
   private shown: number | undefined;
+
+  /**
+   * The totals are known (the census has sized the tree): an ETA must hold from here on.
+   * Before, the parent also counted the tree (and often listed it), and the copy's pace was
+   * another (a mixed tree under load: 1,500–5,000 files a second, 5,000–10,000 after); with large
+   * files timed early, an estimate that had held on that pace was shown at once, three times too long.
+   */
+  totalsKnown(elapsedMs: number): void {
+    this.knownAt = elapsedMs;
+    this.finishes = [];
+    this.wasHeld = false;
+    this.shown = undefined;
+  }
 
   /** Adds a sample; samples before the first file or byte is done (workers starting) teach nothing. */
   add(sample: WorkSample): void {
@@ -226,7 +244,8 @@ export class WorkEstimator {
     const finish = elapsedMs + estimate;
     const { finishes } = this;
     finishes.push({ at: elapsedMs, finish });
-    const hold = Math.min(MAX_HOLD_MS, Math.max(MIN_HOLD_MS, elapsedMs * HOLD_SHARE_OF_RUN));
+    const sinceKnown = (elapsedMs - this.knownAt) * HOLD_SHARE_SINCE_KNOWN;
+    const hold = Math.min(MAX_HOLD_MS, Math.max(MIN_HOLD_MS, Math.min(elapsedMs * HOLD_SHARE_OF_RUN, sinceKnown)));
     // Keep one prediction at or before the hold's start: it tells the estimate was watched that long.
     while (finishes.length > 1 && finishes[1]!.at <= elapsedMs - hold) finishes.shift();
     if (finishes[0]!.at > elapsedMs - hold) return (this.wasHeld = false);

@@ -38,6 +38,8 @@ export class Progress {
   private bytesShown = 0;
   private percentShown = 0;
   private walking = true;
+  /** The census has sized the tree: what is left is known. */
+  private settled = false;
   private current: RawPath | undefined;
   private lastEmit = 0;
   private readonly startedAt: number;
@@ -64,6 +66,11 @@ export class Progress {
   /** The census's count of the whole tree: its files, then its bytes too. */
   counted(count: CensusCount): void {
     this.census = { ...count };
+    if (count.bytes !== undefined && !this.settled) {
+      // The ETA must hold anew from here (estimate.ts): until now the parent also counted the tree.
+      this.settled = true;
+      this.estimator.totalsKnown(this.now() - this.startedAt);
+    }
     this.emit();
   }
 
@@ -142,6 +149,7 @@ export class Progress {
       filesTotal,
       bytesDone: this.bytesShown,
       listing,
+      totalsKnown: this.settled,
       percent: this.percentShown,
       // Whole milliseconds, as --json gives them: the clock's fractions are noise to a caller.
       etaMs: etaMs === undefined ? undefined : Math.round(etaMs),

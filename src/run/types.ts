@@ -152,6 +152,11 @@ export interface CopyProgress {
   /** Neither the copy's walk nor the census (run/census.ts) has seen the whole tree yet: filesTotal is a lower bound. */
   listing: boolean;
   /**
+   * The census has sized the tree: the files and bytes left are known. No ETA is
+   * shown before (a file not met yet may be a large one).
+   */
+  totalsKnown: boolean;
+  /**
    * Estimated work done, 0 to 100: 0 while listing (the total is not known yet);
    * after that it only goes up. Work is files and bytes weighed by a cost per file
    * and a cost per byte learned as the copy goes.

@@ -31,6 +31,20 @@ describe('BatchQueue', () => {
     expect(queue.take(256).jobs).toEqual(jobs('later'));
   });
 
+  it('puts a large file ahead of the small files queued, behind retries and the large files before it', () => {
+    const queue = new BatchQueue();
+    queue.add(jobs('a', 'b'));
+    queue.requeue(jobs('retried'), []);
+    queue.add([{ kind: 'file', path: 'big1', large: true }]);
+    queue.add(jobs('c'));
+    queue.add([{ kind: 'file', path: 'big2', large: true, forked: true }]);
+    expect(queue.jobs).toBe(6);
+    const order = [];
+    while (!queue.isEmpty) order.push(...queue.take(256).jobs.map((job) => job.path));
+    expect(order).toEqual(['retried', 'big1', 'big2', 'a', 'b', 'c']);
+    expect(queue.jobs).toBe(0);
+  });
+
   it("knows a large file's batch anywhere, one only a forked worker may copy at the front or anywhere, and forgets everything on clear", () => {
     const queue = new BatchQueue();
     queue.add(jobs('small'));
@@ -42,8 +56,6 @@ describe('BatchQueue', () => {
     queue.add([{ kind: 'file', path: 'other', large: true, forked: true }]);
     expect(queue.forkedFiles).toBe(2);
     expect(queue.forkedFirst).toBe(false);
-    queue.take(256);
-    queue.take(256);
     queue.take(256);
     expect(queue.forkedFirst).toBe(true);
     queue.clear();

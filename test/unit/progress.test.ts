@@ -230,6 +230,30 @@ describe('Progress', () => {
     expect(progress.snapshot().etaMs).toBeLessThan(9000);
   });
 
+  it('says when the census has sized the tree (totalsKnown), and the ETA must hold anew from then', () => {
+    let now = 0;
+    const progress = new Progress(undefined, () => now);
+    progress.planned(1000);
+    progress.listingDone();
+    const run = (from: number, to: number): CopyProgress => {
+      for (let i = from; i < to; i++) {
+        now += 100;
+        for (let j = 0; j < 10; j++) progress.finished(job(`f${i}-${j}`), 100, 100);
+        progress.snapshot();
+      }
+      return progress.snapshot();
+    };
+    // 100 files a second, the census still sizing: no ETA, however steady the pace.
+    expect(run(0, 40)).toMatchObject({ totalsKnown: false, etaMs: undefined });
+    progress.counted({ files: 1000, bytes: 1000 * 100 });
+    expect(progress.snapshot()).toMatchObject({ totalsKnown: true, etaMs: undefined });
+    // Half a second later the pace has held since: 600 files left at 100 a second.
+    const later = run(40, 46);
+    expect(later.totalsKnown).toBe(true);
+    expect(later.etaMs).toBeGreaterThan(4800);
+    expect(later.etaMs).toBeLessThan(7200);
+  });
+
   it('counts a census’s bytes as work left only in the share that needed writing so far (a re-run keeps most)', () => {
     let now = 0;
     const progress = new Progress(undefined, () => now);
