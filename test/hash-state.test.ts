@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI_PATH, runCli, runCommand, type RunResult } from './helpers/run-cli.js';
-import { sourceAndCopy, useTempDirs, writeTree } from './helpers/tree.js';
+import { flipByteKeepingTimes, sourceAndCopy, useTempDirs, writeTree } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
 const T0 = 1_600_000_000;
@@ -40,19 +40,6 @@ function filesUnder(root: string): string[] {
 
 function evict(...roots: string[]): void {
   execFileSync('python3', ['-c', EVICT, ...roots.flatMap(filesUnder)]);
-}
-
-/** One byte of `file` changed in place, its size kept and its times reset (`touch -d`): only its ctime tells. */
-function changeHidden(file: string): void {
-  const { atime, mtime } = fs.statSync(file);
-  const fd = fs.openSync(file, 'r+');
-  const byte = Buffer.alloc(1);
-  fs.readSync(fd, byte, 0, 1, 10);
-  byte[0] = byte[0]! ^ 0xff;
-  fs.writeSync(fd, byte, 0, 1, 10);
-  fs.closeSync(fd);
-  execFileSync('touch', ['-m', '-d', mtime.toISOString(), file]);
-  execFileSync('touch', ['-a', '-d', atime.toISOString(), file]);
 }
 
 async function tree(): Promise<{ root: string; source: string; dest: string; manifest: string }> {
@@ -115,7 +102,7 @@ describe.skipIf(!HAS_IO_ACCOUNTING)(`a re-run with the same --manifest reads onl
   it('a source changed with its times reset (its ctime moved) is read, found different by --checksum, and copied', async () => {
     const { source, dest, manifest } = await tree();
     expect((await runCli(['--manifest', manifest, source, dest])).exitCode).toBe(0);
-    changeHidden(path.join(source, 'big.bin'));
+    flipByteKeepingTimes(path.join(source, 'big.bin'));
     evict(source, dest);
     const { result, readBytes, report } = await measured(['--checksum', '--manifest', manifest, source, dest]);
     expect(result.exitCode, result.stderr).toBe(0);
@@ -128,7 +115,7 @@ describe.skipIf(!HAS_IO_ACCOUNTING)(`a re-run with the same --manifest reads onl
   it('a copy corrupted in place with its mtime reset (its ctime moved) is read back and caught by --verify', async () => {
     const { source, dest, manifest } = await tree();
     expect((await runCli(['--verify', '--manifest', manifest, source, dest])).exitCode).toBe(0);
-    changeHidden(path.join(dest, 'docs', 'report.txt'));
+    flipByteKeepingTimes(path.join(dest, 'docs', 'report.txt'));
     const { result, report } = await measured(['--verify', '--manifest', manifest, source, dest]);
     expect(result.exitCode, result.stderr).toBe(1);
     expect(report.failures).toEqual([expect.objectContaining({ entry: 'docs/report.txt', code: 'EVERIFY' })]);

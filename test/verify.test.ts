@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI_PATH, runCli, runCommand, type RunResult } from './helpers/run-cli.js';
-import { sourceAndCopy, useTempDirs, writeTree } from './helpers/tree.js';
+import { flipByteKeepingTimes, sourceAndCopy, useTempDirs, writeTree } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
 const T0 = 1_600_000_000;
@@ -21,18 +21,6 @@ interface VerifyJson {
 
 function json(result: RunResult): VerifyJson {
   return JSON.parse(result.stdout) as VerifyJson;
-}
-
-/** Changes one byte of `file` in place, its size and mtime kept: what a failing disk or a stray write leaves. */
-function corrupt(file: string): void {
-  const { atime, mtime } = fs.statSync(file);
-  const fd = fs.openSync(file, 'r+');
-  const byte = Buffer.alloc(1);
-  fs.readSync(fd, byte, 0, 1, 10);
-  byte[0] = byte[0]! ^ 0xff;
-  fs.writeSync(fd, byte, 0, 1, 10);
-  fs.closeSync(fd);
-  fs.utimesSync(file, atime, mtime);
 }
 
 async function backupTree(): Promise<{ root: string; source: string; dest: string }> {
@@ -63,7 +51,7 @@ describe('--verify on a re-run', () => {
     expect(json(first).verified).toEqual({ files: 3, fromDisk: 3, throughPageCache: 0, unchanged: 0 });
     expect(first.stderr).toContain('foldercopy: verified 3 files against the source, read back from the disk after fsync\n');
 
-    corrupt(path.join(dest, 'photo.bin'));
+    flipByteKeepingTimes(path.join(dest, 'photo.bin'));
     const manifest = path.join(root, 'SHA256SUMS');
     const found = await runCli(['--verify', '--json', '--manifest', manifest, source, dest]);
     expect(found.exitCode, found.stderr).toBe(1);
@@ -87,7 +75,7 @@ describe('--verify on a re-run', () => {
   it('--manifest without --verify records the source\'s hash of a kept file: `sha256sum -c` fails on the corrupted copy', async () => {
     const { root, source, dest } = await backupTree();
     expect((await runCli([source, dest])).exitCode).toBe(0);
-    corrupt(path.join(dest, 'docs', 'report.txt'));
+    flipByteKeepingTimes(path.join(dest, 'docs', 'report.txt'));
     const manifest = path.join(root, 'SHA256SUMS');
     const run = await runCli(['--json', '--manifest', manifest, source, dest]);
     expect(run.exitCode, run.stderr).toBe(0);

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, constants as fsConstants, createReadStream, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants as fsConstants, createReadStream, ftruncateSync, mkdirSync, openSync, readSync, statSync, utimesSync, writeFileSync, writeSync, type BigIntStats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -631,4 +631,19 @@ export function writeManySmallFiles(root: string, dirs: number, filesPerDir: num
     mkdirSync(dir, { recursive: true });
     for (let f = 0; f < filesPerDir; f++) writeFileSync(path.join(dir, `f${f}.txt`), `file ${d}/${f}\n`.repeat(1 + (f % 7)));
   }
+}
+
+/**
+ * Flips one byte of `file` in place (at offset 10), its size and times set back as they were (to the
+ * millisecond): what a failing disk or a stray write leaves; only its ctime tells.
+ */
+export function flipByteKeepingTimes(file: string): void {
+  const { atime, mtime } = statSync(file);
+  const fd = openSync(file, 'r+');
+  const byte = Buffer.alloc(1);
+  readSync(fd, byte, 0, 1, 10);
+  byte[0] = byte[0]! ^ 0xff;
+  writeSync(fd, byte, 0, 1, 10);
+  closeSync(fd);
+  utimesSync(file, atime, mtime);
 }
