@@ -22,15 +22,17 @@ function readInto(fd: number, buffer: Buffer, position: number | null): number {
   }
 }
 
+/** What the block loop reads from and writes to, hashes the bytes with (--verify, --manifest), and tells of its progress. */
+export interface BlockLoop {
+  input: number;
+  output: number;
+  buffer: Buffer;
+  hash: Hash | null;
+  onChunk?: (copied: number) => void;
+}
+
 /** Reads until end of file; a short read ends the copy only once the size the stat gave is reached. Returns the bytes copied. */
-export function copyDense(
-  input: number,
-  output: number,
-  buffer: Buffer,
-  statSize: number,
-  hash: Hash | null,
-  onChunk: ((copied: number) => void) | undefined,
-): number {
+export function copyDense({ input, output, buffer, hash, onChunk }: BlockLoop, statSize: number): number {
   let copied = 0;
   let read: number;
   do {
@@ -57,13 +59,13 @@ let kernelRefuses = false;
  */
 export function copyDenseInKernel(input: number, output: number, buffer: Buffer, statSize: number): number {
   const calls = kernelRefuses ? null : native();
-  if (!calls) return copyDense(input, output, buffer, statSize, null, undefined);
+  if (!calls) return copyDense({ input, output, buffer, hash: null }, statSize);
   let copied = 0;
   for (;;) {
     const chunk = calls.copyRange(input, output, buffer.length);
     if (chunk < 0) {
       if (copied === 0 && REFUSALS.has(-chunk)) kernelRefuses = true;
-      return copied + copyDense(input, output, buffer, statSize - copied, null, undefined);
+      return copied + copyDense({ input, output, buffer, hash: null }, statSize - copied);
     }
     copied += chunk;
     if (chunk === 0 || (chunk < buffer.length && copied >= statSize)) return copied;
@@ -71,13 +73,7 @@ export function copyDenseInKernel(input: number, output: number, buffer: Buffer,
 }
 
 /** Like `cp --sparse=auto` for a source with holes: all-zero blocks are skipped and become holes. Returns the bytes copied. */
-export function copySparse(
-  input: number,
-  output: number,
-  buffer: Buffer,
-  hash: Hash | null,
-  onChunk: ((copied: number) => void) | undefined,
-): number {
+export function copySparse({ input, output, buffer, hash, onChunk }: BlockLoop): number {
   let position = 0;
   let read: number;
   while ((read = readInto(input, buffer, position)) > 0) {

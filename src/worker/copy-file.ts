@@ -63,7 +63,8 @@ function copyOnce(job: FileJob, file: FileCopy, context: BatchContext): JobResul
   if (handedBack) return closing(input, handedBack);
   const decision = decideFile(job, source, file, context);
   if (decision.outcome === 'created' && context.linkDests && job.path !== '') {
-    const linked = linkFromDests(context.linkDests, job.path, source, file, context, input);
+    file.sourceFile = source;
+    const linked = linkFromDests(context.linkDests, file, context);
     if (linked) return closing(input, linked);
   }
   if (!isWrite(decision) || dryRun) return closing(input, decision);
@@ -136,7 +137,7 @@ function decideFile(job: FileJob, source: SourceFile, paths: JobPaths, context: 
     if ((overwrite === 'changed' || overwrite === 'checksum') && !dryRun) {
       const xattrs = sourceXattrs(context.settings, { dir: paths.from.dir.fd, name: paths.from.name });
       const inheritsAcls = owners.xattrs && xattrs.length === 0 && context.place.handsDownAcls(paths.to.dir);
-      lost = refreshMetadata(source, ownerFor(source, owners), existing, paths.to, xattrs, owners.xattrs, inheritsAcls, modifyWindow);
+      lost = refreshMetadata(source, existing, paths.to, { owner: ownerFor(source, owners), xattrs, withXattrs: owners.xattrs, inheritsAcls, modifyWindow });
     }
     stage = 'read';
     if (!keptAsCurrent(source, existing, check)) {

@@ -20,7 +20,7 @@ import { native, S_IFMT, S_IFREG, type EntryStats, type Target } from '../shared
 import type { JobResult } from '../shared/protocol.js';
 import { parentOf, type RawPath } from '../shared/raw-path.js';
 import { readXattrs, type Xattr } from '../shared/xattrs.js';
-import { failed, hashFile, type BatchContext, type JobPaths } from './job-result.js';
+import { failed, hashFile, type BatchContext, type FileCopy } from './job-result.js';
 import { linkAt, statAt, target, type Place } from './places.js';
 import { Directories } from './trees.js';
 
@@ -66,11 +66,12 @@ export class LinkDests {
  * The file linked from a link-dest tree (in a dry run, found there), or null when
  * it must be copied: no tree holds it unchanged, or the link could not be made.
  */
-export function linkFromDests(linkDests: LinkDests, path: RawPath, source: SourceFile, paths: JobPaths, context: BatchContext, input: number): JobResult | null {
+export function linkFromDests(linkDests: LinkDests, file: FileCopy, context: BatchContext): JobResult | null {
   const { dryRun, digest } = context.settings;
+  const source = file.sourceFile!;
   let found: Place | null;
   try {
-    found = linkDests.find(path, source, input >= 0 ? input : target(paths.from), context.settings);
+    found = linkDests.find(file.relative, source, file.input >= 0 ? file.input : target(file.from), context.settings);
   } catch {
     // The source's attributes could not be read: the copy will say why.
     return null;
@@ -78,15 +79,15 @@ export function linkFromDests(linkDests: LinkDests, path: RawPath, source: Sourc
   if (found === null) return null;
   if (dryRun) return { outcome: 'linked', size: source.size };
   try {
-    linkAt(found, paths.to);
+    linkAt(found, file.to);
   } catch {
     return null;
   }
   if (!digest) return { outcome: 'linked', size: source.size };
   try {
-    return { outcome: 'linked', size: source.size, digest: hashFile(paths.to, context.buffer) };
+    return { outcome: 'linked', size: source.size, digest: hashFile(file.to, context.buffer) };
   } catch (error) {
-    return failed(errorRecord(error, 'read', paths.final));
+    return failed(errorRecord(error, 'read', file.final));
   }
 }
 

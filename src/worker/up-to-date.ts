@@ -37,6 +37,18 @@ export interface KeepCheck {
   sameContent?: boolean;
 }
 
+/** What a kept file's metadata is made to be, besides its source's mode and times. */
+export interface WantedMetadata {
+  owner: Owner | undefined;
+  /** The source's attributes, to compare and copy when withXattrs. */
+  xattrs: readonly Xattr[];
+  withXattrs: boolean;
+  /** Its directory has a default ACL: the copy may hold an inherited ACL its source does not have. */
+  inheritsAcls: boolean;
+  /** --modify-window: times within it are left as they are (on FAT, setting them would not make them equal). */
+  modifyWindow?: number;
+}
+
 /** Whether the existing entry stays, for a regular file job. Reads both files for 'checksum'. */
 export function keepsFile(file: SourceFile, existing: EntryStats, check: KeepCheck): boolean {
   switch (check.policy) {
@@ -87,18 +99,8 @@ export function keepsHardLink(existing: EntryStats, policy: OverwritePolicy, fir
  * Through a descriptor opened without following a symlink: whatever stands at
  * the name now, a link planted there is never followed.
  */
-export function refreshMetadata(
-  file: SourceFile,
-  owner: Owner | undefined,
-  existing: EntryStats,
-  destination: Place,
-  xattrs: readonly Xattr[],
-  withXattrs: boolean,
-  /** Its directory has a default ACL: the copy may hold an inherited ACL its source does not have. */
-  inheritsAcls: boolean,
-  /** --modify-window: times within it are left as they are (on FAT, setting them would not make them equal). */
-  modifyWindow = 0,
-): number {
+export function refreshMetadata(file: SourceFile, existing: EntryStats, destination: Place, wanted: WantedMetadata): number {
+  const { owner, xattrs, withXattrs, inheritsAcls, modifyWindow = 0 } = wanted;
   const lib = native();
   const chown = owner !== undefined && (existing.uid !== owner.uid || existing.gid !== owner.gid);
   // chown clears set-user-ID and set-group-ID bits and a capability, so a chown is followed by a chmod and the attributes.

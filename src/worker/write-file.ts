@@ -55,9 +55,9 @@ export function writeBlocks(file: FileCopy, context: BatchContext): JobResult {
     created = true;
     const modeIsSet = context.place.keepsMode(output, createMode);
     const copied = source.sparse
-      ? copySparse(input, output, buffer, hash, onBytes)
+      ? copySparse({ input, output, buffer, hash, onChunk: onBytes })
       : hash || onBytes
-        ? copyDense(input, output, buffer, source.size, hash, onBytes)
+        ? copyDense({ input, output, buffer, hash, onChunk: onBytes }, source.size)
         : copyDenseInKernel(input, output, buffer, source.size);
     // Read in one call, a file is what that read saw: its byte count says whether it grew or shrank.
     // Read in several, it may have been rewritten between them: its descriptor says (a stat a file

@@ -163,7 +163,7 @@ describe('refreshMetadata: a kept file gets its source mode and times, in place'
     write('dst/f', 'abcd', [1_700_000_000, 0], 0o600);
     const before = fs.statSync(path.join(root, 'dst/f'));
     const src = source('src/f');
-    expect(refreshMetadata(src, undefined, existing('dst/f'), place('dst/f'), [], false, false)).toBe(0);
+    expect(refreshMetadata(src, existing('dst/f'), place('dst/f'), { owner: undefined, xattrs: [], withXattrs: false, inheritsAcls: false })).toBe(0);
     const after = fs.statSync(path.join(root, 'dst/f'), { bigint: true });
     expect(Number(after.ino)).toBe(before.ino);
     expect(Number(after.mode & 0o7777n)).toBe(0o640);
@@ -176,7 +176,7 @@ describe('refreshMetadata: a kept file gets its source mode and times, in place'
     write('outside', 'secret', [1_600_000_000, 0], 0o600);
     fs.symlinkSync(path.join(root, 'outside'), path.join(root, 'dst/f'));
     const planted = existing('dst/f');
-    expect(() => refreshMetadata(source('src/f'), undefined, planted, place('dst/f'), [], false, false)).toThrow();
+    expect(() => refreshMetadata(source('src/f'), planted, place('dst/f'), { owner: undefined, xattrs: [], withXattrs: false, inheritsAcls: false })).toThrow();
     const outside = fs.statSync(path.join(root, 'outside'));
     expect(outside.mode & 0o7777).toBe(0o600);
     expect(Math.floor(outside.mtimeMs / 1000)).toBe(1_600_000_000);
