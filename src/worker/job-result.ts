@@ -107,14 +107,19 @@ export class SourceFailure {
 
 /** SHA-256 in hex of a copy's content as it is on disk now. */
 export function hashFile(place: Place, buffer: Buffer): string {
-  const hash = createHash('sha256');
   const fd = openCopyToRead(place);
   try {
-    let read: number;
-    while ((read = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0) hash.update(buffer.subarray(0, read));
+    return hashOpen(fd, buffer);
   } finally {
     closeFd(fd);
   }
+}
+
+/** SHA-256 in hex of what is left to read of the open file `fd`. */
+export function hashOpen(fd: number, buffer: Buffer): string {
+  const hash = createHash('sha256');
+  let read: number;
+  while ((read = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0) hash.update(buffer.subarray(0, read));
   return hash.digest('hex');
 }
 

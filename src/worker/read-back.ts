@@ -11,12 +11,11 @@
  *
  * Only --verify comes here: a run without it pays nothing.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { native } from '../shared/native.js';
 import type { ReadFrom } from '../shared/protocol.js';
 import { closeFd, openAt, type Place } from './places.js';
-import { openCopyToRead, SOURCE_READ_FLAGS, SourceFailure } from './job-result.js';
+import { hashOpen, openCopyToRead, SOURCE_READ_FLAGS, SourceFailure } from './job-result.js';
 
 export interface ReadBack {
   /** SHA-256 in hex of the copy as read. */
@@ -60,11 +59,4 @@ export function hashSource(place: Place, buffer: Buffer): string {
 function dropCache(fd: number): ReadFrom {
   const lib = native();
   return lib !== null && lib.dropCache(fd) === 0 ? 'disk' : 'cache';
-}
-
-function hashOpen(fd: number, buffer: Buffer): string {
-  const hash = createHash('sha256');
-  let read: number;
-  while ((read = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0) hash.update(buffer.subarray(0, read));
-  return hash.digest('hex');
 }
