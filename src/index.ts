@@ -14,6 +14,7 @@ export type {
   MetadataNotKept,
   Operation,
   OverwritePolicy,
+  Shard,
   SnapshotReport,
   VerifiedCount,
 } from './run/types.js';

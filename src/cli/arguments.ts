@@ -1,6 +1,7 @@
 /** The command line's options as commander gives them, and the parsers of their values. */
 import { InvalidArgumentError } from 'commander';
-import { MAX_JOBS, type OverwritePolicy } from '../index.js';
+import { MAX_JOBS, type OverwritePolicy, type Shard } from '../index.js';
+import { parseShard } from '../source/shard.js';
 
 export interface CliOptions {
   /** -a, -r: what foldercopy always does; accepted for cp and rsync habits, never read. */
@@ -14,6 +15,7 @@ export interface CliOptions {
   flat?: true;
   include?: string[];
   gitignore?: true;
+  shard?: Shard;
   overwrite?: true;
   checksum?: true;
   ignoreExisting?: true;
@@ -61,6 +63,12 @@ export function parseJobs(value: string): number {
   return jobs;
 }
 
+export function parseShardArgument(value: string): Shard {
+  const shard = parseShard(value);
+  if (shard === null) throw new InvalidArgumentError('expected k/n, whole numbers with 0 <= k < n (0/8 to 7/8 for 8 shards).');
+  return shard;
+}
+
 export function parseCount(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number.');
   return Number(value);
@@ -104,6 +112,7 @@ const FLAGS: Readonly<Record<string, string>> = {
   backupDir: '--backup-dir',
   suffix: '--suffix',
   gitignore: '--gitignore',
+  shard: '--shard',
   xattrs: '--no-xattrs',
   linkDest: '--link-dest',
   snapshot: '--snapshot',

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_CODES } from '../index.js';
-import { collect, countVerbosity, parseCount, parseJobs } from './arguments.js';
+import { collect, countVerbosity, parseCount, parseJobs, parseShardArgument } from './arguments.js';
 import { usageErrorLine } from './habits.js';
 import { HELP_AFTER } from './help.js';
 import { run } from './run.js';
@@ -31,6 +31,7 @@ const program = new Command()
   .option('--from0', 'the --exclude-from and --files-from lists are separated by NUL bytes, not lines')
   .option('--flat', 'copy the files of a glob source or of --files-from into the destination itself, without their directories')
   .option('--gitignore', 'honour .gitignore files at every level of the source')
+  .option('--shard <k/n>', "copy only shard k of n (0 <= k < n) of the files, by rclone's --hash-filter rule; every directory is made (for CI matrices)", parseShardArgument)
   .addOption(new Option('--overwrite', 'replace files that differ even where the destination does not look like an earlier copy of the source').conflicts(['checksum', 'ignoreExisting', 'update', 'force']))
   .addOption(new Option('--checksum', 'skip a file only if its content is the same (reads both)').conflicts(['ignoreExisting', 'update', 'force']))
   .addOption(new Option('--ignore-existing', 'never overwrite anything at the destination').conflicts(['update', 'force']))

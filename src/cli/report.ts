@@ -4,7 +4,7 @@
  * The library's paths are lossless text; every line for people renders them
  * with displayText (escapes), while --json keeps them as they are.
  */
-import { EXIT_CODES, type CopyFailure, type CopySkip, type CopySummary, type CopyWarning, type EntryEvent, type FoldercopyError, type MetadataNotKept, type Operation, type SnapshotReport, type VerifiedCount } from '../index.js';
+import { EXIT_CODES, type CopyFailure, type CopySkip, type CopySummary, type CopyWarning, type EntryEvent, type FoldercopyError, type MetadataNotKept, type Operation, type Shard, type SnapshotReport, type VerifiedCount } from '../index.js';
 import { inCliTerms } from './arguments.js';
 import { STOP_SIGNALS, type StopSignal } from './signals.js';
 import { displayText, formatBytes, formatCount, formatDuration, formatRate } from './format.js';
@@ -47,7 +47,8 @@ export function stagedCopyLine(stagingPath: string): string {
   return `foldercopy: the partial copy is in ${displayText(stagingPath)}; run the same command again to resume it`;
 }
 
-export function summaryLines(summary: CopySummary, { quiet = false } = {}): string[] {
+/** `shard`: the run was one shard of a --shard split, which the summary line says first (`shard 2/8: copied …`). */
+export function summaryLines(summary: CopySummary, { quiet = false, shard }: { quiet?: boolean; shard?: Shard | undefined } = {}): string[] {
   const seconds = summary.durationMs / 1000;
   const parts = [
     `${formatCount(summary.files)} ${plural(summary.files, 'file')}`,
@@ -73,7 +74,7 @@ export function summaryLines(summary: CopySummary, { quiet = false } = {}): stri
   tail.push(`${formatCount(summary.failures.length)} failed`);
   // A dry run's speed says nothing about the copy's.
   const timing = summary.dryRun ? '' : ` in ${formatDuration(summary.durationMs)} (${formatRate(seconds > 0 ? summary.bytes / seconds : 0)})`;
-  const lines = [`foldercopy: ${outcome} ${parts.join(', ')}, ${formatBytes(summary.bytes)}${timing}; ${tail.join(', ')}`];
+  const lines = [`foldercopy: ${shard ? `shard ${shard.index}/${shard.count}: ` : ''}${outcome} ${parts.join(', ')}, ${formatBytes(summary.bytes)}${timing}; ${tail.join(', ')}`];
   if (summary.stoppedBy) lines.push(`foldercopy: copy stopped: ${failureLine(summary.stoppedBy).slice('foldercopy: '.length)}`);
   // What a second Ctrl-C says of a staged copy holds for any interrupted copy, now under its final name.
   // (A snapshot's copy is not finished by a re-run, which makes a new snapshot: its own line says where it is.)
@@ -142,15 +143,16 @@ export function exitCodeFor(summary: CopySummary, stoppedBySignal: StopSignal | 
 /**
  * The --json document. Its shape is documented in the README; schemaVersion changes if it ever changes incompatibly.
  * For several copies (`copies` given, `summary` their combinedSummary), `source` is null and `sources` lists each
- * copy's source and destination.
+ * copy's source and destination. A --shard run has `shard` ({ index, count }), other runs none.
  */
-export function summaryJson(summary: CopySummary, exitCode: number, copies?: readonly CopySummary[]): string {
+export function summaryJson(summary: CopySummary, exitCode: number, { copies, shard }: { copies?: readonly CopySummary[] | undefined; shard?: Shard | undefined } = {}): string {
   const status = summary.aborted ? 'interrupted' : summary.stoppedBy ? 'stopped' : exitCode === EXIT_CODES.success ? 'ok' : 'failed';
   const document = {
     schemaVersion: 1,
     status,
     exitCode,
     dryRun: summary.dryRun,
+    ...(shard && { shard: { index: shard.index, count: shard.count } }),
     source: copies ? null : summary.source,
     ...(copies && { sources: copies.map(({ source, destination }) => ({ source, destination })) }),
     destination: summary.destination,

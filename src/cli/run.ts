@@ -107,6 +107,7 @@ export async function run(paths: string[], options: CliOptions): Promise<void> {
       exclude: lists.exclude,
       include: options.include,
       gitignore: options.gitignore,
+      shard: options.shard,
       overwrite: overwritePolicy(options),
       dryRun: options.dryRun,
       itemize: options.itemizeChanges !== undefined,
@@ -127,18 +128,18 @@ export async function run(paths: string[], options: CliOptions): Promise<void> {
     });
     closeOutputs();
     const exitCode = exitCodeFor(summary, signals.stoppedBy);
-    const [counts, ...rest] = summaryLines(summary, { quiet: options.quiet === true });
+    const [counts, ...rest] = summaryLines(summary, { quiet: options.quiet === true, shard: options.shard });
     // On a terminal, the summary (about 100 characters) is broken between its fields rather than by the terminal in a number.
     const columns = process.stderr.isTTY ? process.stderr.columns : 0;
     const lines = options.quiet ? rest : [columns > 0 ? wrapFields(counts!, columns - 1) : counts!, ...rest];
     if (notice !== undefined && !summary.aborted) lines.unshift(summary.dryRun ? notice.replace(' went into ', ' would go into ') : notice);
     if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
-    if (options.json) process.stdout.write(summaryJson(summary, exitCode, summary.copies.length > 1 ? summary.copies : undefined));
+    if (options.json) process.stdout.write(summaryJson(summary, exitCode, { copies: summary.copies.length > 1 ? summary.copies : undefined, shard: options.shard }));
     setExitCode(exitCode);
   } catch (error) {
     closeOutputs();
     // A source refused once others were copied (another run holds the destination's lock…): what was copied is said too.
-    if (error instanceof FoldercopyError && error.copied && !options.quiet) process.stderr.write(`${summaryLines(error.copied)[0]}\n`);
+    if (error instanceof FoldercopyError && error.copied && !options.quiet) process.stderr.write(`${summaryLines(error.copied, { shard: options.shard })[0]}\n`);
     refuse(error, options);
   } finally {
     signals.release();

@@ -132,6 +132,8 @@ export class DeletePass {
     if (skipped && !dryRun) return { skipped, retry: [] };
     for (const deletion of deletions) {
       const done = dryRun ? { keptAside: false } : deleteEntry(tree, deletion);
+      // --shard: another shard's run, into the same destination, put its entries in since the listing; the last one empties it.
+      if ('error' in done && done.error.code === 'ENOTEMPTY' && filter?.shard) continue;
       if ('error' in done) report.fail(done.error, deletion.path);
       else report.deleted(deletion.path, deletion.isDirectory, !tooMany, done.keptAside);
     }

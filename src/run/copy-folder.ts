@@ -48,7 +48,7 @@ async function copyOnce(source: string, destination: string | undefined, options
 
 /** The matchers load only when asked for: their ~15 ms would count against every small copy. */
 async function loadFilter(root: RawPath, options: CopyOptions): Promise<TreeFilter | null> {
-  if (!options.exclude?.length && !options.include?.length && !options.gitignore) return null;
+  if (!options.exclude?.length && !options.include?.length && !options.gitignore && options.shard === undefined) return null;
   const { TreeFilter } = await import('../source/filter.js');
   return TreeFilter.create(root, options);
 }

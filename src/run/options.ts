@@ -12,6 +12,7 @@ import { resolveLinkDest } from './link-dest.js';
 import { isInside, lookAgain, realPathOf, type CopyTarget } from './preflight.js';
 import type { CopyOptions } from './types.js';
 import { resolveBackup } from './backup-options.js';
+import { checkShard } from '../source/shard.js';
 import type { RawPath } from '../shared/raw-path.js';
 
 // Far beyond any benefit; a typo such as -j 1000 should not fork a thousand processes.
@@ -91,6 +92,7 @@ export function checkArguments(source: unknown, destination: unknown, options: u
   check('maxDelete', (value) => typeof value === 'number', 'a number');
   check('modifyWindow', (value) => typeof value === 'number' && Number.isInteger(value) && value >= 0, 'a whole number of seconds, 0 or more');
   check('keep', (value) => typeof value === 'number', 'a number');
+  if (given.shard !== undefined) checkShard(given.shard);
 }
 
 /** A value as a message shows it: strings quoted, so '' and '5' read as strings. */

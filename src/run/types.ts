@@ -9,8 +9,9 @@
 import type { Operation } from '../shared/errors.js';
 import type { OverwritePolicy } from '../shared/jobs.js';
 import type { LossKey } from '../shared/xattrs.js';
+import type { Shard } from '../source/shard.js';
 
-export type { Operation, OverwritePolicy };
+export type { Operation, OverwritePolicy, Shard };
 
 export interface CopyOptions {
   /** Copy extended attributes, POSIX ACLs and file capabilities (default true, as `cp -a`). */
@@ -35,6 +36,12 @@ export interface CopyOptions {
   include?: string[];
   /** Honour .gitignore files at every level of the source. */
   gitignore?: boolean;
+  /**
+   * Copy only the files, symlinks and special files whose path (relative to the source) falls in shard `index` of
+   * `count` (0 <= index < count), by rclone's --hash-filter rule; every directory is made. With delete, only this
+   * shard's extraneous entries are deleted, and a directory once no shard's entries are left in it.
+   */
+  shard?: Shard;
   /** When an entry is already at the destination: 'changed' (default), 'checksum', 'never', 'older' or 'always'. */
   overwrite?: OverwritePolicy;
   /**

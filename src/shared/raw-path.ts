@@ -116,8 +116,8 @@ function decodeEscaping(bytes: Buffer): string {
   return text + bytes.toString('utf8', runStart);
 }
 
-/** The length of the well-formed UTF-8 sequence at `i` (The Unicode Standard, table 3-7), or 0. */
-function sequenceLength(bytes: Buffer, i: number): number {
+/** The length of the well-formed UTF-8 sequence at `i` (The Unicode Standard, table 3-7; Go's decoder too), or 0. */
+export function sequenceLength(bytes: Buffer, i: number): number {
   const lead = bytes[i]!;
   if (lead < 0x80) return 1;
   const continuation = (at: number, low = 0x80, high = 0xbf): boolean => {

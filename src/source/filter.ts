@@ -1,14 +1,16 @@
 /**
- * Which entries of the source tree a copy leaves out: --exclude, --include and
- * --gitignore (their rules for users are in the README). Each is tested as a
- * directory is read, so an excluded directory is never read; the root is never
- * filtered, and an entry is left out if any of the three leaves it out.
+ * Which entries of the source tree a copy leaves out: --exclude, --include,
+ * --gitignore and --shard (their rules for users are in the README). Each is
+ * tested as a directory is read, so an excluded directory is never read; the root
+ * is never filtered, and an entry is left out if any of them leaves it out.
+ * --shard never leaves out a directory: every shard makes every directory.
  * Patterns match raw names byte for byte (raw-path.ts): `?` is one byte.
  */
 import fs from 'node:fs';
 import ignore, { type Ignore } from 'ignore';
 import picomatch from 'picomatch';
 import { FoldercopyError } from '../shared/errors.js';
+import { shardOf, type Shard } from './shard.js';
 import { childPath, fsPath, joinRaw, parentOf, rawFromBytes, rawFromString, type RawPath } from '../shared/raw-path.js';
 
 export interface FilterOptions {
@@ -18,6 +20,8 @@ export interface FilterOptions {
   include?: readonly string[];
   /** Honour .gitignore files at every level of the source, as git does. */
   gitignore?: boolean;
+  /** Only the files, symlinks and special files whose path falls in this shard (shard.ts: rclone's --hash-filter rule). */
+  shard?: Shard;
 }
 
 /** What admit() reads of a directory entry: fs.Dirent has it, with the raw name walk.ts puts in. */
@@ -138,6 +142,8 @@ function isGitignoreFile(dirent: DirentLike): boolean {
 
 export class TreeFilter {
   readonly hasIncludes: boolean;
+  /** --shard: a directory the run would delete may still hold another shard's entries (delete/pass.ts). */
+  readonly shard: Shard | null;
   private readonly globsReadPaths: boolean;
   /** The rules in force below each directory that has a .gitignore with rules (its own and its ancestors'). */
   private readonly gitignoreRulesByDirectory = new Map<RawPath, Ignore>();
@@ -147,9 +153,11 @@ export class TreeFilter {
     private readonly exclude: GlobSet | null,
     private readonly include: GlobSet | null,
     private readonly gitignore: boolean,
+    shard: Shard | undefined,
   ) {
     this.hasIncludes = include !== null;
-    this.globsReadPaths = readsPaths(exclude) || readsPaths(include);
+    this.shard = shard ?? null;
+    this.globsReadPaths = readsPaths(exclude) || readsPaths(include) || this.shard !== null;
   }
 
   /** null when the options filter nothing, so the walk pays nothing. Throws FoldercopyError('USAGE') for an invalid or empty pattern, naming it. */
@@ -157,7 +165,8 @@ export class TreeFilter {
     const exclude = compileGlobs('exclude', options.exclude ?? []);
     const include = compileGlobs('include', options.include ?? []);
     const gitignore = options.gitignore ?? false;
-    return exclude === null && include === null && !gitignore ? null : new TreeFilter(root, exclude, include, gitignore);
+    const none = exclude === null && include === null && !gitignore && options.shard === undefined;
+    return none ? null : new TreeFilter(root, exclude, include, gitignore, options.shard);
   }
 
   /**
@@ -194,6 +203,7 @@ export class TreeFilter {
   private drops(name: RawPath, path: RawPath, isDirectory: boolean, gitignore: Ignore | null): boolean {
     if (this.exclude !== null && matchesGlobs(this.exclude, name, path, isDirectory)) return true;
     if (!isDirectory && this.include !== null && !matchesGlobs(this.include, name, path, false)) return true;
+    if (!isDirectory && this.shard !== null && shardOf(path, this.shard.count) !== this.shard.index) return true;
     // Directory-only rules (`build/`) match only a path that ends in a slash.
     return gitignore !== null && gitignore.test(isDirectory ? `${path}/` : path).ignored;
   }
