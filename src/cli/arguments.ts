@@ -1,7 +1,7 @@
 /** The command line's options as commander gives them, and the parsers of their values. */
 import { InvalidArgumentError } from 'commander';
 import { MAX_JOBS, type OverwritePolicy, type Shard } from '../index.js';
-import { parseShard } from '../source/shard.js';
+import { parseShard } from '../source/shard-option.js';
 
 export interface CliOptions {
   /** -a, -r: what foldercopy always does; accepted for cp and rsync habits, never read. */

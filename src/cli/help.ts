@@ -42,6 +42,9 @@ Examples:
       use 4 worker processes
   $ foldercopy --delete --dry-run src dest
       preview a mirror: what would be copied and deleted
+  $ foldercopy --shard 2/8 src dest
+      copy an eighth of the files (every directory), rclone's --hash-filter
+      split: one job of a CI matrix, the 8 together copy them all
   $ foldercopy --json -q src dest > r.json
       a machine-readable summary for CI
   $ foldercopy --snapshot --keep 14 /home /srv/backups/home

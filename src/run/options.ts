@@ -12,7 +12,7 @@ import { resolveLinkDest } from './link-dest.js';
 import { isInside, lookAgain, realPathOf, type CopyTarget } from './preflight.js';
 import type { CopyOptions } from './types.js';
 import { resolveBackup } from './backup-options.js';
-import { checkShard } from '../source/shard.js';
+import { checkShard } from '../source/shard-option.js';
 import type { RawPath } from '../shared/raw-path.js';
 
 // Far beyond any benefit; a typo such as -j 1000 should not fork a thousand processes.

@@ -9,7 +9,7 @@
 import type { Operation } from '../shared/errors.js';
 import type { OverwritePolicy } from '../shared/jobs.js';
 import type { LossKey } from '../shared/xattrs.js';
-import type { Shard } from '../source/shard.js';
+import type { Shard } from '../source/shard-option.js';
 
 export type { Operation, OverwritePolicy, Shard };
 

@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import ignore, { type Ignore } from 'ignore';
 import picomatch from 'picomatch';
 import { FoldercopyError } from '../shared/errors.js';
-import { shardOf, type Shard } from './shard.js';
+import { shardOf } from './shard.js';
+import type { Shard } from './shard-option.js';
 import { childPath, fsPath, joinRaw, parentOf, rawFromBytes, rawFromString, type RawPath } from '../shared/raw-path.js';
 
 export interface FilterOptions {

@@ -17,27 +17,33 @@
  *    does foldercopy: each byte that is not part of a well-formed sequence becomes
  *    U+FFFD, before normalisation (U+FFFD composes with nothing, so the order
  *    does not matter).
+ *  - rclone hashes its "standard" name (lib/encoder: the local backend's names
+ *    decoded, then encoded with encoder.Standard), in which a control character
+ *    (0x01-0x1F) is its Unicode symbol (U+2401-U+241F), DEL is U+2421, and such a
+ *    symbol already in a name is quoted with U+201B. foldercopy maps them alike.
+ *    Not reproduced: names holding U+201B, U+2400 or U+FF0F (which that decoding
+ *    rewrites) are hashed as they are.
  */
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
-import { FoldercopyError } from '../shared/errors.js';
 import { bytesFromRaw, sequenceLength, type RawPath } from '../shared/raw-path.js';
 
-/** One shard of N: `index` from 0 to count - 1. */
-export interface Shard {
-  index: number;
-  count: number;
+const BEYOND_PRINTABLE_ASCII = /[^\x20-\x7e]/;
+const GO_SIMPLE_LOWER = /[\u0130\u03a3]/g;
+const RCLONE_ENCODED = /[\x01-\x1f\x7f\u2401-\u241f\u2421]/g;
+
+function rcloneStandard(c: string): string {
+  const code = c.charCodeAt(0);
+  if (code < 0x20) return String.fromCharCode(0x2400 + code);
+  return code === 0x7f ? '\u2421' : `\u201b${c}`;
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
-const GO_SIMPLE_LOWER = /[\u0130\u03a3]/g;
-
-/** The path as Go lower-cases it after NFC, as UTF-8: the bytes rclone hashes. */
+/** The path as rclone names it, NFC-normalised and lower-cased as Go does, in UTF-8: the bytes rclone hashes. */
 export function shardKey(path: RawPath): Buffer | string {
-  // Most paths are ASCII (a raw path's escaped line breaks are not, and take the long way): no decoding at all.
-  if (!NON_ASCII.test(path)) return path.toLowerCase();
+  // Most paths are printable ASCII (a raw path's escaped line breaks are not, and take the long way): no decoding at all.
+  if (!BEYOND_PRINTABLE_ASCII.test(path)) return path.toLowerCase();
   const bytes = bytesFromRaw(path);
-  const text = isUtf8(bytes) ? bytes.toString('utf8') : replacingInvalid(bytes);
+  const text = (isUtf8(bytes) ? bytes.toString('utf8') : replacingInvalid(bytes)).replace(RCLONE_ENCODED, rcloneStandard);
   const lower = text.normalize('NFC').replace(GO_SIMPLE_LOWER, (c) => (c === '\u0130' ? 'i' : '\u03c3')).toLowerCase();
   return Buffer.from(lower, 'utf8');
 }
@@ -62,24 +68,4 @@ function replacingInvalid(bytes: Buffer): string {
 export function shardOf(path: RawPath, count: number): number {
   const digest = createHash('md5').update(shardKey(path)).digest();
   return Number(digest.readBigUInt64LE(0) % BigInt(count));
-}
-
-/** The library's shard option checked: whole numbers, 0 <= index < count (rclone also takes K >= N as K mod N; a matrix never needs it). */
-export function checkShard(value: unknown): Shard {
-  const shard = value as Partial<Shard> | null;
-  const whole = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n);
-  if (typeof shard === 'object' && shard !== null && whole(shard.index) && whole(shard.count) && shard.count >= 1 && shard.index >= 0 && shard.index < shard.count) {
-    return { index: shard.index, count: shard.count };
-  }
-  const got = typeof shard === 'object' && shard !== null ? `{ index: ${String(shard.index)}, count: ${String(shard.count)} }` : JSON.stringify(value) ?? String(value);
-  throw new FoldercopyError('USAGE', `the shard option must be { index, count }, whole numbers with 0 <= index < count, got ${got}`);
-}
-
-/** `K/N` as the command line gives it; null when it is not two whole numbers with 0 <= K < N. */
-export function parseShard(text: string): Shard | null {
-  const match = /^(\d+)\/(\d+)$/.exec(text);
-  if (!match) return null;
-  const index = Number(match[1]);
-  const count = Number(match[2]);
-  return Number.isSafeInteger(count) && count >= 1 && index < count ? { index, count } : null;
 }

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { FoldercopyError } from '../../src/shared/errors.js';
 import { rawFromBytes, rawFromString } from '../../src/shared/raw-path.js';
-import { checkShard, parseShard, shardKey, shardOf } from '../../src/source/shard.js';
+import { checkShard, parseShard } from '../../src/source/shard-option.js';
+import { shardKey, shardOf } from '../../src/source/shard.js';
 
 /** rclone's rule written out once more, on the bytes Go would hash: the first 8 bytes of the MD5, little-endian, mod N. */
 function rcloneShard(goLowered: Buffer | string, count: number): number {
@@ -84,8 +85,14 @@ describe('shardOf: rclone --hash-filter', () => {
     expect(shardOf(lone, 1000)).toBe(rcloneShard('a\ufffdb', 1000));
   });
 
-  it('hashes a newline in a name as the byte it is', () => {
-    expect(shardKey(rawFromBytes(Buffer.from('A\nB')))).toEqual(Buffer.from('a\nb'));
+  it("hashes control characters as rclone's standard names show them: their symbols, and a symbol already there quoted", () => {
+    expect(shardKey(rawFromBytes(Buffer.from('A\nB\tC\x7fD')))).toEqual(Buffer.from('a\u240ab\u2409c\u2421d'));
+    expect(keyText('\u2401\u2421.txt')).toBe('\u201b\u2401\u201b\u2421.txt');
+    // rclone's own vector for encoder.EncodeCtl (lib/encoder/encoder_cases_test.go), which Standard includes; lower-cased.
+    const input = '␊\n␅␚ρ␉␄␈\x1f\\\x1bζ\x19␏ｔ␘\x07φ\f\x11\x05␃－␒␁␙␟␔ξ#␄ＸN␜\b\r\x14\x04␋\x10＜␑2!\x18\x1c\t␆\x06␞{␍␐␎5␝\x12ｃ\x1a\x03␗\x0e␛\b\x15\x1eX␛␐␌\x01\x1d\x17\x02\x1d8？\x13␖␂\x18\v␕＾␙\x0fα␕␇;μ␓\x16';
+    const encoded = '‛␊␊‛␅‛␚ρ‛␉‛␄‛␈␟\\␛ζ␙‛␏ｔ‛␘␇φ␌␑␅‛␃－‛␒‛␁‛␙‛␟‛␔ξ#‛␄ＸN‛␜␈␍␔␄‛␋␐＜‛␑2!␘␜␉‛␆␆‛␞{‛␍‛␐‛␎5‛␝␒ｃ␚␃‛␗␎‛␛␈␕␞X‛␛‛␐‛␌␁␝␗␂␝8？␓‛␖‛␂␘␋‛␕＾‛␙␏α‛␕‛␇;μ‛␓␖';
+    expect(keyText(input)).toBe(encoded.toLowerCase());
+    expect(shardOf(rawFromString(input), 1000)).toBe(rcloneShard(encoded.toLowerCase(), 1000));
   });
 
   it('splits a tree into disjoint shards that cover it', () => {
