@@ -24,7 +24,7 @@
  *    Not reproduced: names holding U+201B, U+2400 or U+FF0F (which that decoding
  *    rewrites) are hashed as they are.
  */
-import { createHash } from 'node:crypto';
+import crypto from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { bytesFromRaw, sequenceLength, type RawPath } from '../shared/raw-path.js';
 
@@ -64,8 +64,12 @@ function replacingInvalid(bytes: Buffer): string {
   return text + bytes.toString('utf8', runStart);
 }
 
+// crypto.hash (Node 20.12 and later) is one call, about twice as fast as createHash on a path; older Nodes lack it.
+const md5: (data: string | Buffer) => Buffer =
+  typeof crypto.hash === 'function' ? (data) => crypto.hash('md5', data, 'buffer') : (data) => crypto.createHash('md5').update(data).digest();
+
 /** The shard (0 to count - 1) a path relative to the copy's root belongs to. */
 export function shardOf(path: RawPath, count: number): number {
-  const digest = createHash('md5').update(shardKey(path)).digest();
+  const digest = md5(shardKey(path));
   return Number(digest.readBigUInt64LE(0) % BigInt(count));
 }
