@@ -1,7 +1,6 @@
 /** The command line's options as commander gives them, and the parsers of their values. */
 import { InvalidArgumentError } from 'commander';
 import { MAX_JOBS, type OverwritePolicy, type Shard } from '../index.js';
-import { parseShard } from '../source/shard-option.js';
 
 export interface CliOptions {
   /** -a, -r: what foldercopy always does; accepted for cp and rsync habits, never read. */
@@ -63,10 +62,14 @@ export function parseJobs(value: string): number {
   return jobs;
 }
 
+/** --shard K/N: two whole numbers with 0 <= K < N (rclone's --hash-filter also takes K >= N, as K mod N, and `@`). */
 export function parseShardArgument(value: string): Shard {
-  const shard = parseShard(value);
-  if (shard === null) throw new InvalidArgumentError('expected k/n, whole numbers with 0 <= k < n (0/8 to 7/8 for 8 shards).');
-  return shard;
+  const match = /^(\d+)\/(\d+)$/.exec(value);
+  const [index, count] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
+  if (!Number.isSafeInteger(count) || count < 1 || !(index < count)) {
+    throw new InvalidArgumentError('expected k/n, whole numbers with 0 <= k < n (0/8 to 7/8 for 8 shards).');
+  }
+  return { index, count };
 }
 
 export function parseCount(value: string): number {

@@ -158,7 +158,7 @@ export class TreeFilter {
   ) {
     this.hasIncludes = include !== null;
     this.shard = shard ?? null;
-    this.globsReadPaths = readsPaths(exclude) || readsPaths(include) || this.shard !== null;
+    this.globsReadPaths = readsPaths(exclude) || readsPaths(include);
   }
 
   /** null when the options filter nothing, so the walk pays nothing. Throws FoldercopyError('USAGE') for an invalid or empty pattern, naming it. */
@@ -176,7 +176,7 @@ export class TreeFilter {
    */
   admit<T extends DirentLike>(relativeDir: RawPath, dirents: T[]): T[] {
     const gitignore = this.gitignore ? this.loadGitignore(relativeDir, dirents) : null;
-    const readsPath = this.globsReadPaths || gitignore !== null;
+    const readsPath = this.globsReadPaths || gitignore !== null || this.shard !== null;
     let kept: T[] | null = null;
     for (let index = 0; index < dirents.length; index++) {
       const dirent = dirents[index]!;

@@ -1,5 +1,5 @@
 /**
- * --shard K/N and the library's shard option: the values taken, checked before
+ * The library's shard option (the command's --shard K/N), checked before
  * anything runs. Apart from shard.ts (the rule, and its MD5) so that checking
  * an option loads nothing a run without --shard does not need.
  */
@@ -20,13 +20,4 @@ export function checkShard(value: unknown): Shard {
   }
   const got = typeof shard === 'object' && shard !== null ? `{ index: ${String(shard.index)}, count: ${String(shard.count)} }` : JSON.stringify(value) ?? String(value);
   throw new FoldercopyError('USAGE', `the shard option must be { index, count }, whole numbers with 0 <= index < count, got ${got}`);
-}
-
-/** `K/N` as the command line gives it; null when it is not two whole numbers with 0 <= K < N. */
-export function parseShard(text: string): Shard | null {
-  const match = /^(\d+)\/(\d+)$/.exec(text);
-  if (!match) return null;
-  const index = Number(match[1]);
-  const count = Number(match[2]);
-  return Number.isSafeInteger(count) && count >= 1 && index < count ? { index, count } : null;
 }

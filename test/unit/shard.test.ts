@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { FoldercopyError } from '../../src/shared/errors.js';
 import { rawFromBytes, rawFromString } from '../../src/shared/raw-path.js';
-import { checkShard, parseShard } from '../../src/source/shard-option.js';
+import { InvalidArgumentError } from 'commander';
+import { parseShardArgument } from '../../src/cli/arguments.js';
+import { checkShard } from '../../src/source/shard-option.js';
 import { shardKey, shardOf } from '../../src/source/shard.js';
 
 /** rclone's rule written out once more, on the bytes Go would hash: the first 8 bytes of the MD5, little-endian, mod N. */
@@ -105,9 +107,11 @@ describe('shardOf: rclone --hash-filter', () => {
 
 describe('shard values', () => {
   it('parses K/N with 0 <= K < N', () => {
-    expect(parseShard('0/1')).toEqual({ index: 0, count: 1 });
-    expect(parseShard('2/8')).toEqual({ index: 2, count: 8 });
-    for (const bad of ['3/3', '0/0', 'a/b', '-1/2', '1/-2', '1', '', '1/2/3', ' 1/2', '1.5/2', '0/99999999999999999999']) expect(parseShard(bad), bad).toBeNull();
+    expect(parseShardArgument('0/1')).toEqual({ index: 0, count: 1 });
+    expect(parseShardArgument('2/8')).toEqual({ index: 2, count: 8 });
+    for (const bad of ['3/3', '0/0', 'a/b', '-1/2', '1/-2', '1', '', '1/2/3', ' 1/2', '1.5/2', '0/99999999999999999999', '99999999999999999999/1']) {
+      expect(() => parseShardArgument(bad), bad).toThrow(InvalidArgumentError);
+    }
   });
 
   it('checks the library option', () => {
