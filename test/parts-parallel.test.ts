@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseTempName } from '../src/shared/names-on-disk.js';
 import { isAlive, processesWithEnv, processGroupOf, waitForExit } from './helpers/processes.js';
 import { CLI_PATH, REPO_ROOT, runCli, runCommand, startCommand, waitFor, type RunResult } from './helpers/run-cli.js';
 import { EDGE_MTIME_NS, diffTrees, snapshotTree, sourceAndCopy, useTempDirs, writeManySmallFiles, writeTree } from './helpers/tree.js';
@@ -22,9 +23,8 @@ const planAvailable = help.status === 0 && help.stdout.includes('--make-plan');
 const planSourcePresent = fs.existsSync(path.join(REPO_ROOT, 'src/parts/make-plan.ts'));
 
 it('the planned-copy tests are skipped only while the CLI has no --make-plan', () => {
-  expect(planAvailable, `src/parts/make-plan.ts exists but \`foldercopy --help\` does not list --make-plan:\n${help.stdout}${help.stderr}`).toBe(
-    planSourcePresent,
-  );
+  const says = `src/parts/make-plan.ts ${planSourcePresent ? 'exists' : 'is absent'}; \`foldercopy --help\` (from dist/) says:\n${help.stdout}${help.stderr}`;
+  expect(planAvailable, says).toBe(planSourcePresent);
 });
 
 const PARTS = 6;
@@ -43,7 +43,7 @@ function pathsOfPart(plan: string, k: number): string[] {
 
 /** What a user's tree has: many small files, modes, exact times, a symlink, a hard link, an empty directory. */
 async function writeSource(source: string): Promise<void> {
-  writeManySmallFiles(source, 12, 100);
+  writeManySmallFiles(source, 24, 100);
   await writeTree(source, {
     'big.bin': { type: 'file', content: randomBytes(8 * 1024 * 1024), mtime: 1_600_000_000.5 },
     'bin/run.sh': { type: 'file', content: '#!/bin/sh\necho hi\n', mode: 0o755 },
@@ -56,6 +56,73 @@ async function writeSource(source: string): Promise<void> {
     'empty': { type: 'dir', mode: 0o750, mtime: 1_400_000_000.25 },
     conf: { type: 'dir', mode: 0o755, mtime: 1_450_000_000 },
   });
+}
+
+interface KillPart {
+  plan: string;
+  copy: string;
+  part: number;
+  /** The run's NAME=value, to tell its processes from any other foldercopy's. */
+  marker: string;
+  /** GNU parallel's own group, which the part's must not be. */
+  parallelGroup: number;
+}
+
+/**
+ * SIGKILLs the process group of part `part` (its CLI and workers) the moment it writes one of its
+ * files: inotify on the destination's directories says when, as a part of a few hundred small files
+ * takes only a moment; a poll of the part's paths stands in where an event is missed. 'finished'
+ * if the part wrote its record, or parallel ended, before that.
+ */
+async function killPartMidway({ plan, copy, part, marker, parallelGroup }: KillPart): Promise<'killed' | 'finished'> {
+  const ours = new Set(pathsOfPart(plan, part));
+  let group: number | null = null;
+  let outcome: 'killed' | 'finished' | null = null;
+  const kill = (): void => {
+    if (outcome !== null || group === null) return;
+    process.kill(-group, 'SIGKILL');
+    outcome = 'killed';
+  };
+  const watchers = new Map<string, fs.FSWatcher>();
+  const watch = (dir: string): void => {
+    if (watchers.has(dir)) return;
+    try {
+      watchers.set(
+        dir,
+        fs.watch(path.join(copy, dir), (_event, name) => {
+          if (name === null) return;
+          const rel = dir === '' ? name : `${dir}/${name}`;
+          if (dir === '' && fs.statSync(path.join(copy, rel), { throwIfNoEntry: false })?.isDirectory()) watch(rel);
+          const finalName = parseTempName(name)?.finalName ?? name;
+          if (ours.has(dir === '' ? finalName : `${dir}/${finalName}`)) kill();
+        }),
+      );
+    } catch {
+      // The directory went (a temporary name renamed): the poll covers it.
+    }
+  };
+  watch('');
+  const copyingOrDone = (): boolean => {
+    if (outcome === null && (!isAlive(parallelGroup) || fs.existsSync(partFile(plan, 'records', part)))) outcome = 'finished';
+    if (outcome !== null) return true;
+    if (group === null) {
+      // Found as soon as the part starts, well before its first file (Node's start-up alone takes longer).
+      const [pid] = processesWithEnv(marker, `PARALLEL_SEQ=${part + 1}`);
+      group = pid === undefined ? null : processGroupOf(pid);
+      if (group === null) return false;
+      expect(group, 'the part runs in a process group of its own').not.toBe(parallelGroup);
+    }
+    // The tree is two levels deep: the top-level directories are all there is to watch.
+    for (const name of fs.readdirSync(copy)) if (fs.statSync(path.join(copy, name), { throwIfNoEntry: false })?.isDirectory()) watch(name);
+    if ([...ours].some((rel) => fs.existsSync(path.join(copy, rel)))) kill();
+    return outcome !== null;
+  };
+  try {
+    await waitFor(copyingOrDone, { timeoutMs: 90_000, intervalMs: 25, description: `part ${part} copying` });
+  } finally {
+    for (const watcher of watchers.values()) watcher.close();
+  }
+  return outcome ?? 'finished';
 }
 
 /** Combined output, for messages and for lines whose stream the spec leaves open. */
@@ -106,24 +173,8 @@ describe.skipIf(!planAvailable)('planned copy under GNU parallel', () => {
       { env, timeoutMs: 120_000 },
     );
 
-    // Kill the part's whole process group (its CLI and workers) once the first of its files is in place.
-    let killed = false;
-    let finishedFirst = false;
-    await waitFor(
-      () => {
-        if (!isAlive(parallel.child.pid!) || fs.existsSync(partFile(plan, 'records', KILLED))) return (finishedFirst = true);
-        if (!killedPaths.some((rel) => fs.existsSync(path.join(copy, rel)))) return false;
-        const [pid] = processesWithEnv(marker, `PARALLEL_SEQ=${KILLED + 1}`);
-        const group = pid === undefined ? null : processGroupOf(pid);
-        if (group === null) return false;
-        expect(group, 'the part runs in a group of its own, not parallel’s').not.toBe(parallel.child.pid);
-        process.kill(-group, 'SIGKILL');
-        return (killed = true);
-      },
-      { timeoutMs: 90_000, intervalMs: 10, description: `part ${KILLED} copying` },
-    );
-    expect(finishedFirst, `part ${KILLED} finished before it could be killed`).toBe(false);
-    expect(killed).toBe(true);
+    const outcome = await killPartMidway({ plan, copy, part: KILLED, marker, parallelGroup: parallel.child.pid! });
+    expect(outcome, `part ${KILLED} finished before it could be killed`).toBe('killed');
 
     const ran = await parallel.result;
     // GNU parallel's exit code is the number of jobs that failed: the killed one only.
