@@ -19,7 +19,7 @@ if [ $# -ne 5 ]; then
 fi
 src=$1 dest=$2 plan=$3 parts=$4 running=$5
 case $parts$running in *[!0-9]*) echo "$0: PARTS and MAX_RUNNING are whole numbers" >&2; exit 2 ;; esac
-[ "$parts" -ge 1 ] && [ "$running" -ge 1 ] || { echo "$0: PARTS and MAX_RUNNING are at least 1" >&2; exit 2; }
+if [ "$parts" -lt 1 ] || [ "$running" -lt 1 ]; then echo "$0: PARTS and MAX_RUNNING are at least 1" >&2; exit 2; fi
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 export FOLDERCOPY="${FOLDERCOPY:-$(command -v node) $repo/bin/foldercopy.js}"
