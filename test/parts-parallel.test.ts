@@ -13,17 +13,18 @@ import { CLI_PATH, REPO_ROOT, runCli, runCommand, startCommand, waitFor, type Ru
 import { EDGE_MTIME_NS, diffTrees, snapshotTree, sourceAndCopy, useTempDirs, writeManySmallFiles, writeTree } from './helpers/tree.js';
 
 /**
- * Whether the built CLI knows planned copies: its --help lists --make-plan. Until the feature is
- * merged it does not, and the planned-copy tests below are skipped. Once it is, they must run: the
- * first test fails (rather than letting them be skipped unseen) if the feature's source is there
- * but the probe says no, e.g. because --help stopped naming the flag or dist/ was not rebuilt.
+ * Whether the built CLI has planned copies, all of them this test needs: its --help lists
+ * --make-plan and --check. Until the feature is merged it does not, and the planned-copy tests below
+ * are skipped. Once it is, they must run: the first test fails (rather than letting them be skipped
+ * unseen) if the feature's source is there but the probe says no, e.g. because --help stopped
+ * naming the flags or dist/ was not rebuilt.
  */
 const help = spawnSync(process.execPath, [CLI_PATH, '--help'], { encoding: 'utf8', timeout: 30_000 });
-const planAvailable = help.status === 0 && help.stdout.includes('--make-plan');
-const planSourcePresent = fs.existsSync(path.join(REPO_ROOT, 'src/parts/make-plan.ts'));
+const planAvailable = help.status === 0 && /--make-plan\b/.test(help.stdout) && /--check\b/.test(help.stdout);
+const planSourcePresent = ['src/parts/make-plan.ts', 'src/parts/check.ts'].every((file) => fs.existsSync(path.join(REPO_ROOT, file)));
 
-it('the planned-copy tests are skipped only while the CLI has no --make-plan', () => {
-  const says = `src/parts/make-plan.ts ${planSourcePresent ? 'exists' : 'is absent'}; \`foldercopy --help\` (from dist/) says:\n${help.stdout}${help.stderr}`;
+it('the planned-copy tests are skipped only while the CLI has no --make-plan and --check', () => {
+  const says = `src/parts/make-plan.ts and check.ts ${planSourcePresent ? 'exist' : 'are not both there'}; \`foldercopy --help\` (from dist/) says:\n${help.stdout}${help.stderr}`;
   expect(planAvailable, says).toBe(planSourcePresent);
 });
 
