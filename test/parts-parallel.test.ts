@@ -203,5 +203,5 @@ describe.skipIf(!planAvailable)('planned copy under GNU parallel', () => {
     expect(diffTrees(sourceSnapshot, await snapshotTree(copy))).toEqual([]);
     // --finalize released the plan's lock on the destination: beside the copy, only what the test made.
     expect(fs.readdirSync(root).sort()).toEqual(['copy', 'plan', 'source']);
-  }, 240_000);
+  }, 300_000);
 });
