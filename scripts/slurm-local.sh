@@ -25,10 +25,10 @@ say() { echo "slurm-local: $*" >&2; }
 die() { say "$*"; exit 1; }
 
 # A pid file names a live process (zombies count as gone: they run nothing).
+# A daemon removes its pid file as it exits: the file can go between the test and the read.
 alive() {
-  [ -s "$1" ] || return 1
-  pid=$(cat "$1")
-  [ -d "/proc/$pid" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null
+  alive_pid=$(cat "$1" 2> /dev/null) && [ -n "$alive_pid" ] || return 1
+  [ -d "/proc/$alive_pid" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$alive_pid/status" 2> /dev/null
 }
 
 write_config() {
@@ -116,7 +116,7 @@ wait_idle() {
 # Waits up to 30 s for the process a pid file names to end, then kills it.
 stop_pid_file() {
   alive "$1" || { rm -f "$1"; return 0; }
-  pid=$(cat "$1")
+  pid=$alive_pid
   kill "$pid" 2> /dev/null || true
   tries=0
   while alive "$1" && [ "$tries" -lt 30 ]; do sleep 1; tries=$((tries + 1)); done
