@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 interface ProcStat {
   state: string;
   ppid: number;
+  pgrp: number;
 }
 
 /** null once the process is gone (it can go between listing /proc and reading it). */
@@ -16,8 +17,8 @@ function readStat(pid: number): ProcStat | null {
     return null;
   }
   // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so parse after the last ")".
-  const [state, ppid] = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return state === undefined || ppid === undefined ? null : { state, ppid: Number(ppid) };
+  const [state, ppid, pgrp] = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return state === undefined || ppid === undefined || pgrp === undefined ? null : { state, ppid: Number(ppid), pgrp: Number(pgrp) };
 }
 
 /**
@@ -51,8 +52,16 @@ export function isAlive(pid: number): boolean {
   return stat !== null && stat.state !== 'Z' && stat.state !== 'X';
 }
 
-/** Live processes whose environment holds `NAME=value`: how a test finds the processes of one run after it has left them. */
-export function processesWithEnv(assignment: string): number[] {
+/** The process group of `pid` (what kill(-group) reaches); null once it is gone. */
+export function processGroupOf(pid: number): number | null {
+  return readStat(pid)?.pgrp ?? null;
+}
+
+/**
+ * Live processes whose environment holds `NAME=value` (each of them, when several are given): how a
+ * test finds the processes of one run after it has left them.
+ */
+export function processesWithEnv(...assignments: readonly string[]): number[] {
   const found: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -62,7 +71,8 @@ export function processesWithEnv(assignment: string): number[] {
     } catch {
       continue;
     }
-    if (environ.split('\0').includes(assignment) && isAlive(Number(name))) found.push(Number(name));
+    const variables = environ.split('\0');
+    if (assignments.every((assignment) => variables.includes(assignment)) && isAlive(Number(name))) found.push(Number(name));
   }
   return found;
 }
