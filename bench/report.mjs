@@ -10,7 +10,7 @@ export const MB = 1e6; // targets are in decimal MB
 export const TARGETS = {
   /** × cp -a, median of the pairs, by row. */
   ratio: {
-    small: { max: 0.8, stretch: 0.7 }, mixed: { max: 0.8, stretch: 0.7 }, large: { max: 1.05 },
+    small: { max: 0.65 }, mixed: { max: 0.7 }, large: { max: 0.65 },
     'btrfs-mixed': { max: 0.8 }, 'xfs-mixed': { max: 0.8 },
   },
   peakMemoryMB: { default: 250, huge: 300 },
@@ -25,6 +25,11 @@ export const TARGETS = {
   snapshotVsRsync: { 'snapshot-mixed': 1.0 },
   /** Onto the latency mount: this tool at least this many times faster than cp -a. */
   latency: { tool: 'foldercopy -j 16', speedup: 5 },
+  /**
+   * A planned copy (plan, parts, finalize, check) against one ordinary run of the same tree: at most this many
+   * times its time; on the latency mount, all parts at once at least this many times faster than one at a time.
+   */
+  parts: { overhead: 1.15, latencySpeedup: 4 },
   /** Where cp -a clones (reflinks): foldercopy within factor × cp -a's time plus its own start-up. */
   clone: { factor: 1.5 },
 };
@@ -214,6 +219,24 @@ export function evaluateTargets(summaries) {
     }
     const speedup = median(cp.ratios.map((x) => 1 / x));
     verdict(speedup >= TARGETS.latency.speedup, `${name}: ${TARGETS.latency.tool} ${speedup.toFixed(1)}× faster than cp -a (target ≥ ${TARGETS.latency.speedup}×)`);
+  }
+  for (const name of ['parts-small', 'parts-mixed']) {
+    const row = summaries[name]?.[0];
+    if (!row) continue;
+    const one = row.vs.foldercopy;
+    if (!one) none(name, 'foldercopy');
+    else verdict(one.median <= TARGETS.parts.overhead, `${name}: ${row.tool} ${one.median.toFixed(3)}× one ordinary run (target ≤ ${TARGETS.parts.overhead.toFixed(2)}×)`);
+  }
+  const latencyParts = summaries['latency-parts'];
+  if (latencyParts) {
+    const first = latencyParts[0];
+    const last = latencyParts.filter((r) => r.tool !== 'cp -a').at(-1);
+    const vs = last?.vs[first?.tool ?? ''];
+    if (!first || !last || !vs) none('latency-parts', 'one part at a time');
+    else {
+      const speedup = median(vs.ratios.map((x) => 1 / x));
+      verdict(speedup >= TARGETS.parts.latencySpeedup, `latency-parts: ${last.tool} ${speedup.toFixed(1)}× faster than ${first.tool} (target ≥ ${TARGETS.parts.latencySpeedup}×)`);
+    }
   }
   for (const [name, rows] of Object.entries(summaries)) {
     const row = rows.find((r) => r.tool === 'foldercopy' && r.budgetRatios.length);

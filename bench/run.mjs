@@ -25,13 +25,14 @@ const REPO = path.dirname(HERE);
  */
 const ROW_NAMES = /** @type {const} */ ([
   'tiny', 'startup', 'small', 'noop-small', 'mixed', 'noop-mixed', 'snapshot-mixed', 'large', 'huge',
-  'latency-500', 'latency-2000', 'btrfs-mixed', 'btrfs-large2', 'xfs-mixed', 'xfs-large2',
+  'parts-small', 'parts-mixed', 'latency-500', 'latency-2000', 'latency-parts', 'btrfs-mixed', 'btrfs-large2', 'xfs-mixed', 'xfs-large2',
 ]);
 /** @typedef {typeof ROW_NAMES[number]} RowName */
 /** @type {Record<string, RowName[]>} */
 const ALIASES = {
   noop: ['noop-small', 'noop-mixed'],
-  latency: ['latency-500', 'latency-2000'],
+  latency: ['latency-500', 'latency-2000', 'latency-parts'],
+  parts: ['parts-small', 'parts-mixed', 'latency-parts'],
   btrfs: ['btrfs-mixed', 'btrfs-large2'],
   xfs: ['xfs-mixed', 'xfs-large2'],
 };
@@ -42,12 +43,24 @@ const DEFAULT_ROWS = ['tiny', 'startup', 'small', 'noop', 'mixed', 'snapshot-mix
 /** The corpus each row copies (built on the ext4 image unless the row's filesystem is another). */
 const ROW_CORPUS = /** @type {Record<RowName, string>} */ ({
   tiny: 'tiny', startup: 'demo', small: 'small', 'noop-small': 'small', mixed: 'mixed', 'noop-mixed': 'mixed', 'snapshot-mixed': 'mixed',
-  large: 'large', huge: 'huge', 'latency-500': 'spread500', 'latency-2000': 'spread2000',
+  large: 'large', huge: 'huge', 'parts-small': 'small', 'parts-mixed': 'mixed',
+  'latency-500': 'spread500', 'latency-2000': 'spread2000', 'latency-parts': 'spread2000',
   'btrfs-mixed': 'mixed', 'btrfs-large2': 'large2', 'xfs-mixed': 'mixed', 'xfs-large2': 'large2',
 });
 /** @param {string} row @returns {'ext4' | 'btrfs' | 'xfs'} the filesystem the row's source and copies are on */
 const rowFs = (row) => (row.startsWith('btrfs-') ? 'btrfs' : row.startsWith('xfs-') ? 'xfs' : 'ext4');
 const DEMO = path.join(REPO, 'fixtures', 'demo');
+/** The planned-copy rows: parts in the plan, tasks at once, and on the latency mount each part's -j. */
+const PARTS = { parts: 8, tasks: 2, latencyTasks: [1, 2, 4, 8], jobsOnMount: 2 };
+const PARTS_SH = path.join(REPO, 'bench', 'parts.sh');
+
+/**
+ * A planned copy (bench/parts.sh), `tasks` parts at once under GNU parallel; `partArgs` go to each part.
+ * @param {number} tasks @param {string[]} partArgs @returns {Tool}
+ */
+function partsTool(tasks, partArgs) {
+  return { name: `${PARTS.parts} parts, ${tasks} at once`, argv: (s, d) => [PARTS_SH, String(PARTS.parts), String(tasks), partArgs.join(' '), s, d] };
+}
 
 const HELP = `Usage: npm run bench -- [options]     (or: node bench/run.mjs [options])
 
@@ -70,10 +83,16 @@ Rows (--corpus; targets for foldercopy in brackets):
   latency-500   500 files in 50 dirs copied onto a FUSE mount adding --latency-ms per
                 request, foldercopy -j 2, 8, 16 against cp -a [-j 16 ≥ ${TARGETS.latency.speedup}× faster]
   latency-2000  the same with 2,000 files in 100 dirs
+  parts-small   small as a planned copy: plan, ${PARTS.parts} parts under GNU parallel -j ${PARTS.tasks}, finalize and
+                check, against one ordinary run [≤ ${TARGETS.parts.overhead.toFixed(2)}×]
+  parts-mixed   the same over mixed
+  latency-parts latency-2000 in ${PARTS.parts} parts, -j ${PARTS.jobsOnMount} each, ${PARTS.latencyTasks.join('/')} at once
+                [${Math.max(...PARTS.latencyTasks)} at once ≥ ${TARGETS.parts.latencySpeedup}× faster than 1]
   btrfs-mixed   mixed on a btrfs image [≤ ${TARGETS.ratio['btrfs-mixed'].max}× cp -a]
   btrfs-large2  2 × 512 MiB on btrfs, where cp -a clones [≤ ${TARGETS.clone.factor}× cp -a + start-up]
   xfs-mixed, xfs-large2   the same on an XFS image
-  aliases: noop = noop-small,noop-mixed; latency = latency-500,latency-2000;
+  aliases: noop = noop-small,noop-mixed; latency = latency-500,latency-2000,latency-parts;
+           parts = parts-small,parts-mixed,latency-parts;
            btrfs = btrfs-mixed,btrfs-large2; xfs = xfs-mixed,xfs-large2;
            all = every row but huge
 
@@ -281,6 +300,18 @@ function makeRow(name, corpus, root, fc, opts) {
     const linkDest = { name: 'rsync -a --link-dest', argv: (s, d) => ['rsync', '-a', `--link-dest=${d}/base`, `${s}/`, `${d}/new/`] };
     return { ...row, kind: 'snapshot', note: 'a new snapshot of an unchanged source: every file linked', tools: [snapshot, linkDest], compare: [linkDest.name] };
   }
+  if (name === 'parts-small' || name === 'parts-mixed') {
+    const parts = partsTool(PARTS.tasks, []);
+    return { ...row, note: 'a planned copy against one ordinary run', tools: [parts, foldercopy], compare: [foldercopy.name] };
+  }
+  if (name === 'latency-parts') {
+    const lm = /** @type {import('./latency.mjs').LatencyMount} */ (latencyMount);
+    const tools = PARTS.latencyTasks.map((n) => partsTool(n, ['-j', String(PARTS.jobsOnMount)]));
+    return {
+      ...row, fs: 'latencyfs', note: `onto latencyfs (${opts.latencyMs} ms per request): parts at once`, tools: [...tools, cp],
+      compare: [tools[0].name, 'cp -a'], runsDir: path.join(lm.mount, 'runs', name), backingDir: path.join(lm.backing, 'runs', name),
+    };
+  }
   if (name.startsWith('latency-')) {
     const lm = /** @type {import('./latency.mjs').LatencyMount} */ (latencyMount);
     const jobs = opts.latencyJobs.map((j) => ({ name: `foldercopy -j ${j}`, argv: fc(['-j', String(j)]) }));
@@ -458,6 +489,9 @@ const needsRoot = (/** @type {string} */ name) => name.startsWith('latency-') ||
 
 /** Refuses early, before minutes of corpus building, when a row cannot run here. @param {Options} opts */
 function checkPrerequisites(opts) {
+  if (opts.corpora.some((n) => n.includes('parts')) && !hasTool('parallel')) {
+    throw new BenchError('the parts rows need GNU parallel (apt-get install parallel), or leave them out');
+  }
   for (const tool of ['cp', 'rsync', 'tar', 'sync', 'rm']) {
     if (!hasTool(tool)) throw new BenchError(`${tool} not found: it is needed to ${tool === 'rsync' ? 'verify copies' : 'run the bench'} (apt-get install ${tool === 'rsync' ? 'rsync' : 'coreutils tar'})`);
   }
