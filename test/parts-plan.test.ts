@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { releasePlanLock } from '../src/destination/plan-lock.js';
+import { onDisk, readRecord } from '../src/parts/format.js';
 import { lockPathFor, tempPathFor } from '../src/shared/names-on-disk.js';
 import { rawFromString } from '../src/shared/raw-path.js';
 import { runCli, startCli, type RunResult } from './helpers/run-cli.js';
@@ -132,6 +133,10 @@ describe('--plan --part', () => {
       const done = record.pop()!;
       expect(done).toMatchObject({ done: true, part: k, plan: id, counts: { copied: record.length, kept: 0, failed: 0 } });
       expect(record.map((entry) => entry.path)).toEqual(ndjson(partFile(plan, k)).map((entry) => entry.path));
+      // As the plan's check reads it: each recorded path names, byte for byte, an entry of the copy.
+      const read = readRecord(plan, k)!;
+      expect(read.done).toMatchObject({ part: k, plan: id });
+      for (const entry of read.entries) expect(fs.lstatSync(onDisk(dst, entry.path)).isDirectory()).toBe(false);
     }
   });
 
