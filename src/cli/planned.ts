@@ -8,7 +8,7 @@
 import { copyPart, EXIT_CODES, FoldercopyError, makePlan, type PlanSummary } from '../index.js';
 import { overwritePolicy, type CliOptions } from './arguments.js';
 import { displayText, formatBytes, formatCount } from './format.js';
-import { failureLine } from './report.js';
+import { failureLine, warningLine } from './report.js';
 import { readLists, refuse, runWithOutputs } from './run.js';
 import { setExitCode } from './stdout.js';
 
@@ -59,6 +59,7 @@ async function runMakePlan(paths: string[], options: CliOptions, plan: string): 
       snapshot: options.snapshot,
       keep: options.keep,
       onFailure: (failure) => process.stderr.write(`${failureLine(failure)}\n`),
+      onWarning: (warning) => process.stderr.write(`${warningLine(warning)}\n`),
     });
     const exitCode = summary.failures.length > 0 ? EXIT_CODES.someFailed : EXIT_CODES.success;
     if (!options.quiet || exitCode !== EXIT_CODES.success) process.stderr.write(`${planLines(summary).join('\n')}\n`);

@@ -15,9 +15,9 @@ import { releasePlanLock } from '../destination/plan-lock.js';
 import { refuseOrResolve, type CheckedCopy } from '../run/copy-folder.js';
 import { checkArguments } from '../run/options.js';
 import { isInside, realPathOf } from '../run/preflight.js';
-import type { CopyFailure, CopyOptions } from '../run/types.js';
+import type { CopyFailure, CopyOptions, CopyWarning } from '../run/types.js';
 import { FoldercopyError, refusal } from '../shared/errors.js';
-import { pathText, rawFromString } from '../shared/raw-path.js';
+import { pathText, rawFromString, type RawPath } from '../shared/raw-path.js';
 import { directoryLine, entryLine, newPlanId, planFiles, PLAN_FORMAT, PLAN_VERSION, writeAtomically, type PlanHeader, type PlannedEntry, type PlanTotals } from './format.js';
 import { listSource, type SourceListing } from './list-source.js';
 import { partition, type PartitionItem } from './partition.js';
@@ -45,6 +45,8 @@ export interface PlanSummary {
   totals: PlanTotals;
   /** What could not be listed or stat'ed: not in the plan. */
   failures: CopyFailure[];
+  /** A lock no live run held, taken over (as onWarning was told). */
+  warnings: CopyWarning[];
   durationMs: number;
 }
 
@@ -65,7 +67,12 @@ export async function makePlan(source: string, destination: string | undefined, 
   const directory = planDirectory(plan, checked);
   const id = newPlanId();
   const lockedDestination = rawFromString(target.realDestination);
-  takeLock(checked, { id, directory });
+  const warnings: CopyWarning[] = [];
+  takeLock(checked, { id, directory }, (message, at) => {
+    const warning: CopyWarning = { code: 'STALE_LOCK', message, path: pathText(at) };
+    warnings.push(warning);
+    options.onWarning?.(warning);
+  });
   try {
     const listing = await listSource(rawFromString(target.source), { filter: checked.filter, selection: checked.selection, oneFileSystem: checked.resolved.oneFileSystem });
     const split = splitIntoParts(listing, parts, maxPartFiles);
@@ -84,7 +91,7 @@ export async function makePlan(source: string, destination: string | undefined, 
     writePlan(directory, header, listing, split);
     const failures = listing.failures.map((record): CopyFailure => ({ ...record, path: pathText(record.path) }));
     for (const failure of failures) options.onFailure?.(failure);
-    return { plan: directory, id, parts, source: target.source, destination: target.destination, totals: header.totals, failures, durationMs: Math.round(performance.now() - startedAt) };
+    return { plan: directory, id, parts, source: target.source, destination: target.destination, totals: header.totals, failures, warnings, durationMs: Math.round(performance.now() - startedAt) };
   } catch (error) {
     releasePlanLock(lockedDestination, id);
     throw error;
@@ -123,7 +130,7 @@ function planDirectory(plan: string, { target }: CheckedCopy): string {
 }
 
 /** The destination's parents, then its lock in the plan's name: held until the plan's finalize. */
-function takeLock({ target }: CheckedCopy, plan: { id: string; directory: string }): void {
+function takeLock({ target }: CheckedCopy, plan: { id: string; directory: string }, onTakeOver: (message: string, at: RawPath) => void): void {
   try {
     fs.mkdirSync(path.dirname(target.destination), { recursive: true });
   } catch (error) {
@@ -133,8 +140,7 @@ function takeLock({ target }: CheckedCopy, plan: { id: string; directory: string
     destination: rawFromString(target.realDestination),
     shownDestination: target.destination,
     plan,
-    // A lock no live run holds: taken over, as a copy takes it over (it says so; planning has no warnings to give).
-    onTakeOver: () => undefined,
+    onTakeOver,
   });
 }
 
