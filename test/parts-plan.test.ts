@@ -116,6 +116,25 @@ describe('--make-plan', () => {
     expect(lines(inside.stderr)).toEqual([expect.stringContaining('the destination is inside the source')]);
     expect(fs.existsSync(path.join(root, 'plan2'))).toBe(false);
   });
+  it('refuses (exit 2, one line) what cannot be planned, and the flags of a planned copy without one', async () => {
+    const root = await tempDir();
+    await writeTree(root, { 'src/a.txt': 'a\n' });
+    const [src, dst, plan] = ['src', 'dst', 'plan'].map((name) => path.join(root, name)) as [string, string, string];
+    for (const [args, line] of [
+      [[src, dst, '--make-plan', plan, '--parts', '2', '--dry-run'], '--dry-run cannot be planned: copy without a plan to use it'],
+      [[src, dst, '--make-plan', plan, '--parts', '2', '--manifest', path.join(root, 'm')], '--manifest cannot be planned: copy without a plan to use it'],
+      [[src, dst, '--make-plan', plan], '--make-plan needs --parts P: how many parts (tasks) to split the copy into'],
+      [[src, dst, '--make-plan', plan, '--parts', '0'], '--parts must be a whole number from 1 to 100000, got 0'],
+      [[src, dst, '--make-plan', plan, '--parts', '2', '--part', '1'], '--part cannot be given with --make-plan'],
+      [[src, dst, '--parts', '2'], '--parts is for a planned copy: give it with --make-plan (see foldercopy --help)'],
+      [[src, dst, '--part', '1'], '--part is for a planned copy: give it with --plan (see foldercopy --help)'],
+    ] as const) {
+      const result = await cli([...args]);
+      expect(result.exitCode).toBe(2);
+      expect(lines(result.stderr)).toEqual([`foldercopy: ${line}`]);
+    }
+    expect(fs.readdirSync(root)).toEqual(['src']);
+  });
 });
 
 describe('--plan --part', () => {
