@@ -209,9 +209,10 @@ describe('--plan --part', () => {
     ['PARALLEL_SEQ', '2'],
   ])('takes the part from %s=%s without --part', async (name, value) => {
     const { plan } = await planned(3);
-    const result = await cli(['--plan', plan, '-q'], { [name]: value });
+    const result = await cli(['--plan', plan, '-q', '--json'], { [name]: value });
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ status: 'ok', part: 1, plan: readPlan(plan).id });
     expect(fs.readdirSync(path.join(plan, 'records'))).toEqual(['000001.ndjson']);
     expect(ndjson(recordFile(plan, 1)).pop()).toMatchObject({ done: true, part: 1 });
   });
