@@ -45,6 +45,7 @@ const COPYING_OPTIONS = ['overwrite', 'modifyWindow', 'xattrs', 'verify'] as con
  */
 export async function copyPart(plan: string, k?: number, options: CopyPartOptions = {}): Promise<PartSummary> {
   if (typeof plan !== 'string' || plan === '') throw new FoldercopyError('USAGE', `the plan must be a directory (a string), got ${JSON.stringify(plan)}`);
+  // The options' types, as copyFolder() checks them (a part has no source argument of its own to check).
   checkArguments('', undefined, options);
   const fixed = Object.keys(options).filter((name) => !PART_OPTIONS.has(name) && (options as Record<string, unknown>)[name] !== undefined);
   if (fixed.length > 0) throw new FoldercopyError('USAGE', `the ${fixed[0]} option is fixed at planning: a part copies as its plan says`);

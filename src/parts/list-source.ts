@@ -38,6 +38,11 @@ export async function listSource(source: RawPath, options: ListSourceOptions): P
     // The root is followed, as the walk follows it.
     const stats = lookUp(at, listing.failures, directory.path === '' ? 'stat' : 'lstat');
     if (!stats) continue;
+    if (!stats.isDirectory()) {
+      // Replaced since the walk listed it (by a symlink, say): planned as it was, it would be copied as it is not.
+      listing.failures.push({ code: 'ECHANGED', message: 'it is no longer a directory', operation: 'list', path: at });
+      continue;
+    }
     listing.directories.push({ path: directory.path, mode: Number(stats.mode), uid: Number(stats.uid), gid: Number(stats.gid), mtimeNs: stats.mtimeNs, ino: Number(stats.ino) });
     for (const entry of entries) {
       const found = lookUp(joinRaw(source, entry.path), listing.failures, 'lstat');
