@@ -7,7 +7,7 @@
 import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
 import { errorRecord, type ErrorRecord } from '../shared/errors.js';
-import { fsPath, joinRaw, type RawPath } from '../shared/raw-path.js';
+import { fsPath, joinRaw, parentOf, type RawPath } from '../shared/raw-path.js';
 import type { Selection } from '../source/selection.js';
 import { walk, type ListingFilter } from '../source/walk.js';
 import type { PlannedDirectory, PlannedEntry, PlannedType } from './format.js';
@@ -28,12 +28,16 @@ export interface ListSourceOptions {
 
 export async function listSource(source: RawPath, options: ListSourceOptions): Promise<SourceListing> {
   const listing: SourceListing = { directories: [], entries: [], failures: [] };
+  // Every directory planned: one below a directory that could not be is left out with it (its failure says why).
+  const planned = new Set<RawPath>();
   for await (const item of walk(source, options)) {
     if (item.kind === 'failure') {
       listing.failures.push(item.error);
       continue;
     }
     const { directory, entries } = item;
+    const parent = parentOf(directory.path);
+    if (parent !== null && !planned.has(parent)) continue;
     const at = joinRaw(source, directory.path);
     // The root is followed, as the walk follows it.
     const stats = lookUp(at, listing.failures, directory.path === '' ? 'stat' : 'lstat');
@@ -43,6 +47,7 @@ export async function listSource(source: RawPath, options: ListSourceOptions): P
       listing.failures.push({ code: 'ECHANGED', message: 'it is no longer a directory', operation: 'list', path: at });
       continue;
     }
+    planned.add(directory.path);
     listing.directories.push({ path: directory.path, mode: Number(stats.mode), uid: Number(stats.uid), gid: Number(stats.gid), mtimeNs: stats.mtimeNs, ino: Number(stats.ino) });
     for (const entry of entries) {
       const found = lookUp(joinRaw(source, entry.path), listing.failures, 'lstat');
