@@ -109,6 +109,7 @@ export class CopyRun {
       events: this.events,
       writtenTo,
       makeDirectoriesLazily: filter?.hasIncludes === true,
+      entriesMayExist: partListings !== undefined,
       // The one forward reference: the planner submits to the pool, which reports back to it.
       submit: (jobs) => this.pool.submit(jobs),
       halt: this.halt.signal,
