@@ -27,3 +27,6 @@ export { pathBytes, pathFromBytes } from './shared/raw-path.js';
 export { stagedCopies } from './destination/staging.js';
 /** Whether a copy would put a folder's contents beside unrelated entries (the cp habit `cp -r photos backups/`). */
 export { contentsBesideOthers } from './delete/refusals.js';
+/** A planned copy (README "Copying in parts"): one plan, then each part as its own task. */
+export { DEFAULT_MAX_PART_FILES, MAX_PARTS, makePlan, type MakePlanOptions, type PlanSummary } from './parts/make-plan.js';
+export { copyPart, type CopyPartOptions, type PartSummary } from './parts/copy-part.js';

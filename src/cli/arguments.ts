@@ -44,6 +44,13 @@ export interface CliOptions {
   linkDest?: string[];
   snapshot?: true;
   keep?: number;
+  /** --make-plan PLANDIR, --parts, --max-part-files: write a planned copy's plan (cli/planned.ts). */
+  makePlan?: string;
+  parts?: number;
+  maxPartFiles?: number;
+  /** --plan PLANDIR [--part K]: copy one part of a plan. */
+  plan?: string;
+  part?: number;
 }
 
 /** Outputs that cannot be given together, or a name that reads as stdout where only a file works: the one-line reason. */
@@ -120,6 +127,10 @@ const FLAGS: Readonly<Record<string, string>> = {
   linkDest: '--link-dest',
   snapshot: '--snapshot',
   keep: '--keep',
+  plan: '--make-plan',
+  parts: '--parts',
+  maxPartFiles: '--max-part-files',
+  itemize: '--itemize-changes',
 };
 
 /** A library message in the command's terms: `the maxDelete option` is `--max-delete`. */

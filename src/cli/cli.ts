@@ -5,10 +5,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
-import { EXIT_CODES } from '../index.js';
-import { collect, countVerbosity, parseCount, parseJobs, parseShardArgument } from './arguments.js';
+import { DEFAULT_MAX_PART_FILES, EXIT_CODES, MAX_PARTS } from '../index.js';
+import { collect, countVerbosity, parseCount, parseJobs, parseShardArgument, type CliOptions } from './arguments.js';
 import { usageErrorLine } from './habits.js';
 import { HELP_AFTER } from './help.js';
+import { isPlanned, runPlanned } from './planned.js';
 import { run } from './run.js';
 import { watchStdout } from './stdout.js';
 
@@ -20,9 +21,12 @@ const program = new Command()
   .name('foldercopy')
   .description('Copy a folder fast and safely with a pool of worker processes, keeping modes, times, links and owners.')
   .version(version, '-V, --version')
-  .usage('[options] <source> [destination]\n       foldercopy [options] <source>... <destination>')
-  // Named for what a user must give: an empty command line says `missing required argument 'source'`.
-  .argument('<source...>', 'the folder (or file, or glob) to copy, then the destination, where its contents go (default: <source>_copy beside it); with several sources, the last argument is the destination directory')
+  .usage(
+    '[options] <source> [destination]\n       foldercopy [options] <source>... <destination>\n' +
+      '       foldercopy [options] <source> <destination> --make-plan <dir> --parts <p>\n       foldercopy --plan <dir> [--part <k>]',
+  )
+  // Optional for --plan, which takes none; otherwise the action says `missing required argument 'source'`, as commander would.
+  .argument('[source...]', 'the folder (or file, or glob) to copy, then the destination, where its contents go (default: <source>_copy beside it); with several sources, the last argument is the destination directory')
   .option('-j, --jobs <n>', `worker processes (default: the available CPUs, ${os.availableParallelism()}; at least 8 onto NFS, SMB and FUSE mounts)`, parseJobs)
   .option('--exclude <glob>', 'do not copy entries matching the glob (repeatable)', collect)
   .option('--exclude-from <file>', 'read --exclude patterns from the file, one a line (- for stdin; blank lines and # comments ignored)', collect)
@@ -58,6 +62,11 @@ const program = new Command()
   .option('-i, --itemize-changes', "print rsync's change line per entry changed (>f.st...... path), on stdout, instead of -v's; -ii: every entry", countVerbosity)
   .option('--progress', 'draw the progress bar on a terminal even in CI or with TERM=dumb')
   .option('--no-progress', 'no progress bar or status lines')
+  .option('--make-plan <dir>', 'do not copy: plan the copy into <dir> for parts that run as separate tasks (see Copying in parts below)')
+  .option('--parts <p>', `with --make-plan: how many parts (1 to ${MAX_PARTS})`, parseCount)
+  .option('--max-part-files <n>', `with --make-plan: the most files in one part (default ${DEFAULT_MAX_PART_FILES}); refused if --parts is too few for it`, parseCount)
+  .option('--plan <dir>', "copy one part of the plan in <dir>: no source, destination or copy options (they are the plan's)")
+  .option('--part <k>', 'with --plan: the part, from 0 (default: from JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID, or PARALLEL_SEQ - 1)', parseCount)
   // cp's and rsync's reflexes, which foldercopy always does: accepted, and ignored.
   .addOption(new Option('-a, --archive').hideHelp())
   .addOption(new Option('-r, --recursive').hideHelp())
@@ -67,7 +76,13 @@ const program = new Command()
     outputError: (message, write) => write(`${usageErrorLine(message)}\n`),
   })
   .exitOverride()
-  .action(run);
+  .action(async (paths: string[], options: CliOptions) => {
+    if (isPlanned(options)) return runPlanned(paths, options);
+    const planOnly = options.parts !== undefined ? '--parts' : options.maxPartFiles !== undefined ? '--max-part-files' : options.part !== undefined ? '--part' : undefined;
+    if (planOnly) program.error(`error: ${planOnly} is for a planned copy: give it with ${planOnly === '--part' ? '--plan' : '--make-plan'}`);
+    if (paths.length === 0) program.error("error: missing required argument 'source'");
+    return run(paths, options);
+  });
 
 try {
   await program.parseAsync();

@@ -29,6 +29,12 @@ its matching files are copied at their paths below the glob's static part (the b
 \`build/\` in 'build/**/*.map'); --flat puts them all in the destination itself.
 Quote globs so that foldercopy, not the shell, expands them.
 
+Copying in parts, beyond one machine: --make-plan walks the source once and
+splits the copy into --parts parts in a plan directory that every host sees;
+\`foldercopy --plan DIR --part K\` then copies part K (K from the scheduler's index
+when --part is not given: JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID, PARALLEL_SEQ-1),
+any number at once; the destination is locked for the plan until its --finalize.
+
 Examples:
   $ foldercopy ./build /mnt/backup/build
       copy the contents of ./build into /mnt/backup/build
@@ -50,6 +56,9 @@ Examples:
   $ foldercopy --snapshot --keep 14 /home /srv/backups/home
       a dated snapshot in /srv/backups/home, unchanged files hard-linked to the
       newest one there, latest pointed at it, the oldest beyond 14 removed
+  $ foldercopy /data /mnt/dst --make-plan /shared/plan --parts 64
+  $ seq 0 63 | parallel -j 8 foldercopy -q --plan /shared/plan --part {}
+      plan a copy in 64 parts, then run 8 of them at a time
 
 Exit codes:
   0        everything was copied (special files are skipped with a warning)

@@ -4,7 +4,7 @@
  * The library's paths are lossless text; every line for people renders them
  * with displayText (escapes), while --json keeps them as they are.
  */
-import { EXIT_CODES, type CopyFailure, type CopySkip, type CopySummary, type CopyWarning, type EntryEvent, type FoldercopyError, type MetadataNotKept, type Operation, type Shard, type SnapshotReport, type VerifiedCount } from '../index.js';
+import { EXIT_CODES, type CopyFailure, type PartSummary, type CopySkip, type CopySummary, type CopyWarning, type EntryEvent, type FoldercopyError, type MetadataNotKept, type Operation, type Shard, type SnapshotReport, type VerifiedCount } from '../index.js';
 import { inCliTerms } from './arguments.js';
 import { STOP_SIGNALS, type StopSignal } from './signals.js';
 import { displayText, formatBytes, formatCount, formatDuration, formatRate } from './format.js';
@@ -181,6 +181,8 @@ export function summaryJson(summary: CopySummary, exitCode: number, { copies, sh
     verified: summary.verified === undefined ? null : verifiedJson(summary.verified),
     warnings: summary.warnings,
     ...(summary.snapshot && { snapshot: summary.snapshot }),
+    // A planned copy's part: which one, of which plan.
+    ...('part' in summary && { part: (summary as PartSummary).part, plan: (summary as PartSummary).plan }),
   };
   return `${JSON.stringify(document, null, 2)}\n`;
 }

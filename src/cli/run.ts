@@ -2,7 +2,7 @@
  * One run of the command: from the parsed arguments to the exit code. Reads the
  * lists, picks the renderer, runs copyFolders(), prints the summary.
  */
-import { copyFolders, EXIT_CODES, FoldercopyError, type EntryEvent } from '../index.js';
+import { copyFolders, EXIT_CODES, FoldercopyError, type CopyFoldersSummary, type CopyOptions, type EntryEvent } from '../index.js';
 import { inCliTerms, outputConflict, overwritePolicy, type CliOptions } from './arguments.js';
 import { wrapFields } from './format.js';
 import { checkOneStdinList, excludePatterns, listedPaths, readList } from './lists.js';
@@ -26,7 +26,7 @@ function entryPrinter(options: CliOptions, renderer: Renderer, mode: ProgressMod
 }
 
 /** What --exclude-from and --files-from add to the options (a list that cannot be read is a refusal). */
-function readLists(options: CliOptions): { exclude: string[] | undefined; files: string[] | undefined } {
+export function readLists(options: CliOptions): { exclude: string[] | undefined; files: string[] | undefined } {
   const from0 = options.from0 === true;
   const excludeFrom = options.excludeFrom ?? [];
   checkOneStdinList(excludeFrom, options.filesFrom);
@@ -77,32 +77,17 @@ export async function run(paths: string[], options: CliOptions): Promise<void> {
   // The last of several arguments is the destination.
   const sources = paths.length > 1 ? paths.slice(0, -1) : paths;
   const destination = paths.length > 1 ? paths[paths.length - 1] : undefined;
-  const mode: ProgressMode = options.quiet ? 'off' : progressMode(options.progress, process.stderr.isTTY === true, process.env);
-  const renderer = await createRenderer(process.stderr, mode);
-  const controller = new AbortController();
-  const entryLog = options.log === '-' ? new StdoutLog(process.stdout) : null;
-  const closeOutputs = (): void => {
-    renderer.stop();
-    entryLog?.close();
-  };
-  const signals = watchSignals({ controller, say: options.quiet ? undefined : (line) => renderer.message(line), beforeExit: closeOutputs });
   // Said once the copy is done: where the contents went, when that may surprise a cp user. One source, a directory (no glob, no list).
   const oneTree = !options.quiet && sources.length === 1 && lists.files === undefined && options.snapshot !== true;
   const notice = oneTree ? destinationNotice(sources[0]!, destination, options.delete === true) : undefined;
-  try {
-    const summary = await copyFolders(sources, destination, {
-      jobs: options.jobs,
-      signal: controller.signal,
-      onProgress: mode === 'off' ? undefined : (progress) => renderer.progress(progress),
-      onFailure: (failure) => renderer.message(failureLine(failure)),
-      onSkip: options.quiet ? undefined : (skip) => renderer.message(skipLine(skip)),
-      onWarning: (warning) => renderer.message(warningLine(warning)),
-      onEntry: entryCallback(options, entryLog, entryPrinter(options, renderer, mode)),
+  await runWithOutputs(options, notice, (outputs) =>
+    copyFolders(sources, destination, {
+      ...outputs,
       files: lists.files,
       flat: options.flat === true,
       // `--log -` is the command's own log (the library's is a file): refused with several copies as the file is.
       onCopies: (copies) => {
-        if (copies.length > 1 && entryLog) throw new FoldercopyError('USAGE', 'the log option and the manifest option take one source: with several sources or the flat option, give one run each');
+        if (copies.length > 1 && options.log === '-') throw new FoldercopyError('USAGE', 'the log option and the manifest option take one source: with several sources or the flat option, give one run each');
       },
       exclude: lists.exclude,
       include: options.include,
@@ -118,13 +103,43 @@ export async function run(paths: string[], options: CliOptions): Promise<void> {
       backupDir: options.backupDir,
       suffix: options.suffix,
       manifest: options.manifest,
-      log: entryLog ? undefined : options.log,
       delete: options.delete,
       maxDelete: options.maxDelete,
       xattrs: options.xattrs,
       linkDest: options.linkDest,
       snapshot: options.snapshot,
       keep: options.keep,
+    }),
+  );
+}
+
+/** What the command's outputs hand the library: its callbacks, its signal, its jobs and log file. */
+export type RunOutputs = Pick<CopyOptions, 'jobs' | 'signal' | 'onProgress' | 'onFailure' | 'onSkip' | 'onWarning' | 'onEntry' | 'log'>;
+
+/**
+ * A copy with the command's outputs (the progress, the entry lines, `--log -`, the signals), then its
+ * summary and exit code; a refusal is one line and exit 2. `notice` is said after the summary's counts.
+ */
+export async function runWithOutputs(options: CliOptions, notice: string | undefined, copy: (outputs: RunOutputs) => Promise<CopyFoldersSummary>): Promise<void> {
+  const mode: ProgressMode = options.quiet ? 'off' : progressMode(options.progress, process.stderr.isTTY === true, process.env);
+  const renderer = await createRenderer(process.stderr, mode);
+  const controller = new AbortController();
+  const entryLog = options.log === '-' ? new StdoutLog(process.stdout) : null;
+  const closeOutputs = (): void => {
+    renderer.stop();
+    entryLog?.close();
+  };
+  const signals = watchSignals({ controller, say: options.quiet ? undefined : (line) => renderer.message(line), beforeExit: closeOutputs });
+  try {
+    const summary = await copy({
+      jobs: options.jobs,
+      signal: controller.signal,
+      onProgress: mode === 'off' ? undefined : (progress) => renderer.progress(progress),
+      onFailure: (failure) => renderer.message(failureLine(failure)),
+      onSkip: options.quiet ? undefined : (skip) => renderer.message(skipLine(skip)),
+      onWarning: (warning) => renderer.message(warningLine(warning)),
+      onEntry: entryCallback(options, entryLog, entryPrinter(options, renderer, mode)),
+      log: entryLog ? undefined : options.log,
     });
     closeOutputs();
     const exitCode = exitCodeFor(summary, signals.stoppedBy);
@@ -147,7 +162,7 @@ export async function run(paths: string[], options: CliOptions): Promise<void> {
 }
 
 /** A refusal: one line, the --json refusal document, exit 2; anything else is a bug. */
-function refuse(error: unknown, options: CliOptions): void {
+export function refuse(error: unknown, options: CliOptions): void {
   if (!(error instanceof FoldercopyError)) throw error;
   const worded = new FoldercopyError(error.code, inCliTerms(error.message), error.path);
   process.stderr.write(`${refusalLine(worded)}\n`);

@@ -45,6 +45,8 @@ export interface DestinationDirectoriesOptions {
   rootBefore?: BigIntStats;
   /** The run made the destination root itself, empty, mode 700 (a fresh staging directory): nothing to look at. */
   rootMade: boolean;
+  /** Temporary files found in an existing directory are a killed run's, and removed; false where other runs write at the same time (a planned copy's parts). */
+  sweepsLeftovers: boolean;
   report: DirectoryReport;
 }
 
@@ -72,11 +74,13 @@ export class DestinationDirectories {
   private readonly itemize: boolean;
   private readonly rootBefore: BigIntStats | undefined;
   private rootMade: boolean;
+  private readonly sweepsLeftovers: boolean;
   private readonly report: DirectoryReport;
 
   constructor(options: DestinationDirectoriesOptions) {
     ({ source: this.source, destination: this.destination, handles: this.handles, policy: this.policy, dryRun: this.dryRun, itemize: this.itemize } = options);
     this.rootMade = options.rootMade;
+    this.sweepsLeftovers = options.sweepsLeftovers;
     this.rootBefore = options.rootBefore;
     this.report = options.report;
   }
@@ -206,7 +210,7 @@ export class DestinationDirectories {
         if (!there) throw error;
       }
     }
-    const reused = reuseDirectory(this.handles, entry, target, there);
+    const reused = reuseDirectory(this.handles, entry, target, there, this.sweepsLeftovers);
     if (reused === 'created') return { outcome: 'created', modeIsSet: false };
     // Only a chown could change the mode after this, and none is made where the owner is right already.
     return { outcome: 'existing', modeIsSet: reused === entry.mode && ownerIs(there, owner), found: there };

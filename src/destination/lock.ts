@@ -14,12 +14,15 @@
  * foreign parent) lets the run go on without one; the copy reports its own errors.
  * The owner removes it when the run ends, or when its process exits
  * (process.exit() on a second Ctrl-C), and never removes one that is not its own.
+ * A planned copy holds it in another form, naming its plan (plan-lock.ts): its own
+ * runs go on, any other is refused until the plan's finalize removes it.
  */
 import fs from 'node:fs';
 import { FoldercopyError } from '../shared/errors.js';
 import { lockAsidePathFor, lockPathFor } from '../shared/names-on-disk.js';
 import { fsPath, type RawPath } from '../shared/raw-path.js';
 import { unlinkQuietly } from '../shared/unlink-quietly.js';
+import { parsePlanLock, planBusy, planLockText, PLAN_LOCK_MAX_BYTES, type PlanLock } from './plan-lock.js';
 import { isSameRun, runIdentity, userName, type RunIdentity } from './run-identity.js';
 
 // A lock of ours without its contents yet is one a run has just created and is about to write, unless it is this old.
@@ -39,7 +42,9 @@ type Holder =
   /** Nothing that a live run holds: its holder is gone, or it was never a run's; `why` says which, for the message. */
   | { state: 'stale'; why: string }
   /** Ours, empty: just created by a run of this user that is about to write it. */
-  | { state: 'starting' };
+  | { state: 'starting' }
+  /** A planned copy's, held from its planning to its finalize (plan-lock.ts). */
+  | { state: 'planned'; plan: PlanLock };
 
 const held = new Set<DestinationLock>();
 let exitHookInstalled = false;
@@ -61,39 +66,22 @@ export class DestinationLock {
 
   /**
    * Takes the lock of the destination. Throws a FoldercopyError (DESTINATION_BUSY)
-   * when a live run holds it; returns null when no lock file can be made there at all.
+   * when a live run or a planned copy holds it; returns null when no lock file can be made there at all.
    */
-  static take({ destination, shownDestination, onTakeOver }: TakeOptions): DestinationLock | null {
-    const path = lockPathFor(destination);
+  static take(options: TakeOptions): DestinationLock | null {
     // Our own process is always there to read.
     const self = runIdentity(process.pid)!;
-    let tookOver = false;
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const created = create(path, self);
-      if (created === 'created') return DestinationLock.hold(path, self);
-      if (created === 'failed') return null;
-      const holder = inspect(path);
-      switch (holder.state) {
-        case 'gone':
-          // Released between our attempt and our look: try again.
-          continue;
-        case 'live':
-          throw busy(shownDestination, holder.run);
-        case 'starting':
-          throw busy(shownDestination, undefined);
-        case 'stale': {
-          // Taken over once: if another run won the lock meanwhile, it is refused below, naming the winner.
-          if (tookOver) throw busy(shownDestination, undefined);
-          tookOver = true;
-          const result = removeStale(path);
-          if (result === 'failed') return null;
-          if (result !== 'removed') throw busy(shownDestination, result.run);
-          onTakeOver(`took over a lock no live run holds (${holder.why})`, path);
-        }
-      }
-    }
-    const last = inspect(path);
-    throw busy(shownDestination, last.state === 'live' ? last.run : undefined);
+    const path = lockPathFor(options.destination);
+    const taken = acquire(path, `${self.pid} ${self.start} ${self.uid}\n`, options, undefined);
+    return taken === 'created' ? DestinationLock.hold(path, self) : null;
+  }
+
+  /**
+   * Takes the lock for a planned copy, or finds it already this plan's: held until the plan's finalize
+   * (releasePlanLock), never released by this process. Refused as take() is, and for another plan.
+   */
+  static takeForPlan(options: TakeOptions & { plan: PlanLock }): void {
+    acquire(lockPathFor(options.destination), planLockText(options.plan, process.geteuid?.() ?? 0), options, options.plan.id);
   }
 
   private static hold(path: RawPath, owner: RunIdentity): DestinationLock {
@@ -117,8 +105,42 @@ export class DestinationLock {
   }
 }
 
-/** Creates the lock holding who we are; 'exists' when something is at its name, 'failed' when none can be made. */
-function create(path: RawPath, self: RunIdentity): 'created' | 'exists' | 'failed' {
+/** Creates the lock holding `content`, or finds it `planId`'s ('ours'); refuses a live holder; 'failed' when none can be made. */
+function acquire(path: RawPath, content: string, { shownDestination, onTakeOver }: TakeOptions, planId: string | undefined): 'created' | 'ours' | 'failed' {
+  let tookOver = false;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const created = create(path, content);
+    if (created !== 'exists') return created;
+    const holder = inspect(path);
+    switch (holder.state) {
+      case 'gone':
+        // Released between our attempt and our look: try again.
+        continue;
+      case 'planned':
+        if (holder.plan.id === planId) return 'ours';
+        throw planBusy(shownDestination, holder.plan, path);
+      case 'live':
+        throw busy(shownDestination, holder.run);
+      case 'starting':
+        throw busy(shownDestination, undefined);
+      case 'stale': {
+        // Taken over once: if another run won the lock meanwhile, it is refused below, naming the winner.
+        if (tookOver) throw busy(shownDestination, undefined);
+        tookOver = true;
+        const result = removeStale(path);
+        if (result === 'failed') return 'failed';
+        if (result !== 'removed') throw result.plan ? planBusy(shownDestination, result.plan, path) : busy(shownDestination, result.run);
+        onTakeOver(`took over a lock no live run holds (${holder.why})`, path);
+      }
+    }
+  }
+  const last = inspect(path);
+  if (last.state === 'planned') throw planBusy(shownDestination, last.plan, path);
+  throw busy(shownDestination, last.state === 'live' ? last.run : undefined);
+}
+
+/** Creates the lock holding `content` (who we are); 'exists' when something is at its name, 'failed' when none can be made. */
+function create(path: RawPath, content: string): 'created' | 'exists' | 'failed' {
   let fd: number;
   try {
     fd = fs.openSync(fsPath(path), 'wx', 0o644);
@@ -126,7 +148,7 @@ function create(path: RawPath, self: RunIdentity): 'created' | 'exists' | 'faile
     return (error as NodeJS.ErrnoException).code === 'EEXIST' ? 'exists' : 'failed';
   }
   try {
-    fs.writeSync(fd, `${self.pid} ${self.start} ${self.uid}\n`);
+    fs.writeSync(fd, content);
   } catch {
     // A full destination: an empty lock would read as abandoned later; leave none.
     fs.closeSync(fd);
@@ -159,8 +181,10 @@ function readHolder(path: RawPath): Holder {
   try {
     const stats = fs.fstatSync(fd);
     if (!stats.isFile()) return { state: 'stale', why: 'not a regular file' };
-    const buffer = Buffer.alloc(64);
+    const buffer = Buffer.alloc(PLAN_LOCK_MAX_BYTES);
     const text = buffer.toString('latin1', 0, fs.readSync(fd, buffer, 0, buffer.length, 0));
+    const plan = text.startsWith('plan ') ? parsePlanLock(Buffer.from(text, 'latin1').toString('utf8')) : undefined;
+    if (plan) return plan.uid === stats.uid ? { state: 'planned', plan } : { state: 'stale', why: `it names user ${userName(plan.uid)} but belongs to ${userName(stats.uid)}` };
     const fields = /^(\d{1,10}) (\d{1,20}) (\d{1,10})\n$/.exec(text);
     if (fields === null) return withoutOwner(text, stats);
     const run: RunIdentity = { pid: Number(fields[1]), start: fields[2]!, uid: Number(fields[3]) };
@@ -186,7 +210,7 @@ function withoutOwner(text: string, stats: fs.Stats): Holder {
  * fresh lock of its own there, which an unlink would destroy: so the lock is
  * first moved aside under a name of ours and checked there; a live one is put back.
  */
-function removeStale(path: RawPath): 'removed' | 'failed' | { run: RunIdentity | undefined } {
+function removeStale(path: RawPath): 'removed' | 'failed' | { run: RunIdentity | undefined; plan?: PlanLock } {
   const aside = lockAsidePathFor(path, process.pid);
   try {
     fs.renameSync(fsPath(path), fsPath(aside));
@@ -200,7 +224,7 @@ function removeStale(path: RawPath): 'removed' | 'failed' | { run: RunIdentity |
     return 'removed';
   }
   putBack(aside, path);
-  return { run: holder.state === 'live' ? holder.run : undefined };
+  return { run: holder.state === 'live' ? holder.run : undefined, ...(holder.state === 'planned' && { plan: holder.plan }) };
 }
 
 /** Back under its name, without replacing a lock made meanwhile (link fails if one is there). */

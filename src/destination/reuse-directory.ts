@@ -20,9 +20,9 @@ export const OWNER_RWX = 0o700;
  * ever written through a symlink; leftovers of a killed run are swept; and it
  * is made writable until finalize() restores its mode.
  * Returns 'created' when it had to be replaced; otherwise the mode it has now
- * if that is untouched, or -1.
+ * if that is untouched, or -1. Without `sweep`, leftovers stay: other runs may be writing them now.
  */
-export function reuseDirectory(handles: DirectoryHandles, entry: DirectoryEntry, target: FsPath, stats: BigIntStats): 'created' | number {
+export function reuseDirectory(handles: DirectoryHandles, entry: DirectoryEntry, target: FsPath, stats: BigIntStats, sweep: boolean): 'created' | number {
   if (!stats.isDirectory()) {
     fs.unlinkSync(target);
     fs.mkdirSync(target, OWNER_RWX);
@@ -35,7 +35,7 @@ export function reuseDirectory(handles: DirectoryHandles, entry: DirectoryEntry,
   }
   // Still the mtime a complete run gave it: nothing was created in it since, so no killed
   // run left anything here, and listing it (a no-op re-run's biggest cost after the walk) is spared.
-  if (microsecondsOf(stats.mtimeNs) === microseconds(entry.mtime)) return mode;
+  if (!sweep || microsecondsOf(stats.mtimeNs) === microseconds(entry.mtime)) return mode;
   for (const name of fs.readdirSync(handles.directoryPath(entry.path), { encoding: 'latin1' })) {
     if (isTempName(name)) fs.unlinkSync(handles.entryPath(childPath(entry.path, rawFromLatin1(name))));
   }

@@ -7,11 +7,11 @@ import { checkOverwriteTarget } from '../destination/overwrite-guard.js';
 import { checkDeleteTarget } from '../delete/refusals.js';
 import { rawFromString, type RawPath } from '../shared/raw-path.js';
 import type { TreeFilter } from '../source/filter.js';
-import { selectionOf } from '../source/selection.js';
+import { selectionOf, type Selection } from '../source/selection.js';
 import { CopyRun } from './copy-run.js';
-import { checkArguments, resolveOptions } from './options.js';
+import { checkArguments, resolveOptions, type ResolvedOptions } from './options.js';
 import { checkKeep, takeSnapshot } from './snapshot.js';
-import { preflight } from './preflight.js';
+import { preflight, type CopyTarget } from './preflight.js';
 import { prepareRun } from './prepare.js';
 import type { CopyOptions, CopySummary } from './types.js';
 
@@ -24,6 +24,27 @@ export async function copyFolder(source: string, destination?: string, options: 
 }
 
 async function copyOnce(source: string, destination: string | undefined, options: CopyOptions): Promise<CopySummary> {
+  const { target, resolved, filter, selection } = await refuseOrResolve(source, destination, options);
+  const prepared = prepareRun(target, resolved, options.onWarning);
+  let run: CopyRun;
+  try {
+    run = new CopyRun({ target, prepared, filter, options, selection });
+  } catch (error) {
+    prepared.lock?.release();
+    throw error;
+  }
+  return run.run();
+}
+
+/** What a copy is of, once everything it refuses before writing anything was checked (a planned copy's planning refuses the same). */
+export interface CheckedCopy {
+  target: CopyTarget;
+  resolved: ResolvedOptions;
+  filter: TreeFilter | null;
+  selection: Selection | null;
+}
+
+export async function refuseOrResolve(source: string, destination: string | undefined, options: CopyOptions): Promise<CheckedCopy> {
   const target = preflight(source, destination);
   const resolved = resolveOptions(options, target);
   const filter = target.kind === 'dir' ? await loadFilter(rawFromString(target.source), options) : null;
@@ -35,15 +56,7 @@ async function copyOnce(source: string, destination: string | undefined, options
     const looking = { filter, modifyWindow: resolved.worker.modifyWindow };
     checkOverwriteTarget(rawFromString(target.source), rawFromString(target.destination), looking, { source, destination: destination ?? target.destination });
   }
-  const prepared = prepareRun(target, resolved, options.onWarning);
-  let run: CopyRun;
-  try {
-    run = new CopyRun(target, prepared, filter, options, selection);
-  } catch (error) {
-    prepared.lock?.release();
-    throw error;
-  }
-  return run.run();
+  return { target, resolved, filter, selection };
 }
 
 /** The matchers load only when asked for: their ~15 ms would count against every small copy. */

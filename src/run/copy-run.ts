@@ -1,6 +1,8 @@
 /**
  * One run's sequence, once copyFolder() has refused what it must and prepared
- * the destination: walk → plan → pool → events → delete pass → finish.
+ * the destination: walk → plan → pool → events → delete pass → finish. A part
+ * of a planned copy (parts/copy-part.ts) runs the same sequence on its plan's
+ * listings instead of the walk's.
  */
 import fs from 'node:fs';
 import { DestinationDirectories } from '../destination/directories.js';
@@ -13,7 +15,7 @@ import { errorRecord, RunStopped } from '../shared/errors.js';
 import { fsPath, pathText, rawFromString, type RawPath } from '../shared/raw-path.js';
 import type { TreeFilter } from '../source/filter.js';
 import type { Selection } from '../source/selection.js';
-import { walk, type ListingFilter } from '../source/walk.js';
+import { walk, type Listing, type ListingFilter, type WalkItem } from '../source/walk.js';
 import { copyPool } from './copy-pool.js';
 import { Census } from './census.js';
 import { RunEvents } from './events.js';
@@ -26,6 +28,17 @@ import type { CopyOptions, CopySummary } from './types.js';
 const MAX_BACKLOG_JOBS = 32_768;
 // After Ctrl-C, copies in flight get this long to finish before their workers are killed.
 const ABORT_GRACE_MS = 500;
+
+/** What a run is made of (copy-folder.ts, parts/copy-part.ts). */
+export interface CopyRunParts {
+  target: CopyTarget;
+  prepared: PreparedRun;
+  filter: TreeFilter | null;
+  options: CopyOptions;
+  selection: Selection | null;
+  /** A planned copy's part: what it copies, by directory, parents first (directories and their metadata are left to the plan's finalize). */
+  partListings?: Iterable<Listing>;
+}
 
 /** One run, in order; the stages it wires do the work. */
 export class CopyRun {
@@ -46,20 +59,25 @@ export class CopyRun {
   /** Why the delete pass deleted nothing, when it did not. */
   private deletionSkipped: string | undefined;
 
-  constructor(
-    private readonly target: CopyTarget,
-    private readonly prepared: PreparedRun,
-    private readonly filter: TreeFilter | null,
-    private readonly options: CopyOptions,
-    /** Only these paths (the files option), or the whole tree. */
-    private readonly selection: Selection | null,
-  ) {
+  private readonly target: CopyTarget;
+  private readonly prepared: PreparedRun;
+  private readonly filter: TreeFilter | null;
+  private readonly options: CopyOptions;
+  /** Only these paths (the files option), or the whole tree. */
+  private readonly selection: Selection | null;
+  /** A planned copy's part: its listings instead of the walk's; null in an ordinary run. */
+  private readonly partListings: Iterable<Listing> | null;
+
+  constructor(parts: CopyRunParts) {
+    ({ target: this.target, prepared: this.prepared, filter: this.filter, options: this.options, selection: this.selection } = parts);
+    this.partListings = parts.partListings ?? null;
+    const { target, prepared, filter, options, selection, partListings } = parts;
     const { resolved, writtenTo } = prepared;
     this.source = rawFromString(target.source);
     this.halted = new Promise((resolve) => this.halt.signal.addEventListener('abort', () => resolve(), { once: true }));
     this.events = RunEvents.forRun({ target, prepared, options, onStop: () => this.halt.abort() });
     this.census =
-      options.onProgress && target.kind === 'dir'
+      options.onProgress && target.kind === 'dir' && !partListings
         ? new Census(this.source, { filter, selection, oneFileSystem: resolved.oneFileSystem }, (count) => this.events.counted(count))
         : null;
     this.handles = new DirectoryHandles(writtenTo);
@@ -72,6 +90,8 @@ export class CopyRun {
       itemize: resolved.worker.itemize === true,
       ...(prepared.rootBefore && { rootBefore: prepared.rootBefore }),
       rootMade: prepared.staging?.adopted === false,
+      // The parts of a planned copy write into the same directories at once: none may sweep another's temporary files.
+      sweepsLeftovers: !partListings,
       report: this.events,
     });
     this.deletePass = DeletePass.forRun({
@@ -89,6 +109,7 @@ export class CopyRun {
       events: this.events,
       writtenTo,
       makeDirectoriesLazily: filter?.hasIncludes === true,
+      entriesMayExist: partListings !== undefined,
       // The one forward reference: the planner submits to the pool, which reports back to it.
       submit: (jobs) => this.pool.submit(jobs),
       halt: this.halt.signal,
@@ -148,8 +169,7 @@ export class CopyRun {
 
   private async copyTree(): Promise<void> {
     void this.census?.run();
-    const { oneFileSystem } = this.prepared.resolved;
-    for await (const item of walk(this.source, { filter: this.listingFilter(), selection: this.selection, oneFileSystem })) {
+    for await (const item of this.listings()) {
       if (this.halt.signal.aborted) break;
       if (item.kind === 'failure') this.events.fail(item.error);
       else {
@@ -161,6 +181,13 @@ export class CopyRun {
       }
     }
     await this.finishJobs();
+  }
+
+  /** The walk's listings, or a part's. */
+  private listings(): AsyncIterable<WalkItem> | Iterable<WalkItem> {
+    if (this.partListings) return this.partListings;
+    const { oneFileSystem } = this.prepared.resolved;
+    return walk(this.source, { filter: this.listingFilter(), selection: this.selection, oneFileSystem });
   }
 
   private async copySingleFile(): Promise<void> {
@@ -197,9 +224,12 @@ export class CopyRun {
     try {
       await this.pool.close(this.halt.signal.aborted ? ABORT_GRACE_MS : 0);
       for (const { job, error } of this.deletePass?.takeBlocked() ?? []) events.heldJobFailed(job, error);
-      const { failures, losses } = this.directories.finalize();
-      for (const error of failures) events.fail(error);
-      for (const lost of losses) events.metadataLost(lost);
+      // A part leaves the directories' metadata to the plan's finalize: other parts still write into them.
+      if (!this.partListings) {
+        const { failures, losses } = this.directories.finalize();
+        for (const error of failures) events.fail(error);
+        for (const lost of losses) events.metadataLost(lost);
+      }
       // Before the staged copy moves: descriptors keep nothing after, and no directory is renamed under one.
       this.handles.closeAll();
       if (prepared.staging) this.unstage(prepared.staging.path);

@@ -30,6 +30,8 @@ export interface PlannerOptions {
   writtenTo: RawPath;
   /** With --include, a directory is made only once something is copied into it. */
   makeDirectoriesLazily: boolean;
+  /** Other runs write the same entries at the same time (a planned copy's part run twice at once): every job looks before it writes. */
+  entriesMayExist: boolean;
   submit: (jobs: Job[]) => void;
   /** Aborted when the run stops: what finishes after that releases nothing more. */
   halt: AbortSignal;
@@ -70,7 +72,7 @@ export class Planner {
       for (const entry of entries) this.failUnwritable(entry.path, broken);
       return;
     }
-    const mayExist = directories.mayHoldEntryFor(first);
+    const mayExist = this.options.entriesMayExist || directories.mayHoldEntryFor(first);
     let jobs = 0;
     for (const entry of entries) {
       if (entry.kind === 'special') {

@@ -104,7 +104,7 @@ function symlinkChanges(source: EntryStats, existing: EntryStats, text: Buffer, 
   return attributeChanges({ type: S_IFLNK, source, existing, owners, modifyWindow, contentDiffers, xattrs });
 }
 
-export function linkSecondName(job: HardLinkJob, paths: Pick<JobPaths, 'final'>, context: BatchContext): JobResult {
+export function linkSecondName(job: HardLinkJob, paths: Pick<JobPaths, 'final'>, context: BatchContext, lookedAgain = false): JobResult {
   const finalPath = paths.final;
   const { overwrite, dryRun, digest } = context.settings;
   // A dry run made no directories: where none was before, the link would simply be created.
@@ -142,6 +142,8 @@ export function linkSecondName(job: HardLinkJob, paths: Pick<JobPaths, 'final'>,
   }
   if (dryRun) return planned;
   const error = planned === CREATED ? linkInPlace(firstName, to, finalPath) : replaceWithLink(firstName, to, finalPath, context.pid);
+  // Made at this name since it was looked at (another run of the same planned part, at once): decided again on what is there now.
+  if (error?.code === 'EEXIST' && job.mayExist && !lookedAgain) return linkSecondName(job, paths, context, true);
   if (error) return failed(error);
   return digest ? { outcome: planned.outcome, size: 0, digest: hashFile(to, context.buffer) } : planned;
 }
