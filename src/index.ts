@@ -26,3 +26,7 @@ export { pathBytes, pathFromBytes } from './shared/raw-path.js';
 export { stagedCopies } from './destination/staging.js';
 /** Whether a copy would put a folder's contents beside unrelated entries (the cp habit `cp -r photos backups/`). */
 export { contentsBesideOthers } from './delete/refusals.js';
+/** Planned copies: the finalize and check steps of a plan (parts/). */
+export { finalizePlan, type FinalizePlanOptions, type FinalizeSummary } from './parts/finalize.js';
+export { checkPlan, type CheckPlanOptions, type CheckReport } from './parts/check.js';
+export type { CheckProblem, CheckProblemCode, CheckStatus } from './parts/check-problems.js';
