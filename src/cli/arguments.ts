@@ -43,6 +43,10 @@ export interface CliOptions {
   linkDest?: string[];
   snapshot?: true;
   keep?: number;
+  /** A planned copy's directory; with finalize or check, that step of it. */
+  plan?: string;
+  finalize?: true;
+  check?: true;
 }
 
 /** Outputs that cannot be given together, or a name that reads as stdout where only a file works: the one-line reason. */

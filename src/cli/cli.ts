@@ -6,9 +6,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_CODES } from '../index.js';
-import { collect, countVerbosity, parseCount, parseJobs } from './arguments.js';
+import { collect, countVerbosity, parseCount, parseJobs, type CliOptions } from './arguments.js';
 import { usageErrorLine } from './habits.js';
 import { HELP_AFTER } from './help.js';
+import { planStep } from './plan-steps.js';
 import { run } from './run.js';
 import { watchStdout } from './stdout.js';
 
@@ -20,9 +21,9 @@ const program = new Command()
   .name('foldercopy')
   .description('Copy a folder fast and safely with a pool of worker processes, keeping modes, times, links and owners.')
   .version(version, '-V, --version')
-  .usage('[options] <source> [destination]\n       foldercopy [options] <source>... <destination>')
+  .usage('[options] <source> [destination]\n       foldercopy [options] <source>... <destination>\n       foldercopy --plan <dir> --finalize | --check [--checksum]')
   // Named for what a user must give: an empty command line says `missing required argument 'source'`.
-  .argument('<source...>', 'the folder (or file, or glob) to copy, then the destination, where its contents go (default: <source>_copy beside it); with several sources, the last argument is the destination directory')
+  .argument('[source...]', 'the folder (or file, or glob) to copy, then the destination, where its contents go (default: <source>_copy beside it); with several sources, the last argument is the destination directory')
   .option('-j, --jobs <n>', `worker processes (default: the available CPUs, ${os.availableParallelism()}; at least 8 onto NFS, SMB and FUSE mounts)`, parseJobs)
   .option('--exclude <glob>', 'do not copy entries matching the glob (repeatable)', collect)
   .option('--exclude-from <file>', 'read --exclude patterns from the file, one a line (- for stdin; blank lines and # comments ignored)', collect)
@@ -55,6 +56,9 @@ const program = new Command()
   .addOption(new Option('-q, --quiet', 'print only errors').conflicts(['verbose']))
   .option('-v, --verbose', 'print one line per entry created, overwritten or deleted, on stdout; -vv: skipped ones too', countVerbosity)
   .option('-i, --itemize-changes', "print rsync's change line per entry changed (>f.st...... path), on stdout, instead of -v's; -ii: every entry", countVerbosity)
+  .option('--plan <dir>', 'a planned copy: with --finalize or --check, that step of the plan in <dir> (no source or destination: they are in the plan)')
+  .option('--finalize', 'with --plan: once every part ran, make the planned directories, give them their modes and times, delete what the plan does not list (if planned with --delete), release the lock')
+  .option('--check', 'with --plan: prove the copy complete (exit 0), incomplete (3), mismatched (4) or its source changed since planning (5); with --checksum, compare contents too')
   .option('--progress', 'draw the progress bar on a terminal even in CI or with TERM=dumb')
   .option('--no-progress', 'no progress bar or status lines')
   // cp's and rsync's reflexes, which foldercopy always does: accepted, and ignored.
@@ -66,7 +70,12 @@ const program = new Command()
     outputError: (message, write) => write(`${usageErrorLine(message)}\n`),
   })
   .exitOverride()
-  .action(run);
+  .action(async (paths: string[], options: CliOptions) => {
+    if (options.plan !== undefined || options.finalize || options.check) return planStep(paths, options);
+    // Optional for --plan only: a copy names its source.
+    if (paths.length === 0) program.error("error: missing required argument 'source'");
+    return run(paths, options);
+  });
 
 try {
   await program.parseAsync();

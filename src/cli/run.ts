@@ -146,7 +146,7 @@ export async function run(paths: string[], options: CliOptions): Promise<void> {
 }
 
 /** A refusal: one line, the --json refusal document, exit 2; anything else is a bug. */
-function refuse(error: unknown, options: CliOptions): void {
+export function refuse(error: unknown, options: CliOptions): void {
   if (!(error instanceof FoldercopyError)) throw error;
   const worded = new FoldercopyError(error.code, inCliTerms(error.message), error.path);
   process.stderr.write(`${refusalLine(worded)}\n`);
