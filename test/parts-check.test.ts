@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkPlan, EXIT_CODES, finalizePlan } from '../dist/index.js';
 import { copyWithCp, recordFile, writeAllRecords, writePlan, writeRecord, type PlanFixture } from './helpers/plan-fixture.js';
 import { runCli, type RunResult } from './helpers/run-cli.js';
 import { flipByteKeepingTimes, sourceAndCopy, useTempDirs, writeTree } from './helpers/tree.js';
@@ -203,5 +204,19 @@ describe('--plan --check', () => {
     const paths = await runCli(['--plan', dir, '--check', 'src', 'dest']);
     expect(paths.stderr).toMatch(/^foldercopy: --plan takes no source or destination/);
     expect(paths.exitCode).toBe(2);
+  });
+
+  it("the library's finalizePlan and checkPlan return the summary and the report", async () => {
+    const fixture = await finishedCopy();
+    fs.rmSync(path.join(fixture.plan, 'finalized.json'));
+    fs.chmodSync(path.join(fixture.destination, 'docs'), 0o700);
+    const before = await checkPlan(fixture.plan);
+    expect(before.status).toBe('incomplete');
+    expect(before.problems.map((problem) => problem.code)).toEqual(['not-finalized']);
+    const summary = await finalizePlan(fixture.plan);
+    expect(summary).toMatchObject({ plan: fixture.id, destination: fixture.destination, directories: 4, made: 0, deleted: 0, failures: [], finalized: true });
+    const report = await checkPlan(fixture.plan, { checksum: true });
+    expect(report).toMatchObject({ status: 'complete', parts: { planned: 3, recorded: 3, missing: [] }, problems: [] });
+    expect([EXIT_CODES.incomplete, EXIT_CODES.mismatched, EXIT_CODES.sourceChanged]).toEqual([3, 4, 5]);
   });
 });

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copyWithCp, recordFile, writeAllRecords, writePlan, writePlanLock, type FixtureOptions, type PlanFixture } from './helpers/plan-fixture.js';
-import { runCli, type RunResult } from './helpers/run-cli.js';
+import { describeIfRoot, runCli, type RunResult } from './helpers/run-cli.js';
 import { snapshotTree, sourceAndCopy, useTempDirs, writeTree } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
@@ -152,5 +152,20 @@ describe('--plan --finalize', () => {
     const result = await finalize(fixture, '--max-delete', '3');
     expect(result.stderr).toBe('foldercopy: --max-delete needs --delete\n');
     expect(result.exitCode).toBe(2);
+  });
+});
+
+describeIfRoot('--plan --finalize as root', () => {
+  it("gives each directory its source's owner", async () => {
+    const fixture = await copiedPlan();
+    fs.chownSync(path.join(fixture.source, 'docs/private'), 65534, 65534);
+    // Planned with that owner: the plan is what finalize reads.
+    const planned = writePlan(fixture.source, fixture.destination, `${fixture.plan}-2`, { parts: 2 });
+    writeAllRecords(planned);
+    fs.chownSync(path.join(fixture.destination, 'docs/private'), 0, 0);
+    const result = await finalize(planned);
+    expect(result.exitCode).toBe(0);
+    const stats = fs.statSync(path.join(fixture.destination, 'docs/private'));
+    expect([stats.uid, stats.gid]).toEqual([65534, 65534]);
   });
 });
