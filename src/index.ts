@@ -30,3 +30,6 @@ export { contentsBesideOthers } from './delete/refusals.js';
 /** A planned copy (README "Copying in parts"): one plan, then each part as its own task. */
 export { DEFAULT_MAX_PART_FILES, MAX_PARTS, makePlan, type MakePlanOptions, type PlanSummary } from './parts/make-plan.js';
 export { copyPart, type CopyPartOptions, type PartSummary } from './parts/copy-part.js';
+export { finalizePlan, type FinalizePlanOptions, type FinalizeSummary } from './parts/finalize.js';
+export { checkPlan, type CheckPlanOptions, type CheckReport } from './parts/check.js';
+export type { CheckProblem, CheckProblemCode, CheckStatus } from './parts/check-problems.js';

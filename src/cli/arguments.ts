@@ -48,9 +48,11 @@ export interface CliOptions {
   makePlan?: string;
   parts?: number;
   maxPartFiles?: number;
-  /** --plan PLANDIR [--part K]: copy one part of a plan. */
+  /** --plan PLANDIR: copy one part of a plan ([--part K]), or with --finalize or --check, that step of it. */
   plan?: string;
   part?: number;
+  finalize?: true;
+  check?: true;
 }
 
 /** Outputs that cannot be given together, or a name that reads as stdout where only a file works: the one-line reason. */

@@ -10,6 +10,7 @@ import { collect, countVerbosity, parseCount, parseJobs, parseShardArgument, typ
 import { usageErrorLine } from './habits.js';
 import { HELP_AFTER } from './help.js';
 import { isPlanned, runPlanned } from './planned.js';
+import { planStep } from './plan-steps.js';
 import { run } from './run.js';
 import { watchStdout } from './stdout.js';
 
@@ -23,7 +24,8 @@ const program = new Command()
   .version(version, '-V, --version')
   .usage(
     '[options] <source> [destination]\n       foldercopy [options] <source>... <destination>\n' +
-      '       foldercopy [options] <source> <destination> --make-plan <dir> --parts <p>\n       foldercopy --plan <dir> [--part <k>]',
+      '       foldercopy [options] <source> <destination> --make-plan <dir> --parts <p>\n       foldercopy --plan <dir> [--part <k>]\n' +
+      '       foldercopy --plan <dir> --finalize | --check [--checksum]',
   )
   // Optional for --plan, which takes none; otherwise the action says `missing required argument 'source'`, as commander would.
   .argument('[source...]', 'the folder (or file, or glob) to copy, then the destination, where its contents go (default: <source>_copy beside it); with several sources, the last argument is the destination directory')
@@ -65,8 +67,10 @@ const program = new Command()
   .option('--make-plan <dir>', 'do not copy: plan the copy into <dir> for parts that run as separate tasks (see Copying in parts below)')
   .option('--parts <p>', `with --make-plan: how many parts (1 to ${MAX_PARTS})`, parseCount)
   .option('--max-part-files <n>', `with --make-plan: the most files in one part (default ${DEFAULT_MAX_PART_FILES}); refused if --parts is too few for it`, parseCount)
-  .option('--plan <dir>', "copy one part of the plan in <dir>: no source, destination or copy options (they are the plan's)")
+  .option('--plan <dir>', "copy one part of the plan in <dir>, or with --finalize or --check, that step of it: no source, destination or copy options (they are the plan's)")
   .option('--part <k>', 'with --plan: the part, from 0 (default: from JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID, or PARALLEL_SEQ - 1)', parseCount)
+  .option('--finalize', 'with --plan: once every part ran, make the planned directories, give them their modes and times, delete what the plan does not list (if planned with --delete), release the lock')
+  .option('--check', 'with --plan: prove the copy complete (exit 0), incomplete (3), mismatched (4) or its source changed since planning (5); with --checksum, compare contents too')
   // cp's and rsync's reflexes, which foldercopy always does: accepted, and ignored.
   .addOption(new Option('-a, --archive').hideHelp())
   .addOption(new Option('-r, --recursive').hideHelp())
@@ -77,6 +81,7 @@ const program = new Command()
   })
   .exitOverride()
   .action(async (paths: string[], options: CliOptions) => {
+    if (options.finalize || options.check) return planStep(paths, options);
     if (isPlanned(options)) return runPlanned(paths, options);
     const planOnly = options.parts !== undefined ? '--parts' : options.maxPartFiles !== undefined ? '--max-part-files' : options.part !== undefined ? '--part' : undefined;
     if (planOnly) program.error(`error: ${planOnly} is for a planned copy: give it with ${planOnly === '--part' ? '--plan' : '--make-plan'}`);

@@ -1,7 +1,9 @@
 /**
  * What the delete pass removes: destination entries the source lacks, found name
  * by name in the directories the walk went through, and deleted through their
- * parents' descriptors, deepest first.
+ * parents' descriptors, deepest first. What the source holds comes from a lister:
+ * the source directory read again (a copy's pass), or a plan's listing (the
+ * finalize step of a planned copy, which never reads the source).
  */
 import fs from 'node:fs';
 import { errorRecord, type ErrorRecord } from '../shared/errors.js';
@@ -42,21 +44,33 @@ function isBackup({ backup, keptFromDelete }: Tree, relative: RawPath): boolean 
   return backup !== null && backup.dir === null && relative.endsWith(backup.suffix);
 }
 
+/** The names a source directory holds (relative to the root), or why they cannot be told. */
+export type SourceNames = (directory: RawPath) => ReadonlySet<RawPath> | ErrorRecord;
+
+/** The source's directories, each read again as the pass comes to it. */
+export function sourceListing(source: RawPath): SourceNames {
+  return (directory) => {
+    try {
+      return new Set(fs.readdirSync(fsPath(joinRaw(source, directory)), { encoding: 'buffer' }).map(rawFromBytes));
+    } catch (error) {
+      return errorRecord(error, 'list', joinRaw(source, directory));
+    }
+  };
+}
+
 /**
  * `directories`: where to compare; `inTheWay`: destination directories standing
  * where the source has a file or link now, deleted whole.
  */
-export function findExtraneous(source: RawPath, tree: Tree, directories: Iterable<RawPath>, inTheWay: readonly RawPath[]): ExtraneousEntries {
+export function findExtraneous(namesIn: SourceNames, tree: Tree, directories: Iterable<RawPath>, inTheWay: readonly RawPath[]): ExtraneousEntries {
   const found: ExtraneousEntries = { deletions: [], failures: [], seen: 0 };
   const { failures } = found;
   for (const directory of inTheWay) collect(tree, directory, true, found);
   for (const directory of directories) {
-    let inSource: Set<RawPath>;
+    const inSource = namesIn(directory);
     let atDestination: fs.Dirent<Buffer>[];
-    try {
-      inSource = new Set(fs.readdirSync(fsPath(joinRaw(source, directory)), { encoding: 'buffer' }).map(rawFromBytes));
-    } catch (error) {
-      failures.push(errorRecord(error, 'list', joinRaw(source, directory)));
+    if ('code' in inSource) {
+      failures.push(inSource);
       continue;
     }
     try {

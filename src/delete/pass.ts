@@ -22,8 +22,8 @@ import type { TreeFilter } from '../source/filter.js';
 import type { DestinationDirectories } from '../destination/directories.js';
 import type { Staging } from '../destination/staging.js';
 import type { ResolvedOptions } from '../run/options.js';
-import { deleteEntry, findExtraneous } from './extraneous.js';
-import { tooMuchToDelete } from './refusals.js';
+import { deleteEntry, findExtraneous, sourceListing } from './extraneous.js';
+import { deletionLimit } from './refusals.js';
 
 export interface DeletePassOptions {
   source: RawPath;
@@ -117,16 +117,11 @@ export class DeletePass {
     this.options.directories.listedAgain();
     const blockedPaths = this.blocked.map((job) => job.path);
     const tree = { destination, handles, filter, backup: resolved.worker.backup, keptFromDelete: resolved.keptFromDelete };
-    const { deletions, failures, seen } = findExtraneous(source, tree, this.listedDirectories, blockedPaths);
+    const { deletions, failures, seen } = findExtraneous(sourceListing(source), tree, this.listedDirectories, blockedPaths);
     for (const failure of failures) report.fail(failure);
     if (failures.length > 0) return { skipped: 'the destination could not be fully listed', retry: [] };
     const existing = Math.max(seen - (dryRun ? 0 : created), deletions.length);
-    let skipped: string | undefined;
-    if (maxDelete !== undefined && deletions.length > maxDelete) {
-      skipped = `${deletions.length} entries would be deleted, more than the maxDelete option allows (${maxDelete})`;
-    } else if (maxDelete === undefined && tooMuchToDelete(existing, deletions.length)) {
-      skipped = `${deletions.length} of the ${existing} entries at the destination would be deleted, more than half; give the maxDelete option to allow it`;
-    }
+    const skipped = deletionLimit(deletions.length, existing, maxDelete);
     const tooMany = skipped !== undefined;
     // A dry run still lists what would go, even past the limit.
     if (skipped && !dryRun) return { skipped, retry: [] };

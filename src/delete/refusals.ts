@@ -81,8 +81,20 @@ export function contentsBesideOthers(source: string, destination: string): boole
   return top !== undefined && top.names.length > 0 && top.extraneous.length === top.names.length;
 }
 
+/**
+ * Why `deletions` of the `existing` entries must not go, or undefined: past maxDelete when it is given,
+ * else past the guard's rule (tooMuchToDelete).
+ */
+export function deletionLimit(deletions: number, existing: number, maxDelete: number | undefined): string | undefined {
+  if (maxDelete !== undefined) {
+    return deletions > maxDelete ? `${deletions} entries would be deleted, more than the maxDelete option allows (${maxDelete})` : undefined;
+  }
+  if (!tooMuchToDelete(existing, deletions)) return undefined;
+  return `${deletions} of the ${existing} entries at the destination would be deleted, more than half; give the maxDelete option to allow it`;
+}
+
 /** The guard's rule: something there, and none of it, or more than half of it, would stay. */
-export function tooMuchToDelete(existing: number, deletions: number): boolean {
+function tooMuchToDelete(existing: number, deletions: number): boolean {
   return existing > 0 && deletions > 0 && (deletions === existing || deletions * 2 > existing);
 }
 

@@ -55,7 +55,8 @@ export async function listSource(source: RawPath, options: ListSourceOptions): P
       listing.entries.push({
         path: entry.path,
         type: typeOf(found),
-        size: found.isFile() ? Number(found.size) : 0,
+        // A symlink's size is its target's length: the check sees a retargeted link by it.
+        size: found.isFile() || found.isSymbolicLink() ? Number(found.size) : 0,
         mtimeNs: found.mtimeNs,
         mode: Number(found.mode),
         ino: Number(found.ino),

@@ -18,6 +18,12 @@ export const EXIT_CODES = {
   success: 0,
   someFailed: 1,
   usage: 2,
+  /** --plan --check: a part did not finish, or a planned entry was not copied. */
+  incomplete: 3,
+  /** --plan --check: the destination or the records disagree with the plan or the source. */
+  mismatched: 4,
+  /** --plan --check: the source changed since planning. */
+  sourceChanged: 5,
   hangup: 129,
   interrupted: 130,
   terminated: 143,

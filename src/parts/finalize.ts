@@ -1,0 +1,181 @@
+/**
+ * `--plan PLAN --finalize` (finalizePlan): the one step after every part of a
+ * planned copy ran. The parts wrote the entries; this gives the directories what
+ * a copy gives them at its end (destination/finalize-directories.ts): each
+ * planned directory still missing is made (an empty one no part made), then,
+ * deepest first, owner (as root), extended attributes, mode and times from the
+ * plan, after every write below them. With the plan's --delete, what the
+ * destination holds and the plan does not list goes first (finalize-delete.ts).
+ * Then the plan's lock beside the destination is removed and finalized.json
+ * written. A part that has not finished is a refusal: its writes would move the
+ * directories' times again. Running it again is harmless: it sets the same
+ * attributes and finds nothing more to delete.
+ */
+import fs from 'node:fs';
+import { finalizeDirectories, type MadeDirectory } from '../destination/finalize-directories.js';
+import { checkMaxDelete } from '../delete/refusals.js';
+import { DirectoryHandles } from '../shared/directory-handles.js';
+import { errorRecord, FoldercopyError, type ErrorRecord } from '../shared/errors.js';
+import type { OwnerPolicy } from '../shared/jobs.js';
+import { metadataFromStats } from '../shared/metadata.js';
+import { fsPath, joinRaw, pathText, type RawPath } from '../shared/raw-path.js';
+import type { CopyFailure } from '../run/types.js';
+import { planFiles, PlanFileError, readRecord, writeAtomically, type PlannedDirectory } from './format.js';
+import { deleteUnplanned } from './finalize-delete.js';
+import { releasePlanLock } from '../destination/plan-lock.js';
+import { loadPlan, planSettings, type PlanListing } from './plan-listing.js';
+
+export interface FinalizePlanOptions {
+  /** Allows this many deletions, in place of the plan's maxDelete (which the guard's refusal may ask for). */
+  maxDelete?: number;
+}
+
+export interface FinalizeSummary {
+  /** The plan's id. */
+  plan: string;
+  destination: string;
+  /** Planned directories, and those of them this step made. */
+  directories: number;
+  made: number;
+  deleted: number;
+  /** Why the plan's --delete deleted nothing, when it did not run. */
+  deletionSkipped: string | undefined;
+  failures: CopyFailure[];
+  /** The destination's lock named this plan and was removed. */
+  lockReleased: boolean;
+  /** Everything was done: the lock is released and finalized.json written. Otherwise run it again once the cause is fixed. */
+  finalized: boolean;
+}
+
+export async function finalizePlan(plan: string, options: FinalizePlanOptions = {}): Promise<FinalizeSummary> {
+  const listing = loadPlan(plan);
+  const settings = planSettings(listing);
+  checkMaxDelete(options.maxDelete, settings.delete);
+  if (options.maxDelete !== undefined) settings.maxDelete = options.maxDelete;
+  const { failedEntries } = finishedParts(listing);
+  const failures: ErrorRecord[] = [];
+  const handles = new DirectoryHandles(listing.destination);
+  const summary: FinalizeSummary = {
+    plan: listing.header.id,
+    destination: listing.header.destination,
+    directories: listing.directories.length,
+    made: 0,
+    deleted: 0,
+    deletionSkipped: undefined,
+    failures: [],
+    lockReleased: false,
+    finalized: false,
+  };
+  try {
+    const present = makeMissing(listing, handles, failures, summary);
+    if (settings.delete) {
+      const deletion = failedEntries ? { deleted: 0, skipped: 'some entries failed to copy', failures: [] } : deleteUnplanned({ listing, settings, handles });
+      failures.push(...deletion.failures);
+      summary.deleted = deletion.deleted;
+      summary.deletionSkipped = deletion.skipped;
+    }
+    const policy = ownerPolicy(settings.xattrs);
+    const made = present.map((found) => madeDirectory(found, listing.source, policy));
+    const existing = new Set(made.map((directory) => directory.path));
+    const set = finalizeDirectories({ made, existing, changed: existing, allListed: true, source: listing.source, destination: listing.destination, handles, policy });
+    failures.push(...set.failures);
+  } finally {
+    handles.closeAll();
+  }
+  summary.failures = failures.map(asFailure);
+  if (failures.length > 0 || summary.deletionSkipped !== undefined) return summary;
+  summary.lockReleased = releasePlanLock(listing.destination, listing.header.id);
+  writeAtomically(planFiles.finalized(plan), `${JSON.stringify({ plan: summary.plan, finished: new Date().toISOString(), deleted: summary.deleted })}\n`);
+  summary.finalized = true;
+  return summary;
+}
+
+/** Every part has its record (else a refusal naming the first few), and whether any entry failed. */
+function finishedParts({ plan, header }: PlanListing): { failedEntries: boolean } {
+  const unfinished: number[] = [];
+  let failedEntries = false;
+  for (let k = 0; k < header.parts; k++) {
+    let record: ReturnType<typeof readRecord>;
+    try {
+      record = readRecord(plan, k);
+    } catch (error) {
+      if (!(error instanceof PlanFileError)) throw error;
+      record = null;
+    }
+    if (record === null || record.done.plan !== header.id) unfinished.push(k);
+    else if (record.done.counts.failed > 0) failedEntries = true;
+  }
+  if (unfinished.length > 0) {
+    const named = unfinished.slice(0, 5).join(', ') + (unfinished.length > 5 ? `, and ${unfinished.length - 5} more` : '');
+    throw new FoldercopyError(
+      'PLAN_INCOMPLETE',
+      `${unfinished.length === 1 ? 'part' : 'parts'} ${named} of ${plan} ${unfinished.length === 1 ? 'has' : 'have'} not finished (no record): run ${unfinished.length === 1 ? 'it' : 'them'} before finalizing`,
+      plan,
+    );
+  }
+  return { failedEntries };
+}
+
+interface Present {
+  directory: PlannedDirectory;
+  /** Its access time now: left as it is (the plan has none to give). */
+  atimeNs: bigint;
+}
+
+/** Makes each planned directory that is missing, parents first; returns those that are directories now. */
+function makeMissing(listing: PlanListing, handles: DirectoryHandles, failures: ErrorRecord[], summary: FinalizeSummary): Present[] {
+  const present: Present[] = [];
+  const broken = new Set<RawPath>();
+  for (const directory of listing.directories) {
+    const { path } = directory;
+    const parent = path === '' ? null : path.slice(0, Math.max(path.lastIndexOf('/'), 0));
+    if (parent !== null && broken.has(parent)) {
+      broken.add(path);
+      continue;
+    }
+    // The root by its path (it may be a symlink the user chose to copy into), the rest never followed.
+    const target = path === '' ? fsPath(listing.destination) : handles.entryPath(path);
+    const stat = path === '' ? fs.statSync : fs.lstatSync;
+    try {
+      let stats = stat(target, { bigint: true, throwIfNoEntry: false });
+      if (stats === undefined) {
+        fs.mkdirSync(target, 0o700);
+        summary.made++;
+        stats = stat(target, { bigint: true });
+      }
+      if (!stats.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+      present.push({ directory, atimeNs: stats.atimeNs });
+    } catch (error) {
+      broken.add(path);
+      failures.push(errorRecord(error, 'mkdir', joinRaw(listing.destination, path)));
+    }
+  }
+  return present;
+}
+
+function madeDirectory({ directory, atimeNs }: Present, source: RawPath, policy: OwnerPolicy): MadeDirectory {
+  const { atime, mtime } = metadataFromStats({ mode: directory.mode, uid: directory.uid, gid: directory.gid, atimeNs, mtimeNs: directory.mtimeNs });
+  return {
+    path: directory.path,
+    mode: directory.mode & 0o7777,
+    modeIsSet: false,
+    atime,
+    mtime,
+    atimeNs,
+    mtimeNs: directory.mtimeNs,
+    owner: policy.preserve ? { uid: directory.uid, gid: directory.gid } : undefined,
+    source: fsPath(joinRaw(source, directory.path)),
+    existed: true,
+  };
+}
+
+/** Only root can give directories away, so only root keeps owners, as a copy does. */
+function ownerPolicy(xattrs: boolean): OwnerPolicy {
+  const uid = process.geteuid?.() ?? -1;
+  const gid = process.getegid?.() ?? -1;
+  return { preserve: uid === 0, uid, gid, groupInherited: false, xattrs };
+}
+
+function asFailure(record: ErrorRecord): CopyFailure {
+  return { path: pathText(record.path), code: record.code, operation: record.operation, message: record.message };
+}
