@@ -76,21 +76,24 @@ describe('--plan --finalize', () => {
     expect(await snapshotTree(fixture.destination)).toEqual(after);
   });
 
-  it("with the plan's --delete, removes what the plan does not list, keeping excluded names and foldercopy's own", async () => {
+  it("with the plan's --delete, removes what the plan does not list, keeping excluded names; a killed part's temporary file goes too", async () => {
     const fixture = await copiedPlan({ options: { delete: true, exclude: ['*.keep'] }, leaveOut: (relative) => relative.endsWith('.keep') });
     const destination = fixture.destination;
     fs.writeFileSync(path.join(destination, 'old.txt'), 'old');
     fs.mkdirSync(path.join(destination, 'docs/gone/deeper'), { recursive: true });
     fs.writeFileSync(path.join(destination, 'docs/gone/deeper/x.txt'), 'x');
     fs.writeFileSync(path.join(destination, 'docs/local.keep'), 'mine');
-    fs.writeFileSync(path.join(destination, 'docs/.b.txt.4242.foldercopy-part'), 'a part writing');
+    // Every part has its record, so no part writes this any more: a killed run's leftover.
+    fs.writeFileSync(path.join(destination, 'docs/.b.txt.4242.foldercopy-part'), 'a killed part was writing');
+    fs.mkdirSync(path.join(destination, 'docs/.x.4242.foldercopy-part'));
     // Planned names stay, even where the plan's filters would not have copied them now.
     fs.writeFileSync(path.join(fixture.source, 'new-since.txt'), 'the plan never listed it');
     const result = await finalize(fixture);
-    expect(result.stderr).toMatch(/: 4 directories, 4 deleted; /);
+    expect(result.stderr).toMatch(/: 4 directories, 4 deleted, 1 temporary file of killed parts removed; /);
     expect(result.exitCode).toBe(0);
     expect(fs.readdirSync(destination).sort()).toEqual(['a.txt', 'docs', 'empty']);
-    expect(fs.readdirSync(path.join(destination, 'docs')).sort()).toEqual(['.b.txt.4242.foldercopy-part', 'b.txt', 'local.keep', 'private']);
+    // A directory with our suffix is no file of a part's: not swept, and not the plan's --delete's either.
+    expect(fs.readdirSync(path.join(destination, 'docs')).sort()).toEqual(['.x.4242.foldercopy-part', 'b.txt', 'local.keep', 'private']);
   });
 
   it('deletes nothing past --max-delete (exit 1, the lock kept), and does once --max-delete allows it', async () => {

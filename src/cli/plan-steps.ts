@@ -85,9 +85,13 @@ function printFinalize(summary: FinalizeSummary, options: CliOptions): void {
 
 function finalizeLine(summary: FinalizeSummary): string {
   const made = summary.made > 0 ? ` (${formatCount(summary.made)} made)` : '';
-  const what = `${formatCount(summary.directories)} ${summary.directories === 1 ? 'directory' : 'directories'}${made}, ${formatCount(summary.deleted)} deleted`;
+  const what = `${formatCount(summary.directories)} ${summary.directories === 1 ? 'directory' : 'directories'}${made}, ${formatCount(summary.deleted)} deleted${swept(summary.swept)}`;
   if (!summary.finalized) return `foldercopy: plan ${summary.plan} not finalized (${what}); fix what is said above and run --finalize again`;
   return `foldercopy: finalized plan ${summary.plan}: ${what}; ${summary.lockReleased ? 'its lock released' : 'no lock of its own was held'}`;
+}
+
+function swept(count: number): string {
+  return count === 0 ? '' : `, ${formatCount(count)} temporary ${count === 1 ? 'file' : 'files'} of killed parts removed`;
 }
 
 function printCheck(report: CheckReport, options: CliOptions): void {

@@ -18,7 +18,8 @@ import { DirectoryHandles } from '../shared/directory-handles.js';
 import { errorRecord, FoldercopyError, type ErrorRecord } from '../shared/errors.js';
 import type { OwnerPolicy } from '../shared/jobs.js';
 import { metadataFromStats } from '../shared/metadata.js';
-import { fsPath, joinRaw, pathText, type RawPath } from '../shared/raw-path.js';
+import { isTempName } from '../shared/names-on-disk.js';
+import { childPath, fsPath, joinRaw, pathText, rawFromLatin1, type RawPath } from '../shared/raw-path.js';
 import type { CopyFailure } from '../run/types.js';
 import { planFiles, PlanFileError, readRecord, writeAtomically, type PlannedDirectory } from './format.js';
 import { deleteUnplanned } from './finalize-delete.js';
@@ -38,6 +39,8 @@ export interface FinalizeSummary {
   directories: number;
   made: number;
   deleted: number;
+  /** Temporary files left by parts killed mid-write, removed. */
+  swept: number;
   /** Why the plan's --delete deleted nothing, when it did not run. */
   deletionSkipped: string | undefined;
   failures: CopyFailure[];
@@ -61,6 +64,7 @@ export async function finalizePlan(plan: string, options: FinalizePlanOptions = 
     directories: listing.directories.length,
     made: 0,
     deleted: 0,
+    swept: 0,
     deletionSkipped: undefined,
     failures: [],
     lockReleased: false,
@@ -68,6 +72,7 @@ export async function finalizePlan(plan: string, options: FinalizePlanOptions = 
   };
   try {
     const present = makeMissing(listing, handles, failures, summary);
+    summary.swept = sweepTemporaries(present, handles, listing.destination, failures);
     if (settings.delete) {
       const deletion = failedEntries ? { deleted: 0, skipped: 'some entries failed to copy', failures: [] } : deleteUnplanned({ listing, settings, handles });
       failures.push(...deletion.failures);
@@ -151,6 +156,35 @@ function makeMissing(listing: PlanListing, handles: DirectoryHandles, failures: 
     }
   }
   return present;
+}
+
+/**
+ * Every part has finished, so a temporary file still in a planned directory is a
+ * killed run's (its pid may be of another host, so it cannot be asked): removed,
+ * never followed, and never a directory.
+ */
+function sweepTemporaries(present: Present[], handles: DirectoryHandles, destination: RawPath, failures: ErrorRecord[]): number {
+  let swept = 0;
+  for (const { directory } of present) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(handles.entryPath(directory.path), 'latin1').filter(isTempName);
+    } catch (error) {
+      failures.push(errorRecord(error, 'list', joinRaw(destination, directory.path)));
+      continue;
+    }
+    for (const name of names) {
+      const path = childPath(directory.path, rawFromLatin1(name));
+      try {
+        if (fs.lstatSync(handles.entryPath(path)).isDirectory()) continue;
+        fs.unlinkSync(handles.entryPath(path));
+        swept++;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') failures.push(errorRecord(error, 'delete', joinRaw(destination, path)));
+      }
+    }
+  }
+  return swept;
 }
 
 function madeDirectory({ directory, atimeNs }: Present, source: RawPath, policy: OwnerPolicy): MadeDirectory {
