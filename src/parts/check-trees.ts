@@ -67,7 +67,8 @@ function compareDirectories(comparing: Comparing): void {
     const listed = now.isDirectory() && (!settings.oneFileSystem || now.dev === rootDevice);
     // A name added moves the directory's mtime: that line says it, not another for the directory.
     const added = listed ? addedNames(comparing, directory.path, names.get(directory.path)!, filter) : 0;
-    if (added === 0 && unchanged(comparing, directory.path, directory, now)) compareCopy(comparing, directory.path, now);
+    // Before the finalize a directory may not be there yet (an empty one is the finalize's to make): "not finalized" says so.
+    if (added === 0 && unchanged(comparing, directory.path, directory, now) && comparing.directoryAttributes) compareCopy(comparing, directory.path, now);
   }
 }
 
