@@ -29,9 +29,14 @@ import { walk, type WalkOptions } from '../source/walk.js';
 const SLICE_MS = 1;
 /**
  * After each slice the census rests as long as the slice took: it takes at most half a
- * core, and leaves the parent free for its workers at least half of the time.
+ * core, and leaves the parent free for its workers at least half of the time. Once the
+ * copy's walk is done, the parent only answers its workers (a few µs a file): the census
+ * works in longer slices (a timer waits a millisecond at least) and rests a quarter as
+ * long, to size the tree before most of the copy is over.
  */
 const REST_PER_WORK = 1;
+const SLICE_MS_WALK_DONE = 4;
+const REST_PER_WORK_WALK_DONE = 0.25;
 /** How long a copy runs before the census starts (half a second cost a no-op re-run of 50,000 files 5%). */
 const START_AFTER_MS = 1000;
 /** Directories the census may be ahead of the copy's walk (their access times are kept until it gets there). */
@@ -142,12 +147,12 @@ export class Census {
 
   /** A slice of work is done (a timer's least wait is about a millisecond, so slices are not tiny). */
   private restDue(): boolean {
-    return performance.now() - this.sliceStart >= SLICE_MS;
+    return performance.now() - this.sliceStart >= (this.walkFinished ? SLICE_MS_WALK_DONE : SLICE_MS);
   }
 
   /** A rest in proportion to the slice; only then does the census await, not once per directory. */
   private async rest(): Promise<void> {
-    await delay(REST_PER_WORK * (performance.now() - this.sliceStart));
+    await delay((this.walkFinished ? REST_PER_WORK_WALK_DONE : REST_PER_WORK) * (performance.now() - this.sliceStart));
     this.sliceStart = performance.now();
   }
 
