@@ -3,7 +3,7 @@
 // of each run against the time really left, as eta.mjs does; then how many it showed and how many
 // of those were within ±30%. The inputs are rebuilt from the updates: the totals are known when the
 // update says so (totalsKnown; in traces recorded before it existed, once the total of files is the
-// final one), and a large file's bytes from the bytes done less the small files' mean share (exact for
+// final one; the copy's walk is taken as done there too), and a large file's bytes from the bytes done less the small files' mean share (exact for
 // the default tree, whose small files hold a few bytes each; where the large files hold under half
 // the bytes, as the mixed corpus's one 9 MB file, they are taken to be written at the end).
 //   node bench/eta-replay.mjs TRACE.json...
@@ -29,8 +29,14 @@ function replay({ samples, largeBytes }) {
   const largeDone = (s) =>
     largeBytes < last.bytesDone / 2 ? (s === last ? largeBytes : 0) : Math.min(largeBytes, Math.max(0, s.bytesDone - s.filesDone * smallMean));
   let known = false;
+  let walked = false;
   return samples.map((s) => {
     const largeBytesDone = largeDone(s);
+    // The copy's walk is done once the total is the final one (the traces do not say when it ended).
+    if (!walked && s.filesTotal >= last.filesTotal && !s.listing) {
+      walked = true;
+      estimator.walkDone(s.elapsedMs);
+    }
     const totalsKnown = s.totalsKnown ?? s.filesTotal >= last.filesTotal;
     if (totalsKnown && !known) {
       known = true;

@@ -23,8 +23,8 @@
  * cannot see (tenfold within a run, as the machine's other work let them), so the
  * finish it predicts (now + the time left) must have moved by less than a share of
  * the time left over the last third of the run (or half the time since the totals became
- * known, when the predictions before were made on another pace). Otherwise there is no ETA rather
- * than a wrong one. No terminal code here: the CLI and library users read snapshots.
+ * known or the copy's walk ended, when the predictions before were made on another pace; what was
+ * learned while the walk ran then weighs a tenth). Otherwise there is no ETA rather than a wrong one. No terminal code here: the CLI and library users read snapshots.
  */
 
 /** Where the copy is: what is done. */
@@ -84,6 +84,12 @@ const HOLD_SHARE = 0.2;
 const HOLD_FLOOR_MS = 250;
 const SHOWN_HOLD_FACTOR = 1.5;
 /**
+ * ...and they must not trend: a finish that moves earlier by a second each second is a rate
+ * still climbing (small files 1,500 a second, then 5,000, on a loaded machine), whose estimates
+ * stayed within the share for a while, twice as long as the time left.
+ */
+const MAX_DRIFT = 0.5;
+/**
  * An estimate that moves by more than UNMEASURED_SHARE when the cost of a file is
  * PRIOR_DOUBT times its prior (no file timed yet), or when the large files' bytes go
  * at a slow disk's pace (20 MB/s, a USB stick's or a network share's; under load the bench's
@@ -100,7 +106,7 @@ const SLOW_DISK_MS_PER_MB = 50;
  * held early were 2–9 times too long: by their own account, such runs had barely begun.
  */
 const MIN_RUN_SHARE = 0.2;
-/** What the steps timed while the copy's walk ran weigh once it is done (walkDone()), against the steps after. */
+/** What the steps timed while the copy's walk ran weigh once it is done (walkDone()): an estimate on that pace was 2–4 times too long. */
 const BEFORE_WALK_DONE_WEIGHT = 0.1;
 const MB = 1e6;
 
@@ -137,12 +143,7 @@ export class WorkEstimator {
     this.shown = undefined;
   }
 
-  /**
-   * The copy's walk is done: the parent no longer lists, and the small files go faster (on a
-   * loaded machine 3–5 times: 1,500–4,500 a second while a mixed tree was listed, 6,000–15,000
-   * after). What was learned before weighs as a few steps only, and the ETA must hold anew:
-   * the estimate made on the walk's pace was two to four times too long.
-   */
+  /** The copy's walk is done: the parent no longer lists, and small files went 3–5 times as fast after (a mixed tree, loaded). */
   walkDone(elapsedMs: number): void {
     this.sff *= BEFORE_WALK_DONE_WEIGHT;
     this.sfb *= BEFORE_WALK_DONE_WEIGHT;
@@ -267,9 +268,28 @@ export class WorkEstimator {
     while (finishes.length > 1 && finishes[1]!.at <= elapsedMs - hold) finishes.shift();
     if (finishes[0]!.at > elapsedMs - hold) return (this.wasHeld = false);
     const tolerance = Math.max(HOLD_SHARE * estimate, HOLD_FLOOR_MS) * (this.wasHeld ? SHOWN_HOLD_FACTOR : 1);
-    this.wasHeld = finishes.every((earlier) => Math.abs(earlier.finish - finish) <= tolerance);
+    const near = finishes.every((earlier) => Math.abs(earlier.finish - finish) <= tolerance);
+    this.wasHeld = near && Math.abs(drift(finishes)) <= MAX_DRIFT * (this.wasHeld ? SHOWN_HOLD_FACTOR : 1);
     return this.wasHeld;
   }
+}
+
+/** How fast the predicted finish moves, in ms per ms: the slope of a least-squares line through the predictions. */
+function drift(finishes: ReadonlyArray<{ at: number; finish: number }>): number {
+  const n = finishes.length;
+  let sumAt = 0;
+  let sumFinish = 0;
+  for (const { at, finish } of finishes) {
+    sumAt += at;
+    sumFinish += finish;
+  }
+  let covariance = 0;
+  let variance = 0;
+  for (const { at, finish } of finishes) {
+    covariance += (at - sumAt / n) * (finish - sumFinish / n);
+    variance += (at - sumAt / n) ** 2;
+  }
+  return variance > 0 ? covariance / variance : 0;
 }
 
 /** A smoothed estimate `dtMs` later: the last one counted down, moved towards the new one by SMOOTHING_PER_S a second. */

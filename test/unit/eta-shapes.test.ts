@@ -192,4 +192,18 @@ describe('the ETA on the shapes of logged copies', () => {
     expect(totalMs).toBeGreaterThan(6000);
     expect(at(shown, totalMs, 0.75).etaMs).toBeDefined();
   });
+  it('a rate that climbs on after the totals are known (32,000 files: 300 a second, then 800 climbing to 6,000 over 10 s): none wrong', () => {
+    // The mixed corpus with the load average at 15: the census sized the tree 13 s after the walk, while the small
+    // files went ever faster: estimates that had stayed within a fifth of each other for half a second were +117%.
+    const { shown } = play({
+      phases: [
+        { files: 4500, perS: () => 300 },
+        { files: 27_500, perS: climbing(800, 6000, 10) },
+      ],
+      walkDoneAtMs: 7000,
+      censusAtMs: 19_800,
+      noise: 0.2,
+    });
+    expectNoneWrong(shown);
+  });
 });
