@@ -81,6 +81,11 @@ const HOLD_SHARE_OF_RUN = 0.35;
 /** ...or half the time since the totals became known, when shorter: predictions before that are forgotten. */
 const HOLD_SHARE_SINCE_KNOWN = 0.5;
 const HOLD_SHARE = 0.2;
+/**
+ * ...and at least this share of the time it predicts (up to MAX_HOLD_MS): half a second of
+ * predictions after the totals came, on a loaded machine, held on 28 s left that were 14.
+ */
+const HOLD_SHARE_OF_ESTIMATE = 0.25;
 const HOLD_FLOOR_MS = 250;
 const SHOWN_HOLD_FACTOR = 1.5;
 /**
@@ -263,7 +268,7 @@ export class WorkEstimator {
     const { finishes } = this;
     finishes.push({ at: elapsedMs, finish });
     const sinceKnown = (elapsedMs - this.knownAt) * HOLD_SHARE_SINCE_KNOWN;
-    const hold = Math.min(MAX_HOLD_MS, Math.max(MIN_HOLD_MS, Math.min(elapsedMs * HOLD_SHARE_OF_RUN, sinceKnown)));
+    const hold = Math.min(MAX_HOLD_MS, Math.max(MIN_HOLD_MS, Math.min(elapsedMs * HOLD_SHARE_OF_RUN, sinceKnown), estimate * HOLD_SHARE_OF_ESTIMATE));
     // Keep one prediction at or before the hold's start: it tells the estimate was watched that long.
     while (finishes.length > 1 && finishes[1]!.at <= elapsedMs - hold) finishes.shift();
     if (finishes[0]!.at > elapsedMs - hold) return (this.wasHeld = false);
