@@ -27,6 +27,8 @@
  * learned while the walk ran then weighs a tenth). Otherwise there is no ETA rather than a wrong one. No terminal code here: the CLI and library users read snapshots.
  */
 
+import { EstimateHold } from './estimate-hold.js';
+
 /** Where the copy is: what is done. */
 export interface WorkSample {
   elapsedMs: number;
@@ -70,31 +72,6 @@ const MIN_STEP_MS = 50;
 /** The ETA shown moves towards a new estimate by this fraction per second of run time. */
 const SMOOTHING_PER_S = 0.97;
 /**
- * An estimate is shown once the finishes predicted over this long (a third of the run
- * so far, within the bounds) all lie within HOLD_SHARE of the time left now, or within
- * HOLD_FLOOR_MS near the end, where the clock's steps would be the share. Once shown,
- * it stays while they lie within half as much again: it does not flicker on and off.
- */
-const MIN_HOLD_MS = 500;
-const MAX_HOLD_MS = 5000;
-const HOLD_SHARE_OF_RUN = 0.35;
-/** ...or half the time since the totals became known, when shorter: predictions before that are forgotten. */
-const HOLD_SHARE_SINCE_KNOWN = 0.5;
-const HOLD_SHARE = 0.2;
-/**
- * ...and at least this share of the time it predicts (up to MAX_HOLD_MS): half a second of
- * predictions after the totals came, on a loaded machine, held on 28 s left that were 14.
- */
-const HOLD_SHARE_OF_ESTIMATE = 0.25;
-const HOLD_FLOOR_MS = 250;
-const SHOWN_HOLD_FACTOR = 1.5;
-/**
- * ...and they must not trend: a finish that moves earlier by a second each second is a rate
- * still climbing (small files 1,500 a second, then 5,000, on a loaded machine), whose estimates
- * stayed within the share for a while, twice as long as the time left.
- */
-const MAX_DRIFT = 0.5;
-/**
  * An estimate that moves by more than UNMEASURED_SHARE when the cost of a file is
  * PRIOR_DOUBT times its prior (no file timed yet), or when the large files' bytes go
  * at a slow disk's pace (20 MB/s, a USB stick's or a network share's; under load the bench's
@@ -126,12 +103,8 @@ export class WorkEstimator {
   /** The estimate, smoothed, shown or not: the percent's measure (smoothedEta()). */
   private smoothed: number | undefined;
   private etaAt = 0;
-  /** The finishes predicted lately (elapsed ms + estimate), oldest first; a few per second. */
-  private finishes: Array<{ at: number; finish: number }> = [];
-  /** Whether the last estimate held (see held()). */
-  private wasHeld = false;
-  /** When the totals became known (totalsKnown()): the estimate must hold for a share of the run since. */
-  private knownAt = 0;
+  /** Whether the estimate has held long enough to be shown (estimate-hold.ts). */
+  private hold = new EstimateHold();
   /** The ETA shown by the last eta(), smoothed since it was first shown; undefined when none was. */
   private shown: number | undefined;
 
@@ -142,9 +115,7 @@ export class WorkEstimator {
    * files timed early, an estimate that had held on that pace was shown at once, three times too long.
    */
   totalsKnown(elapsedMs: number): void {
-    this.knownAt = elapsedMs;
-    this.finishes = [];
-    this.wasHeld = false;
+    this.hold = new EstimateHold(elapsedMs);
     this.shown = undefined;
   }
 
@@ -244,7 +215,7 @@ export class WorkEstimator {
     this.etaAt = elapsedMs;
     // The estimate itself must have held: the ETA shown, smoothed, counts down steadily even while it is wrong.
     const known = doubt - estimate <= UNMEASURED_SHARE * estimate && elapsedMs >= MIN_RUN_SHARE * (elapsedMs + estimate);
-    const show = this.held(elapsedMs, estimate) && known;
+    const show = this.hold.held(elapsedMs, estimate) && known;
     // The first ETA shown is the estimate itself, not what the percent's smoothing still carries from guesses no longer made.
     this.shown = !show ? undefined : this.shown === undefined ? estimate : towards(this.shown, estimate, dt);
     return this.shown;
@@ -261,40 +232,6 @@ export class WorkEstimator {
   smoothedEta(): number | undefined {
     return this.smoothed;
   }
-
-  /** Records the finish `estimate` predicts; whether those predicted over the hold time all lie near it. */
-  private held(elapsedMs: number, estimate: number): boolean {
-    const finish = elapsedMs + estimate;
-    const { finishes } = this;
-    finishes.push({ at: elapsedMs, finish });
-    const sinceKnown = (elapsedMs - this.knownAt) * HOLD_SHARE_SINCE_KNOWN;
-    const hold = Math.min(MAX_HOLD_MS, Math.max(MIN_HOLD_MS, Math.min(elapsedMs * HOLD_SHARE_OF_RUN, sinceKnown), estimate * HOLD_SHARE_OF_ESTIMATE));
-    // Keep one prediction at or before the hold's start: it tells the estimate was watched that long.
-    while (finishes.length > 1 && finishes[1]!.at <= elapsedMs - hold) finishes.shift();
-    if (finishes[0]!.at > elapsedMs - hold) return (this.wasHeld = false);
-    const tolerance = Math.max(HOLD_SHARE * estimate, HOLD_FLOOR_MS) * (this.wasHeld ? SHOWN_HOLD_FACTOR : 1);
-    const near = finishes.every((earlier) => Math.abs(earlier.finish - finish) <= tolerance);
-    this.wasHeld = near && Math.abs(drift(finishes)) <= MAX_DRIFT * (this.wasHeld ? SHOWN_HOLD_FACTOR : 1);
-    return this.wasHeld;
-  }
-}
-
-/** How fast the predicted finish moves, in ms per ms: the slope of a least-squares line through the predictions. */
-function drift(finishes: ReadonlyArray<{ at: number; finish: number }>): number {
-  const n = finishes.length;
-  let sumAt = 0;
-  let sumFinish = 0;
-  for (const { at, finish } of finishes) {
-    sumAt += at;
-    sumFinish += finish;
-  }
-  let covariance = 0;
-  let variance = 0;
-  for (const { at, finish } of finishes) {
-    covariance += (at - sumAt / n) * (finish - sumFinish / n);
-    variance += (at - sumAt / n) ** 2;
-  }
-  return variance > 0 ? covariance / variance : 0;
 }
 
 /** A smoothed estimate `dtMs` later: the last one counted down, moved towards the new one by SMOOTHING_PER_S a second. */
