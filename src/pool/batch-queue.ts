@@ -5,8 +5,12 @@
  * small files queued (behind retries and the large files before it): at the back
  * it waited behind up to 32,768 of them and went last, so the progress could not
  * time its bytes until the end, and the copy ended on one file's long tail.
+ * A file the census (run/census.ts) found large is taken out of its batch and goes
+ * there too, before a worker meets it (promote()): alone, so the worker hands it
+ * back at once to be sent as a large file.
  */
 import { isLargeFile, type FileJob, type Job } from '../shared/jobs.js';
+import type { RawPath } from '../shared/raw-path.js';
 import type { Batch } from './worker-process.js';
 
 export class BatchQueue {
@@ -42,13 +46,34 @@ export class BatchQueue {
     const batch = { id: this.nextId++, jobs, confirmed: 0, retry: false };
     this.queuedJobs += jobs.length;
     // Most batches are small files: they go to the back without a look at the queue.
-    if (!isLargeBatch(batch)) {
-      this.batches.push(batch);
-      return;
-    }
+    if (!isLargeBatch(batch)) this.batches.push(batch);
+    else this.putAhead(batch);
+  }
+
+  /** Behind the retries and the large files queued, ahead of the small files. */
+  private putAhead(batch: Batch): void {
     let at = 0;
     while (at < this.batches.length && (this.batches[at]!.retry || isLargeBatch(this.batches[at]!))) at++;
     this.batches.splice(at, 0, batch);
+  }
+
+  /**
+   * The file at `path`, queued in a batch of small files, goes ahead of them, alone; nothing when it
+   * is not queued (sent, or not listed yet). Once per large file: a look through the queue is cheap.
+   */
+  promote(path: RawPath): void {
+    for (let b = 0; b < this.batches.length; b++) {
+      const batch = this.batches[b]!;
+      if (batch.retry || isLargeBatch(batch)) continue;
+      const index = batch.jobs.findIndex((job) => job.kind === 'file' && job.path === path);
+      if (index < 0) continue;
+      const job = batch.jobs[index]!;
+      // Copies, not splice: the submitted array is the caller's.
+      batch.jobs = [...batch.jobs.slice(0, index), ...batch.jobs.slice(index + 1)];
+      if (batch.jobs.length === 0) this.batches.splice(b, 1);
+      this.putAhead({ id: this.nextId++, jobs: [job], confirmed: 0, retry: false });
+      return;
+    }
   }
 
   /** Ahead of everything: each retry alone, then the batches sent again whole. */

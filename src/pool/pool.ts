@@ -73,6 +73,11 @@ export class WorkerPool {
     this.dispatch();
   }
 
+  /** A file found large before a worker met it (the census's): it goes ahead of the small files queued. */
+  promote(path: RawPath): void {
+    this.queue.promote(path);
+  }
+
   /** Every job is submitted: what is left is known, and only worth a worker if it outlasts starting one. */
   listingDone(): void {
     this.listed = true;

@@ -8,6 +8,11 @@
  * total is known early and the bytes follow. It runs only when someone watches
  * the progress, and only once the copy has run for a second: a short copy (or a
  * no-op re-run of a small tree: +15%) would pay for an ETA nobody has time to read.
+ * Once the copy's walk is done, its count is exact: the census's own count is
+ * skipped (or cut short), and it goes straight to the sizes. A large file it sizes
+ * is told at once (onLarge), for the copy to send ahead of the small files queued:
+ * met where the walk put it, its bytes were timed at 60–90% of a run, and until they
+ * are no ETA can be shown (their pace is no guess).
  *
  * Listing a directory updates its access time, and the copy keeps the one its
  * walk finds: so the first pass keeps each directory's access time from before
@@ -16,6 +21,7 @@
 import fs from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { DirectoryEntry } from '../source/entry.js';
+import { LARGE_FILE_BYTES } from '../shared/jobs.js';
 import { fsPath, joinRaw, type RawPath } from '../shared/raw-path.js';
 import { walk, type WalkOptions } from '../source/walk.js';
 
@@ -23,9 +29,14 @@ import { walk, type WalkOptions } from '../source/walk.js';
 const SLICE_MS = 1;
 /**
  * After each slice the census rests as long as the slice took: it takes at most half a
- * core, and leaves the parent free for its workers at least half of the time.
+ * core, and leaves the parent free for its workers at least half of the time. Once the
+ * copy's walk is done, the parent only answers its workers (a few µs a file): the census
+ * works in longer slices (a timer waits a millisecond at least) and rests a quarter as
+ * long, to size the tree before most of the copy is over.
  */
 const REST_PER_WORK = 1;
+const SLICE_MS_WALK_DONE = 4;
+const REST_PER_WORK_WALK_DONE = 0.25;
 /** How long a copy runs before the census starts (half a second cost a no-op re-run of 50,000 files 5%). */
 const START_AFTER_MS = 1000;
 /** Directories the census may be ahead of the copy's walk (their access times are kept until it gets there). */
@@ -41,6 +52,13 @@ export interface CensusCount {
 
 type AccessTime = Pick<DirectoryEntry, 'atime' | 'atimeNs'>;
 
+export interface CensusListeners {
+  /** The whole tree's count: files after the first pass, then files and bytes after the second. */
+  onCount: (count: CensusCount) => void;
+  /** A regular file of LARGE_FILE_BYTES or more, by its path in the tree, as the second pass sizes it. */
+  onLarge?: (path: RawPath) => void;
+}
+
 export class Census {
   private readonly accessTimes = new Map<RawPath, AccessTime>();
   private readonly stopping = new AbortController();
@@ -48,26 +66,33 @@ export class Census {
   private walked = 0;
   /** When the census last rested. */
   private sliceStart = 0;
+  /** The copy's walk is done: its count is exact, and the census only sizes. */
+  private walkFinished = false;
 
   constructor(
     private readonly root: RawPath,
     private readonly walkOptions: WalkOptions,
-    /** The whole tree's count: files after the first pass, then files and bytes after the second. */
-    private readonly onCount: (count: CensusCount) => void,
+    private readonly listeners: CensusListeners,
   ) {}
 
   /** Counts until the tree is done or stop() is called; never rejects (a census is only for display). */
   async run(): Promise<void> {
     try {
       await delay(START_AFTER_MS, undefined, { signal: this.stopping.signal });
-      const files = await this.pass(false);
-      if (files === undefined) return;
-      this.onCount({ files: files.files });
+      const files = this.walkFinished ? undefined : await this.pass(false);
+      if (this.stopping.signal.aborted) return;
+      if (files) this.listeners.onCount({ files: files.files });
       const sized = await this.pass(true);
-      if (sized) this.onCount(sized);
+      if (sized) this.listeners.onCount(sized);
     } catch {
       // Stopped while waiting, or failed: the progress goes on without totals (the copy reports its own errors).
     }
+  }
+
+  /** The copy's walk is done: a count would tell nothing new. */
+  walkDone(): void {
+    this.walkFinished = true;
+    this.accessTimes.clear();
   }
 
   stop(): void {
@@ -91,7 +116,7 @@ export class Census {
     if (before.atimeNs < directory.atimeNs) Object.assign(directory, before);
   }
 
-  /** One walk of the tree: files counted, with their bytes when `sizes`; undefined once stopped. */
+  /** One walk of the tree: files counted, with their bytes when `sizes`; undefined once stopped, or when counting once the copy's walk is done. */
   private async pass(sizes: boolean): Promise<Required<CensusCount> | undefined> {
     const { root, stopping } = this;
     const count = { files: 0, bytes: 0 };
@@ -101,6 +126,7 @@ export class Census {
       if (stopping.signal.aborted) return undefined;
       if (item.kind !== 'listing') continue;
       if (!sizes) {
+        if (this.walkFinished) return undefined;
         const { path, atime, atimeNs } = item.directory;
         if (++listed > this.walked) this.accessTimes.set(path, { atime, atimeNs });
         while (this.accessTimes.size >= MAX_DIRECTORIES_AHEAD && !stopping.signal.aborted) await delay(WAIT_FOR_WALK_MS);
@@ -109,7 +135,7 @@ export class Census {
         const entry = item.entries[i]!;
         if (entry.kind === 'special') continue;
         count.files++;
-        if (sizes && entry.kind === 'file') count.bytes += sizeShare(joinRaw(root, entry.path));
+        if (sizes && entry.kind === 'file') count.bytes += this.sizeShare(entry.path);
         // Within a directory too: lstat'ing one of 100,000 files at once would hold the event loop for a third of a second.
         if (i % 256 === 255 && this.restDue()) await this.rest();
       }
@@ -121,23 +147,25 @@ export class Census {
 
   /** A slice of work is done (a timer's least wait is about a millisecond, so slices are not tiny). */
   private restDue(): boolean {
-    return performance.now() - this.sliceStart >= SLICE_MS;
+    return performance.now() - this.sliceStart >= (this.walkFinished ? SLICE_MS_WALK_DONE : SLICE_MS);
   }
 
   /** A rest in proportion to the slice; only then does the census await, not once per directory. */
   private async rest(): Promise<void> {
-    await delay(REST_PER_WORK * (performance.now() - this.sliceStart));
+    await delay((this.walkFinished ? REST_PER_WORK_WALK_DONE : REST_PER_WORK) * (performance.now() - this.sliceStart));
     this.sliceStart = performance.now();
   }
-}
 
-/** A file's size, shared among its names (only the first is copied); 0 when it cannot be read, as its copy will fail. */
-function sizeShare(path: RawPath): number {
-  try {
-    const stats = fs.lstatSync(fsPath(path), { throwIfNoEntry: false });
+  /** A file's size, shared among its names (only the first is copied); 0 when it cannot be read, as its copy will fail. A large one is told. */
+  private sizeShare(path: RawPath): number {
+    let stats: fs.Stats | undefined;
+    try {
+      stats = fs.lstatSync(fsPath(joinRaw(this.root, path)), { throwIfNoEntry: false });
+    } catch {
+      return 0;
+    }
     if (!stats) return 0;
+    if (stats.size >= LARGE_FILE_BYTES) this.listeners.onLarge?.(path);
     return stats.nlink > 1 ? stats.size / stats.nlink : stats.size;
-  } catch {
-    return 0;
   }
 }

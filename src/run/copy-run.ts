@@ -78,7 +78,12 @@ export class CopyRun {
     this.events = RunEvents.forRun({ target, prepared, options, onStop: () => this.halt.abort() });
     this.census =
       options.onProgress && target.kind === 'dir' && !partListings
-        ? new Census(this.source, { filter, selection, oneFileSystem: resolved.oneFileSystem }, (count) => this.events.counted(count))
+        ? new Census(
+            this.source,
+            { filter, selection, oneFileSystem: resolved.oneFileSystem },
+            // The census sizes files the copy has queued: a large one goes ahead of the small ones, to be timed early.
+            { onCount: (count) => this.events.counted(count), onLarge: (path) => this.pool.promote(path) },
+          )
         : null;
     this.handles = new DirectoryHandles(writtenTo);
     this.directories = new DestinationDirectories({
@@ -180,6 +185,7 @@ export class CopyRun {
         await Promise.race([this.pool.whenBacklogBelow(MAX_BACKLOG_JOBS / 2), this.halted]);
       }
     }
+    this.census?.walkDone();
     await this.finishJobs();
   }
 

@@ -23,9 +23,11 @@
  * cannot see (tenfold within a run, as the machine's other work let them), so the
  * finish it predicts (now + the time left) must have moved by less than a share of
  * the time left over the last third of the run (or half the time since the totals became
- * known, when the predictions before were made on another pace). Otherwise there is no ETA rather
- * than a wrong one. No terminal code here: the CLI and library users read snapshots.
+ * known or the copy's walk ended, when the predictions before were made on another pace; what was
+ * learned while the walk ran then weighs a tenth). Otherwise there is no ETA rather than a wrong one. No terminal code here: the CLI and library users read snapshots.
  */
+
+import { EstimateHold } from './estimate-hold.js';
 
 /** Where the copy is: what is done. */
 export interface WorkSample {
@@ -70,20 +72,6 @@ const MIN_STEP_MS = 50;
 /** The ETA shown moves towards a new estimate by this fraction per second of run time. */
 const SMOOTHING_PER_S = 0.97;
 /**
- * An estimate is shown once the finishes predicted over this long (a third of the run
- * so far, within the bounds) all lie within HOLD_SHARE of the time left now, or within
- * HOLD_FLOOR_MS near the end, where the clock's steps would be the share. Once shown,
- * it stays while they lie within half as much again: it does not flicker on and off.
- */
-const MIN_HOLD_MS = 500;
-const MAX_HOLD_MS = 5000;
-const HOLD_SHARE_OF_RUN = 0.35;
-/** ...or half the time since the totals became known, when shorter: predictions before that are forgotten. */
-const HOLD_SHARE_SINCE_KNOWN = 0.5;
-const HOLD_SHARE = 0.2;
-const HOLD_FLOOR_MS = 250;
-const SHOWN_HOLD_FACTOR = 1.5;
-/**
  * An estimate that moves by more than UNMEASURED_SHARE when the cost of a file is
  * PRIOR_DOUBT times its prior (no file timed yet), or when the large files' bytes go
  * at a slow disk's pace (20 MB/s, a USB stick's or a network share's; under load the bench's
@@ -100,6 +88,8 @@ const SLOW_DISK_MS_PER_MB = 50;
  * held early were 2–9 times too long: by their own account, such runs had barely begun.
  */
 const MIN_RUN_SHARE = 0.2;
+/** What the steps timed while the copy's walk ran weigh once it is done (walkDone()): an estimate on that pace was 2–4 times too long. */
+const BEFORE_WALK_DONE_WEIGHT = 0.1;
 const MB = 1e6;
 
 export class WorkEstimator {
@@ -113,26 +103,30 @@ export class WorkEstimator {
   /** The estimate, smoothed, shown or not: the percent's measure (smoothedEta()). */
   private smoothed: number | undefined;
   private etaAt = 0;
-  /** The finishes predicted lately (elapsed ms + estimate), oldest first; a few per second. */
-  private finishes: Array<{ at: number; finish: number }> = [];
-  /** Whether the last estimate held (see held()). */
-  private wasHeld = false;
-  /** When the totals became known (totalsKnown()): the estimate must hold for a share of the run since. */
-  private knownAt = 0;
+  /** Whether the estimate has held long enough to be shown (estimate-hold.ts). */
+  private hold = new EstimateHold();
   /** The ETA shown by the last eta(), smoothed since it was first shown; undefined when none was. */
   private shown: number | undefined;
 
   /**
-   * The totals are known (the census has sized the tree): an ETA must hold from here on.
+   * The totals are known (the census has sized the tree), or the pace changed (walkDone()): an ETA must hold from here on.
    * Before, the parent also counted the tree (and often listed it), and the copy's pace was
    * another (a mixed tree under load: 1,500–5,000 files a second, 5,000–10,000 after); with large
    * files timed early, an estimate that had held on that pace was shown at once, three times too long.
    */
   totalsKnown(elapsedMs: number): void {
-    this.knownAt = elapsedMs;
-    this.finishes = [];
-    this.wasHeld = false;
+    this.hold = new EstimateHold(elapsedMs);
     this.shown = undefined;
+  }
+
+  /** The copy's walk is done: the parent no longer lists, and small files went 3–5 times as fast after (a mixed tree, loaded). */
+  walkDone(elapsedMs: number): void {
+    this.sff *= BEFORE_WALK_DONE_WEIGHT;
+    this.sfb *= BEFORE_WALK_DONE_WEIGHT;
+    this.sbb *= BEFORE_WALK_DONE_WEIGHT;
+    this.sft *= BEFORE_WALK_DONE_WEIGHT;
+    this.sbt *= BEFORE_WALK_DONE_WEIGHT;
+    this.totalsKnown(elapsedMs);
   }
 
   /** Adds a sample; samples before the first file or byte is done (workers starting) teach nothing. */
@@ -221,7 +215,7 @@ export class WorkEstimator {
     this.etaAt = elapsedMs;
     // The estimate itself must have held: the ETA shown, smoothed, counts down steadily even while it is wrong.
     const known = doubt - estimate <= UNMEASURED_SHARE * estimate && elapsedMs >= MIN_RUN_SHARE * (elapsedMs + estimate);
-    const show = this.held(elapsedMs, estimate) && known;
+    const show = this.hold.held(elapsedMs, estimate) && known;
     // The first ETA shown is the estimate itself, not what the percent's smoothing still carries from guesses no longer made.
     this.shown = !show ? undefined : this.shown === undefined ? estimate : towards(this.shown, estimate, dt);
     return this.shown;
@@ -237,21 +231,6 @@ export class WorkEstimator {
   /** The smoothed estimate as of the last eta(), shown or not: the run's percent follows it without a jump. */
   smoothedEta(): number | undefined {
     return this.smoothed;
-  }
-
-  /** Records the finish `estimate` predicts; whether those predicted over the hold time all lie near it. */
-  private held(elapsedMs: number, estimate: number): boolean {
-    const finish = elapsedMs + estimate;
-    const { finishes } = this;
-    finishes.push({ at: elapsedMs, finish });
-    const sinceKnown = (elapsedMs - this.knownAt) * HOLD_SHARE_SINCE_KNOWN;
-    const hold = Math.min(MAX_HOLD_MS, Math.max(MIN_HOLD_MS, Math.min(elapsedMs * HOLD_SHARE_OF_RUN, sinceKnown)));
-    // Keep one prediction at or before the hold's start: it tells the estimate was watched that long.
-    while (finishes.length > 1 && finishes[1]!.at <= elapsedMs - hold) finishes.shift();
-    if (finishes[0]!.at > elapsedMs - hold) return (this.wasHeld = false);
-    const tolerance = Math.max(HOLD_SHARE * estimate, HOLD_FLOOR_MS) * (this.wasHeld ? SHOWN_HOLD_FACTOR : 1);
-    this.wasHeld = finishes.every((earlier) => Math.abs(earlier.finish - finish) <= tolerance);
-    return this.wasHeld;
   }
 }
 

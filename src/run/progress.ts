@@ -60,6 +60,7 @@ export class Progress {
   /** The copy's own walk is done: filesTotal is exact. */
   listingDone(): void {
     this.walking = false;
+    this.estimator.walkDone(this.now() - this.startedAt);
     this.emit();
   }
 

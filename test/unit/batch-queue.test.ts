@@ -64,4 +64,22 @@ describe('BatchQueue', () => {
     expect(queue.holdsLargeFile).toBe(false);
     expect(queue.forkedFiles).toBe(0);
   });
+  it('takes a file found large out of its batch and puts it ahead of the small files, alone; nothing when it is not queued', () => {
+    const queue = new BatchQueue();
+    const submitted = jobs('a', 'big', 'b');
+    queue.add(submitted);
+    queue.add(jobs('c'));
+    queue.add([{ kind: 'file', path: 'known', large: true }]);
+    queue.promote('big');
+    queue.promote('sent or not listed yet');
+    expect(queue.jobs).toBe(5);
+    expect(submitted).toEqual(jobs('a', 'big', 'b'));
+    expect(queue.take(256).jobs).toEqual([{ kind: 'file', path: 'known', large: true }]);
+    expect(queue.take(256).jobs).toEqual(jobs('big'));
+    expect(queue.take(256).jobs).toEqual(jobs('a', 'b'));
+    queue.promote('c');
+    expect(queue.take(256).jobs).toEqual(jobs('c'));
+    expect(queue.isEmpty).toBe(true);
+    expect(queue.jobs).toBe(0);
+  });
 });

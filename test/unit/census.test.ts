@@ -27,7 +27,7 @@ afterEach(() => {
 /** Every count the census reported, in order. */
 async function count(filter: ListingFilter | null = null, stopFirst = false): Promise<CensusCount[]> {
   const reports: CensusCount[] = [];
-  const census = new Census(root, { filter, selection: null, oneFileSystem: false }, (counted) => reports.push({ ...counted }));
+  const census = new Census(root, { filter, selection: null, oneFileSystem: false }, { onCount: (counted) => reports.push({ ...counted }) });
   if (stopFirst) census.stop();
   await census.run();
   return reports;
@@ -52,7 +52,7 @@ describe('Census', () => {
     const sub = path.join(root, 'sub');
     const old = new Date('2001-02-03T04:05:06Z');
     fs.utimesSync(sub, old, fs.statSync(sub).mtime);
-    const census = new Census(root, { filter: null, selection: null, oneFileSystem: false }, () => undefined);
+    const census = new Census(root, { filter: null, selection: null, oneFileSystem: false }, { onCount: () => undefined });
     await census.run();
     const after = fs.statSync(sub, { bigint: true });
     // Listing updates an access time older than the mtime, unless the file system never does (noatime).
@@ -62,5 +62,21 @@ describe('Census', () => {
     census.takeAccessTime(seenByWalk);
     expect(seenByWalk.atimeNs).toBe(BigInt(old.getTime()) * 1_000_000n);
     expect(seenByWalk.atime).toBeCloseTo(old.getTime() / 1000, 6);
+  });
+  it('only sizes once the copy’s walk is done, and tells each large file as it sizes it', async () => {
+    // Sparse: 8 MiB of size, no blocks.
+    fs.writeFileSync(path.join(root, 'sub/large'), '');
+    fs.truncateSync(path.join(root, 'sub/large'), 8 * 1024 * 1024);
+    const reports: CensusCount[] = [];
+    const large: string[] = [];
+    const census = new Census(
+      root,
+      { filter: null, selection: null, oneFileSystem: false },
+      { onCount: (counted) => reports.push({ ...counted }), onLarge: (found) => large.push(found) },
+    );
+    census.walkDone();
+    await census.run();
+    expect(reports).toEqual([{ files: 6, bytes: 130 + 8 * 1024 * 1024 }]);
+    expect(large).toEqual(['sub/large']);
   });
 });
