@@ -73,17 +73,20 @@ export class Planner {
       return;
     }
     const mayExist = this.options.entriesMayExist || directories.mayHoldEntryFor(first);
+    const { recorded } = this.options;
     let jobs = 0;
-    for (const entry of entries) {
+    // Once per file: indexed, and each job made whole at once (a property added to an object literal
+    // after it is made costs the object a second allocation).
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
       if (entry.kind === 'special') {
         events.specialFile(entry);
         continue;
       }
-      const job: Job = { kind: entry.kind, path: entry.path };
-      if (mayExist) {
-        job.mayExist = true;
-        const recorded = this.options.recorded?.get(entry.path);
-        if (recorded && job.kind === 'file') job.recorded = recorded;
+      const job: Job = mayExist ? { kind: entry.kind, path: entry.path, mayExist: true } : { kind: entry.kind, path: entry.path };
+      if (recorded !== null && mayExist && job.kind === 'file') {
+        const hash = recorded.get(entry.path);
+        if (hash) job.recorded = hash;
       }
       this.batcher.add(job);
       jobs++;
@@ -123,7 +126,10 @@ export class Planner {
     if (error && deletePass?.holds(job, error)) events.jobHeld(job, result);
     else events.jobDone(job, result);
     // A first name's copy releases the other names (or, failed, passes the turn to the next).
-    if (!halted) for (const next of this.hardLinks.settle(job, error === undefined)) this.followUps.add(next);
+    if (halted) return;
+    // Indexed: a for-of would make an iterator for every finished job, and nearly all release nothing.
+    const released = this.hardLinks.settle(job, error === undefined);
+    for (let i = 0; i < released.length; i++) this.followUps.add(released[i]!);
   }
 
   /** After each confirmation: what it released travels as one batch. */

@@ -1,16 +1,17 @@
 /**
  * The messages between the parent and its workers, and the codec of job
- * results: the one file both processes import to talk. The parent sends
+ * results (a batch's jobs travel as columns: job-columns.ts). The parent sends
  * batches; a worker answers that it is ready, confirms finished jobs in order,
  * and reports the bytes of a large file in progress. There is no stop message:
  * a worker leaves when its channel closes.
  */
 import type { ErrorRecord } from './errors.js';
 import type { FileState } from './hash-state.js';
+import type { CopyBatchOnWire } from './job-columns.js';
 import type { Job, WorkerSettings } from './jobs.js';
 import type { RawPath } from './raw-path.js';
 
-/** Parent → worker: copy these jobs, in order. */
+/** Parent → worker: copy these jobs, in order (to a forked worker, as CopyBatchOnWire). */
 export interface CopyBatch {
   type: 'copy';
   batchId: number;
@@ -22,7 +23,7 @@ export interface CopyBatch {
   jobs: Job[];
 }
 
-export type ToWorker = CopyBatch;
+type ToWorker = CopyBatchOnWire;
 
 /** Worker → parent: booted, send work. */
 interface Ready {

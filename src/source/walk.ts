@@ -162,7 +162,9 @@ function split(
 ): { items: WalkItem[]; subdirectories: Dirent[] } {
   const entries: Array<LinkOrFileEntry | SpecialEntry> = [];
   const subdirectories: Dirent[] = [];
-  for (const dirent of dirents) {
+  // Indexed: once per entry listed, where a for-of's iterator is an allocation.
+  for (let i = 0; i < dirents.length; i++) {
+    const dirent = dirents[i]!;
     if (dirent === leftOut) continue;
     if (dirent.isDirectory()) subdirectories.push(dirent);
     else entries.push(entryFromDirent(childPath(relative, dirent.name), dirent));
