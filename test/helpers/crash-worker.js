@@ -90,8 +90,7 @@ function rawBytes(raw) {
 // Registered before the real worker's listener, so it runs first for every message.
 process.on('message', (message) => {
   if (typeof message !== 'object' || message === null || message.type !== 'copy') return;
-  // A batch's jobs travel as columns (src/shared/job-columns.ts): the paths are joined by NUL.
-  const paths = message.jobs.kinds.length === 0 ? [] : message.jobs.paths.split('\0');
+  const paths = message.jobs.map((job) => job.path);
   if (unlinkBefore && paths.includes(unlinkBefore)) {
     fs.rmSync(rawBytes(`${message.source}/${unlinkBefore}`), { force: true });
   }
