@@ -5,7 +5,6 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { batchToWire } from '../shared/job-columns.js';
 import type { Job } from '../shared/jobs.js';
 import { isFromWorker, type CopyBatch, type FromWorker } from '../shared/protocol.js';
 
@@ -101,7 +100,7 @@ export class WorkerProcess {
 
   send(message: CopyBatch): void {
     // A send to a worker that is dying fails in its 'error' event; its 'exit' re-queues the batch.
-    this.child.send(batchToWire(message));
+    this.child.send(message);
   }
 
   /** Asks it to leave: it exits on its own when its channel closes (see worker/worker.ts). */

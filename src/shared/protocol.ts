@@ -1,17 +1,16 @@
 /**
  * The messages between the parent and its workers, and the codec of job
- * results (a batch's jobs travel as columns: job-columns.ts). The parent sends
+ * results: the one file both processes import to talk. The parent sends
  * batches; a worker answers that it is ready, confirms finished jobs in order,
  * and reports the bytes of a large file in progress. There is no stop message:
  * a worker leaves when its channel closes.
  */
 import type { ErrorRecord } from './errors.js';
 import type { FileState } from './hash-state.js';
-import type { CopyBatchOnWire } from './job-columns.js';
 import type { Job, WorkerSettings } from './jobs.js';
 import type { RawPath } from './raw-path.js';
 
-/** Parent → worker: copy these jobs, in order (to a forked worker, as CopyBatchOnWire). */
+/** Parent → worker: copy these jobs, in order. */
 export interface CopyBatch {
   type: 'copy';
   batchId: number;
@@ -23,7 +22,7 @@ export interface CopyBatch {
   jobs: Job[];
 }
 
-type ToWorker = CopyBatchOnWire;
+export type ToWorker = CopyBatch;
 
 /** Worker → parent: booted, send work. */
 interface Ready {

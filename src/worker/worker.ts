@@ -6,7 +6,6 @@
  * modules never load here.
  */
 import { fsPath, type RawPath } from '../shared/raw-path.js';
-import { batchFromWire } from '../shared/job-columns.js';
 import { isToWorker, type CopyBatch, type FromWorker } from '../shared/protocol.js';
 import { unlinkQuietly } from '../shared/unlink-quietly.js';
 import { runBatch, type BatchRunner } from './run-batch.js';
@@ -42,7 +41,7 @@ function leave(): never {
 process.on('disconnect', leave);
 process.on('message', (message: unknown) => {
   if (!isToWorker(message)) throw new TypeError(`foldercopy worker: unexpected message ${JSON.stringify(message)}`);
-  pending.push(batchFromWire(message));
+  pending.push(message);
   if (!running) void runPending();
 });
 send({ type: 'ready' });
