@@ -28,8 +28,10 @@ export { stagedCopies } from './destination/staging.js';
 /** Whether a copy would put a folder's contents beside unrelated entries (the cp habit `cp -r photos backups/`). */
 export { contentsBesideOthers } from './delete/refusals.js';
 /** A planned copy (README "Copying in parts"): one plan, then each part as its own task. */
-export { DEFAULT_MAX_PART_FILES, MAX_PARTS, makePlan, type MakePlanOptions, type PlanSummary } from './parts/make-plan.js';
-export { copyPart, type CopyPartOptions, type PartSummary } from './parts/copy-part.js';
-export { finalizePlan, type FinalizePlanOptions, type FinalizeSummary } from './parts/finalize.js';
-export { checkPlan, type CheckPlanOptions, type CheckReport } from './parts/check.js';
+export { checkPlan, copyPart, finalizePlan, makePlan } from './parts/index.js';
+export { DEFAULT_MAX_PART_FILES, MAX_PARTS } from './parts/limits.js';
+export type { MakePlanOptions, PlanSummary } from './parts/make-plan.js';
+export type { CopyPartOptions, PartSummary } from './parts/copy-part.js';
+export type { FinalizePlanOptions, FinalizeSummary } from './parts/finalize.js';
+export type { CheckPlanOptions, CheckReport } from './parts/check.js';
 export type { CheckProblem, CheckProblemCode, CheckStatus } from './parts/check-problems.js';

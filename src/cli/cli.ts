@@ -9,8 +9,6 @@ import { DEFAULT_MAX_PART_FILES, EXIT_CODES, MAX_PARTS } from '../index.js';
 import { collect, countVerbosity, parseCount, parseJobs, parseShardArgument, type CliOptions } from './arguments.js';
 import { usageErrorLine } from './habits.js';
 import { HELP_AFTER } from './help.js';
-import { isPlanned, runPlanned } from './planned.js';
-import { planStep } from './plan-steps.js';
 import { run } from './run.js';
 import { watchStdout } from './stdout.js';
 
@@ -81,8 +79,9 @@ const program = new Command()
   })
   .exitOverride()
   .action(async (paths: string[], options: CliOptions) => {
-    if (options.finalize || options.check) return planStep(paths, options);
-    if (isPlanned(options)) return runPlanned(paths, options);
+    // Loaded only for a planned copy: an ordinary run's start-up does not parse them.
+    if (options.finalize || options.check) return (await import('./plan-steps.js')).planStep(paths, options);
+    if (options.makePlan !== undefined || options.plan !== undefined) return (await import('./planned.js')).runPlanned(paths, options);
     const planOnly = options.parts !== undefined ? '--parts' : options.maxPartFiles !== undefined ? '--max-part-files' : options.part !== undefined ? '--part' : undefined;
     if (planOnly) program.error(`error: ${planOnly} is for a planned copy: give it with ${planOnly === '--part' ? '--plan' : '--make-plan'}`);
     if (paths.length === 0) program.error("error: missing required argument 'source'");

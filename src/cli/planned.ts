@@ -15,11 +15,7 @@ import { setExitCode } from './stdout.js';
 /** What a part run may be given besides --plan and --part: how it runs and reports (-a and -r are no-ops anywhere). */
 const PART_RUN_OPTIONS: ReadonlySet<string> = new Set(['plan', 'part', 'quiet', 'verbose', 'json', 'log', 'progress', 'jobs', 'archive', 'recursive']);
 
-/** Whether the command line is a planned copy's: then runPlanned() runs it. */
-export function isPlanned(options: CliOptions): boolean {
-  return options.makePlan !== undefined || options.plan !== undefined;
-}
-
+/** A planned copy's command line: planning (--make-plan) or one part (--plan). */
 export async function runPlanned(paths: string[], options: CliOptions): Promise<void> {
   if (options.makePlan !== undefined) await runMakePlan(paths, options, options.makePlan);
   else await runPart(paths, options, options.plan!);

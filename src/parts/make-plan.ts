@@ -19,12 +19,10 @@ import type { CopyFailure, CopyOptions, CopyWarning } from '../run/types.js';
 import { FoldercopyError, refusal } from '../shared/errors.js';
 import { pathText, rawFromString, type RawPath } from '../shared/raw-path.js';
 import { directoryLine, entryLine, newPlanId, planFiles, PLAN_FORMAT, PLAN_VERSION, writeAtomically, type PlanHeader, type PlannedEntry, type PlanTotals } from './format.js';
+import { DEFAULT_MAX_PART_FILES, MAX_PARTS } from './limits.js';
 import { listSource, type SourceListing } from './list-source.js';
 import { partition, type PartitionItem } from './partition.js';
 
-export const MAX_PARTS = 100_000;
-/** As fpsync's default: a part small enough to retry cheaply. */
-export const DEFAULT_MAX_PART_FILES = 2_000;
 
 export interface MakePlanOptions extends CopyOptions {
   /** The plan directory: made, or empty. */
