@@ -69,15 +69,19 @@ export class CopyRun {
   private readonly partListings: Iterable<Listing> | null;
 
   constructor(parts: CopyRunParts) {
-    ({ target: this.target, prepared: this.prepared, filter: this.filter, options: this.options, selection: this.selection } = parts);
-    this.partListings = parts.partListings ?? null;
     const { target, prepared, filter, options, selection, partListings } = parts;
+    this.target = target;
+    this.prepared = prepared;
+    this.filter = filter;
+    this.options = options;
+    this.selection = selection;
+    this.partListings = partListings ?? null;
     const { resolved, writtenTo } = prepared;
     this.source = rawFromString(target.source);
     this.halted = new Promise((resolve) => this.halt.signal.addEventListener('abort', () => resolve(), { once: true }));
     this.events = RunEvents.forRun({ target, prepared, options, onStop: () => this.halt.abort() });
     this.census =
-      options.onProgress && target.kind === 'dir' && !partListings
+      options.onProgress && target.kind === 'dir' && this.partListings === null
         ? new Census(
             this.source,
             { filter, selection, oneFileSystem: resolved.oneFileSystem },
@@ -96,7 +100,7 @@ export class CopyRun {
       ...(prepared.rootBefore && { rootBefore: prepared.rootBefore }),
       rootMade: prepared.staging?.adopted === false,
       // The parts of a planned copy write into the same directories at once: none may sweep another's temporary files.
-      sweepsLeftovers: !partListings,
+      sweepsLeftovers: this.partListings === null,
       report: this.events,
     });
     this.deletePass = DeletePass.forRun({
@@ -114,7 +118,7 @@ export class CopyRun {
       events: this.events,
       writtenTo,
       makeDirectoriesLazily: filter?.hasIncludes === true,
-      entriesMayExist: partListings !== undefined,
+      entriesMayExist: this.partListings !== null,
       // The one forward reference: the planner submits to the pool, which reports back to it.
       submit: (jobs) => this.pool.submit(jobs),
       halt: this.halt.signal,
