@@ -21,7 +21,7 @@ import { metadataFromStats } from '../shared/metadata.js';
 import { isTempName } from '../shared/names-on-disk.js';
 import { childPath, fsPath, joinRaw, pathText, rawFromLatin1, type RawPath } from '../shared/raw-path.js';
 import type { CopyFailure } from '../run/types.js';
-import { planFiles, PlanFileError, readRecord, writeAtomically, type PlannedDirectory } from './format.js';
+import { planFiles, PlanFileError, readRecordDone, writeAtomically, type PlannedDirectory, type RecordDone } from './format.js';
 import { deleteUnplanned } from './finalize-delete.js';
 import { releasePlanLock } from '../destination/plan-lock.js';
 import { loadPlan, planSettings, type PlanListing } from './plan-listing.js';
@@ -100,15 +100,15 @@ function finishedParts({ plan, header }: PlanListing): { failedEntries: boolean 
   const unfinished: number[] = [];
   let failedEntries = false;
   for (let k = 0; k < header.parts; k++) {
-    let record: ReturnType<typeof readRecord>;
+    let done: RecordDone | null;
     try {
-      record = readRecord(plan, k);
+      done = readRecordDone(plan, k);
     } catch (error) {
       if (!(error instanceof PlanFileError)) throw error;
-      record = null;
+      done = null;
     }
-    if (record === null || record.done.plan !== header.id) unfinished.push(k);
-    else if (record.done.counts.failed > 0) failedEntries = true;
+    if (done === null || done.plan !== header.id) unfinished.push(k);
+    else if (done.counts.failed > 0) failedEntries = true;
   }
   if (unfinished.length > 0) {
     const named = unfinished.slice(0, 5).join(', ') + (unfinished.length > 5 ? `, and ${unfinished.length - 5} more` : '');

@@ -17,7 +17,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bytesFromRaw, pathBytes, pathText, rawFromBytes, type RawPath } from '../shared/raw-path.js';
+import { bytesFromRaw, pathText, rawFromText, type RawPath } from '../shared/raw-path.js';
 
 export const PLAN_FORMAT = 'foldercopy-plan';
 export const PLAN_VERSION = 1;
@@ -190,6 +190,16 @@ export function readRecord(plan: string, k: number): { entries: RecordedEntry[];
   return { entries, done: last as RecordDone };
 }
 
+/** A part's "done" line alone, or null when the part has not finished: what finalize needs, without reading every entry. */
+export function readRecordDone(plan: string, k: number): RecordDone | null {
+  const file = planFiles.record(plan, k);
+  if (!fs.existsSync(file)) return null;
+  const text = readText(file);
+  if (text !== '' && !text.endsWith('\n')) throw new PlanFileError(file, 'truncated (no final newline)');
+  const last = parseJson(file, text.slice(text.lastIndexOf('\n', text.length - 2) + 1, -1)) as Partial<RecordDone> | null;
+  return last?.done === true ? (last as RecordDone) : null;
+}
+
 /** Writes `file` whole under a temporary name, then renames it: readers see all of it or none. */
 export function writeAtomically(file: string, text: string): void {
   const temp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
@@ -237,7 +247,7 @@ function readLines<T>(file: string, of: (value: Line) => T): T[] {
 
 function rawPath(value: unknown): RawPath {
   if (typeof value !== 'string') throw new TypeError('path is not a string');
-  return rawFromBytes(pathBytes(value));
+  return rawFromText(value);
 }
 
 function number(value: unknown): number {

@@ -68,7 +68,10 @@ function place(items: readonly PartitionItem[], count: number, maxFiles: number)
     bytes[k] = bytes[k]! + weight(item);
     files[k] = files[k]! + item.files;
     if (files[k]! < maxFiles) open.push(k);
-    for (const back of skipped.splice(0)) open.push(back);
+    if (skipped.length > 0) {
+      for (const back of skipped) open.push(back);
+      skipped.length = 0;
+    }
   }
   return parts;
 }
@@ -89,7 +92,7 @@ class PartHeap {
     for (let i = heap.length - 1; i > 0; ) {
       const parent = (i - 1) >> 1;
       if (!this.before(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      this.swap(i, parent);
       i = parent;
     }
   }
@@ -107,9 +110,16 @@ class PartHeap {
       if (left < heap.length && this.before(heap[left]!, heap[least]!)) least = left;
       if (right < heap.length && this.before(heap[right]!, heap[least]!)) least = right;
       if (least === i) return top;
-      [heap[i], heap[least]] = [heap[least]!, heap[i]!];
+      this.swap(i, least);
       i = least;
     }
+  }
+
+  private swap(i: number, j: number): void {
+    const { heap } = this;
+    const held = heap[i]!;
+    heap[i] = heap[j]!;
+    heap[j] = held;
   }
 
   private before(a: number, b: number): boolean {

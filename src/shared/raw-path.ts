@@ -77,6 +77,11 @@ export function pathText(raw: RawPath): string {
   return Buffer.from(text, 'utf8').equals(bytes) ? text : decodeEscaping(bytes);
 }
 
+/** A path given out as text (pathText) back in raw form: pathText's inverse, with no Buffer for an ASCII path. */
+export function rawFromText(text: string): RawPath {
+  return NON_ASCII.test(text) ? rawFromBytes(pathBytes(text)) : rawFromLatin1(text);
+}
+
 /**
  * The exact bytes of a path given out as text (see pathText): characters as UTF-8,
  * each lone surrogate U+DC80–U+DCFF as the byte it stands for. Any other lone

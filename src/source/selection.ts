@@ -6,7 +6,7 @@
  * do what they do for a whole tree.
  */
 import { FoldercopyError } from '../shared/errors.js';
-import { childPath, pathBytes, rawFromBytes, type RawPath } from '../shared/raw-path.js';
+import { childPath, rawFromText, type RawPath } from '../shared/raw-path.js';
 
 export interface Selection {
   /** The names listed in each directory to visit, by its path from the source root ('' is the root). */
@@ -40,7 +40,7 @@ function listedSegments(file: string): RawPath[] {
   if (typeof file !== 'string') throw invalid('must be a string');
   let raw: RawPath;
   try {
-    raw = rawFromBytes(pathBytes(file));
+    raw = rawFromText(file);
   } catch {
     throw invalid('is not a path (a lone surrogate that stands for no byte)');
   }

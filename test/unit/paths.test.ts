@@ -14,9 +14,20 @@ import {
   rawFromBytes,
   rawFromLatin1,
   rawFromString,
+  rawFromText,
 } from '../../src/shared/raw-path.js';
 
 describe('raw paths', () => {
+  it('reads a path given out as text back to the same raw path (rawFromText is pathText undone)', () => {
+    const names = [Buffer.from('dir/plain.txt'), Buffer.from('a\nb\rc'), Buffer.from('é/ü'), Buffer.from([0x66, 0xff, 0x0a, 0xc3]), Buffer.from('\uE00A', 'utf8')];
+    for (const bytes of names) {
+      const raw = rawFromBytes(bytes);
+      expect(rawFromText(pathText(raw))).toBe(raw);
+      expect(bytesFromRaw(rawFromText(pathText(raw)))).toEqual(bytes);
+    }
+    expect(() => rawFromText('x\uD800')).toThrow(TypeError);
+  });
+
   it('keeps an ASCII path unchanged', () => {
     expect(rawFromString('dir/file-1.txt')).toBe('dir/file-1.txt');
     expect(bytesFromRaw('dir/file-1.txt')).toEqual(Buffer.from('dir/file-1.txt'));
