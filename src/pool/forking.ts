@@ -16,6 +16,8 @@ export interface ForkFacts {
   /** Every job is submitted (jobs handed back may follow). */
   listed: boolean;
   submittedJobs: number;
+  /** Since the first job was submitted (0 before). */
+  waitingMs: number;
 }
 
 /** The queue, read only as far as the decision needs (the holds* walk it). */
@@ -39,13 +41,14 @@ export function workersToFork(facts: ForkFacts, queued: Queued, pace: Pace): num
  * parent, a large file only a forked worker may copy, one waiting while the tree
  * is being listed, or, then, a copy that has already shown more than a moment's
  * work (the parent's batches keep its queue short, so the queue alone would never
- * ask for one). A large file waiting once the tree is listed, the parent tries to clone.
+ * ask for one), or jobs kept waiting by a slow listing. A large file waiting once the tree
+ * is listed, the parent tries to clone.
  */
 function needsAProcess(workers: number, facts: ForkFacts, queued: Queued, pace: Pace): boolean {
   if (workers > 0) return false;
   if (!facts.parentRuns || queued.forkedFiles > 0) return true;
   if (facts.listed) return false;
-  return queued.holdsLargeFile || pace.worthAFirstWorker(facts.submittedJobs);
+  return queued.holdsLargeFile || pace.worthAFirstWorker(facts.submittedJobs, facts.waitingMs);
 }
 
 /**

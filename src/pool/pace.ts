@@ -108,11 +108,13 @@ export class Pace {
   /**
    * While the tree is still being listed, whether the jobs shown so far are worth
    * a first worker: it boots on another core while the parent copies on, so it
-   * pays for any copy longer than a moment. (Once the listing is done, the work
-   * left is known: worthAnotherWorker decides.)
+   * pays for any copy longer than a moment. So does a listing that has kept the
+   * first jobs waiting longer than a worker takes to start (each directory a round
+   * trip on a network mount): nobody runs them until it ends. (Once the listing is
+   * done, the work left is known: worthAnotherWorker decides.)
    */
-  worthAFirstWorker(submittedJobs: number): boolean {
-    return submittedJobs * (this.msPerJob ?? ASSUMED_MS_PER_JOB) > FIRST_WORKER_WORTH_MS;
+  worthAFirstWorker(submittedJobs: number, waitingMs: number): boolean {
+    return submittedJobs * (this.msPerJob ?? ASSUMED_MS_PER_JOB) > FIRST_WORKER_WORTH_MS || (submittedJobs > 0 && waitingMs > WORKER_WORTH_MS);
   }
 
   /**

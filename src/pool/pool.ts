@@ -53,6 +53,8 @@ export class WorkerPool {
   private state: PoolState = 'open';
   /** Every job submitted so far: what the copy has shown of its size. */
   private submittedJobs = 0;
+  /** When the first job was submitted; -1 before. */
+  private firstSubmittedAt = -1;
   /** The planner has submitted everything it listed (jobs handed back may follow). */
   private listed = false;
   private crashesInARow = 0;
@@ -69,6 +71,7 @@ export class WorkerPool {
 
   submit(jobs: Job[]): void {
     this.queue.add(jobs);
+    if (this.submittedJobs === 0) this.firstSubmittedAt = performance.now();
     this.submittedJobs += jobs.length;
     this.dispatch();
   }
@@ -136,7 +139,8 @@ export class WorkerPool {
   }
 
   private spawnIfUseful(): void {
-    const facts = { workers: this.crew.size, most: this.options.size, parentRuns: this.inline !== null, listed: this.listed, submittedJobs: this.submittedJobs };
+    const waitingMs = this.firstSubmittedAt < 0 ? 0 : performance.now() - this.firstSubmittedAt;
+    const facts = { workers: this.crew.size, most: this.options.size, parentRuns: this.inline !== null, listed: this.listed, submittedJobs: this.submittedJobs, waitingMs };
     for (let n = workersToFork(facts, this.queue, this.pace); n > 0; n--) this.spawn();
   }
 

@@ -15,7 +15,7 @@ import { errorRecord, RunStopped } from '../shared/errors.js';
 import { fsPath, pathText, rawFromString, type RawPath } from '../shared/raw-path.js';
 import type { TreeFilter } from '../source/filter.js';
 import type { Selection } from '../source/selection.js';
-import { walk, type Listing, type ListingFilter, type WalkItem } from '../source/walk.js';
+import { inTurns, walk, type Listing, type ListingFilter, type WalkItem } from '../source/walk.js';
 import { copyPool } from './copy-pool.js';
 import { Census } from './census.js';
 import { RunEvents } from './events.js';
@@ -194,8 +194,8 @@ export class CopyRun {
   }
 
   /** The walk's listings, or a part's. */
-  private listings(): AsyncIterable<WalkItem> | Iterable<WalkItem> {
-    if (this.partListings) return this.partListings;
+  private listings(): AsyncIterable<WalkItem> {
+    if (this.partListings) return inTurns(this.partListings);
     const { oneFileSystem } = this.prepared.resolved;
     return walk(this.source, { filter: this.listingFilter(), selection: this.selection, oneFileSystem });
   }

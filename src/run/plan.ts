@@ -9,13 +9,12 @@
 import type { ErrorRecord } from '../shared/errors.js';
 import type { RecordedHash } from '../shared/hash-state.js';
 import type { FileJob, Job } from '../shared/jobs.js';
-import { isLargeFile } from '../shared/jobs.js';
-import { MAX_BATCH_JOBS } from '../pool/pace.js';
 import type { JobResult } from '../shared/protocol.js';
 import { joinRaw, type RawPath } from '../shared/raw-path.js';
 import type { DestinationDirectories } from '../destination/directories.js';
 import type { DeletePass } from '../delete/pass.js';
 import type { Listing } from '../source/walk.js';
+import { Batcher } from './batcher.js';
 import type { RunEvents } from './events.js';
 
 // Jobs are submitted in runs of at most a batch; the pool cuts them shorter to the measured pace
@@ -92,6 +91,7 @@ export class Planner {
       jobs++;
     }
     events.planned(jobs);
+    this.batcher.held(performance.now());
   }
 
   /** The source is one file: one job, named '' (the roots are the files themselves). */
@@ -213,27 +213,4 @@ export class HardLinks {
 
 function linkTo(job: FileJob, target: RawPath): Job {
   return { kind: 'hardlink', path: job.path, target, ...(job.mayExist && { mayExist: true }) };
-}
-
-/** Collects jobs into batches; a large file always travels alone. */
-export class Batcher {
-  private jobs: Job[] = [];
-
-  constructor(private readonly send: (jobs: Job[]) => void) {}
-
-  add(job: Job): void {
-    if (isLargeFile(job)) {
-      this.send([job]);
-      return;
-    }
-    this.jobs.push(job);
-    if (this.jobs.length >= MAX_BATCH_JOBS) this.flush();
-  }
-
-  flush(): void {
-    if (this.jobs.length === 0) return;
-    const jobs = this.jobs;
-    this.jobs = [];
-    this.send(jobs);
-  }
 }

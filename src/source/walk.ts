@@ -96,6 +96,21 @@ export async function* walk(root: RawPath, { filter, selection, oneFileSystem }:
   }
 }
 
+/**
+ * Listings already in hand (a planned part's) given out as a walk gives its own: with a
+ * turn of the event loop every TURN_MS of the consumer's time, so workers fork and take
+ * batches while the rest are planned (each directory made can be a round trip on a network mount).
+ */
+export async function* inTurns<T>(items: Iterable<T>): AsyncGenerator<T> {
+  let turnStart = performance.now();
+  for (const item of items) {
+    yield item;
+    if (performance.now() - turnStart < TURN_MS) continue;
+    await new Promise((resolve) => setImmediate(resolve));
+    turnStart = performance.now();
+  }
+}
+
 /** One directory: its listing (or why there is none), and the subdirectories to go on with. */
 function readListing(tree: Tree, relative: RawPath): { items: WalkItem[]; subdirectories: Dirent[] } {
   const { root, directories, filter } = tree;

@@ -74,7 +74,7 @@ describe('Pace', () => {
 });
 
 describe('workersToFork', () => {
-  const crew = { workers: 0, most: 4, parentRuns: true, listed: true, submittedJobs: 0 };
+  const crew = { workers: 0, most: 4, parentRuns: true, listed: true, submittedJobs: 0, waitingMs: 0 };
 
   it('forks nothing for a small copy the parent runs itself', () => {
     expect(workersToFork(crew, { jobs: 100, holdsLargeFile: false, forkedFiles: 0 }, new Pace(2))).toBe(0);
@@ -88,6 +88,14 @@ describe('workersToFork', () => {
     expect(workersToFork({ ...crew, parentRuns: false }, { jobs: 1, holdsLargeFile: false, forkedFiles: 0 }, new Pace(2))).toBe(1);
     expect(workersToFork({ ...crew, listed: false, submittedJobs: 1_000 }, { jobs: 10, holdsLargeFile: false, forkedFiles: 0 }, new Pace(2))).toBe(1);
     expect(workersToFork({ ...crew, workers: 1, parentRuns: false }, { jobs: 1, holdsLargeFile: true, forkedFiles: 1 }, new Pace(2))).toBe(0);
+  });
+
+  it('forks one while listing when a few jobs have waited longer than a worker takes to start (a listing slow by round trips), not before', () => {
+    const queued = { jobs: 8, holdsLargeFile: false, forkedFiles: 0 };
+    expect(workersToFork({ ...crew, listed: false, submittedJobs: 8, waitingMs: 50 }, queued, new Pace(2))).toBe(0);
+    expect(workersToFork({ ...crew, listed: false, submittedJobs: 8, waitingMs: 150 }, queued, new Pace(2))).toBe(1);
+    // Once listed, the work left decides: 8 small files are the parent's.
+    expect(workersToFork({ ...crew, submittedJobs: 8, waitingMs: 150 }, queued, new Pace(2))).toBe(0);
   });
 
   it('forks a worker per large file waiting that only a forked worker may copy, up to the cores', () => {

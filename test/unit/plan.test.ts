@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FileJob, Job } from '../../src/shared/jobs.js';
-import { Batcher, HardLinks } from '../../src/run/plan.js';
+import { Batcher } from '../../src/run/batcher.js';
+import { HardLinks } from '../../src/run/plan.js';
 
 const file = (path: string, extra: Partial<FileJob> = {}): FileJob => ({ kind: 'file', path, ...extra });
 
@@ -125,6 +126,25 @@ describe('Batcher', () => {
     expect(sent.map((batch) => batch.length)).toEqual([256, 44]);
     expect(sent[1]![0]).toEqual({ kind: 'file', path: 'f256' });
     expect(sent[1]![43]).toEqual({ kind: 'file', path: 'f299' });
+  });
+
+  it('sends the jobs it holds once they have waited 20 ms of listings, and not before', () => {
+    const { sent, batcher } = recorder();
+    batcher.held(0);
+    batcher.add(file('a'));
+    batcher.held(100);
+    batcher.add(file('b'));
+    batcher.held(119);
+    expect(sent).toEqual([]);
+    batcher.held(120);
+    expect(sent).toEqual([[file('a'), file('b')]]);
+    // The clock starts again with the next job held.
+    batcher.add(file('c'));
+    batcher.held(130);
+    batcher.held(149);
+    expect(sent).toHaveLength(1);
+    batcher.held(150);
+    expect(sent[1]).toEqual([file('c')]);
   });
 
   it('flush with nothing pending sends nothing', () => {
