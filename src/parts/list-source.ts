@@ -1,17 +1,13 @@
 /**
  * One listing of the source for a plan: the copy's own walk (source/walk.ts),
  * with its filters, and a stat of every entry, since a plan weighs files by
- * their size and keeps a file's names together by their inode. Each entry is
- * stat'ed by its name in its directory's descriptor (statx through koffi), which
- * costs a third of Node's lstat of the whole path with its BigInt stats and
- * Dates; where koffi cannot load, by path through Node. What cannot be listed or
- * stat'ed is a failure, as in a copy.
+ * their size and keeps a file's names together by their inode (source/tree-stats.ts).
+ * What cannot be listed or stat'ed is a failure, as in a copy.
  */
-import fs from 'node:fs';
-import { DirectoryHandles } from '../shared/directory-handles.js';
-import { errorRecord, type ErrorRecord } from '../shared/errors.js';
-import { errnoError, native, S_IFLNK, S_IFMT, S_IFREG, type DirectoryCalls, type EntryStats } from '../shared/native.js';
-import { fsPath, joinRaw, parentOf, type RawPath } from '../shared/raw-path.js';
+import type { ErrorRecord } from '../shared/errors.js';
+import { S_IFLNK, S_IFMT, S_IFREG } from '../shared/native.js';
+import { joinRaw, parentOf, type RawPath } from '../shared/raw-path.js';
+import { treeStats } from '../source/tree-stats.js';
 import type { Selection } from '../source/selection.js';
 import { walk, type ListingFilter } from '../source/walk.js';
 import type { PlannedDirectory, PlannedEntry, PlannedType } from './format.js';
@@ -30,11 +26,9 @@ export interface ListSourceOptions {
   oneFileSystem: boolean;
 }
 
-const S_IFDIR = 0o040000;
-
 export async function listSource(source: RawPath, options: ListSourceOptions): Promise<SourceListing> {
   const listing: SourceListing = { directories: [], entries: [], failures: [] };
-  const stat = statter(source);
+  const stat = treeStats(source);
   // Every directory planned: one below a directory that could not be is left out with it (its failure says why).
   const planned = new Set<RawPath>();
   try {
@@ -72,96 +66,6 @@ export async function listSource(source: RawPath, options: ListSourceOptions): P
     stat.close();
   }
   return listing;
-}
-
-/** What listSource() needs of an entry's stats. */
-type Stats = Pick<EntryStats, 'mode' | 'uid' | 'gid' | 'size' | 'nlink' | 'mtimeNs' | 'ino' | 'dev'>;
-
-interface Statter {
-  /** The directory's stats (the root followed, as the walk follows it), or undefined and a failure. */
-  directory(relative: RawPath, at: RawPath, failures: ErrorRecord[]): Stats | undefined;
-  /** An entry's stats, not following a symlink, or undefined and a failure. */
-  entry(directory: RawPath, relative: RawPath, failures: ErrorRecord[]): Stats | undefined;
-  close(): void;
-}
-
-function statter(source: RawPath): Statter {
-  const lib = native()?.at;
-  return lib ? descriptorStatter(source, lib) : pathStatter(source);
-}
-
-/** Each directory opened once, below the root through its parent's descriptor, never following a symlink. */
-function descriptorStatter(source: RawPath, lib: DirectoryCalls): Statter {
-  const handles = new DirectoryHandles(source, {
-    lookUpOnly: true,
-    openChild: (parent, name, flags) => {
-      const fd = lib.openAt(parent, fsPath(name), flags, 0);
-      if (fd < 0) throw errnoError(-fd, 'open');
-      return fd;
-    },
-  });
-  return {
-    directory(relative, at, failures) {
-      let fd: number;
-      try {
-        fd = handles.descriptor(relative);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        // Replaced since the walk listed it (by a symlink, say): planned as it was, it would be copied as it is not.
-        if (code === 'ELOOP' || code === 'ENOTDIR') failures.push(noLongerADirectory(at));
-        else failures.push(errorRecord(error, 'stat', at));
-        return undefined;
-      }
-      const stats = lib.statFd(fd);
-      if (typeof stats === 'number') {
-        failures.push(errorRecord(errnoError(-stats, 'stat'), 'stat', at));
-        return undefined;
-      }
-      return stats;
-    },
-    entry(directory, relative, failures) {
-      let stats: EntryStats | number;
-      try {
-        stats = lib.statAt(handles.descriptor(directory), fsPath(relative.slice(relative.lastIndexOf('/') + 1)));
-      } catch (error) {
-        failures.push(errorRecord(error, 'stat', joinRaw(source, relative)));
-        return undefined;
-      }
-      if (typeof stats !== 'number') return stats;
-      failures.push(errorRecord(errnoError(-stats, 'lstat'), 'stat', joinRaw(source, relative)));
-      return undefined;
-    },
-    close: () => handles.closeAll(),
-  };
-}
-
-/** Where the native calls cannot load: Node's stat of each path. */
-function pathStatter(source: RawPath): Statter {
-  const look = (at: RawPath, how: 'stat' | 'lstat', failures: ErrorRecord[]): Stats | undefined => {
-    try {
-      const s = how === 'stat' ? fs.statSync(fsPath(at), { bigint: true }) : fs.lstatSync(fsPath(at), { bigint: true });
-      return { mode: Number(s.mode), uid: Number(s.uid), gid: Number(s.gid), size: Number(s.size), nlink: Number(s.nlink), mtimeNs: s.mtimeNs, ino: Number(s.ino), dev: Number(s.dev) };
-    } catch (error) {
-      failures.push(errorRecord(error, 'stat', at));
-      return undefined;
-    }
-  };
-  return {
-    directory(relative, at, failures) {
-      const stats = look(at, relative === '' ? 'stat' : 'lstat', failures);
-      if (stats && (stats.mode & S_IFMT) !== S_IFDIR) {
-        failures.push(noLongerADirectory(at));
-        return undefined;
-      }
-      return stats;
-    },
-    entry: (_directory, relative, failures) => look(joinRaw(source, relative), 'lstat', failures),
-    close() {},
-  };
-}
-
-function noLongerADirectory(at: RawPath): ErrorRecord {
-  return { code: 'ECHANGED', message: 'it is no longer a directory', operation: 'list', path: at };
 }
 
 function typeOf(mode: number): PlannedType {
