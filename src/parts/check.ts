@@ -11,7 +11,8 @@
  */
 import fs from 'node:fs';
 import type { RawPath } from '../shared/raw-path.js';
-import { planFiles, PlanFileError, readRecord, type PartOutcome, type RecordedEntry } from './format.js';
+import { planFiles, type PartOutcome, type RecordedEntry } from './format.js';
+import { PlanFileError, readRecord } from './read-plan.js';
 import { problemAt, STATUS_OF, type CheckProblem, type CheckStatus } from './check-problems.js';
 import { compareTrees, type Found } from './check-trees.js';
 import { loadPlan, planSettings, type PlanListing } from './plan-listing.js';

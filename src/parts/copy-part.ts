@@ -19,7 +19,8 @@ import type { PreparedRun } from '../run/prepare.js';
 import type { CopyOptions, CopySummary, CopyWarning } from '../run/types.js';
 import { errorRecord, FoldercopyError } from '../shared/errors.js';
 import { pathText, rawFromString, type RawPath } from '../shared/raw-path.js';
-import { PlanFileError, planFiles, readDirectories, readHeader, readPart, type PlanHeader } from './format.js';
+import { planFiles, type PlanHeader } from './format.js';
+import { PlanFileError, readDirectories, readHeader, readPart, verifyAgainst } from './read-plan.js';
 import { partIndex } from './part-index.js';
 import { partListings } from './part-listings.js';
 import { PartRecorder } from './part-record.js';
@@ -52,8 +53,10 @@ export async function copyPart(plan: string, k?: number, options: CopyPartOption
   const directory = path.resolve(plan);
   const header = readPlan(() => readHeader(directory));
   const part = partIndex({ given: k, env: process.env, parts: header.parts });
-  const entries = readPlan(() => readPart(directory, part));
-  const listings = readPlan(() => partListings(readDirectories(directory), entries, planFiles.part(directory, part)));
+  // Its two files are checked against their digests in plan.json: a part of an edited or cut plan copies nothing.
+  const entries = readPlan(() => readPart(directory, part, verifyAgainst(header.digests?.parts[part])));
+  const directories = readPlan(() => readDirectories(directory, verifyAgainst(header.digests?.directories)));
+  const listings = readPlan(() => partListings(directories, entries, planFiles.part(directory, part)));
   const recorder = new PartRecorder(options.onEntry);
   const copyOptions: CopyOptions = { ...copyingOptions(header), ...options, onEntry: recorder.onEntry };
   const target = preflight(header.source, header.destination);

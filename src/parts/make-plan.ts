@@ -22,6 +22,7 @@ import { directoryLine, entryLine, newPlanId, planFiles, PLAN_FORMAT, PLAN_VERSI
 import { DEFAULT_MAX_PART_FILES, MAX_PARTS } from './limits.js';
 import { listSource, type SourceListing } from './list-source.js';
 import { partition, type PartitionItem } from './partition.js';
+import { digestOf } from './read-plan.js';
 
 
 export interface MakePlanOptions extends CopyOptions {
@@ -211,7 +212,7 @@ function plannedOptions(options: CopyOptions, { resolved }: CheckedCopy): Record
   };
 }
 
-/** The part files, then directories.ndjson, then plan.json with the digest of them all. */
+/** The part files, then directories.ndjson, then plan.json with the digest of each and of them all. */
 function writePlan(directory: string, header: Omit<PlanHeader, 'listing'>, listing: SourceListing, parts: PlannedEntry[][]): void {
   try {
     fs.mkdirSync(planFiles.partsDirectory(directory), { recursive: true });
@@ -224,14 +225,15 @@ function writePlan(directory: string, header: Omit<PlanHeader, 'listing'>, listi
 
 function writeFiles(directory: string, header: Omit<PlanHeader, 'listing'>, listing: SourceListing, parts: PlannedEntry[][]): void {
   const digest = crypto.createHash('sha256');
-  parts.forEach((entries, k) => {
+  const partDigests = parts.map((entries, k) => {
     const text = entries.map(entryLine).join('');
     digest.update(text);
     writeAtomically(planFiles.part(directory, k), text);
+    return digestOf(text);
   });
   const directories = listing.directories.map(directoryLine).join('');
   digest.update(directories);
   writeAtomically(planFiles.directories(directory), directories);
-  const complete: PlanHeader = { ...header, listing: digest.digest('hex') };
+  const complete: PlanHeader = { ...header, listing: digest.digest('hex'), digests: { parts: partDigests, directories: digestOf(directories) } };
   writeAtomically(planFiles.header(directory), `${JSON.stringify(complete, null, 2)}\n`);
 }

@@ -8,10 +8,14 @@
  * The options are the library's option names (CopyOptions) as make-plan
  * resolved them; a step reads only those below, with the copy's defaults.
  */
+import crypto from 'node:crypto';
 import { FoldercopyError } from '../shared/errors.js';
 import { childPath, parentOf, rawFromString, type RawPath } from '../shared/raw-path.js';
 import { TreeFilter } from '../source/filter.js';
-import { PlanFileError, planFiles, readDirectories, readHeader, readPart, type PlanHeader, type PlannedDirectory, type PlannedEntry } from './format.js';
+import { planFiles, type PlanHeader, type PlannedDirectory, type PlannedEntry } from './format.js';
+import { PlanFileError, readDirectories, readHeader, readPart, verifyAgainst, type Verify } from './read-plan.js';
+
+const DAMAGED_LISTING = 'the plan is damaged: its part files and directories.ndjson are not what planning wrote (their SHA-256 is not the listing plan.json holds); make the plan again';
 
 export interface PlanListing {
   /** The plan directory. */
@@ -39,13 +43,24 @@ export interface PlanSettings {
   oneFileSystem: boolean;
 }
 
-/** Reads the whole plan; a missing or garbled file is a refusal naming it. */
+/** Reads the whole plan; a missing, garbled or damaged file (one not as planning wrote it) is a refusal naming it. */
 export function loadPlan(plan: string): PlanListing {
   try {
     const header = readHeader(plan);
+    // Every file read is checked against its digest, then all of them against the listing's.
+    const listing = crypto.createHash('sha256');
+    const verify = (expected: string | undefined): Verify => {
+      const against = verifyAgainst(expected);
+      return (file, text) => {
+        against(file, text);
+        listing.update(text);
+      };
+    };
     const parts: PlannedEntry[][] = [];
-    for (let k = 0; k < header.parts; k++) parts.push(readPart(plan, k));
-    return { plan, header, directories: readDirectories(plan), parts, source: rawFromString(header.source), destination: rawFromString(header.destination) };
+    for (let k = 0; k < header.parts; k++) parts.push(readPart(plan, k, verify(header.digests?.parts[k])));
+    const directories = readDirectories(plan, verify(header.digests?.directories));
+    if (listing.digest('hex') !== header.listing) throw new PlanFileError(planFiles.header(plan), DAMAGED_LISTING);
+    return { plan, header, directories, parts, source: rawFromString(header.source), destination: rawFromString(header.destination) };
   } catch (error) {
     if (error instanceof PlanFileError) throw new FoldercopyError('PLAN_UNREADABLE', `cannot read the plan: ${error.message}`, error.file);
     throw error;
