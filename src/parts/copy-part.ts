@@ -66,7 +66,8 @@ export async function copyPart(plan: string, k?: number, options: CopyPartOption
   // Interrupted, the part is not done: no record, and the next run of it does the rest.
   if (!summary.aborted) {
     try {
-      recorder.write({ directory, id: header.id, part }, entries, summary.stoppedBy);
+      // Whether it kept owners: the check compares them only where the part did, as a copy keeps them only as root.
+      recorder.write({ directory, id: header.id, part, owners: prepared.resolved.worker.owners.preserve }, entries, summary.stoppedBy);
     } catch (error) {
       const record = errorRecord(error, 'write', rawFromString(planFiles.record(directory, part)));
       const failure = { ...record, path: pathText(record.path) };

@@ -59,6 +59,7 @@ export async function finalizePlan(plan: string, options: FinalizePlanOptions = 
   const { failedEntries } = finishedParts(listing);
   const failures: ErrorRecord[] = [];
   const handles = new DirectoryHandles(listing.destination);
+  const policy = ownerPolicy(settings.xattrs);
   const summary: FinalizeSummary = {
     plan: listing.header.id,
     destination: listing.header.destination,
@@ -80,7 +81,6 @@ export async function finalizePlan(plan: string, options: FinalizePlanOptions = 
       summary.deleted = deletion.deleted;
       summary.deletionSkipped = deletion.skipped;
     }
-    const policy = ownerPolicy(settings.xattrs);
     const made = present.map((found) => madeDirectory(found, listing.source, policy));
     const existing = new Set(made.map((directory) => directory.path));
     const set = finalizeDirectories({ made, existing, changed: existing, allListed: true, source: listing.source, destination: listing.destination, handles, policy });
@@ -91,7 +91,8 @@ export async function finalizePlan(plan: string, options: FinalizePlanOptions = 
   summary.failures = failures.map(asFailure);
   if (failures.length > 0 || summary.deletionSkipped !== undefined) return summary;
   summary.lockReleased = releasePlanLock(listing.destination, listing.header.id);
-  writeAtomically(planFiles.finalized(plan), `${JSON.stringify({ plan: summary.plan, finished: new Date().toISOString(), deleted: summary.deleted })}\n`);
+  // owners: the directories were given the source's (as root), so the check compares them.
+  writeAtomically(planFiles.finalized(plan), `${JSON.stringify({ plan: summary.plan, finished: new Date().toISOString(), deleted: summary.deleted, owners: policy.preserve })}\n`);
   summary.finalized = true;
   return summary;
 }

@@ -89,6 +89,8 @@ export interface RecordDone {
   finished: string;
   counts: Record<PartOutcome, number>;
   bytes: number;
+  /** The part kept the source's owners (it ran as root, as a copy keeps them); absent in a record that does not say: not kept. */
+  owners?: boolean;
 }
 
 export const planFiles = {

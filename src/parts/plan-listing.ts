@@ -41,6 +41,8 @@ export interface PlanSettings {
   gitignore: boolean;
   /** Mount points below the source were made, not entered. */
   oneFileSystem: boolean;
+  /** A file's names were made one inode (what every copy does). */
+  hardLinks: boolean;
 }
 
 /** Reads the whole plan; a missing, garbled or damaged file (one not as planning wrote it) is a refusal naming it. */
@@ -94,6 +96,7 @@ export function planSettings({ plan, header }: PlanListing): PlanSettings {
     include: list('include'),
     gitignore: flag('gitignore', false),
     oneFileSystem: flag('oneFileSystem', false),
+    hardLinks: flag('hardLinks', true),
   };
 }
 
