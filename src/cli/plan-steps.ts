@@ -33,6 +33,7 @@ const LABELS: Readonly<Record<CheckProblemCode, string>> = {
   'part-missing': 'part not finished',
   'entry-missing': 'not copied',
   'entry-failed': 'failed to copy',
+  'planning-failed': 'could not be planned',
   'not-finalized': 'not finalized',
 };
 

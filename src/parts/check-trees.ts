@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import { childPath, fsPath, joinRaw, rawFromLatin1, type RawPath } from '../shared/raw-path.js';
 import { hasType } from '../source/entry.js';
 import { TreeFilter } from '../source/filter.js';
+import { selectionOf } from '../source/selection.js';
 import { problemAt, type CheckProblem } from './check-problems.js';
 import { compareCopy, compareLink, octal, typeOf, type LinkGroups } from './check-copies.js';
 import type { PlannedDirectory, PlannedEntry } from './format.js';
@@ -32,6 +33,7 @@ export interface TreesToCompare {
 }
 
 const HASH_BUFFER_BYTES = 1 << 20;
+const NOTHING: ReadonlySet<RawPath> = new Set();
 
 interface Comparing extends TreesToCompare {
   problems: CheckProblem[];
@@ -61,6 +63,8 @@ function compareDirectories(comparing: Comparing): void {
   const names = namesByDirectory(listing);
   // Its .gitignore rules load as each directory is read, parents first, as the walk loaded them.
   const filter = TreeFilter.create(listing.source, settings);
+  // With --files-from only the names it lists were planned: another name is no news.
+  const selected = settings.files === undefined ? null : selectionOf(settings.files, settings.gitignore).names;
   let rootDevice: bigint | undefined;
   for (const directory of listing.directories) {
     const now = statNow(comparing, directory.path);
@@ -69,7 +73,8 @@ function compareDirectories(comparing: Comparing): void {
     // A mount point the copy did not enter (--one-file-system) was planned empty.
     const listed = now.isDirectory() && (!settings.oneFileSystem || now.dev === rootDevice);
     // A name added moves the directory's mtime: that line says it, not another for the directory.
-    const added = listed ? addedNames(comparing, directory.path, names.get(directory.path)!, filter) : 0;
+    const planned = { names: names.get(directory.path)!, listed: selected === null ? null : (selected.get(directory.path) ?? NOTHING) };
+    const added = listed ? addedNames(comparing, directory.path, planned, filter) : 0;
     // Before the finalize a directory may not be there yet (an empty one is the finalize's to make): "not finalized" says so.
     if (added === 0 && unchanged(comparing, directory.path, directory, now) && comparing.directoryAttributes) {
       compareCopy(comparing, { path: directory.path, source: now, attributes: true, owners: comparing.directoryOwners });
@@ -77,8 +82,8 @@ function compareDirectories(comparing: Comparing): void {
   }
 }
 
-/** Names in a source directory that the plan does not have (and its filters would not leave out): how many. */
-function addedNames({ listing, problems }: Comparing, directory: RawPath, planned: ReadonlySet<RawPath>, filter: TreeFilter | null): number {
+/** Names in a source directory that the plan does not have (and its filters and file list would not leave out): how many. */
+function addedNames({ listing, problems }: Comparing, directory: RawPath, planned: { names: ReadonlySet<RawPath>; listed: ReadonlySet<RawPath> | null }, filter: TreeFilter | null): number {
   let dirents: fs.Dirent[];
   try {
     dirents = fs.readdirSync(fsPath(joinRaw(listing.source, directory)), { encoding: 'latin1', withFileTypes: true });
@@ -93,7 +98,7 @@ function addedNames({ listing, problems }: Comparing, directory: RawPath, planne
   }
   let added = 0;
   for (const dirent of filter ? filter.admit(directory, dirents) : dirents) {
-    if (planned.has(dirent.name)) continue;
+    if (planned.names.has(dirent.name) || (planned.listed !== null && !planned.listed.has(dirent.name))) continue;
     added++;
     problems.push(problemAt('source-added', listing.source, childPath(directory, dirent.name), `${typeOf(dirent)} not in the plan`));
   }

@@ -73,6 +73,8 @@ export async function checkPlan(plan: string, options: CheckPlanOptions = {}): P
       }
     }
   });
+  // What planning could not list was never copied: an ordinary copy would have failed it.
+  for (const failure of listing.header.failures ?? []) problems.push({ code: 'planning-failed', path: failure.path, detail: `it could not be listed when planned (${failure.code}), so no part copied it` });
   const { finalized, owners } = finalization(listing);
   if (!finalized) problems.push({ code: 'not-finalized', path: planFiles.finalized(plan), detail: 'directories get their modes and times from --finalize; run it, then check again' });
   const differences = compareTrees({ listing, settings, found, directoryAttributes: finalized, ownersKept, directoryOwners: owners, checksum: options.checksum === true });

@@ -76,7 +76,9 @@ export async function finalizePlan(plan: string, options: FinalizePlanOptions = 
     const present = makeMissing(listing, handles, failures, summary);
     summary.swept = sweepTemporaries(present, handles, listing.destination, failures);
     if (settings.delete) {
-      const deletion = failedEntries ? { deleted: 0, skipped: 'some entries failed to copy', failures: [] } : deleteUnplanned({ listing, settings, handles });
+      // As a copy's --delete deletes nothing after a failure: what planning could not list is not in the plan, and would go.
+      const failed = failedEntries ? 'some entries failed to copy' : (listing.header.failures?.length ?? 0) > 0 ? 'some entries could not be listed when planned' : undefined;
+      const deletion = failed !== undefined ? { deleted: 0, skipped: failed, failures: [] } : deleteUnplanned({ listing, settings, handles });
       failures.push(...deletion.failures);
       summary.deleted = deletion.deleted;
       summary.deletionSkipped = deletion.skipped;

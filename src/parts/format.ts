@@ -42,10 +42,21 @@ export interface PlanHeader {
   parts: number;
   options: Record<string, unknown>;
   totals: PlanTotals;
+  /**
+   * What planning could not list or stat (a name --files-from lists that the source lacks, an unreadable
+   * directory): not in the plan, so not copied; the check calls such a copy incomplete. Absent: none.
+   */
+  failures?: PlanningFailure[];
   /** SHA-256 (hex) of the part files, in order, then directories.ndjson. */
   listing: string;
   /** SHA-256 (hex) of each part file and of directories.ndjson: a step names the file that was edited or cut. */
   digests?: { parts: string[]; directories: string };
+}
+
+/** A failure of planning, as its line said it: the path in the source (lossless text) and the error's code. */
+export interface PlanningFailure {
+  path: string;
+  code: string;
 }
 
 export interface PlannedDirectory {

@@ -86,6 +86,8 @@ export async function makePlan(source: string, destination: string | undefined, 
       parts,
       options: plannedOptions(copyOptions, checked),
       totals: totalsOf(listing),
+      // Absolute, as the roots: the check may run in another directory.
+      failures: listing.failures.map((record) => ({ path: path.resolve(pathText(record.path)), code: record.code })),
     };
     writePlan(directory, header, listing, split);
     const failures = listing.failures.map((record): CopyFailure => ({ ...record, path: pathText(record.path) }));

@@ -43,6 +43,8 @@ export interface PlanSettings {
   oneFileSystem: boolean;
   /** A file's names were made one inode (what every copy does). */
   hardLinks: boolean;
+  /** The paths --files-from listed (relative to the source): only they were planned. */
+  files: string[] | undefined;
 }
 
 /** Reads the whole plan; a missing, garbled or damaged file (one not as planning wrote it) is a refusal naming it. */
@@ -97,6 +99,7 @@ export function planSettings({ plan, header }: PlanListing): PlanSettings {
     gitignore: flag('gitignore', false),
     oneFileSystem: flag('oneFileSystem', false),
     hardLinks: flag('hardLinks', true),
+    files: options.files === undefined ? undefined : list('files'),
   };
 }
 

@@ -31,6 +31,9 @@ export function readHeader(plan: string): PlanHeader {
   if (typeof header.id !== 'string' || !Number.isInteger(header.parts) || typeof header.source !== 'string' || typeof header.destination !== 'string') {
     throw new PlanFileError(file, 'incomplete plan header');
   }
+  if (header.failures !== undefined && !(Array.isArray(header.failures) && header.failures.every((f) => typeof f?.path === 'string' && typeof f.code === 'string'))) {
+    throw new PlanFileError(file, 'its failures are not of this format');
+  }
   if (typeof header.listing !== 'string' || (header.digests !== undefined && !digestsOf(header.digests, header.parts!))) throw new PlanFileError(file, 'its digests are not of this format');
   return header as PlanHeader;
 }
