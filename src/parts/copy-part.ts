@@ -37,8 +37,8 @@ export interface PartSummary extends CopySummary {
   plan: string;
 }
 
-/** The plan's options that decide how each entry is copied (its filters decided what was planned). */
-const COPYING_OPTIONS = ['overwrite', 'modifyWindow', 'xattrs', 'verify'] as const;
+/** The plan's options that decide how each entry is copied (its filters decided what was planned); a file replaced is kept aside with backup. */
+const COPYING_OPTIONS = ['overwrite', 'modifyWindow', 'xattrs', 'verify', 'backup', 'backupDir', 'suffix'] as const;
 
 /**
  * Copies part `k` (0-based) of the plan in directory `plan`; without `k`, the part the scheduler's

@@ -5,7 +5,8 @@
  * planned directory still missing is made (an empty one no part made), then,
  * deepest first, owner (as root), extended attributes, mode and times from the
  * plan, after every write below them. With the plan's --delete, what the
- * destination holds and the plan does not list goes first (finalize-delete.ts).
+ * destination holds and the plan does not list goes first (finalize-delete.ts),
+ * kept aside first with the plan's --backup, as a copy's --delete keeps it.
  * Then the plan's lock beside the destination is removed and finalized.json
  * written. A part that has not finished is a refusal: its writes would move the
  * directories' times again. Running it again is harmless: it sets the same
@@ -40,6 +41,8 @@ export interface FinalizeSummary {
   directories: number;
   made: number;
   deleted: number;
+  /** Of them, kept aside first: the plan was made with --backup (or --backup-dir), as a copy's --delete keeps them. */
+  backedUp: number;
   /** Temporary files left by parts killed mid-write, removed. */
   swept: number;
   /** Why the plan's --delete deleted nothing, when it did not run. */
@@ -66,6 +69,7 @@ export async function finalizePlan(plan: string, options: FinalizePlanOptions = 
     directories: listing.directories.length,
     made: 0,
     deleted: 0,
+    backedUp: 0,
     swept: 0,
     deletionSkipped: undefined,
     failures: [],
@@ -78,9 +82,10 @@ export async function finalizePlan(plan: string, options: FinalizePlanOptions = 
     if (settings.delete) {
       // As a copy's --delete deletes nothing after a failure: what planning could not list is not in the plan, and would go.
       const failed = failedEntries ? 'some entries failed to copy' : (listing.header.failures?.length ?? 0) > 0 ? 'some entries could not be listed when planned' : undefined;
-      const deletion = failed !== undefined ? { deleted: 0, skipped: failed, failures: [] } : deleteUnplanned({ listing, settings, handles });
+      const deletion = failed !== undefined ? { deleted: 0, backedUp: 0, skipped: failed, failures: [] } : deleteUnplanned({ listing, settings, handles });
       failures.push(...deletion.failures);
       summary.deleted = deletion.deleted;
+      summary.backedUp = deletion.backedUp;
       summary.deletionSkipped = deletion.skipped;
     }
     const made = present.map((found) => madeDirectory(found, listing.source, policy));

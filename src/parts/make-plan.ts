@@ -50,7 +50,7 @@ export interface PlanSummary {
 }
 
 // What a part's copy cannot do as its plan's part: each writes or decides outside the entries a part copies.
-const NOT_PLANNED = ['dryRun', 'snapshot', 'keep', 'manifest', 'log', 'backup', 'backupDir', 'suffix', 'linkDest', 'itemize'] as const;
+const NOT_PLANNED = ['dryRun', 'snapshot', 'keep', 'manifest', 'log', 'linkDest', 'itemize'] as const;
 
 /** Plans the copy of `source` into `destination` in `options.parts` parts; writes the plan directory `options.plan`. */
 export async function makePlan(source: string, destination: string | undefined, options: MakePlanOptions): Promise<PlanSummary> {
@@ -191,9 +191,9 @@ function totalsOf({ directories, entries }: SourceListing): PlanTotals {
   return totals;
 }
 
-/** The options that decide what is copied and how, resolved, under the library's names: the parts copy by them, the check lists by them. */
+/** The options that decide what is copied and how, resolved, under the library's names: the parts copy by them, the check lists by them, the finalize deletes by them. */
 function plannedOptions(options: CopyOptions, { resolved }: CheckedCopy): Record<string, unknown> {
-  const { overwrite, modifyWindow } = resolved.worker;
+  const { overwrite, modifyWindow, backup } = resolved.worker;
   return {
     exclude: options.exclude ?? [],
     include: options.include ?? [],
@@ -207,6 +207,8 @@ function plannedOptions(options: CopyOptions, { resolved }: CheckedCopy): Record
     verify: options.verify === true,
     delete: resolved.delete,
     ...(resolved.maxDelete !== undefined && { maxDelete: resolved.maxDelete }),
+    // Resolved: the backup directory absolute (parts and the finalize may run elsewhere), the suffix the default or given.
+    ...(backup !== null && { backup: true, ...(backup.dir !== null && { backupDir: pathText(backup.dir) }), suffix: pathText(backup.suffix) }),
     // What every copy does: said for a reader of the plan.
     hardLinks: true,
     sparse: true,

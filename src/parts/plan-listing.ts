@@ -9,6 +9,9 @@
  * resolved them; a step reads only those below, with the copy's defaults.
  */
 import crypto from 'node:crypto';
+import path from 'node:path';
+import { isInside } from '../run/preflight.js';
+import type { BackupSettings } from '../shared/keep-aside.js';
 import { FoldercopyError } from '../shared/errors.js';
 import { childPath, parentOf, rawFromString, type RawPath } from '../shared/raw-path.js';
 import { TreeFilter } from '../source/filter.js';
@@ -45,6 +48,10 @@ export interface PlanSettings {
   hardLinks: boolean;
   /** The paths --files-from listed (relative to the source): only they were planned. */
   files: string[] | undefined;
+  /** --backup: what the finalize's --delete deletes is kept aside first, as a copy's delete keeps it. */
+  backup: BackupSettings | null;
+  /** A backup directory inside the destination (relative to it): never deleted. */
+  keptFromDelete: RawPath | null;
 }
 
 /** Reads the whole plan; a missing, garbled or damaged file (one not as planning wrote it) is a refusal naming it. */
@@ -84,6 +91,10 @@ export function planSettings({ plan, header }: PlanListing): PlanSettings {
     const value = options[name];
     return value === undefined || value === null ? undefined : Number.isInteger(value) && (value as number) >= 0 ? (value as number) : wrong(name, 'a whole number');
   };
+  const text = (name: string): string | undefined => {
+    const value = options[name];
+    return value === undefined || typeof value === 'string' ? value : wrong(name, 'a string');
+  };
   const list = (name: string): string[] => {
     const value = options[name];
     if (value === undefined) return [];
@@ -100,6 +111,16 @@ export function planSettings({ plan, header }: PlanListing): PlanSettings {
     oneFileSystem: flag('oneFileSystem', false),
     hardLinks: flag('hardLinks', true),
     files: options.files === undefined ? undefined : list('files'),
+    ...backupOf(flag('backup', false), text('backupDir'), text('suffix'), header.destination),
+  };
+}
+
+/** The backup settings make-plan resolved (run/backup-options.ts): the directory absolute, the suffix given or the default. */
+function backupOf(backup: boolean, dir: string | undefined, suffix: string | undefined, destination: string): Pick<PlanSettings, 'backup' | 'keptFromDelete'> {
+  if (!backup) return { backup: null, keptFromDelete: null };
+  return {
+    backup: { suffix: rawFromString(suffix ?? (dir === undefined ? '~' : '')), dir: dir === undefined ? null : rawFromString(dir) },
+    keptFromDelete: dir !== undefined && isInside(dir, destination) ? rawFromString(path.relative(destination, dir)) : null,
   };
 }
 
