@@ -54,7 +54,7 @@ export interface PlanHeader {
 }
 
 /** A failure of planning, as its line said it: the path in the source (lossless text) and the error's code. */
-export interface PlanningFailure {
+interface PlanningFailure {
   path: string;
   code: string;
 }
