@@ -7,9 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { check, finalize, makePlan, planCli, runParts, type PlannedRun } from './helpers/planned-run.js';
+import { describeIfRoot } from './helpers/run-cli.js';
 import { useTempDirs, writeTree } from './helpers/tree.js';
 
 const tempDir = useTempDirs();
+const NOBODY = { asUser: 'nobody' as const };
 
 /** A source with listed and unlisted files, and a LIST naming some of them (and `missing` ones it lacks). */
 async function listedSource(missing: readonly string[] = []): Promise<{ root: string; source: string; list: string }> {
@@ -87,5 +89,32 @@ describe('a planned copy of --files-from', () => {
     expect(result.stderr).toContain(`foldercopy: removed from the source since planning: ${run.source}/d/b.txt: planned, no longer in the source\n`);
     expect(result.stderr).toMatch(/foldercopy: failed to copy: .*\/dst\/d\/b\.txt: part \d recorded it failed \(ENOENT\)\n/);
     expect(result.exitCode).toBe(5);
+  });
+});
+
+describeIfRoot('what planning could not list', () => {
+  it("is not deleted by the plan's --delete, as an ordinary --delete deletes nothing after a failure (exit 1)", async () => {
+    const root = await tempDir();
+    const source = path.join(root, 'src');
+    await writeTree(source, { 'a.txt': 'a\n', 'secret/s.txt': 's\n' });
+    // Root's directory, which the copy, run as nobody, cannot list.
+    fs.chmodSync(path.join(source, 'secret'), 0o700);
+    const destination = path.join(root, 'dst');
+    await writeTree(destination, { 'a.txt': 'a\n', 'secret/s.txt': 's\n', 'old.txt': 'o\n' });
+    execFileSync('chown', ['-R', '65534:65534', root]);
+    execFileSync('chown', ['-R', '0:0', source]);
+    const ordinary = await planCli(['--delete', '--max-delete', '10', source, destination], NOBODY);
+    expect(ordinary.stderr).toContain('deleted nothing');
+    expect(ordinary.exitCode).toBe(1);
+
+    const { run, made } = await makePlan(root, { source, destination, parts: 1, extra: ['--delete', '--max-delete', '10'], runAs: NOBODY });
+    expect(made.stderr).toContain(`foldercopy: cannot list directory: ${source}/secret: permission denied (EACCES)\n`);
+    expect(made.exitCode).toBe(1);
+    expect((await runParts(run, NOBODY)).map((part) => part.exitCode)).toEqual([0]);
+    const finalized = await finalize(run, [], NOBODY);
+    expect(finalized.stderr).toContain('foldercopy: deleted nothing: some entries could not be listed when planned\n');
+    expect(finalized.exitCode).toBe(1);
+    expect(fs.readFileSync(path.join(destination, 'secret/s.txt'), 'utf8')).toBe('s\n');
+    expect(fs.existsSync(path.join(destination, 'old.txt'))).toBe(true);
   });
 });
