@@ -67,7 +67,8 @@ Exit codes:
            dying), --delete deleted nothing because of a failure or
            --max-delete, or stdout could not be written
   2        refused: bad arguments, a destination that cannot be written, another
-           run copying into it, a --delete that would empty it: nothing was copied
+           run copying into it, a --delete that would empty it, a plan that cannot
+           be read or was edited since planning: nothing was copied
   3/4/5    --plan --check: incomplete / mismatched / the source changed since planning
   130/143  interrupted by Ctrl-C (SIGINT) / SIGTERM; a partial summary is printed
   129      stopped by SIGHUP (the terminal closed), as by SIGTERM`;

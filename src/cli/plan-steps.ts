@@ -33,6 +33,7 @@ const LABELS: Readonly<Record<CheckProblemCode, string>> = {
   'part-missing': 'part not finished',
   'entry-missing': 'not copied',
   'entry-failed': 'failed to copy',
+  'planning-failed': 'could not be planned',
   'not-finalized': 'not finalized',
 };
 
@@ -85,9 +86,13 @@ function printFinalize(summary: FinalizeSummary, options: CliOptions): void {
 
 function finalizeLine(summary: FinalizeSummary): string {
   const made = summary.made > 0 ? ` (${formatCount(summary.made)} made)` : '';
-  const what = `${formatCount(summary.directories)} ${summary.directories === 1 ? 'directory' : 'directories'}${made}, ${formatCount(summary.deleted)} deleted${swept(summary.swept)}`;
+  const what = `${formatCount(summary.directories)} ${summary.directories === 1 ? 'directory' : 'directories'}${made}, ${formatCount(summary.deleted)} deleted${backedUp(summary.backedUp)}${swept(summary.swept)}`;
   if (!summary.finalized) return `foldercopy: plan ${summary.plan} not finalized (${what}); fix what is said above and run --finalize again`;
   return `foldercopy: finalized plan ${summary.plan}: ${what}; ${summary.lockReleased ? 'its lock released' : 'no lock of its own was held'}`;
+}
+
+function backedUp(count: number): string {
+  return count === 0 ? '' : ` (${formatCount(count)} kept as ${count === 1 ? 'a backup' : 'backups'})`;
 }
 
 function swept(count: number): string {

@@ -43,12 +43,12 @@ async function runMakePlan(paths: string[], options: CliOptions, plan: string): 
       verify: options.verify,
       delete: options.delete,
       maxDelete: options.maxDelete,
-      // Refused by makePlan, naming them: nothing a part does could honour them.
-      dryRun: options.dryRun,
-      itemize: options.itemizeChanges === undefined ? undefined : true,
       backup: options.backup,
       backupDir: options.backupDir,
       suffix: options.suffix,
+      // Refused by makePlan, naming them: nothing a part does could honour them.
+      dryRun: options.dryRun,
+      itemize: options.itemizeChanges === undefined ? undefined : true,
       manifest: options.manifest,
       log: options.log,
       linkDest: options.linkDest,

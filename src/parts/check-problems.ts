@@ -14,6 +14,7 @@ export type CheckProblemCode =
   | 'part-missing'
   | 'entry-missing'
   | 'entry-failed'
+  | 'planning-failed'
   | 'not-finalized';
 
 export interface CheckProblem {
@@ -34,6 +35,7 @@ export const STATUS_OF: Readonly<Record<CheckProblemCode, Exclude<CheckStatus, '
   'part-missing': 'incomplete',
   'entry-missing': 'incomplete',
   'entry-failed': 'incomplete',
+  'planning-failed': 'incomplete',
   'not-finalized': 'incomplete',
 };
 

@@ -1,21 +1,19 @@
 /**
- * The check step's look at the two trees (check.ts). The source, listed afresh
- * against the plan: each planned directory read again for names added since
- * (through the plan's filters, so what it left out on purpose is no news), each
- * planned entry lstat'ed for one removed or changed (type, size, mtime, mode).
- * The destination, against that fresh source: each entry a part recorded as
- * copied or kept, and each directory, must be there, of the same type, size,
- * mtime and mode (directories' only once finalized), and with `checksum` of the
- * same content (SHA-256 of both files, read through once) or symlink target.
+ * The check step's look at the source (check.ts): listed afresh against the
+ * plan, each planned directory read again for names added since (through the
+ * plan's filters, so what it left out on purpose is no news), each planned
+ * entry lstat'ed for one removed or changed (type, size, mtime, mode). Each
+ * entry a part recorded as copied or kept, and each directory, is then compared
+ * at the destination with that fresh source (check-copies.ts).
  */
 import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
-import { sameMtime } from '../shared/metadata.js';
 import { childPath, fsPath, joinRaw, rawFromLatin1, type RawPath } from '../shared/raw-path.js';
 import { hasType } from '../source/entry.js';
 import { TreeFilter } from '../source/filter.js';
-import { hashOpen, READ_FLAGS } from '../worker/job-result.js';
+import { selectionOf } from '../source/selection.js';
 import { problemAt, type CheckProblem } from './check-problems.js';
+import { compareCopy, compareLink, octal, typeOf, type LinkGroups } from './check-copies.js';
 import type { PlannedDirectory, PlannedEntry } from './format.js';
 import { namesByDirectory, type PlanListing, type PlanSettings } from './plan-listing.js';
 
@@ -28,11 +26,14 @@ export interface TreesToCompare {
   found: Found;
   /** The plan was finalized: directories have their modes and times, and are compared on them. */
   directoryAttributes: boolean;
+  /** By part: the part kept the source's owners (it ran as root); and the finalize gave the directories theirs. */
+  ownersKept: readonly boolean[];
+  directoryOwners: boolean;
   checksum: boolean;
 }
 
-const PERMISSIONS = 0o7777;
 const HASH_BUFFER_BYTES = 1 << 20;
+const NOTHING: ReadonlySet<RawPath> = new Set();
 
 interface Comparing extends TreesToCompare {
   problems: CheckProblem[];
@@ -43,13 +44,17 @@ interface Comparing extends TreesToCompare {
 export function compareTrees(trees: TreesToCompare): CheckProblem[] {
   const comparing: Comparing = { ...trees, problems: [], buffer: trees.checksum ? Buffer.allocUnsafe(HASH_BUFFER_BYTES) : null };
   compareDirectories(comparing);
-  for (const part of trees.listing.parts) {
+  const links: LinkGroups = new Map();
+  trees.listing.parts.forEach((part, k) => {
+    const owners = trees.ownersKept[k] === true;
     for (const entry of part) {
-      const now = sourceNow(comparing, entry.path, entry);
+      const source = sourceNow(comparing, entry.path, entry);
       // The copy makes no special files (FIFOs, sockets, devices): there is none to compare.
-      if (now !== undefined && entry.type !== 'other' && trees.found.has(entry.path)) compareCopy(comparing, entry.path, now);
+      if (source === undefined || entry.type === 'other' || !trees.found.has(entry.path)) continue;
+      const copy = compareCopy(comparing, { path: entry.path, source, attributes: true, owners });
+      if (copy !== undefined && entry.nlink > 1 && entry.type === 'file' && trees.settings.hardLinks) compareLink(comparing, links, { path: entry.path, ino: entry.ino, source, copy });
     }
-  }
+  });
   return comparing.problems;
 }
 
@@ -58,6 +63,8 @@ function compareDirectories(comparing: Comparing): void {
   const names = namesByDirectory(listing);
   // Its .gitignore rules load as each directory is read, parents first, as the walk loaded them.
   const filter = TreeFilter.create(listing.source, settings);
+  // With --files-from only the names it lists were planned: another name is no news.
+  const selected = settings.files === undefined ? null : selectionOf(settings.files, settings.gitignore).names;
   let rootDevice: bigint | undefined;
   for (const directory of listing.directories) {
     const now = statNow(comparing, directory.path);
@@ -66,14 +73,17 @@ function compareDirectories(comparing: Comparing): void {
     // A mount point the copy did not enter (--one-file-system) was planned empty.
     const listed = now.isDirectory() && (!settings.oneFileSystem || now.dev === rootDevice);
     // A name added moves the directory's mtime: that line says it, not another for the directory.
-    const added = listed ? addedNames(comparing, directory.path, names.get(directory.path)!, filter) : 0;
+    const planned = { names: names.get(directory.path)!, listed: selected === null ? null : (selected.get(directory.path) ?? NOTHING) };
+    const added = listed ? addedNames(comparing, directory.path, planned, filter) : 0;
     // Before the finalize a directory may not be there yet (an empty one is the finalize's to make): "not finalized" says so.
-    if (added === 0 && unchanged(comparing, directory.path, directory, now) && comparing.directoryAttributes) compareCopy(comparing, directory.path, now);
+    if (added === 0 && unchanged(comparing, directory.path, directory, now) && comparing.directoryAttributes) {
+      compareCopy(comparing, { path: directory.path, source: now, attributes: true, owners: comparing.directoryOwners });
+    }
   }
 }
 
-/** Names in a source directory that the plan does not have (and its filters would not leave out): how many. */
-function addedNames({ listing, problems }: Comparing, directory: RawPath, planned: ReadonlySet<RawPath>, filter: TreeFilter | null): number {
+/** Names in a source directory that the plan does not have (and its filters and file list would not leave out): how many. */
+function addedNames({ listing, problems }: Comparing, directory: RawPath, planned: { names: ReadonlySet<RawPath>; listed: ReadonlySet<RawPath> | null }, filter: TreeFilter | null): number {
   let dirents: fs.Dirent[];
   try {
     dirents = fs.readdirSync(fsPath(joinRaw(listing.source, directory)), { encoding: 'latin1', withFileTypes: true });
@@ -88,7 +98,7 @@ function addedNames({ listing, problems }: Comparing, directory: RawPath, planne
   }
   let added = 0;
   for (const dirent of filter ? filter.admit(directory, dirents) : dirents) {
-    if (planned.has(dirent.name)) continue;
+    if (planned.names.has(dirent.name) || (planned.listed !== null && !planned.listed.has(dirent.name))) continue;
     added++;
     problems.push(problemAt('source-added', listing.source, childPath(directory, dirent.name), `${typeOf(dirent)} not in the plan`));
   }
@@ -126,67 +136,4 @@ function unchanged({ listing, problems }: Comparing, path: RawPath, planned: Pla
   }
   if (changes.length > 0) problems.push(problemAt('source-changed', listing.source, path, changes.join('; ')));
   return changes.length === 0;
-}
-
-/** The destination's entry against the source's as it is now. */
-function compareCopy(comparing: Comparing, path: RawPath, source: BigIntStats): void {
-  const { listing, settings, problems } = comparing;
-  const target = fsPath(joinRaw(listing.destination, path));
-  let copy: BigIntStats | undefined;
-  try {
-    copy = (path === '' ? fs.statSync : fs.lstatSync)(target, { bigint: true, throwIfNoEntry: false });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
-  }
-  if (copy === undefined) {
-    problems.push(problemAt('destination-missing', listing.destination, path, `the source's ${typeOf(source)} is not at the destination`));
-    return;
-  }
-  const type = typeOf(source);
-  const differences: string[] = [];
-  const attributes = type !== 'directory' || comparing.directoryAttributes;
-  if (typeOf(copy) !== type) differences.push(`a ${typeOf(copy)}, the source's is a ${type}`);
-  else {
-    if ((type === 'file' || type === 'symlink') && copy.size !== source.size) differences.push(`size ${copy.size}, the source's ${source.size}`);
-    if (attributes && !sameMtime(source.mtimeNs, copy.mtimeNs, settings.modifyWindow)) differences.push(`mtime ${copy.mtimeNs} ns, the source's ${source.mtimeNs} ns`);
-    if (attributes && type !== 'symlink' && (copy.mode & BigInt(PERMISSIONS)) !== (source.mode & BigInt(PERMISSIONS))) {
-      differences.push(`mode ${octal(Number(copy.mode))}, the source's ${octal(Number(source.mode))}`);
-    }
-    if (differences.length === 0 && comparing.buffer !== null) {
-      const content = contentDiffers(comparing.buffer, type, fsPath(joinRaw(listing.source, path)), target);
-      if (content !== undefined) differences.push(content);
-    }
-  }
-  if (differences.length > 0) problems.push(problemAt('destination-differs', listing.destination, path, differences.join('; ')));
-}
-
-/** With --checksum: a file's SHA-256 or a symlink's target, when they differ; undefined when they are the same. */
-function contentDiffers(buffer: Buffer, type: string, source: string | Buffer, copy: string | Buffer): string | undefined {
-  try {
-    if (type === 'symlink') return fs.readlinkSync(source, 'buffer').equals(fs.readlinkSync(copy, 'buffer')) ? undefined : 'its target differs from the source symlink\'s';
-    if (type !== 'file') return undefined;
-    return hashOf(source, buffer) === hashOf(copy, buffer) ? undefined : 'its content differs from the source\'s (SHA-256)';
-  } catch (error) {
-    return `its content cannot be compared (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
-  }
-}
-
-function hashOf(file: string | Buffer, buffer: Buffer): string {
-  const fd = fs.openSync(file, READ_FLAGS);
-  try {
-    return hashOpen(fd, buffer);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function typeOf(stats: Pick<fs.Dirent, 'isFile' | 'isDirectory' | 'isSymbolicLink'>): 'file' | 'directory' | 'symlink' | 'other' {
-  if (stats.isFile()) return 'file';
-  if (stats.isDirectory()) return 'directory';
-  if (stats.isSymbolicLink()) return 'symlink';
-  return 'other';
-}
-
-function octal(mode: number): string {
-  return `0${(mode & PERMISSIONS).toString(8).padStart(3, '0')}`;
 }

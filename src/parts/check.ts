@@ -5,13 +5,16 @@
  * it against the plan: source-changed, exit 5); do the records and the
  * destination agree with the plan (no entry recorded twice or by a part not
  * planned to copy it, each destination entry of the source's type, size, mtime
- * and mode, and content with `checksum`: mismatched, exit 4); did everything
- * run (every part recorded, every planned entry copied or kept, the plan
- * finalized: incomplete, exit 3). Comparing the trees is check-trees.ts.
+ * and mode, owner where the copy kept owners, one inode for a file's names,
+ * and content with `checksum`: mismatched, exit 4); did everything run (every
+ * part recorded, every planned entry copied or kept, the plan finalized:
+ * incomplete, exit 3). Comparing the trees is check-trees.ts and
+ * check-copies.ts. A plan file not as planning wrote it is refused (loadPlan).
  */
 import fs from 'node:fs';
 import type { RawPath } from '../shared/raw-path.js';
-import { planFiles, PlanFileError, readRecord, type PartOutcome, type RecordedEntry } from './format.js';
+import { planFiles, type PartOutcome, type RecordedEntry } from './format.js';
+import { PlanFileError, readRecord } from './read-plan.js';
 import { problemAt, STATUS_OF, type CheckProblem, type CheckStatus } from './check-problems.js';
 import { compareTrees, type Found } from './check-trees.js';
 import { loadPlan, planSettings, type PlanListing } from './plan-listing.js';
@@ -50,7 +53,8 @@ export async function checkPlan(plan: string, options: CheckPlanOptions = {}): P
     entries: { planned: 0, copied: 0, kept: 0, failed: 0, missing: 0, extra: 0, mismatched: 0 },
     problems,
   };
-  const recorded = readRecords(listing, report, problems);
+  const ownersKept: boolean[] = [];
+  const recorded = readRecords(listing, report, problems, ownersKept);
   const found: Found = new Map();
   listing.parts.forEach((part, k) => {
     report.entries.planned += part.length;
@@ -69,9 +73,11 @@ export async function checkPlan(plan: string, options: CheckPlanOptions = {}): P
       }
     }
   });
-  const finalized = isFinalized(listing);
+  // What planning could not list was never copied: an ordinary copy would have failed it.
+  for (const failure of listing.header.failures ?? []) problems.push({ code: 'planning-failed', path: failure.path, detail: `it could not be listed when planned (${failure.code}), so no part copied it` });
+  const { finalized, owners } = finalization(listing);
   if (!finalized) problems.push({ code: 'not-finalized', path: planFiles.finalized(plan), detail: 'directories get their modes and times from --finalize; run it, then check again' });
-  const differences = compareTrees({ listing, settings, found, directoryAttributes: finalized, checksum: options.checksum === true });
+  const differences = compareTrees({ listing, settings, found, directoryAttributes: finalized, ownersKept, directoryOwners: owners, checksum: options.checksum === true });
   report.entries.mismatched += differences.filter((difference) => STATUS_OF[difference.code] === 'mismatched').length;
   problems.push(...differences);
   problems.sort((a, b) => GRAVITY.indexOf(STATUS_OF[a.code]) - GRAVITY.indexOf(STATUS_OF[b.code]));
@@ -79,8 +85,11 @@ export async function checkPlan(plan: string, options: CheckPlanOptions = {}): P
   return report;
 }
 
-/** Every part's record; a part without one (or with another plan's) is missing. Checks each recorded path against the plan. */
-function readRecords(listing: PlanListing, report: CheckReport, problems: CheckProblem[]): Map<RawPath, Recorded> {
+/**
+ * Every part's record; a part without one (or with another plan's) is missing. Checks each recorded path against the plan.
+ * Sets `ownersKept[k]` when part k says it kept the source's owners.
+ */
+function readRecords(listing: PlanListing, report: CheckReport, problems: CheckProblem[], ownersKept: boolean[]): Map<RawPath, Recorded> {
   const { plan, header, parts, destination } = listing;
   const plannedIn = new Map<RawPath, number>();
   parts.forEach((part, k) => {
@@ -96,6 +105,7 @@ function readRecords(listing: PlanListing, report: CheckReport, problems: CheckP
       continue;
     }
     report.parts.recorded++;
+    ownersKept[k] = record.done.owners === true;
     for (const entry of record.entries) {
       const earlier = recorded.get(entry.path);
       if (earlier !== undefined) {
@@ -115,7 +125,7 @@ function readRecords(listing: PlanListing, report: CheckReport, problems: CheckP
 }
 
 /** A part's record, or why it has none. */
-function recordOf(plan: string, k: number): { entries: RecordedEntry[]; done: { plan: string } } | string {
+function recordOf(plan: string, k: number): { entries: RecordedEntry[]; done: { plan: string; owners?: boolean } } | string {
   try {
     return readRecord(plan, k) ?? 'no record: the part has not finished';
   } catch (error) {
@@ -124,10 +134,12 @@ function recordOf(plan: string, k: number): { entries: RecordedEntry[]; done: { 
   }
 }
 
-function isFinalized({ plan, header }: PlanListing): boolean {
+/** Whether this plan was finalized, and whether its finalize gave the directories the source's owners (it ran as root). */
+function finalization({ plan, header }: PlanListing): { finalized: boolean; owners: boolean } {
   try {
-    return (JSON.parse(fs.readFileSync(planFiles.finalized(plan), 'utf8')) as { plan?: unknown }).plan === header.id;
+    const finalized = JSON.parse(fs.readFileSync(planFiles.finalized(plan), 'utf8')) as { plan?: unknown; owners?: unknown };
+    return { finalized: finalized.plan === header.id, owners: finalized.plan === header.id && finalized.owners === true };
   } catch {
-    return false;
+    return { finalized: false, owners: false };
   }
 }

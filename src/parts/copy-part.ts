@@ -19,7 +19,8 @@ import type { PreparedRun } from '../run/prepare.js';
 import type { CopyOptions, CopySummary, CopyWarning } from '../run/types.js';
 import { errorRecord, FoldercopyError } from '../shared/errors.js';
 import { pathText, rawFromString, type RawPath } from '../shared/raw-path.js';
-import { PlanFileError, planFiles, readDirectories, readHeader, readPart, type PlanHeader } from './format.js';
+import { planFiles, type PlanHeader } from './format.js';
+import { PlanFileError, readDirectories, readHeader, readPart, verifyAgainst } from './read-plan.js';
 import { partIndex } from './part-index.js';
 import { partListings } from './part-listings.js';
 import { PartRecorder } from './part-record.js';
@@ -36,8 +37,8 @@ export interface PartSummary extends CopySummary {
   plan: string;
 }
 
-/** The plan's options that decide how each entry is copied (its filters decided what was planned). */
-const COPYING_OPTIONS = ['overwrite', 'modifyWindow', 'xattrs', 'verify'] as const;
+/** The plan's options that decide how each entry is copied (its filters decided what was planned); a file replaced is kept aside with backup. */
+const COPYING_OPTIONS = ['overwrite', 'modifyWindow', 'xattrs', 'verify', 'backup', 'backupDir', 'suffix'] as const;
 
 /**
  * Copies part `k` (0-based) of the plan in directory `plan`; without `k`, the part the scheduler's
@@ -52,8 +53,10 @@ export async function copyPart(plan: string, k?: number, options: CopyPartOption
   const directory = path.resolve(plan);
   const header = readPlan(() => readHeader(directory));
   const part = partIndex({ given: k, env: process.env, parts: header.parts });
-  const entries = readPlan(() => readPart(directory, part));
-  const listings = readPlan(() => partListings(readDirectories(directory), entries, planFiles.part(directory, part)));
+  // Its two files are checked against their digests in plan.json: a part of an edited or cut plan copies nothing.
+  const entries = readPlan(() => readPart(directory, part, verifyAgainst(header.digests?.parts[part])));
+  const directories = readPlan(() => readDirectories(directory, verifyAgainst(header.digests?.directories)));
+  const listings = readPlan(() => partListings(directories, entries, planFiles.part(directory, part)));
   const recorder = new PartRecorder(options.onEntry);
   const copyOptions: CopyOptions = { ...copyingOptions(header), ...options, onEntry: recorder.onEntry };
   const target = preflight(header.source, header.destination);
@@ -63,7 +66,8 @@ export async function copyPart(plan: string, k?: number, options: CopyPartOption
   // Interrupted, the part is not done: no record, and the next run of it does the rest.
   if (!summary.aborted) {
     try {
-      recorder.write({ directory, id: header.id, part }, entries, summary.stoppedBy);
+      // Whether it kept owners: the check compares them only where the part did, as a copy keeps them only as root.
+      recorder.write({ directory, id: header.id, part, owners: prepared.resolved.worker.owners.preserve }, entries, summary.stoppedBy);
     } catch (error) {
       const record = errorRecord(error, 'write', rawFromString(planFiles.record(directory, part)));
       const failure = { ...record, path: pathText(record.path) };

@@ -3,8 +3,10 @@
  * list goes, as a copy's delete pass removes what the source lacks (delete/*),
  * except that the names come from the plan, never from the source, which may have
  * changed since or be out of this host's reach. Every planned directory is
- * compared; names the plan's filters leave out, and foldercopy's own (temporary
- * names, locks), stay. The guard and maxDelete are the copy's (refusals.ts).
+ * compared; names the plan's filters leave out, foldercopy's own (temporary
+ * names, locks) and backups (the backup directory, names with the suffix) stay.
+ * With the plan's --backup each file or symlink is kept aside first, as a
+ * copy's delete pass keeps it. The guard and maxDelete are the copy's (refusals.ts).
  */
 import type { DirectoryHandles } from '../shared/directory-handles.js';
 import type { ErrorRecord } from '../shared/errors.js';
@@ -14,6 +16,8 @@ import { namesByDirectory, planFilter, type PlanListing, type PlanSettings } fro
 
 export interface PlannedDeletion {
   deleted: number;
+  /** Of them, kept aside first (--backup). */
+  backedUp: number;
   /** Why nothing was deleted, when nothing was. */
   skipped: string | undefined;
   failures: ErrorRecord[];
@@ -30,17 +34,21 @@ const NO_NAMES: ReadonlySet<string> = new Set();
 
 export function deleteUnplanned({ listing, settings, handles }: UnplannedOptions): PlannedDeletion {
   const names = namesByDirectory(listing);
-  const tree: Tree = { destination: listing.destination, handles, filter: planFilter(listing, settings, names), backup: null, keptFromDelete: null };
+  const tree: Tree = { destination: listing.destination, handles, filter: planFilter(listing, settings, names), backup: settings.backup, keptFromDelete: settings.keptFromDelete };
   const directories = listing.directories.map((directory) => directory.path);
   const { deletions, failures, seen } = findExtraneous((directory) => names.get(directory) ?? NO_NAMES, tree, directories, []);
-  if (failures.length > 0) return { deleted: 0, skipped: 'the destination could not be fully listed', failures };
+  if (failures.length > 0) return { deleted: 0, backedUp: 0, skipped: 'the destination could not be fully listed', failures };
   const skipped = deletionLimit(deletions.length, seen, settings.maxDelete);
-  if (skipped !== undefined) return { deleted: 0, skipped, failures };
+  if (skipped !== undefined) return { deleted: 0, backedUp: 0, skipped, failures };
   let deleted = 0;
+  let backedUp = 0;
   for (const deletion of deletions) {
     const done = deleteEntry(tree, deletion);
     if ('error' in done) failures.push(done.error);
-    else deleted++;
+    else {
+      deleted++;
+      if (done.keptAside) backedUp++;
+    }
   }
-  return { deleted, skipped: undefined, failures };
+  return { deleted, backedUp, skipped: undefined, failures };
 }

@@ -5,7 +5,8 @@
  * planned directory still missing is made (an empty one no part made), then,
  * deepest first, owner (as root), extended attributes, mode and times from the
  * plan, after every write below them. With the plan's --delete, what the
- * destination holds and the plan does not list goes first (finalize-delete.ts).
+ * destination holds and the plan does not list goes first (finalize-delete.ts),
+ * kept aside first with the plan's --backup, as a copy's --delete keeps it.
  * Then the plan's lock beside the destination is removed and finalized.json
  * written. A part that has not finished is a refusal: its writes would move the
  * directories' times again. Running it again is harmless: it sets the same
@@ -21,7 +22,8 @@ import { metadataFromStats } from '../shared/metadata.js';
 import { isTempName } from '../shared/names-on-disk.js';
 import { childPath, fsPath, joinRaw, pathText, rawFromLatin1, type RawPath } from '../shared/raw-path.js';
 import type { CopyFailure } from '../run/types.js';
-import { planFiles, PlanFileError, readRecordDone, writeAtomically, type PlannedDirectory, type RecordDone } from './format.js';
+import { planFiles, writeAtomically, type PlannedDirectory, type RecordDone } from './format.js';
+import { PlanFileError, readRecordDone } from './read-plan.js';
 import { deleteUnplanned } from './finalize-delete.js';
 import { releasePlanLock } from '../destination/plan-lock.js';
 import { loadPlan, planSettings, type PlanListing } from './plan-listing.js';
@@ -39,6 +41,8 @@ export interface FinalizeSummary {
   directories: number;
   made: number;
   deleted: number;
+  /** Of them, kept aside first: the plan was made with --backup (or --backup-dir), as a copy's --delete keeps them. */
+  backedUp: number;
   /** Temporary files left by parts killed mid-write, removed. */
   swept: number;
   /** Why the plan's --delete deleted nothing, when it did not run. */
@@ -58,12 +62,14 @@ export async function finalizePlan(plan: string, options: FinalizePlanOptions = 
   const { failedEntries } = finishedParts(listing);
   const failures: ErrorRecord[] = [];
   const handles = new DirectoryHandles(listing.destination);
+  const policy = ownerPolicy(settings.xattrs);
   const summary: FinalizeSummary = {
     plan: listing.header.id,
     destination: listing.header.destination,
     directories: listing.directories.length,
     made: 0,
     deleted: 0,
+    backedUp: 0,
     swept: 0,
     deletionSkipped: undefined,
     failures: [],
@@ -74,12 +80,14 @@ export async function finalizePlan(plan: string, options: FinalizePlanOptions = 
     const present = makeMissing(listing, handles, failures, summary);
     summary.swept = sweepTemporaries(present, handles, listing.destination, failures);
     if (settings.delete) {
-      const deletion = failedEntries ? { deleted: 0, skipped: 'some entries failed to copy', failures: [] } : deleteUnplanned({ listing, settings, handles });
+      // As a copy's --delete deletes nothing after a failure: what planning could not list is not in the plan, and would go.
+      const failed = failedEntries ? 'some entries failed to copy' : (listing.header.failures?.length ?? 0) > 0 ? 'some entries could not be listed when planned' : undefined;
+      const deletion = failed !== undefined ? { deleted: 0, backedUp: 0, skipped: failed, failures: [] } : deleteUnplanned({ listing, settings, handles });
       failures.push(...deletion.failures);
       summary.deleted = deletion.deleted;
+      summary.backedUp = deletion.backedUp;
       summary.deletionSkipped = deletion.skipped;
     }
-    const policy = ownerPolicy(settings.xattrs);
     const made = present.map((found) => madeDirectory(found, listing.source, policy));
     const existing = new Set(made.map((directory) => directory.path));
     const set = finalizeDirectories({ made, existing, changed: existing, allListed: true, source: listing.source, destination: listing.destination, handles, policy });
@@ -90,7 +98,8 @@ export async function finalizePlan(plan: string, options: FinalizePlanOptions = 
   summary.failures = failures.map(asFailure);
   if (failures.length > 0 || summary.deletionSkipped !== undefined) return summary;
   summary.lockReleased = releasePlanLock(listing.destination, listing.header.id);
-  writeAtomically(planFiles.finalized(plan), `${JSON.stringify({ plan: summary.plan, finished: new Date().toISOString(), deleted: summary.deleted })}\n`);
+  // owners: the directories were given the source's (as root), so the check compares them.
+  writeAtomically(planFiles.finalized(plan), `${JSON.stringify({ plan: summary.plan, finished: new Date().toISOString(), deleted: summary.deleted, owners: policy.preserve })}\n`);
   summary.finalized = true;
   return summary;
 }

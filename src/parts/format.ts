@@ -7,7 +7,7 @@
  * hands paths out). Every file is written under a temporary name and renamed,
  * so a reader never sees half of one, and a part run twice leaves one record.
  *
- *   PLAN/plan.json              the plan: roots, options, totals, listing digest
+ *   PLAN/plan.json              the plan: roots, options, totals, the files' digests
  *   PLAN/directories.ndjson     every directory, parents first ("" is the root)
  *   PLAN/parts/000000.ndjson    the non-directory entries of part 0, …
  *   PLAN/records/000000.ndjson  what part 0 did, one line an entry, then a "done" line
@@ -17,7 +17,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bytesFromRaw, pathText, rawFromText, type RawPath } from '../shared/raw-path.js';
+import { bytesFromRaw, pathText, type RawPath } from '../shared/raw-path.js';
 
 export const PLAN_FORMAT = 'foldercopy-plan';
 export const PLAN_VERSION = 1;
@@ -42,8 +42,21 @@ export interface PlanHeader {
   parts: number;
   options: Record<string, unknown>;
   totals: PlanTotals;
+  /**
+   * What planning could not list or stat (a name --files-from lists that the source lacks, an unreadable
+   * directory): not in the plan, so not copied; the check calls such a copy incomplete. Absent: none.
+   */
+  failures?: PlanningFailure[];
   /** SHA-256 (hex) of the part files, in order, then directories.ndjson. */
   listing: string;
+  /** SHA-256 (hex) of each part file and of directories.ndjson: a step names the file that was edited or cut. */
+  digests?: { parts: string[]; directories: string };
+}
+
+/** A failure of planning, as its line said it: the path in the source (lossless text) and the error's code. */
+interface PlanningFailure {
+  path: string;
+  code: string;
 }
 
 export interface PlannedDirectory {
@@ -87,6 +100,8 @@ export interface RecordDone {
   finished: string;
   counts: Record<PartOutcome, number>;
   bytes: number;
+  /** The part kept the source's owners (it ran as root, as a copy keeps them); absent in a record that does not say: not kept. */
+  owners?: boolean;
 }
 
 export const planFiles = {
@@ -128,78 +143,6 @@ export function doneLine(done: Omit<RecordDone, 'done' | 'host' | 'pid' | 'finis
   return `${JSON.stringify(line)}\n`;
 }
 
-/** Thrown for a plan file that is missing, garbled or of another format: the caller names it in one line. */
-export class PlanFileError extends Error {
-  override readonly name = 'PlanFileError';
-
-  constructor(
-    readonly file: string,
-    reason: string,
-  ) {
-    super(`${file}: ${reason}`);
-  }
-}
-
-export function readHeader(plan: string): PlanHeader {
-  const file = planFiles.header(plan);
-  const header = parseJson(file, readText(file)) as Partial<PlanHeader> | null;
-  if (header?.format !== PLAN_FORMAT || header.version !== PLAN_VERSION) {
-    throw new PlanFileError(file, `not a foldercopy plan of version ${PLAN_VERSION}`);
-  }
-  if (typeof header.id !== 'string' || !Number.isInteger(header.parts) || typeof header.source !== 'string' || typeof header.destination !== 'string') {
-    throw new PlanFileError(file, 'incomplete plan header');
-  }
-  return header as PlanHeader;
-}
-
-export function readDirectories(plan: string): PlannedDirectory[] {
-  return readLines(planFiles.directories(plan), (v) => ({
-    path: rawPath(v.path),
-    mode: number(v.mode),
-    uid: number(v.uid),
-    gid: number(v.gid),
-    mtimeNs: BigInt(String(v.mtimeNs)),
-    ino: number(v.ino),
-  }));
-}
-
-export function readPart(plan: string, k: number): PlannedEntry[] {
-  return readLines(planFiles.part(plan, k), (v) => ({
-    path: rawPath(v.path),
-    type: plannedType(v.type),
-    size: number(v.size),
-    mtimeNs: BigInt(String(v.mtimeNs)),
-    mode: number(v.mode),
-    ino: number(v.ino),
-    nlink: number(v.nlink),
-  }));
-}
-
-/** A part's record, or null when the part has not finished (no record, or no "done" line). */
-export function readRecord(plan: string, k: number): { entries: RecordedEntry[]; done: RecordDone } | null {
-  const file = planFiles.record(plan, k);
-  if (!fs.existsSync(file)) return null;
-  const lines = ndjson(file);
-  const last = lines.pop() as Partial<RecordDone> | undefined;
-  if (last?.done !== true) return null;
-  const entries = lines.map((v) => {
-    const entry: RecordedEntry = { path: rawPath(v.path), outcome: outcome(v.outcome), size: number(v.size) };
-    if (typeof v.code === 'string') entry.code = v.code;
-    return entry;
-  });
-  return { entries, done: last as RecordDone };
-}
-
-/** A part's "done" line alone, or null when the part has not finished: what finalize needs, without reading every entry. */
-export function readRecordDone(plan: string, k: number): RecordDone | null {
-  const file = planFiles.record(plan, k);
-  if (!fs.existsSync(file)) return null;
-  const text = readText(file);
-  if (text !== '' && !text.endsWith('\n')) throw new PlanFileError(file, 'truncated (no final newline)');
-  const last = parseJson(file, text.slice(text.lastIndexOf('\n', text.length - 2) + 1, -1)) as Partial<RecordDone> | null;
-  return last?.done === true ? (last as RecordDone) : null;
-}
-
 /** Writes `file` whole under a temporary name, then renames it: readers see all of it or none. */
 export function writeAtomically(file: string, text: string): void {
   const temp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
@@ -210,59 +153,6 @@ export function writeAtomically(file: string, text: string): void {
     fs.rmSync(temp, { force: true });
     throw error;
   }
-}
-
-function readText(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new PlanFileError(file, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : String((error as Error).message));
-  }
-}
-
-function parseJson(file: string, text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new PlanFileError(file, 'not valid JSON');
-  }
-}
-
-type Line = Record<string, unknown>;
-
-function ndjson(file: string): Line[] {
-  const text = readText(file);
-  if (text !== '' && !text.endsWith('\n')) throw new PlanFileError(file, 'truncated (no final newline)');
-  return text === '' ? [] : text.slice(0, -1).split('\n').map((line) => parseJson(file, line) as Line);
-}
-
-function readLines<T>(file: string, of: (value: Line) => T): T[] {
-  try {
-    return ndjson(file).map(of);
-  } catch (error) {
-    if (error instanceof PlanFileError) throw error;
-    throw new PlanFileError(file, `a line is not of this format (${(error as Error).message})`);
-  }
-}
-
-function rawPath(value: unknown): RawPath {
-  if (typeof value !== 'string') throw new TypeError('path is not a string');
-  return rawFromText(value);
-}
-
-function number(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`${String(value)} is not a number`);
-  return value;
-}
-
-function plannedType(value: unknown): PlannedType {
-  if (value !== 'file' && value !== 'symlink' && value !== 'other') throw new TypeError(`unknown type ${String(value)}`);
-  return value;
-}
-
-function outcome(value: unknown): PartOutcome {
-  if (value !== 'copied' && value !== 'kept' && value !== 'failed') throw new TypeError(`unknown outcome ${String(value)}`);
-  return value;
 }
 
 /** The bytes a raw path names on disk below a root (for callers building fs paths). */

@@ -22,6 +22,7 @@ import { directoryLine, entryLine, newPlanId, planFiles, PLAN_FORMAT, PLAN_VERSI
 import { DEFAULT_MAX_PART_FILES, MAX_PARTS } from './limits.js';
 import { listSource, type SourceListing } from './list-source.js';
 import { partition, type PartitionItem } from './partition.js';
+import { digestOf } from './read-plan.js';
 
 
 export interface MakePlanOptions extends CopyOptions {
@@ -49,7 +50,7 @@ export interface PlanSummary {
 }
 
 // What a part's copy cannot do as its plan's part: each writes or decides outside the entries a part copies.
-const NOT_PLANNED = ['dryRun', 'snapshot', 'keep', 'manifest', 'log', 'backup', 'backupDir', 'suffix', 'linkDest', 'itemize'] as const;
+const NOT_PLANNED = ['dryRun', 'snapshot', 'keep', 'manifest', 'log', 'linkDest', 'itemize'] as const;
 
 /** Plans the copy of `source` into `destination` in `options.parts` parts; writes the plan directory `options.plan`. */
 export async function makePlan(source: string, destination: string | undefined, options: MakePlanOptions): Promise<PlanSummary> {
@@ -85,6 +86,8 @@ export async function makePlan(source: string, destination: string | undefined, 
       parts,
       options: plannedOptions(copyOptions, checked),
       totals: totalsOf(listing),
+      // Absolute, as the roots: the check may run in another directory.
+      failures: listing.failures.map((record) => ({ path: path.resolve(pathText(record.path)), code: record.code })),
     };
     writePlan(directory, header, listing, split);
     const failures = listing.failures.map((record): CopyFailure => ({ ...record, path: pathText(record.path) }));
@@ -188,9 +191,9 @@ function totalsOf({ directories, entries }: SourceListing): PlanTotals {
   return totals;
 }
 
-/** The options that decide what is copied and how, resolved, under the library's names: the parts copy by them, the check lists by them. */
+/** The options that decide what is copied and how, resolved, under the library's names: the parts copy by them, the check lists by them, the finalize deletes by them. */
 function plannedOptions(options: CopyOptions, { resolved }: CheckedCopy): Record<string, unknown> {
-  const { overwrite, modifyWindow } = resolved.worker;
+  const { overwrite, modifyWindow, backup } = resolved.worker;
   return {
     exclude: options.exclude ?? [],
     include: options.include ?? [],
@@ -204,6 +207,8 @@ function plannedOptions(options: CopyOptions, { resolved }: CheckedCopy): Record
     verify: options.verify === true,
     delete: resolved.delete,
     ...(resolved.maxDelete !== undefined && { maxDelete: resolved.maxDelete }),
+    // Resolved: the backup directory absolute (parts and the finalize may run elsewhere), the suffix the default or given.
+    ...(backup !== null && { backup: true, ...(backup.dir !== null && { backupDir: pathText(backup.dir) }), suffix: pathText(backup.suffix) }),
     // What every copy does: said for a reader of the plan.
     hardLinks: true,
     sparse: true,
@@ -211,7 +216,7 @@ function plannedOptions(options: CopyOptions, { resolved }: CheckedCopy): Record
   };
 }
 
-/** The part files, then directories.ndjson, then plan.json with the digest of them all. */
+/** The part files, then directories.ndjson, then plan.json with the digest of each and of them all. */
 function writePlan(directory: string, header: Omit<PlanHeader, 'listing'>, listing: SourceListing, parts: PlannedEntry[][]): void {
   try {
     fs.mkdirSync(planFiles.partsDirectory(directory), { recursive: true });
@@ -224,14 +229,15 @@ function writePlan(directory: string, header: Omit<PlanHeader, 'listing'>, listi
 
 function writeFiles(directory: string, header: Omit<PlanHeader, 'listing'>, listing: SourceListing, parts: PlannedEntry[][]): void {
   const digest = crypto.createHash('sha256');
-  parts.forEach((entries, k) => {
+  const partDigests = parts.map((entries, k) => {
     const text = entries.map(entryLine).join('');
     digest.update(text);
     writeAtomically(planFiles.part(directory, k), text);
+    return digestOf(text);
   });
   const directories = listing.directories.map(directoryLine).join('');
   digest.update(directories);
   writeAtomically(planFiles.directories(directory), directories);
-  const complete: PlanHeader = { ...header, listing: digest.digest('hex') };
+  const complete: PlanHeader = { ...header, listing: digest.digest('hex'), digests: { parts: partDigests, directories: digestOf(directories) } };
   writeAtomically(planFiles.header(directory), `${JSON.stringify(complete, null, 2)}\n`);
 }

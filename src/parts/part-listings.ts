@@ -9,7 +9,8 @@ import { metadataFromStats } from '../shared/metadata.js';
 import { parentOf, type RawPath } from '../shared/raw-path.js';
 import type { DirectoryEntry, LinkOrFileEntry, SpecialEntry } from '../source/entry.js';
 import type { Listing } from '../source/walk.js';
-import { PlanFileError, type PlannedDirectory, type PlannedEntry } from './format.js';
+import type { PlannedDirectory, PlannedEntry } from './format.js';
+import { PlanFileError } from './read-plan.js';
 
 /** The listings of a part: `directories` in the plan's order (parents first), `entries` the part's. */
 export function partListings(directories: readonly PlannedDirectory[], entries: readonly PlannedEntry[], partFile: string): Listing[] {

@@ -31,7 +31,7 @@ export class PartRecorder {
   };
 
   /** Writes PLAN/records/K whole: one line per planned entry, then the "done" line. */
-  write(plan: { directory: string; id: string; part: number }, entries: readonly PlannedEntry[], stoppedBy: CopyFailure | undefined): void {
+  write(plan: { directory: string; id: string; part: number; owners: boolean }, entries: readonly PlannedEntry[], stoppedBy: CopyFailure | undefined): void {
     const counts: Record<PartOutcome, number> = { copied: 0, kept: 0, failed: 0 };
     let bytes = 0;
     const lines: string[] = [];
@@ -44,7 +44,7 @@ export class PartRecorder {
       if (fate.code !== undefined) recorded.code = fate.code;
       lines.push(recordLine(recorded));
     }
-    lines.push(doneLine({ part: plan.part, plan: plan.id, counts, bytes }));
+    lines.push(doneLine({ part: plan.part, plan: plan.id, counts, bytes, owners: plan.owners }));
     writeAtomically(planFiles.record(plan.directory, plan.part), lines.join(''));
   }
 

@@ -8,10 +8,17 @@
  * The options are the library's option names (CopyOptions) as make-plan
  * resolved them; a step reads only those below, with the copy's defaults.
  */
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { isInside } from '../run/preflight.js';
+import type { BackupSettings } from '../shared/keep-aside.js';
 import { FoldercopyError } from '../shared/errors.js';
 import { childPath, parentOf, rawFromString, type RawPath } from '../shared/raw-path.js';
 import { TreeFilter } from '../source/filter.js';
-import { PlanFileError, planFiles, readDirectories, readHeader, readPart, type PlanHeader, type PlannedDirectory, type PlannedEntry } from './format.js';
+import { planFiles, type PlanHeader, type PlannedDirectory, type PlannedEntry } from './format.js';
+import { PlanFileError, readDirectories, readHeader, readPart, verifyAgainst, type Verify } from './read-plan.js';
+
+const DAMAGED_LISTING = 'the plan is damaged: its part files and directories.ndjson are not what planning wrote (their SHA-256 is not the listing plan.json holds); make the plan again';
 
 export interface PlanListing {
   /** The plan directory. */
@@ -37,15 +44,34 @@ export interface PlanSettings {
   gitignore: boolean;
   /** Mount points below the source were made, not entered. */
   oneFileSystem: boolean;
+  /** A file's names were made one inode (what every copy does). */
+  hardLinks: boolean;
+  /** The paths --files-from listed (relative to the source): only they were planned. */
+  files: string[] | undefined;
+  /** --backup: what the finalize's --delete deletes is kept aside first, as a copy's delete keeps it. */
+  backup: BackupSettings | null;
+  /** A backup directory inside the destination (relative to it): never deleted. */
+  keptFromDelete: RawPath | null;
 }
 
-/** Reads the whole plan; a missing or garbled file is a refusal naming it. */
+/** Reads the whole plan; a missing, garbled or damaged file (one not as planning wrote it) is a refusal naming it. */
 export function loadPlan(plan: string): PlanListing {
   try {
     const header = readHeader(plan);
+    // Every file read is checked against its digest, then all of them against the listing's.
+    const listing = crypto.createHash('sha256');
+    const verify = (expected: string | undefined): Verify => {
+      const against = verifyAgainst(expected);
+      return (file, text) => {
+        against(file, text);
+        listing.update(text);
+      };
+    };
     const parts: PlannedEntry[][] = [];
-    for (let k = 0; k < header.parts; k++) parts.push(readPart(plan, k));
-    return { plan, header, directories: readDirectories(plan), parts, source: rawFromString(header.source), destination: rawFromString(header.destination) };
+    for (let k = 0; k < header.parts; k++) parts.push(readPart(plan, k, verify(header.digests?.parts[k])));
+    const directories = readDirectories(plan, verify(header.digests?.directories));
+    if (listing.digest('hex') !== header.listing) throw new PlanFileError(planFiles.header(plan), DAMAGED_LISTING);
+    return { plan, header, directories, parts, source: rawFromString(header.source), destination: rawFromString(header.destination) };
   } catch (error) {
     if (error instanceof PlanFileError) throw new FoldercopyError('PLAN_UNREADABLE', `cannot read the plan: ${error.message}`, error.file);
     throw error;
@@ -65,6 +91,10 @@ export function planSettings({ plan, header }: PlanListing): PlanSettings {
     const value = options[name];
     return value === undefined || value === null ? undefined : Number.isInteger(value) && (value as number) >= 0 ? (value as number) : wrong(name, 'a whole number');
   };
+  const text = (name: string): string | undefined => {
+    const value = options[name];
+    return value === undefined || typeof value === 'string' ? value : wrong(name, 'a string');
+  };
   const list = (name: string): string[] => {
     const value = options[name];
     if (value === undefined) return [];
@@ -79,6 +109,18 @@ export function planSettings({ plan, header }: PlanListing): PlanSettings {
     include: list('include'),
     gitignore: flag('gitignore', false),
     oneFileSystem: flag('oneFileSystem', false),
+    hardLinks: flag('hardLinks', true),
+    files: options.files === undefined ? undefined : list('files'),
+    ...backupOf(flag('backup', false), text('backupDir'), text('suffix'), header.destination),
+  };
+}
+
+/** The backup settings make-plan resolved (run/backup-options.ts): the directory absolute, the suffix given or the default. */
+function backupOf(backup: boolean, dir: string | undefined, suffix: string | undefined, destination: string): Pick<PlanSettings, 'backup' | 'keptFromDelete'> {
+  if (!backup) return { backup: null, keptFromDelete: null };
+  return {
+    backup: { suffix: rawFromString(suffix ?? (dir === undefined ? '~' : '')), dir: dir === undefined ? null : rawFromString(dir) },
+    keptFromDelete: dir !== undefined && isInside(dir, destination) ? rawFromString(path.relative(destination, dir)) : null,
   };
 }
 

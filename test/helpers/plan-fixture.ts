@@ -16,7 +16,6 @@ import {
   PLAN_FORMAT,
   PLAN_VERSION,
   planFiles,
-  readPart,
   recordLine,
   writeAtomically,
   type PlanTotals,
@@ -25,6 +24,7 @@ import {
   type PlannedType,
   type RecordedEntry,
 } from '../../src/parts/format.js';
+import { digestOf, readPart } from '../../src/parts/read-plan.js';
 import { lockPathFor } from '../../src/shared/names-on-disk.js';
 import { childPath, rawFromBytes, rawFromString, type RawPath } from '../../src/shared/raw-path.js';
 
@@ -94,6 +94,7 @@ export function writePlan(source: string, destination: string, plan: string, { p
     options,
     totals,
     listing: createHash('sha256').update([...partTexts, directoriesText].join('')).digest('hex'),
+    digests: { parts: partTexts.map(digestOf), directories: digestOf(directoriesText) },
   };
   writeAtomically(planFiles.header(plan), `${JSON.stringify(header)}\n`);
   return { plan, id, source: path.resolve(source), destination: path.resolve(destination), parts };

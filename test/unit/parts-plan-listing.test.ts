@@ -18,7 +18,7 @@ function listing(options: Record<string, unknown>, paths: { directories?: string
 
 describe('planSettings', () => {
   it("reads the plan's options with a copy's defaults", () => {
-    expect(planSettings(listing({}))).toEqual({ delete: false, maxDelete: undefined, xattrs: true, modifyWindow: 0, exclude: [], include: [], gitignore: false, oneFileSystem: false });
+    expect(planSettings(listing({}))).toEqual({ delete: false, maxDelete: undefined, xattrs: true, modifyWindow: 0, exclude: [], include: [], gitignore: false, oneFileSystem: false, hardLinks: true, files: undefined, backup: null, keptFromDelete: null });
     expect(planSettings(listing({ delete: true, maxDelete: 3, xattrs: false, exclude: ['*.log'], oneFileSystem: true }))).toMatchObject({
       delete: true,
       maxDelete: 3,
