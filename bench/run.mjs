@@ -4,6 +4,7 @@
 // filesystem fit for timing, start-up, no-op re-runs, a mount with a delay per
 // request, btrfs and XFS; checks every tool's copy. See bench/README.md.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -301,7 +302,8 @@ function makeRow(name, corpus, root, fc, opts) {
     return { ...row, kind: 'snapshot', note: 'a new snapshot of an unchanged source: every file linked', tools: [snapshot, linkDest], compare: [linkDest.name] };
   }
   if (name === 'parts-small' || name === 'parts-mixed') {
-    const parts = partsTool(PARTS.tasks, []);
+    // As the README advises for several parts on one machine: each part the cores' share as its -j.
+    const parts = partsTool(PARTS.tasks, ['-j', String(Math.max(1, Math.floor(os.availableParallelism() / PARTS.tasks)))]);
     return { ...row, note: 'a planned copy against one ordinary run', tools: [parts, foldercopy], compare: [foldercopy.name] };
   }
   if (name === 'latency-parts') {
