@@ -21,7 +21,7 @@ import { pathText, rawFromString, type RawPath } from '../shared/raw-path.js';
 import { directoryLine, entryLine, newPlanId, planFiles, PLAN_FORMAT, PLAN_VERSION, writeAtomically, type PlanHeader, type PlannedEntry, type PlanTotals } from './format.js';
 import { DEFAULT_MAX_PART_FILES, MAX_PARTS } from './limits.js';
 import { listSource, type SourceListing } from './list-source.js';
-import { partition, type PartitionItem } from './partition.js';
+import { splitIntoParts } from './split.js';
 import { digestOf } from './read-plan.js';
 
 
@@ -152,31 +152,6 @@ function makeRoot(destination: string): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw refusal('DESTINATION_INVALID', 'cannot create the destination directory', destination, error);
   }
-}
-
-/** Each part's entries, sorted by path; a refusal when the file cap needs more parts than asked for. */
-function splitIntoParts(listing: SourceListing, parts: number, maxFiles: number): PlannedEntry[][] {
-  const entries = [...listing.entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  // A file's names travel together: one item, its size counted once.
-  const items: Array<PartitionItem & { entries: PlannedEntry[] }> = [];
-  const byInode = new Map<string, PartitionItem & { entries: PlannedEntry[] }>();
-  for (const entry of entries) {
-    const inode = entry.type === 'file' && entry.nlink > 1 ? `${entry.dev}:${entry.ino}` : undefined;
-    const group = inode === undefined ? undefined : byInode.get(inode);
-    if (group) {
-      group.entries.push(entry);
-      group.files++;
-      continue;
-    }
-    const item = { bytes: entry.size, files: 1, entries: [entry] };
-    items.push(item);
-    if (inode !== undefined) byInode.set(inode, item);
-  }
-  const split = partition(items, { parts, maxFiles });
-  if ('needed' in split) {
-    throw new FoldercopyError('USAGE', `${entries.length} entries at ${maxFiles} files a part need ${split.needed} parts: give --parts ${split.needed} or more (or a larger --max-part-files)`);
-  }
-  return split.parts.map((indexes) => indexes.flatMap((index) => items[index]!.entries).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)));
 }
 
 function totalsOf({ directories, entries }: SourceListing): PlanTotals {

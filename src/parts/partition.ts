@@ -2,13 +2,13 @@
  * How a plan's entries are split into parts (make-plan.ts): pure, so that the
  * same listing always gives the same parts. Longest processing time first
  * (LPT): items largest first, each into the part with the fewest bytes so far,
- * skipping parts that hold the most files a part may take. An item is one
- * entry, or all the names of a file with several (they must be copied by one
- * run to stay one inode): it weighs its size once and counts each name.
+ * skipping parts that hold the most files a part may take. An item is a set of
+ * entries (split.ts: a directory's, or all the names of a file with several):
+ * it weighs its bytes, a file with several names once, and each entry's fixed cost.
  */
 
 export interface PartitionItem {
-  /** Bytes the item costs to copy: a file's size (once for all its names); 0 for a symlink or special file. */
+  /** Bytes the item costs to copy: its files' sizes (a file with several names once); a symlink its target's length, a special file 0. */
   bytes: number;
   /** Entries it holds: one, or every name of a multi-name file. */
   files: number;
@@ -76,8 +76,9 @@ function place(items: readonly PartitionItem[], count: number, maxFiles: number)
   return parts;
 }
 
+/** Its bytes, and for each file what the open, write and rename of a small file cost. */
 function weight(item: PartitionItem): number {
-  return item.bytes > 0 ? item.bytes : ENTRY_BYTES;
+  return item.bytes + item.files * ENTRY_BYTES;
 }
 
 /** A binary heap of part indexes, the fewest bytes first, then the lowest index. */

@@ -39,8 +39,8 @@ describe('partition', () => {
   });
 
   it('keeps a multi-name item whole: it skips the lightest part when that has no room for all its names', () => {
-    const items = [file(100), file(50), file(40), file(30, 2)];
-    // 100→0, 50→1, 40→1; the two names fit part 1 (90 bytes, 2 files) no more at 3 a part: part 0 takes them.
+    const items = [file(100e6), file(50e6), file(40e6), file(30e6, 2)];
+    // 100→0, 50→1, 40→1; the two names fit part 1 (90 MB, 2 files) no more at 3 a part: part 0 takes them.
     expect(partsOf(items, 2, 3)).toEqual([[0, 3], [1, 2]]);
     expect(partsOf(items, 2)).toEqual([[0], [1, 2, 3]]);
   });
@@ -61,6 +61,12 @@ describe('partition', () => {
     expect(partsOf(items, 5)).toEqual(partsOf(items.map((item) => ({ ...item })), 5));
     const equal = [file(4), file(4), file(4), file(4)];
     expect(partsOf(equal, 2)).toEqual([[0, 2], [1, 3]]);
+  });
+
+  it('weighs each file a small file\'s cost besides its bytes: many small files outweigh one of their total size', () => {
+    // 1,000 files of 1 KB against one file of 1 MB: the first goes first, alone.
+    const parts = partsOf([file(1_000_000), file(1_000_000, 1_000), file(10)], 2, 10_000);
+    expect(parts).toEqual([[1], [0, 2]]);
   });
 
   it('weighs symlinks and special files (0 bytes) as one small file each, so they spread too', () => {
