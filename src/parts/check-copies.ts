@@ -8,10 +8,11 @@
  * through once) or symlink target. Names planned as one file (hard links) must
  * be one inode there too.
  */
-import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
 import { sameMtime } from '../shared/metadata.js';
+import type { ErrorRecord } from '../shared/errors.js';
 import { fsPath, joinRaw, type RawPath } from '../shared/raw-path.js';
+import { kindOf, type TreeEntryStats, type TreeStats } from '../source/tree-stats.js';
 import { hashOpen, READ_FLAGS } from '../worker/job-result.js';
 import { problemAt, type CheckProblem } from './check-problems.js';
 import type { PlanListing, PlanSettings } from './plan-listing.js';
@@ -22,12 +23,14 @@ export interface CopiesToCompare {
   problems: CheckProblem[];
   /** Read into when hashing, with `checksum`; null without. */
   buffer: Buffer | null;
+  /** The destination's entries, each by its name in its directory's descriptor. */
+  copies: TreeStats;
 }
 
 export interface EntryToCompare {
   path: RawPath;
   /** The source's entry now. */
-  source: BigIntStats;
+  source: TreeEntryStats;
   /** Its mtime and mode are the copy's to have given (a directory's, once finalized). */
   attributes: boolean;
   /** Its owner too: the copy kept owners. */
@@ -37,29 +40,28 @@ export interface EntryToCompare {
 const PERMISSIONS = 0o7777;
 
 /** The destination's entry against the source's; its stats when it is there and of the source's type (for hard links). */
-export function compareCopy(comparing: CopiesToCompare, { path, source, attributes, owners }: EntryToCompare): BigIntStats | undefined {
+export function compareCopy(comparing: CopiesToCompare, { path, source, attributes, owners }: EntryToCompare): TreeEntryStats | undefined {
   const { listing, settings, problems } = comparing;
   const target = fsPath(joinRaw(listing.destination, path));
-  let copy: BigIntStats | undefined;
-  try {
-    copy = (path === '' ? fs.statSync : fs.lstatSync)(target, { bigint: true, throwIfNoEntry: false });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
-  }
+  const failures: ErrorRecord[] = [];
+  const copy = comparing.copies.at(path, failures);
+  const type = kindOf(source.mode);
   if (copy === undefined) {
-    problems.push(problemAt('destination-missing', listing.destination, path, `the source's ${typeOf(source)} is not at the destination`));
+    const code = failures[0]?.code;
+    // Nothing there, or a directory above it missing or replaced: the entry is not at the destination.
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP' || code === 'ECHANGED') problems.push(problemAt('destination-missing', listing.destination, path, `the source's ${type} is not at the destination`));
+    else problems.push(problemAt('destination-differs', listing.destination, path, `it cannot be looked at (${code})`));
     return undefined;
   }
-  const type = typeOf(source);
-  if (typeOf(copy) !== type) {
-    problems.push(problemAt('destination-differs', listing.destination, path, `a ${typeOf(copy)}, the source's is a ${type}`));
+  if (kindOf(copy.mode) !== type) {
+    problems.push(problemAt('destination-differs', listing.destination, path, `a ${kindOf(copy.mode)}, the source's is a ${type}`));
     return undefined;
   }
   const differences: string[] = [];
   if ((type === 'file' || type === 'symlink') && copy.size !== source.size) differences.push(`size ${copy.size}, the source's ${source.size}`);
   if (attributes && !sameMtime(source.mtimeNs, copy.mtimeNs, settings.modifyWindow)) differences.push(`mtime ${copy.mtimeNs} ns, the source's ${source.mtimeNs} ns`);
-  if (attributes && type !== 'symlink' && (copy.mode & BigInt(PERMISSIONS)) !== (source.mode & BigInt(PERMISSIONS))) {
-    differences.push(`mode ${octal(Number(copy.mode))}, the source's ${octal(Number(source.mode))}`);
+  if (attributes && type !== 'symlink' && (copy.mode & PERMISSIONS) !== (source.mode & PERMISSIONS)) {
+    differences.push(`mode ${octal(copy.mode)}, the source's ${octal(source.mode)}`);
   }
   if (attributes && owners) {
     if (copy.uid !== source.uid) differences.push(`owner ${copy.uid}, the source's ${source.uid}`);
@@ -74,14 +76,14 @@ export function compareCopy(comparing: CopiesToCompare, { path, source, attribut
 }
 
 /** The first name met of each planned file of several names, by its source device and planned inode. */
-export type LinkGroups = Map<string, { path: RawPath; copy: BigIntStats }>;
+export type LinkGroups = Map<string, { path: RawPath; copy: TreeEntryStats }>;
 
 /**
  * A name of a file planned with several (its planned nlink above 1, hard links kept): one inode at the destination
  * with the first of its names met, else a problem naming it. The source's device with the planned inode keeps files
  * of two file systems apart (the plan has no device).
  */
-export function compareLink({ listing, problems }: CopiesToCompare, groups: LinkGroups, link: { path: RawPath; ino: number; source: BigIntStats; copy: BigIntStats }): void {
+export function compareLink({ listing, problems }: CopiesToCompare, groups: LinkGroups, link: { path: RawPath; ino: number; source: TreeEntryStats; copy: TreeEntryStats }): void {
   const key = `${link.source.dev}:${link.ino}`;
   const first = groups.get(key);
   if (first === undefined) {

@@ -6,10 +6,11 @@
  * entry a part recorded as copied or kept, and each directory, is then compared
  * at the destination with that fresh source (check-copies.ts).
  */
-import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
+import type { ErrorRecord } from '../shared/errors.js';
 import { childPath, fsPath, joinRaw, rawFromLatin1, type RawPath } from '../shared/raw-path.js';
 import { hasType } from '../source/entry.js';
+import { kindOf, treeStats, type TreeEntryStats, type TreeStats } from '../source/tree-stats.js';
 import { TreeFilter } from '../source/filter.js';
 import { selectionOf } from '../source/selection.js';
 import { problemAt, type CheckProblem } from './check-problems.js';
@@ -39,22 +40,37 @@ interface Comparing extends TreesToCompare {
   problems: CheckProblem[];
   /** Read into when hashing, with `checksum`. */
   buffer: Buffer | null;
+  /** The source's entries and the destination's, each by its name in its directory's descriptor. */
+  sources: TreeStats;
+  copies: TreeStats;
 }
 
 export function compareTrees(trees: TreesToCompare): CheckProblem[] {
-  const comparing: Comparing = { ...trees, problems: [], buffer: trees.checksum ? Buffer.allocUnsafe(HASH_BUFFER_BYTES) : null };
-  compareDirectories(comparing);
-  const links: LinkGroups = new Map();
-  trees.listing.parts.forEach((part, k) => {
-    const owners = trees.ownersKept[k] === true;
-    for (const entry of part) {
-      const source = sourceNow(comparing, entry.path, entry);
-      // The copy makes no special files (FIFOs, sockets, devices): there is none to compare.
-      if (source === undefined || entry.type === 'other' || !trees.found.has(entry.path)) continue;
-      const copy = compareCopy(comparing, { path: entry.path, source, attributes: true, owners });
-      if (copy !== undefined && entry.nlink > 1 && entry.type === 'file' && trees.settings.hardLinks) compareLink(comparing, links, { path: entry.path, ino: entry.ino, source, copy });
-    }
-  });
+  const { listing } = trees;
+  const comparing: Comparing = {
+    ...trees,
+    problems: [],
+    buffer: trees.checksum ? Buffer.allocUnsafe(HASH_BUFFER_BYTES) : null,
+    sources: treeStats(listing.source),
+    copies: treeStats(listing.destination),
+  };
+  try {
+    compareDirectories(comparing);
+    const links: LinkGroups = new Map();
+    listing.parts.forEach((part, k) => {
+      const owners = trees.ownersKept[k] === true;
+      for (const entry of part) {
+        const source = sourceNow(comparing, entry.path, entry);
+        // The copy makes no special files (FIFOs, sockets, devices): there is none to compare.
+        if (source === undefined || entry.type === 'other' || !trees.found.has(entry.path)) continue;
+        const copy = compareCopy(comparing, { path: entry.path, source, attributes: true, owners });
+        if (copy !== undefined && entry.nlink > 1 && entry.type === 'file' && trees.settings.hardLinks) compareLink(comparing, links, { path: entry.path, ino: entry.ino, source, copy });
+      }
+    });
+  } finally {
+    comparing.sources.close();
+    comparing.copies.close();
+  }
   return comparing.problems;
 }
 
@@ -65,13 +81,13 @@ function compareDirectories(comparing: Comparing): void {
   const filter = TreeFilter.create(listing.source, settings);
   // With --files-from only the names it lists were planned: another name is no news.
   const selected = settings.files === undefined ? null : selectionOf(settings.files, settings.gitignore).names;
-  let rootDevice: bigint | undefined;
+  let rootDevice: number | undefined;
   for (const directory of listing.directories) {
     const now = statNow(comparing, directory.path);
     if (now === undefined) continue;
     rootDevice ??= now.dev;
     // A mount point the copy did not enter (--one-file-system) was planned empty.
-    const listed = now.isDirectory() && (!settings.oneFileSystem || now.dev === rootDevice);
+    const listed = kindOf(now.mode) === 'directory' && (!settings.oneFileSystem || now.dev === rootDevice);
     // A name added moves the directory's mtime: that line says it, not another for the directory.
     const planned = { names: names.get(directory.path)!, listed: selected === null ? null : (selected.get(directory.path) ?? NOTHING) };
     const added = listed ? addedNames(comparing, directory.path, planned, filter) : 0;
@@ -106,33 +122,32 @@ function addedNames({ listing, problems }: Comparing, directory: RawPath, planne
 }
 
 /** The source entry's stats now, or undefined (with a problem) when it is gone or differs from the plan. */
-function sourceNow(comparing: Comparing, path: RawPath, planned: PlannedEntry): BigIntStats | undefined {
+function sourceNow(comparing: Comparing, path: RawPath, planned: PlannedEntry): TreeEntryStats | undefined {
   const now = statNow(comparing, path);
   return now !== undefined && unchanged(comparing, path, planned, now) ? now : undefined;
 }
 
-/** The source entry's stats now; undefined (with a problem) when it is gone. */
-function statNow({ listing, problems }: Comparing, path: RawPath): BigIntStats | undefined {
-  let now: BigIntStats | undefined;
-  try {
-    // The root is followed, as the walk follows it.
-    now = (path === '' ? fs.statSync : fs.lstatSync)(fsPath(joinRaw(listing.source, path)), { bigint: true, throwIfNoEntry: false });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
-  }
-  if (now === undefined) problems.push(problemAt('source-removed', listing.source, path, 'planned, no longer in the source'));
-  return now;
+/** The source entry's stats now; undefined (with a problem) when it is gone, or cannot be looked at. */
+function statNow({ listing, problems, sources }: Comparing, path: RawPath): TreeEntryStats | undefined {
+  const failures: ErrorRecord[] = [];
+  const now = sources.at(path, failures);
+  if (now !== undefined) return now;
+  const code = failures[0]?.code;
+  // Nothing there, or a directory above it gone or replaced (the root is followed, as the walk follows it).
+  if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP' || code === 'ECHANGED') problems.push(problemAt('source-removed', listing.source, path, 'planned, no longer in the source'));
+  else problems.push(problemAt('source-changed', listing.source, path, `it cannot be looked at now (${code})`));
+  return undefined;
 }
 
 /** Whether the source entry is as planned: its type, size, mtime and mode; a problem saying what changed otherwise. */
-function unchanged({ listing, problems }: Comparing, path: RawPath, planned: PlannedEntry | PlannedDirectory, now: BigIntStats): boolean {
+function unchanged({ listing, problems }: Comparing, path: RawPath, planned: PlannedEntry | PlannedDirectory, now: TreeEntryStats): boolean {
   const type = 'type' in planned ? planned.type : 'directory';
   const changes: string[] = [];
-  if (typeOf(now) !== type) changes.push(`a ${type} when planned, a ${typeOf(now)} now`);
+  if (kindOf(now.mode) !== type) changes.push(`a ${type} when planned, a ${kindOf(now.mode)} now`);
   else {
-    if ('size' in planned && type !== 'other' && Number(now.size) !== planned.size) changes.push(`size ${planned.size} when planned, ${now.size} now`);
+    if ('size' in planned && type !== 'other' && now.size !== planned.size) changes.push(`size ${planned.size} when planned, ${now.size} now`);
     if (now.mtimeNs !== planned.mtimeNs) changes.push('its mtime moved since planning');
-    if (type !== 'symlink' && Number(now.mode) % 0o10000 !== planned.mode % 0o10000) changes.push(`mode ${octal(planned.mode)} when planned, ${octal(Number(now.mode))} now`);
+    if (type !== 'symlink' && now.mode % 0o10000 !== planned.mode % 0o10000) changes.push(`mode ${octal(planned.mode)} when planned, ${octal(now.mode)} now`);
   }
   if (changes.length > 0) problems.push(problemAt('source-changed', listing.source, path, changes.join('; ')));
   return changes.length === 0;

@@ -5,9 +5,8 @@
  * What cannot be listed or stat'ed is a failure, as in a copy.
  */
 import type { ErrorRecord } from '../shared/errors.js';
-import { S_IFLNK, S_IFMT, S_IFREG } from '../shared/native.js';
 import { joinRaw, parentOf, type RawPath } from '../shared/raw-path.js';
-import { treeStats } from '../source/tree-stats.js';
+import { kindOf, treeStats } from '../source/tree-stats.js';
 import type { Selection } from '../source/selection.js';
 import { walk, type ListingFilter } from '../source/walk.js';
 import type { PlannedDirectory, PlannedEntry, PlannedType } from './format.js';
@@ -48,7 +47,8 @@ export async function listSource(source: RawPath, options: ListSourceOptions): P
       for (const entry of entries) {
         const found = stat.entry(directory.path, entry.path, listing.failures);
         if (!found) continue;
-        const type = typeOf(found.mode);
+        const kind = kindOf(found.mode);
+        const type: PlannedType = kind === 'directory' ? 'other' : kind;
         listing.entries.push({
           path: entry.path,
           type,
@@ -66,11 +66,4 @@ export async function listSource(source: RawPath, options: ListSourceOptions): P
     stat.close();
   }
   return listing;
-}
-
-function typeOf(mode: number): PlannedType {
-  const type = mode & S_IFMT;
-  if (type === S_IFREG) return 'file';
-  if (type === S_IFLNK) return 'symlink';
-  return 'other';
 }

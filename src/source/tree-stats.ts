@@ -10,20 +10,31 @@
 import fs from 'node:fs';
 import { DirectoryHandles } from '../shared/directory-handles.js';
 import { errorRecord, type ErrorRecord } from '../shared/errors.js';
-import { errnoError, native, S_IFMT, type DirectoryCalls, type EntryStats } from '../shared/native.js';
-import { fsPath, joinRaw, type RawPath } from '../shared/raw-path.js';
+import { errnoError, native, S_IFLNK, S_IFMT, S_IFREG, type DirectoryCalls, type EntryStats } from '../shared/native.js';
+import { fsPath, joinRaw, parentOf, type RawPath } from '../shared/raw-path.js';
 
 const S_IFDIR = 0o040000;
 
 /** What the callers need of an entry's stats. */
-type TreeEntryStats = Pick<EntryStats, 'mode' | 'uid' | 'gid' | 'size' | 'nlink' | 'mtimeNs' | 'ino' | 'dev'>;
+export type TreeEntryStats = Pick<EntryStats, 'mode' | 'uid' | 'gid' | 'size' | 'nlink' | 'mtimeNs' | 'ino' | 'dev'>;
 
 export interface TreeStats {
   /** The directory's stats (the root followed, as the walk follows it), or undefined and a failure. */
   directory(relative: RawPath, at: RawPath, failures: ErrorRecord[]): TreeEntryStats | undefined;
   /** An entry's stats, not following a symlink, or undefined and a failure (when `failures` are kept). */
   entry(directory: RawPath, relative: RawPath, failures?: ErrorRecord[]): TreeEntryStats | undefined;
+  /** What is at `relative` now, whatever its type (the root followed); undefined and a failure otherwise. */
+  at(relative: RawPath, failures: ErrorRecord[]): TreeEntryStats | undefined;
   close(): void;
+}
+
+/** An entry's type, from its mode. */
+export function kindOf(mode: number): 'file' | 'directory' | 'symlink' | 'other' {
+  const type = mode & S_IFMT;
+  if (type === S_IFREG) return 'file';
+  if (type === S_IFDIR) return 'directory';
+  if (type === S_IFLNK) return 'symlink';
+  return 'other';
 }
 
 export function treeStats(source: RawPath): TreeStats {
@@ -41,36 +52,41 @@ function descriptorStatter(source: RawPath, lib: DirectoryCalls): TreeStats {
       return fd;
     },
   });
-  return {
-    directory(relative, at, failures) {
-      let fd: number;
-      try {
-        fd = handles.descriptor(relative);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        // Replaced since the walk listed it (by a symlink, say): planned as it was, it would be copied as it is not.
-        if (code === 'ELOOP' || code === 'ENOTDIR') failures.push(noLongerADirectory(at));
-        else failures.push(errorRecord(error, 'stat', at));
-        return undefined;
-      }
-      const stats = lib.statFd(fd);
-      if (typeof stats === 'number') {
-        failures.push(errorRecord(errnoError(-stats, 'stat'), 'stat', at));
-        return undefined;
-      }
-      return stats;
-    },
-    entry(directory, relative, failures) {
-      let stats: EntryStats | number;
-      try {
-        stats = lib.statAt(handles.descriptor(directory), fsPath(relative.slice(relative.lastIndexOf('/') + 1)));
-      } catch (error) {
-        failures?.push(errorRecord(error, 'stat', joinRaw(source, relative)));
-        return undefined;
-      }
-      if (typeof stats !== 'number') return stats;
-      failures?.push(errorRecord(errnoError(-stats, 'lstat'), 'stat', joinRaw(source, relative)));
+  const entry: TreeStats['entry'] = (directory, relative, failures) => {
+    let stats: EntryStats | number;
+    try {
+      stats = lib.statAt(handles.descriptor(directory), fsPath(relative.slice(relative.lastIndexOf('/') + 1)));
+    } catch (error) {
+      failures?.push(errorRecord(error, 'stat', joinRaw(source, relative)));
       return undefined;
+    }
+    if (typeof stats !== 'number') return stats;
+    failures?.push(errorRecord(errnoError(-stats, 'lstat'), 'stat', joinRaw(source, relative)));
+    return undefined;
+  };
+  const directory: TreeStats['directory'] = (relative, at, failures) => {
+    let fd: number;
+    try {
+      fd = handles.descriptor(relative);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // Replaced since the walk listed it (by a symlink, say): planned as it was, it would be copied as it is not.
+      if (code === 'ELOOP' || code === 'ENOTDIR') failures.push(noLongerADirectory(at));
+      else failures.push(errorRecord(error, 'stat', at));
+      return undefined;
+    }
+    const stats = lib.statFd(fd);
+    if (typeof stats === 'number') {
+      failures.push(errorRecord(errnoError(-stats, 'stat'), 'stat', at));
+      return undefined;
+    }
+    return stats;
+  };
+  return {
+    directory,
+    entry,
+    at(relative, failures) {
+      return relative === '' ? directory('', source, failures) : entry(parentOf(relative) ?? '', relative, failures);
     },
     close: () => handles.closeAll(),
   };
@@ -97,6 +113,7 @@ function pathStatter(source: RawPath): TreeStats {
       return stats;
     },
     entry: (_directory, relative, failures) => look(joinRaw(source, relative), 'lstat', failures),
+    at: (relative, failures) => look(joinRaw(source, relative), relative === '' ? 'stat' : 'lstat', failures),
     close() {},
   };
 }
