@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { sameMtime } from '../shared/metadata.js';
 import type { ErrorRecord } from '../shared/errors.js';
 import { fsPath, joinRaw, type RawPath } from '../shared/raw-path.js';
-import { kindOf, type TreeEntryStats, type TreeStats } from '../source/tree-stats.js';
+import { kindOf, type StatsAt, type TreeEntryStats } from '../source/tree-stats.js';
 import { hashOpen, READ_FLAGS } from '../worker/job-result.js';
 import { problemAt, type CheckProblem } from './check-problems.js';
 import type { PlanListing, PlanSettings } from './plan-listing.js';
@@ -24,7 +24,7 @@ export interface CopiesToCompare {
   /** Read into when hashing, with `checksum`; null without. */
   buffer: Buffer | null;
   /** The destination's entries, each by its name in its directory's descriptor. */
-  copies: TreeStats;
+  copies: StatsAt;
 }
 
 export interface EntryToCompare {

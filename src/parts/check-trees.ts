@@ -10,7 +10,9 @@ import fs from 'node:fs';
 import type { ErrorRecord } from '../shared/errors.js';
 import { childPath, fsPath, joinRaw, rawFromLatin1, type RawPath } from '../shared/raw-path.js';
 import { hasType } from '../source/entry.js';
-import { kindOf, treeStats, type TreeEntryStats, type TreeStats } from '../source/tree-stats.js';
+import { onNetworkFileSystem } from '../shared/file-systems.js';
+import { statsAhead } from '../source/stats-ahead.js';
+import { kindOf, treeStats, type StatsAt, type TreeEntryStats } from '../source/tree-stats.js';
 import { TreeFilter } from '../source/filter.js';
 import { selectionOf } from '../source/selection.js';
 import { problemAt, type CheckProblem } from './check-problems.js';
@@ -41,18 +43,18 @@ interface Comparing extends TreesToCompare {
   /** Read into when hashing, with `checksum`. */
   buffer: Buffer | null;
   /** The source's entries and the destination's, each by its name in its directory's descriptor. */
-  sources: TreeStats;
-  copies: TreeStats;
+  sources: StatsAt;
+  copies: StatsAt;
 }
 
-export function compareTrees(trees: TreesToCompare): CheckProblem[] {
+export async function compareTrees(trees: TreesToCompare): Promise<CheckProblem[]> {
   const { listing } = trees;
   const comparing: Comparing = {
     ...trees,
     problems: [],
     buffer: trees.checksum ? Buffer.allocUnsafe(HASH_BUFFER_BYTES) : null,
-    sources: treeStats(listing.source),
-    copies: treeStats(listing.destination),
+    sources: await statsOf(listing.source, () => [...listing.directories.map((d) => d.path), ...listing.parts.flat().map((e) => e.path)]),
+    copies: await statsOf(listing.destination, () => [...(trees.directoryAttributes ? listing.directories.map((d) => d.path) : []), ...trees.found.keys()]),
   };
   try {
     compareDirectories(comparing);
@@ -72,6 +74,15 @@ export function compareTrees(trees: TreesToCompare): CheckProblem[] {
     comparing.copies.close();
   }
   return comparing.problems;
+}
+
+/**
+ * How a tree's entries are looked at: on a network file system, the ones the check will ask
+ * for (`paths`) all at once, many in flight (a round trip each, one at a time, was most of a
+ * check there); elsewhere each when asked, by its name in its directory's descriptor.
+ */
+async function statsOf(root: RawPath, paths: () => RawPath[]): Promise<StatsAt> {
+  return onNetworkFileSystem(fsPath(root)) ? statsAhead(root, paths()) : treeStats(root);
 }
 
 function compareDirectories(comparing: Comparing): void {

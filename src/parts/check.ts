@@ -77,7 +77,7 @@ export async function checkPlan(plan: string, options: CheckPlanOptions = {}): P
   for (const failure of listing.header.failures ?? []) problems.push({ code: 'planning-failed', path: failure.path, detail: `it could not be listed when planned (${failure.code}), so no part copied it` });
   const { finalized, owners } = finalization(listing);
   if (!finalized) problems.push({ code: 'not-finalized', path: planFiles.finalized(plan), detail: 'directories get their modes and times from --finalize; run it, then check again' });
-  const differences = compareTrees({ listing, settings, found, directoryAttributes: finalized, ownersKept, directoryOwners: owners, checksum: options.checksum === true });
+  const differences = await compareTrees({ listing, settings, found, directoryAttributes: finalized, ownersKept, directoryOwners: owners, checksum: options.checksum === true });
   report.entries.mismatched += differences.filter((difference) => STATUS_OF[difference.code] === 'mismatched').length;
   problems.push(...differences);
   problems.sort((a, b) => GRAVITY.indexOf(STATUS_OF[a.code]) - GRAVITY.indexOf(STATUS_OF[b.code]));

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FoldercopyError } from '../shared/errors.js';
+import { onNetworkFileSystem } from '../shared/file-systems.js';
 import type { OverwritePolicy, OwnerPolicy, WorkerSettings } from '../shared/jobs.js';
 import { checkMaxDelete, checkMirrorable } from '../delete/refusals.js';
 import { resolveLinkDest } from './link-dest.js';
@@ -37,19 +38,13 @@ export interface ResolvedOptions {
   linkDestMissing: string[];
 }
 
-// Where the copy goes over a network (NFS, SMB, a FUSE mount such as sshfs), workers spend their
-// time waiting on round trips, so more of them than cores pay: statfs's f_type tells those apart.
-const NETWORK_FILE_SYSTEMS = new Set([0x6969 /* NFS */, 0xff534d42 /* CIFS */, 0xfe534d42 /* SMB2 */, 0x517b /* SMB */, 0x65735546 /* FUSE */]);
+// Where the copy goes over a network, workers spend their time waiting on round trips, so more of them than cores pay.
 const NETWORK_WORKERS = 8;
 
 /** The available CPUs, or NETWORK_WORKERS where the destination is on a network or FUSE file system. */
 function defaultWorkers(destinationDirectory: string): number {
   const cpus = os.availableParallelism();
-  try {
-    return NETWORK_FILE_SYSTEMS.has(fs.statfsSync(destinationDirectory).type) ? Math.max(cpus, NETWORK_WORKERS) : cpus;
-  } catch {
-    return cpus;
-  }
+  return onNetworkFileSystem(destinationDirectory) ? Math.max(cpus, NETWORK_WORKERS) : cpus;
 }
 
 function resolveWorkers(jobs: number | undefined, destinationDirectory: string): number {

@@ -28,6 +28,9 @@ export interface TreeStats {
   close(): void;
 }
 
+/** What looks up entries by path only (stats-ahead.ts too). */
+export type StatsAt = Pick<TreeStats, 'at' | 'close'>;
+
 /** An entry's type, from its mode. */
 export function kindOf(mode: number): 'file' | 'directory' | 'symlink' | 'other' {
   const type = mode & S_IFMT;
