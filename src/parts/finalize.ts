@@ -134,6 +134,10 @@ interface Present {
   directory: PlannedDirectory;
   /** Its access time now: left as it is (the plan has none to give). */
   atimeNs: bigint;
+  /** Its owner and mode now: where they are the plan's already, no chown or chmod (each a round trip on a network mount). */
+  uid: number;
+  gid: number;
+  mode: number;
 }
 
 /** Makes each planned directory that is missing, parents first; returns those that are directories now. */
@@ -158,7 +162,7 @@ function makeMissing(listing: PlanListing, handles: DirectoryHandles, failures: 
         stats = stat(target, { bigint: true });
       }
       if (!stats.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
-      present.push({ directory, atimeNs: stats.atimeNs });
+      present.push({ directory, atimeNs: stats.atimeNs, uid: Number(stats.uid), gid: Number(stats.gid), mode: Number(stats.mode) & 0o7777 });
     } catch (error) {
       broken.add(path);
       failures.push(errorRecord(error, 'mkdir', joinRaw(listing.destination, path)));
@@ -196,17 +200,19 @@ function sweepTemporaries(present: Present[], handles: DirectoryHandles, destina
   return swept;
 }
 
-function madeDirectory({ directory, atimeNs }: Present, source: RawPath, policy: OwnerPolicy): MadeDirectory {
+function madeDirectory({ directory, atimeNs, uid, gid, mode }: Present, source: RawPath, policy: OwnerPolicy): MadeDirectory {
   const { atime, mtime } = metadataFromStats({ mode: directory.mode, uid: directory.uid, gid: directory.gid, atimeNs, mtimeNs: directory.mtimeNs });
+  const chown = policy.preserve && (uid !== directory.uid || gid !== directory.gid);
   return {
     path: directory.path,
     mode: directory.mode & 0o7777,
-    modeIsSet: false,
+    // After a chown the mode is given again, as the copy's finalize does: a chown may clear set-ID bits.
+    modeIsSet: !chown && mode === (directory.mode & 0o7777),
     atime,
     mtime,
     atimeNs,
     mtimeNs: directory.mtimeNs,
-    owner: policy.preserve ? { uid: directory.uid, gid: directory.gid } : undefined,
+    owner: chown ? { uid: directory.uid, gid: directory.gid } : undefined,
     source: fsPath(joinRaw(source, directory.path)),
     existed: true,
   };
