@@ -9,6 +9,7 @@
  * back to the queue for a forked worker, since copying its bytes would hold the
  * parent for seconds.
  */
+import { coreWaitMs } from '../shared/core-wait.js';
 import type { CopyBatch, FromWorker } from '../shared/protocol.js';
 import type { Batch } from './worker-process.js';
 
@@ -41,11 +42,15 @@ export class InlineWorker {
     // Timed from here: the turn it waited for is not the jobs' time.
     this.busySince = performance.now();
     const cpuBefore = process.cpuUsage();
+    const waitBefore = coreWaitMs();
     this.runInParent(batch, (message) => messages.push(message));
-    // The batch's CPU, on its last confirmation: the parent's own is nobody's business here.
+    // The batch's CPU and its wait for a core, on its last confirmation: the parent's own are nobody's business here.
     const cpu = process.cpuUsage(cpuBefore);
     const last = messages[messages.length - 1];
-    if (last?.type === 'filesDone') last.cpuMs = (cpu.user + cpu.system) / 1000;
+    if (last?.type === 'filesDone') {
+      last.cpuMs = (cpu.user + cpu.system) / 1000;
+      last.waitMs = coreWaitMs() - waitBefore;
+    }
     for (const message of messages) this.onMessage(this, message);
   }
 }

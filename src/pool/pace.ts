@@ -37,6 +37,17 @@ export interface JobClock {
   warm: boolean;
 }
 
+/** What a confirmation says of the jobs it confirms (protocol.ts's FilesDone). */
+export interface Confirmed {
+  jobs: number;
+  /** CPU the runner spent on them. */
+  cpuMs: number;
+  /** Time the runner waited for a core meanwhile. */
+  waitMs: number;
+  /** A large file's: timed by its bytes, not as a job. */
+  largeFile: boolean;
+}
+
 export class Pace {
   private weightedMs = 0;
   private weightedJobs = 0;
@@ -57,10 +68,11 @@ export class Pace {
 
   /**
    * `runner`'s time from its last confirmation (or from starting the batch) to
-   * `now` went to these `jobs`. A large file's time is its bytes', not a job's.
+   * `now` went to `jobs`, less what it waited for a core (`waitMs`: other processes'
+   * time, not the jobs'). A large file's time is its bytes', not a job's.
    */
-  timeConfirmation(runner: JobClock, now: number, jobs: number, cpuMs: number, largeFile: boolean): void {
-    const elapsed = now - runner.busySince - (runner.warm ? 0 : WARM_UP_MS);
+  timeConfirmation(runner: JobClock, now: number, { jobs, cpuMs, waitMs, largeFile }: Confirmed): void {
+    const elapsed = now - runner.busySince - (runner.warm ? 0 : WARM_UP_MS) - waitMs;
     if (!largeFile) this.observe(jobs, Math.max(0, elapsed), cpuMs);
     runner.warm = true;
     runner.busySince = now;

@@ -17,6 +17,7 @@ import { Crew } from './crew.js';
 import { workersToFork } from './forking.js';
 import { MAX_BATCH_JOBS, Pace } from './pace.js';
 import { Waiters } from './waiters.js';
+import { coreWaitMs } from '../shared/core-wait.js';
 import { InlineWorker, type RunInParent } from './inline-worker.js';
 import { forkWorker, stopAll, WORKER_PATH, WorkerProcess, type WorkerState } from './worker-process.js';
 
@@ -53,8 +54,9 @@ export class WorkerPool {
   private state: PoolState = 'open';
   /** Every job submitted so far: what the copy has shown of its size. */
   private submittedJobs = 0;
-  /** When the first job was submitted; -1 before. */
+  /** When the first job was submitted, and how long the parent had waited for a core by then; -1 before. */
   private firstSubmittedAt = -1;
+  private coreWaitAtFirstSubmit = 0;
   /** The planner has submitted everything it listed (jobs handed back may follow). */
   private listed = false;
   private crashesInARow = 0;
@@ -71,7 +73,10 @@ export class WorkerPool {
 
   submit(jobs: Job[]): void {
     this.queue.add(jobs);
-    if (this.submittedJobs === 0) this.firstSubmittedAt = performance.now();
+    if (this.submittedJobs === 0) {
+      this.firstSubmittedAt = performance.now();
+      this.coreWaitAtFirstSubmit = coreWaitMs();
+    }
     this.submittedJobs += jobs.length;
     this.dispatch();
   }
@@ -139,9 +144,17 @@ export class WorkerPool {
   }
 
   private spawnIfUseful(): void {
-    const waitingMs = this.firstSubmittedAt < 0 ? 0 : performance.now() - this.firstSubmittedAt;
-    const facts = { workers: this.crew.size, most: this.options.size, parentRuns: this.inline !== null, listed: this.listed, submittedJobs: this.submittedJobs, waitingMs };
+    const facts = { workers: this.crew.size, most: this.options.size, parentRuns: this.inline !== null, listed: this.listed, submittedJobs: this.submittedJobs, waitingMs: this.waitingMs() };
     for (let n = workersToFork(facts, this.queue, this.pace); n > 0; n--) this.spawn();
+  }
+
+  /**
+   * How long the first jobs have waited for the listing to end, less what the parent waited for a core
+   * meanwhile (a busy machine slows the listing, not the file system); asked only while nothing is forked.
+   */
+  private waitingMs(): number {
+    if (this.firstSubmittedAt < 0 || this.listed || this.crew.size > 0) return 0;
+    return performance.now() - this.firstSubmittedAt - (coreWaitMs() - this.coreWaitAtFirstSubmit);
   }
 
   private spawn(): void {
@@ -180,7 +193,7 @@ export class WorkerPool {
     // Read, so it confirms the first batch in flight.
     const batch = worker.inFlight[0]!;
     if (results.length > 0) this.crashesInARow = 0;
-    this.pace.timeConfirmation(worker, performance.now(), results.length, message.cpuMs ?? 0, isLargeBatch(batch));
+    this.pace.timeConfirmation(worker, performance.now(), { jobs: results.length, cpuMs: message.cpuMs ?? 0, waitMs: message.waitMs ?? 0, largeFile: isLargeBatch(batch) });
     // Indexed: once per file, where a for-of's iterator is an allocation.
     for (let i = 0; i < results.length; i++) this.options.onJobDone(batch.jobs[batch.confirmed++]!, results[i]!);
     this.options.onConfirmation();

@@ -64,6 +64,8 @@ export interface FilesDone {
    * file system, where more workers than cores pay (pool/pace.ts).
    */
   cpuMs?: number;
+  /** Time (ms) the worker waited for a core since its last confirmation (shared/core-wait.ts): not the jobs' time. */
+  waitMs?: number;
 }
 
 /** Worker → parent: bytes written so far of the one large file in progress; for display only. */

@@ -5,6 +5,7 @@
  * all state and output. It imports only shared/ and worker/: the parent's
  * modules never load here.
  */
+import { coreWaitMs } from '../shared/core-wait.js';
 import { fsPath, type RawPath } from '../shared/raw-path.js';
 import { isToWorker, type CopyBatch, type FromWorker } from '../shared/protocol.js';
 import { unlinkQuietly } from '../shared/unlink-quietly.js';
@@ -53,12 +54,16 @@ async function runPending(): Promise<void> {
 }
 
 let cpuAtLastConfirmation = process.cpuUsage();
+let waitAtLastConfirmation = coreWaitMs();
 
 function send(message: FromWorker): void {
   if (message.type === 'filesDone') {
     const cpu = process.cpuUsage();
     message.cpuMs = (cpu.user - cpuAtLastConfirmation.user + cpu.system - cpuAtLastConfirmation.system) / 1000;
     cpuAtLastConfirmation = cpu;
+    const wait = coreWaitMs();
+    message.waitMs = wait - waitAtLastConfirmation;
+    waitAtLastConfirmation = wait;
   }
   // A failed send means the channel is closing; the 'disconnect' handler ends this process.
   process.send?.(message, undefined, undefined, () => {});

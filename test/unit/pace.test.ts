@@ -118,11 +118,21 @@ describe('timeConfirmation', () => {
   it("times a runner's jobs from its last confirmation, less a cold runner's warm-up, and never a large file's", () => {
     const pace = new Pace(2);
     const runner = { busySince: 1_000, warm: false };
-    pace.timeConfirmation(runner, 1_040, 10, 5, false);
+    pace.timeConfirmation(runner, 1_040, { jobs: 10, cpuMs: 5, waitMs: 0, largeFile: false });
     expect(pace.msPerJob).toBeCloseTo(1);
     expect(runner).toEqual({ busySince: 1_040, warm: true });
-    pace.timeConfirmation(runner, 5_040, 1, 4_000, true);
+    pace.timeConfirmation(runner, 5_040, { jobs: 1, cpuMs: 4_000, waitMs: 0, largeFile: true });
     expect(pace.msPerJob).toBeCloseTo(1);
     expect(runner.busySince).toBe(5_040);
+  });
+
+  it('leaves out the time the runner waited for a core: other processes made it, not the jobs', () => {
+    const pace = new Pace(2);
+    const runner = { busySince: 1_000, warm: true };
+    // 100 ms on the clock, 80 of them waiting for a core: 10 jobs of 2 ms.
+    pace.timeConfirmation(runner, 1_100, { jobs: 10, cpuMs: 20, waitMs: 80, largeFile: false });
+    expect(pace.msPerJob).toBeCloseTo(2);
+    // All of its time on a core: one worker per core is what pays.
+    expect(pace.usefulWorkers()).toBe(2);
   });
 });
