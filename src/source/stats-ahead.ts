@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import pLimit from 'p-limit';
 import { errorRecord, type ErrorRecord } from '../shared/errors.js';
 import { fsPath, joinRaw, type RawPath } from '../shared/raw-path.js';
-import { treeStats, type StatsAt, type TreeEntryStats } from './tree-stats.js';
+import { fromNodeStats, treeStats, type StatsAt, type TreeEntryStats } from './tree-stats.js';
 
 const AT_ONCE = 16;
 const WINDOW = 4096;
@@ -22,7 +22,7 @@ export async function statsAhead(root: RawPath, paths: readonly RawPath[]): Prom
     const at = joinRaw(root, relative);
     try {
       const s = await (relative === '' ? fs.promises.stat : fs.promises.lstat)(fsPath(at), { bigint: true });
-      found.set(relative, { mode: Number(s.mode), uid: Number(s.uid), gid: Number(s.gid), size: Number(s.size), nlink: Number(s.nlink), mtimeNs: s.mtimeNs, ino: Number(s.ino), dev: Number(s.dev) });
+      found.set(relative, fromNodeStats(s));
     } catch (error) {
       found.set(relative, errorRecord(error, 'stat', at));
     }

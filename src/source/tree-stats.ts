@@ -7,6 +7,7 @@
  * symlink (shared/directory-handles.ts). Where koffi cannot load, Node's stat
  * of each path.
  */
+import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs';
 import { DirectoryHandles } from '../shared/directory-handles.js';
 import { errorRecord, type ErrorRecord } from '../shared/errors.js';
@@ -30,6 +31,11 @@ export interface TreeStats {
 
 /** What looks up entries by path only (stats-ahead.ts too). */
 export type StatsAt = Pick<TreeStats, 'at' | 'close'>;
+
+/** What the callers need of Node's stats (where koffi cannot load, and for lookups through Node's thread pool). */
+export function fromNodeStats(s: BigIntStats): TreeEntryStats {
+  return { mode: Number(s.mode), uid: Number(s.uid), gid: Number(s.gid), size: Number(s.size), nlink: Number(s.nlink), mtimeNs: s.mtimeNs, ino: Number(s.ino), dev: Number(s.dev) };
+}
 
 /** An entry's type, from its mode. */
 export function kindOf(mode: number): 'file' | 'directory' | 'symlink' | 'other' {
@@ -100,7 +106,7 @@ function pathStatter(source: RawPath): TreeStats {
   const look = (at: RawPath, how: 'stat' | 'lstat', failures: ErrorRecord[] | undefined): TreeEntryStats | undefined => {
     try {
       const s = how === 'stat' ? fs.statSync(fsPath(at), { bigint: true }) : fs.lstatSync(fsPath(at), { bigint: true });
-      return { mode: Number(s.mode), uid: Number(s.uid), gid: Number(s.gid), size: Number(s.size), nlink: Number(s.nlink), mtimeNs: s.mtimeNs, ino: Number(s.ino), dev: Number(s.dev) };
+      return fromNodeStats(s);
     } catch (error) {
       failures?.push(errorRecord(error, 'stat', at));
       return undefined;
