@@ -18,6 +18,8 @@ export interface ForkFacts {
   submittedJobs: number;
   /** Since the first job was submitted (0 before). */
   waitingMs: number;
+  /** Whether the machine's cores had idle time lately (idle-cores.ts); asked only before forking more workers than cores. */
+  coresIdle: () => boolean;
 }
 
 /** The queue, read only as far as the decision needs (the holds* walk it). */
@@ -32,7 +34,7 @@ export interface Queued {
 export function workersToFork(facts: ForkFacts, queued: Queued, pace: Pace): number {
   const useful = Math.min(facts.most, pace.usefulWorkers());
   let workers = facts.workers;
-  while (workers < facts.most && (needsAProcess(workers, facts, queued, pace) || (workers < useful && worthAnother(workers, queued, pace)))) workers++;
+  while (workers < facts.most && (needsAProcess(workers, facts, queued, pace) || (workers < useful && worthAnother(workers, queued, pace) && roomFor(workers, facts, pace)))) workers++;
   return workers - facts.workers;
 }
 
@@ -49,6 +51,16 @@ function needsAProcess(workers: number, facts: ForkFacts, queued: Queued, pace: 
   if (!facts.parentRuns || queued.forkedFiles > 0) return true;
   if (facts.listed) return false;
   return queued.holdsLargeFile || pace.worthAFirstWorker(facts.submittedJobs, facts.waitingMs);
+}
+
+/**
+ * Up to one worker per core, room is made (the cores are shared with other work fairly); beyond that,
+ * one more only while the cores have time to spare: jobs that wait on a slow mount need few cycles each,
+ * but a worker's start-up and the mount's own work (a FUSE server, an NFS client) need them too, and
+ * once every core is busy another worker only slows the rest.
+ */
+function roomFor(workers: number, facts: ForkFacts, pace: Pace): boolean {
+  return workers < pace.cores || facts.coresIdle();
 }
 
 /**

@@ -55,7 +55,7 @@ export class Pace {
 
   constructor(
     /** Cores the workers share. */
-    private readonly cores: number,
+    readonly cores: number,
   ) {}
 
   /** `jobs` finished by one worker in `elapsedMs` of its time, of which it spent `cpuMs` on a core. */

@@ -15,6 +15,7 @@ import { readConfirmation } from './confirmation.js';
 import { judgeExit } from './crash-policy.js';
 import { Crew } from './crew.js';
 import { workersToFork } from './forking.js';
+import { IdleCores } from './idle-cores.js';
 import { MAX_BATCH_JOBS, Pace } from './pace.js';
 import { Waiters } from './waiters.js';
 import { coreWaitMs } from '../shared/core-wait.js';
@@ -50,6 +51,8 @@ export class WorkerPool {
   private readonly crew = new Crew();
   private readonly waiters = new Waiters();
   private readonly pace = new Pace(os.availableParallelism());
+  private readonly idleCores = new IdleCores();
+  private readonly coresIdle = (): boolean => this.idleCores.some(performance.now());
   private readonly workerPath: string;
   private state: PoolState = 'open';
   /** Every job submitted so far: what the copy has shown of its size. */
@@ -144,7 +147,7 @@ export class WorkerPool {
   }
 
   private spawnIfUseful(): void {
-    const facts = { workers: this.crew.size, most: this.options.size, parentRuns: this.inline !== null, listed: this.listed, submittedJobs: this.submittedJobs, waitingMs: this.waitingMs() };
+    const facts = { workers: this.crew.size, most: this.options.size, parentRuns: this.inline !== null, listed: this.listed, submittedJobs: this.submittedJobs, waitingMs: this.waitingMs(), coresIdle: this.coresIdle };
     for (let n = workersToFork(facts, this.queue, this.pace); n > 0; n--) this.spawn();
   }
 

@@ -74,7 +74,7 @@ describe('Pace', () => {
 });
 
 describe('workersToFork', () => {
-  const crew = { workers: 0, most: 4, parentRuns: true, listed: true, submittedJobs: 0, waitingMs: 0 };
+  const crew = { workers: 0, most: 4, parentRuns: true, listed: true, submittedJobs: 0, waitingMs: 0, coresIdle: () => true };
 
   it('forks nothing for a small copy the parent runs itself', () => {
     expect(workersToFork(crew, { jobs: 100, holdsLargeFile: false, forkedFiles: 0 }, new Pace(2))).toBe(0);
@@ -111,6 +111,35 @@ describe('workersToFork', () => {
     expect(workersToFork({ ...crew, workers: 1 }, { jobs: 30, holdsLargeFile: false, forkedFiles: 0 }, slow)).toBe(1);
     expect(workersToFork({ ...crew, workers: 1 }, { jobs: 100, holdsLargeFile: false, forkedFiles: 0 }, slow)).toBe(2);
     expect(workersToFork({ ...crew, workers: 1 }, { jobs: 100_000, holdsLargeFile: false, forkedFiles: 0 }, slow)).toBe(3);
+  });
+});
+
+describe('workersToFork beyond one worker per core', () => {
+  const crew = { workers: 2, most: 16, parentRuns: false, listed: true, submittedJobs: 2_000, waitingMs: 0 };
+  const queued = { jobs: 2_000, holdsLargeFile: false, forkedFiles: 0 };
+  // 50 ms a job, nearly all of it waiting on a slow mount: many workers would pay.
+  const slow = () => {
+    const pace = new Pace(2);
+    pace.observe(10, 500, 10);
+    return pace;
+  };
+
+  it('forks more only while the cores have time to spare, asking once for each', () => {
+    let asked = 0;
+    const idle = () => (asked++, true);
+    expect(workersToFork({ ...crew, coresIdle: idle }, queued, slow())).toBe(14);
+    expect(asked).toBe(14);
+    expect(workersToFork({ ...crew, coresIdle: () => false }, queued, slow())).toBe(0);
+    // The cores seen full after one more: no further.
+    let once = true;
+    expect(workersToFork({ ...crew, coresIdle: () => (once ? !(once = false) : false) }, queued, slow())).toBe(1);
+  });
+
+  it('up to one per core, does not ask', () => {
+    const never = () => {
+      throw new Error('asked');
+    };
+    expect(workersToFork({ ...crew, workers: 1, most: 2, coresIdle: never }, queued, slow())).toBe(1);
   });
 });
 
