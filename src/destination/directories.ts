@@ -138,9 +138,9 @@ export class DestinationDirectories {
   }
 
   /** Owner, attributes, mode and times of every directory made or kept, at the end (finalize-directories.ts). */
-  finalize(): { failures: ErrorRecord[]; losses: number[] } {
+  async finalize(): Promise<{ failures: ErrorRecord[]; losses: number[] }> {
     const { made, existing, changed, allListed, source, handles, policy } = this;
-    const result = finalizeDirectories({ made, existing, changed, allListed, source, destination: this.destination, handles, policy });
+    const result = await finalizeDirectories({ made, existing, changed, allListed, source, destination: this.destination, handles, policy });
     this.made.length = 0;
     return result;
   }

@@ -12,7 +12,8 @@ import type { DirectoryHandles } from '../shared/directory-handles.js';
 import { errorRecord, type ErrorRecord } from '../shared/errors.js';
 import type { Owner, OwnerPolicy, Seconds } from '../shared/jobs.js';
 import { errnoError, native, type Native } from '../shared/native.js';
-import { joinRaw, type RawPath } from '../shared/raw-path.js';
+import { onNetworkFileSystem } from '../shared/file-systems.js';
+import { fsPath, joinRaw, type RawPath } from '../shared/raw-path.js';
 import { DirectoryAttributes, type AttributeTarget } from './directory-attributes.js';
 
 export interface MadeDirectory extends AttributeTarget {
@@ -44,23 +45,32 @@ export interface FinalizeOptions {
   policy: OwnerPolicy;
 }
 
+/** Directories whose times are set at once on a network file system (Node's thread pool runs what it can of them). */
+const TIMES_AT_ONCE = 16;
+
 /** Returns what could not be set, and the LOST_* bits of each directory that could not hold all it had. */
-export function finalizeDirectories(options: FinalizeOptions): { failures: ErrorRecord[]; losses: number[] } {
+export async function finalizeDirectories(options: FinalizeOptions): Promise<{ failures: ErrorRecord[]; losses: number[] }> {
   const failures: ErrorRecord[] = [];
   const losses: number[] = [];
   // Loaded here, at the end, and only in a run that makes directories: never on the CLI's start-up path.
   const lib = options.made.length > 0 ? native() : null;
+  // Where each call is a round trip, the times (the one call every directory gets) go many at once, a depth at a
+  // time: a directory's are set before its parent's mode, which could close it to anyone but root.
+  const timesInPool = lib !== null && options.made.length > 1 && onNetworkFileSystem(fsPath(options.destination));
   const attributes = new DirectoryAttributes(options.source, options.handles, options.policy, lib);
   try {
     const inherited = attributes.inheritedAcls(options.made, options.existing);
-    for (let i = options.made.length - 1; i >= 0; i--) {
-      const directory = options.made[i]!;
-      try {
-        const lost = finalizeOne(directory, { options, lib, attributes, inherited, failures });
-        if (lost !== 0) losses.push(lost);
-      } catch (error) {
-        failures.push(errorRecord(error, 'set-metadata', joinRaw(options.destination, directory.path)));
+    for (const level of timesInPool ? deepestFirst(options.made) : [[...options.made].reverse()]) {
+      const timing: MadeDirectory[] | null = timesInPool ? [] : null;
+      for (const directory of level) {
+        try {
+          const lost = finalizeOne(directory, { options, lib, attributes, inherited, failures, timing });
+          if (lost !== 0) losses.push(lost);
+        } catch (error) {
+          failures.push(errorRecord(error, 'set-metadata', joinRaw(options.destination, directory.path)));
+        }
       }
+      if (timing && timing.length > 0) await setTimesInPool(lib!, timing, options, failures);
     }
   } finally {
     attributes.close();
@@ -74,10 +84,12 @@ interface Finalizing {
   attributes: DirectoryAttributes;
   inherited: ReadonlySet<RawPath>;
   failures: ErrorRecord[];
+  /** Where the directory goes to have its times set with the others of its depth; null: set here. */
+  timing: MadeDirectory[] | null;
 }
 
 /** One directory's owner, attributes, mode and times; returns the LOST_* bits of what it could not hold. */
-function finalizeOne(directory: MadeDirectory, { options, lib, attributes, inherited, failures }: Finalizing): number {
+function finalizeOne(directory: MadeDirectory, { options, lib, attributes, inherited, failures, timing }: Finalizing): number {
   const isRoot = directory.path === '';
   // The root by its path (it may be a symlink the user chose to copy into); anything below through its parent's descriptor.
   const target = options.handles.entryPath(directory.path);
@@ -86,11 +98,35 @@ function finalizeOne(directory: MadeDirectory, { options, lib, attributes, inher
   const { lost, changed } = attributes.copy(directory, inherited.has(directory.path), failures);
   if (!directory.modeIsSet || changed) fs.fchmodSync(options.handles.descriptor(directory.path), directory.mode);
   if (keepsTimes(directory, options)) return lost;
-  if (lib) {
+  if (timing) timing.push(directory);
+  else if (lib) {
     const errno = lib.setTimes(target, directory.atimeNs, directory.mtimeNs, isRoot);
     if (errno !== 0) throw errnoError(errno, 'utimensat');
   } else (isRoot ? fs.utimesSync : fs.lutimesSync)(target, directory.atime, directory.mtime);
   return lost;
+}
+
+/** The directories grouped by depth, deepest first: children before parents. */
+function deepestFirst(made: readonly MadeDirectory[]): MadeDirectory[][] {
+  const levels: MadeDirectory[][] = [];
+  for (const directory of made) {
+    const depth = directory.path === '' ? 0 : directory.path.split('/').length;
+    (levels[depth] ??= []).push(directory);
+  }
+  return levels.filter((level) => level !== undefined).reverse();
+}
+
+/** Up to TIMES_AT_ONCE calls in flight, each runner taking the next directory as its call returns. */
+async function setTimesInPool(lib: Native, directories: readonly MadeDirectory[], options: FinalizeOptions, failures: ErrorRecord[]): Promise<void> {
+  let next = 0;
+  const runner = async (): Promise<void> => {
+    while (next < directories.length) {
+      const directory = directories[next++]!;
+      const errno = await lib.setTimesInPool(options.handles.entryPath(directory.path), directory.atimeNs, directory.mtimeNs, directory.path === '');
+      if (errno !== 0) failures.push(errorRecord(errnoError(errno, 'utimensat'), 'set-metadata', joinRaw(options.destination, directory.path)));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(TIMES_AT_ONCE, directories.length) }, runner));
 }
 
 /**

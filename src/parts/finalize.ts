@@ -90,7 +90,7 @@ export async function finalizePlan(plan: string, options: FinalizePlanOptions = 
     }
     const made = present.map((found) => madeDirectory(found, listing.source, policy));
     const existing = new Set(made.map((directory) => directory.path));
-    const set = finalizeDirectories({ made, existing, changed: existing, allListed: true, source: listing.source, destination: listing.destination, handles, policy });
+    const set = await finalizeDirectories({ made, existing, changed: existing, allListed: true, source: listing.source, destination: listing.destination, handles, policy });
     failures.push(...set.failures);
   } finally {
     handles.closeAll();

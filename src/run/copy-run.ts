@@ -236,7 +236,7 @@ export class CopyRun {
       for (const { job, error } of this.deletePass?.takeBlocked() ?? []) events.heldJobFailed(job, error);
       // A part leaves the directories' metadata to the plan's finalize: other parts still write into them.
       if (!this.partListings) {
-        const { failures, losses } = this.directories.finalize();
+        const { failures, losses } = await this.directories.finalize();
         for (const error of failures) events.fail(error);
         for (const lost of losses) events.metadataLost(lost);
       }

@@ -74,11 +74,11 @@ export function load(): Native {
   // Attribute values of a name in a directory (rare: a symlink's, a file its owner may not open) go through /proc.
   const targetPath = (target: FsPath | At): Buffer => (isAt(target) ? procPath(target) : pathOf(target));
   const nameOf = (name: string): Buffer => cString(name, nameScratch, true);
-  const putTime = (offset: number, ns: bigint) => {
+  const putTime = (offset: number, ns: bigint, into = times) => {
     let seconds = ns / 1_000_000_000n;
     if (seconds * 1_000_000_000n > ns) seconds -= 1n;
-    times.writeBigInt64LE(seconds, offset);
-    times.writeBigInt64LE(ns - seconds * 1_000_000_000n, offset + 8);
+    into.writeBigInt64LE(seconds, offset);
+    into.writeBigInt64LE(ns - seconds * 1_000_000_000n, offset + 8);
   };
 
   const openatFixed = REGISTER_VARARGS ? fn('int openat(int dirfd, const char *path, int flags, uint32_t mode)') : null;
@@ -144,7 +144,7 @@ export function load(): Native {
     chmodAt: (dir, name, mode) => failed(fchmodat(dir, nameArg(name, pathScratch), mode, AT_SYMLINK_NOFOLLOW)),
     close: (fd) => failed(close(fd)),
   };
-  return {
+  const calls: Native = {
     at,
     copyRange: (input, output, length) => failed(copyFileRange(input, null, output, null, length, 0)),
     clone: (output, input) => (ioctl(output, FICLONE, input) < 0 ? errno() : 0),
@@ -195,7 +195,29 @@ export function load(): Native {
             : utimensat(AT_FDCWD, pathOf(target), times, flags);
       return result < 0 ? errno() : 0;
     },
+    setTimesInPool(path, atimeNs, mtimeNs, follow) {
+      // Buffers of its own: calls in flight together share no scratch.
+      const own = Buffer.alloc(32);
+      putTime(0, atimeNs, own);
+      putTime(16, mtimeNs, own);
+      const length = typeof path === 'string' ? Buffer.byteLength(path) : path.length;
+      const bytes = Buffer.alloc(length + 1);
+      if (typeof path === 'string') bytes.write(path);
+      else path.copy(bytes);
+      return new Promise((resolve) => {
+        (utimensat as unknown as AsyncCall).async(AT_FDCWD, bytes, own, follow ? 0 : AT_SYMLINK_NOFOLLOW, (error: unknown, result: number) => {
+          // errno belongs to the pool's thread: a failure is asked again here, where it can be read.
+          resolve(error === null && result === 0 ? 0 : calls.setTimes(path, atimeNs, mtimeNs, follow));
+        });
+      });
+    },
   };
+  return calls;
+}
+
+/** A koffi function called on Node's thread pool: its arguments, then a callback with the result. */
+interface AsyncCall {
+  async(...args: unknown[]): void;
 }
 
 function isAt(target: Target): target is At {

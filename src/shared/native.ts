@@ -88,6 +88,11 @@ export interface Native {
    */
   setTimes(target: Target, atimeNs: bigint, mtimeNs: bigint, follow?: boolean): number;
   /**
+   * setTimes on a path, run on Node's thread pool: for a network file system, where
+   * each call is a round trip and many may be in flight. 0, or an errno.
+   */
+  setTimesInPool(path: FsPath, atimeNs: bigint, mtimeNs: bigint, follow: boolean): Promise<number>;
+  /**
    * copy_file_range(2) from `input`'s position to `output`'s, both advanced: the bytes
    * copied (0 at end of file), or minus the errno. The kernel copies, or shares the
    * blocks where the file system can (btrfs, XFS): no read into, nor write from, memory of ours.
