@@ -35,8 +35,7 @@ export function load(): Native {
   // Only Linux on a 64-bit little-endian machine: the declarations below assume its struct timespec and flags.
   if (process.platform !== 'linux') throw new Error(`not on ${process.platform}`);
   if (os.endianness() !== 'LE' || !['x64', 'arm64', 'riscv64', 'loong64', 'ppc64'].includes(process.arch)) throw new Error(`not on ${process.arch}`);
-  const require = nodeModule.createRequire(import.meta.url);
-  const koffi = require('koffi') as typeof import('koffi');
+  const koffi = loadKoffi();
   const libc = koffi.load('libc.so.6');
   const fn = (signature: string) => libc.func(signature) as (...args: unknown[]) => number;
   const flistxattr = fn('intptr_t flistxattr(int fd, void *list, size_t size)');
@@ -218,6 +217,24 @@ export function load(): Native {
 /** A koffi function called on Node's thread pool: its arguments, then a callback with the result. */
 interface AsyncCall {
   async(...args: unknown[]): void;
+}
+
+/**
+ * koffi's prebuilt binary for this machine, required directly: koffi's entry first reads node's
+ * ELF header to choose between its glibc and musl builds, then adds deprecated aliases we never
+ * call, 9 ms of CPU in every process that loads it (the CLI, and each worker). Where the glibc
+ * build is not there or does not load (musl, another layout of the package), koffi's entry chooses.
+ */
+function loadKoffi(): typeof import('koffi') {
+  const require = nodeModule.createRequire(import.meta.url);
+  if (process.platform === 'linux') {
+    try {
+      return require(`@koromix/koffi-linux-${process.arch}/linux_${process.arch}/koffi.node`) as typeof import('koffi');
+    } catch {
+      // koffi's own entry, below.
+    }
+  }
+  return require('koffi') as typeof import('koffi');
 }
 
 function isAt(target: Target): target is At {
