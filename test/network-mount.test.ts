@@ -10,6 +10,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { latencyUnavailable, mountLatencyFs, type LatencyMount } from './helpers/latency-mount.js';
 import { check, finalize, makePlan, runParts } from './helpers/planned-run.js';
 import { REPO_ROOT, runCli, runCommand, type RunOptions } from './helpers/run-cli.js';
+import { tempPathFor } from '../src/shared/names-on-disk.js';
 import { EDGE_MTIME_NS, diffTrees, snapshotTree, useTempDirs, writeTree, type TreeEntry } from './helpers/tree.js';
 
 const unavailable = latencyUnavailable();
@@ -131,11 +132,19 @@ describe.skipIf(unavailable !== undefined)(`copies onto a FUSE mount${unavailabl
     const destination = path.join(mount.dir, 'dst');
     const runAs: RunOptions = { timeoutMs: RUN_TIMEOUT_MS };
 
+    // A planned directory no part makes (the finalize does), and, below, a killed part's temporary.
+    fs.mkdirSync(path.join(source, 'top1', 'empty'), 0o750);
+    execFileSync('touch', ['-h', '-d', '@1660000000.123456789', path.join(source, 'top1', 'empty'), path.join(source, 'top1')]);
+
     const { run, made } = await makePlan(root, { source, destination, parts: 2, runAs });
     expect(made.exitCode, made.stderr).toBe(0);
     for (const part of await runParts(run, runAs)) expect(part.exitCode, part.stderr).toBe(0);
+    const leftover = path.join(destination, tempPathFor('top2/mid1/leaf/f.txt', 999_999));
+    fs.writeFileSync(leftover, 'half written');
     const finalized = await finalize(run, [], runAs);
     expect(finalized.exitCode, finalized.stderr).toBe(0);
+    expect(finalized.stderr).toMatch(/\(1 made\)/);
+    expect(fs.existsSync(leftover)).toBe(false);
     const checked = await check(run, [], runAs);
 
     expect(checked.exitCode, `${checked.stdout}${checked.stderr}`).toBe(0);

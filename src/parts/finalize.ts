@@ -25,6 +25,8 @@ import type { CopyFailure } from '../run/types.js';
 import { planFiles, writeAtomically, type PlannedDirectory, type RecordDone } from './format.js';
 import { PlanFileError, readRecordDone } from './read-plan.js';
 import { deleteUnplanned } from './finalize-delete.js';
+import { lookAhead, type LookAhead } from './look-ahead.js';
+import { onNetworkFileSystem } from '../shared/file-systems.js';
 import { releasePlanLock } from '../destination/plan-lock.js';
 import { loadPlan, planSettings, type PlanListing } from './plan-listing.js';
 
@@ -77,8 +79,9 @@ export async function finalizePlan(plan: string, options: FinalizePlanOptions = 
     finalized: false,
   };
   try {
-    const present = makeMissing(listing, handles, failures, summary);
-    summary.swept = sweepTemporaries(present, handles, listing.destination, failures);
+    const ahead = onNetworkFileSystem(fsPath(listing.destination)) ? lookAhead(listing.destination, handles) : null;
+    const present = await makeMissing({ listing, handles, ahead, failures }, summary);
+    summary.swept = await sweepTemporaries(present, { listing, handles, ahead, failures });
     if (settings.delete) {
       // As a copy's --delete deletes nothing after a failure: what planning could not list is not in the plan, and would go.
       const failed = failedEntries ? 'some entries failed to copy' : (listing.header.failures?.length ?? 0) > 0 ? 'some entries could not be listed when planned' : undefined;
@@ -140,10 +143,20 @@ interface Present {
   mode: number;
 }
 
+/** What the finalize's steps on the destination's directories share. */
+interface OnDirectories {
+  listing: PlanListing;
+  handles: DirectoryHandles;
+  /** Looks made many at once on a network file system; null elsewhere. */
+  ahead: LookAhead | null;
+  failures: ErrorRecord[];
+}
+
 /** Makes each planned directory that is missing, parents first; returns those that are directories now. */
-function makeMissing(listing: PlanListing, handles: DirectoryHandles, failures: ErrorRecord[], summary: FinalizeSummary): Present[] {
+async function makeMissing({ listing, handles, ahead, failures }: OnDirectories, summary: FinalizeSummary): Promise<Present[]> {
   const present: Present[] = [];
   const broken = new Set<RawPath>();
+  const found = ahead ? await ahead.stats(listing.directories.map(({ path }) => path)) : undefined;
   for (const directory of listing.directories) {
     const { path } = directory;
     const parent = path === '' ? null : path.slice(0, Math.max(path.lastIndexOf('/'), 0));
@@ -155,7 +168,7 @@ function makeMissing(listing: PlanListing, handles: DirectoryHandles, failures: 
     const target = path === '' ? fsPath(listing.destination) : handles.entryPath(path);
     const stat = path === '' ? fs.statSync : fs.lstatSync;
     try {
-      let stats = stat(target, { bigint: true, throwIfNoEntry: false });
+      let stats = found?.get(path) ?? stat(target, { bigint: true, throwIfNoEntry: false });
       if (stats === undefined) {
         fs.mkdirSync(target, 0o700);
         summary.made++;
@@ -176,12 +189,14 @@ function makeMissing(listing: PlanListing, handles: DirectoryHandles, failures: 
  * killed run's (its pid may be of another host, so it cannot be asked): removed,
  * never followed, and never a directory.
  */
-function sweepTemporaries(present: Present[], handles: DirectoryHandles, destination: RawPath, failures: ErrorRecord[]): number {
+async function sweepTemporaries(present: Present[], { listing, handles, ahead, failures }: OnDirectories): Promise<number> {
+  const { destination } = listing;
+  const listed = ahead ? await ahead.names(present.map(({ directory }) => directory.path)) : undefined;
   let swept = 0;
   for (const { directory } of present) {
     let names: string[];
     try {
-      names = fs.readdirSync(handles.entryPath(directory.path), 'latin1').filter(isTempName);
+      names = (listed?.get(directory.path) ?? fs.readdirSync(handles.entryPath(directory.path), 'latin1')).filter(isTempName);
     } catch (error) {
       failures.push(errorRecord(error, 'list', joinRaw(destination, directory.path)));
       continue;

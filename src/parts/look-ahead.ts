@@ -1,0 +1,50 @@
+/**
+ * The finalize's looks at the destination, one per planned directory (whether
+ * it is there, then its listing for temporaries killed parts left), made many at
+ * once ahead of the loop that uses them: on a network file system each is a round
+ * trip, and one at a time they took most of a finalize there. Through the same
+ * directory descriptors as the loop, so no symlink planted in the tree is followed.
+ * Only what succeeds is kept: where a look fails, the loop's own call, one at a
+ * time as before, meets the error and reports it.
+ */
+import fs, { type BigIntStats } from 'node:fs';
+import pLimit from 'p-limit';
+import type { DirectoryHandles } from '../shared/directory-handles.js';
+import { fsPath, type RawPath } from '../shared/raw-path.js';
+
+// Calls in flight: each computes its path through a descriptor when it starts, and the handles keep
+// 64 open, so the descriptors of those in flight are never closed under them.
+const AT_ONCE = 16;
+
+/** What the finalize looks at through `handles`, looked at ahead; null where one at a time is as fast (a local disk). */
+export interface LookAhead {
+  /** Each directory's stats (the root followed, as the loop's statSync does). */
+  stats(paths: readonly RawPath[]): Promise<Map<RawPath, BigIntStats>>;
+  /** Each directory's names, latin1. */
+  names(paths: readonly RawPath[]): Promise<Map<RawPath, string[]>>;
+}
+
+export function lookAhead(destination: RawPath, handles: DirectoryHandles): LookAhead {
+  return {
+    stats: (paths) =>
+      each(paths, (path) => (path === '' ? fs.promises.stat(fsPath(destination), { bigint: true }) : fs.promises.lstat(handles.entryPath(path), { bigint: true }))),
+    names: (paths) => each(paths, (path) => fs.promises.readdir(handles.entryPath(path), 'latin1')),
+  };
+}
+
+async function each<T>(paths: readonly RawPath[], look: (path: RawPath) => Promise<T>): Promise<Map<RawPath, T>> {
+  const found = new Map<RawPath, T>();
+  const limit = pLimit(AT_ONCE);
+  await Promise.all(
+    paths.map((path) =>
+      limit(async () => {
+        try {
+          found.set(path, await look(path));
+        } catch {
+          // Left to the loop's own call, which reports it.
+        }
+      }),
+    ),
+  );
+  return found;
+}
