@@ -11,7 +11,8 @@ import fs from 'node:fs';
 const PROC_STAT = '/proc/stat';
 // Long enough for the kernel's tick counters (100 a second per core) to say something.
 const SPAN_MS = 100;
-// Less than this share of the cores' time idle is no room for another worker: the run queue is long already.
+// The share of the cores' time a worker needs idle to be forked: about what one takes as it starts
+// (half a core for a window, on 2 cores); less is no room, the run queue is long already.
 const MIN_IDLE_SHARE = 0.25;
 
 export interface Sample {
@@ -23,7 +24,12 @@ export interface Sample {
 export class IdleCores {
   /** Where the window being measured began; undefined before the first look, null once /proc/stat could not be read. */
   private start: Sample | null | undefined;
-  private answer = true;
+  /**
+   * Workers the last window measured has room for, one for each MIN_IDLE_SHARE of the cores' time
+   * idle; each yes takes one. Unbounded until a window is measured: workers fork as fast as the work
+   * pays for them until the cores are first seen full.
+   */
+  private room = Number.POSITIVE_INFINITY;
 
   constructor(
     /** The cores' idle and total ticks now; null where they cannot be read. */
@@ -31,22 +37,26 @@ export class IdleCores {
   ) {}
 
   /**
-   * Whether more than MIN_IDLE_SHARE of the cores' time went idle in the last window of at least
-   * SPAN_MS; yes until one has been measured (workers fork as fast as the work pays for them until
-   * the cores are seen full), and always where /proc/stat cannot be read.
+   * Whether the last window of at least SPAN_MS had room for one more worker: one for each
+   * MIN_IDLE_SHARE of the cores' time that went idle in it, less those it already gave. Yes until the
+   * first window is measured, and always where /proc/stat cannot be read.
    */
   some(now: number): boolean {
     if (this.start === null) return true;
-    if (this.start !== undefined && now - this.start.at < SPAN_MS) return this.answer;
-    const sample = this.read(now);
-    const before = this.start;
-    this.start = sample;
-    if (!sample) this.answer = true;
-    else if (before) {
-      const total = sample.total - before.total;
-      this.answer = total <= 0 || (sample.idle - before.idle) / total > MIN_IDLE_SHARE;
+    if (this.start === undefined || now - this.start.at >= SPAN_MS) {
+      const sample = this.read(now);
+      const before = this.start;
+      this.start = sample;
+      if (!sample) return true;
+      if (before) {
+        const total = sample.total - before.total;
+        this.room = total <= 0 ? 1 : Math.floor((sample.idle - before.idle) / total / MIN_IDLE_SHARE);
+      }
     }
-    return this.answer;
+    // The workers forked on this window's room are in the next window's load, not taken for room again.
+    if (this.room <= 0) return false;
+    this.room--;
+    return true;
   }
 }
 

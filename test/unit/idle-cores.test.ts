@@ -13,21 +13,20 @@ function samples(...list: (Omit<Sample, 'at'> | null)[]) {
 }
 
 describe('IdleCores', () => {
-  it('says yes until a window is measured, then what the last window of at least a span showed', () => {
-    const read = samples({ idle: 0, total: 0 }, { idle: 50, total: 100 }, { idle: 60, total: 200 }, { idle: 160, total: 300 });
+  it('says yes until a window is measured, then one yes for each quarter of the cores\' time the last window had idle', () => {
+    const read = samples({ idle: 0, total: 0 }, { idle: 60, total: 100 }, { idle: 70, total: 200 }, { idle: 170, total: 300 });
     const cores = new IdleCores(read);
-    expect(cores.some(0)).toBe(true);
-    // Within the first span: nothing measured yet, nothing read.
-    expect(cores.some(50)).toBe(true);
+    // Nothing measured yet: as many as are asked for, nothing read again within the span.
+    expect([cores.some(0), cores.some(10), cores.some(50)]).toEqual([true, true, true]);
     expect(read.calls).toBe(1);
-    // Half the ticks idle: room.
-    expect(cores.some(150)).toBe(true);
-    // A tenth idle: no room, and the answer holds for the span.
+    // 60% idle: room for two, then no until the next window.
+    expect([cores.some(150), cores.some(160), cores.some(170)]).toEqual([true, true, false]);
+    // A tenth idle: none.
     expect(cores.some(300)).toBe(false);
     expect(cores.some(350)).toBe(false);
-    expect(read.calls).toBe(3);
-    // All idle again.
-    expect(cores.some(400)).toBe(true);
+    // All idle: four.
+    expect([400, 401, 402, 403, 404].map((now) => cores.some(now))).toEqual([true, true, true, true, false]);
+    expect(read.calls).toBe(4);
   });
 
   it('says yes where the counters cannot be read, and stops reading', () => {
