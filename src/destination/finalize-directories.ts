@@ -12,7 +12,7 @@ import type { DirectoryHandles } from '../shared/directory-handles.js';
 import { errorRecord, type ErrorRecord } from '../shared/errors.js';
 import type { Owner, OwnerPolicy, Seconds } from '../shared/jobs.js';
 import { errnoError, native, type Native } from '../shared/native.js';
-import { onNetworkFileSystem } from '../shared/file-systems.js';
+import { NETWORK_REQUESTS_AT_ONCE, onNetworkFileSystem } from '../shared/file-systems.js';
 import { fsPath, joinRaw, type RawPath } from '../shared/raw-path.js';
 import { DirectoryAttributes, type AttributeTarget } from './directory-attributes.js';
 
@@ -44,9 +44,6 @@ export interface FinalizeOptions {
   handles: DirectoryHandles;
   policy: OwnerPolicy;
 }
-
-/** Directories whose times are set at once on a network file system (Node's thread pool runs what it can of them). */
-const TIMES_AT_ONCE = 16;
 
 /** Returns what could not be set, and the LOST_* bits of each directory that could not hold all it had. */
 export async function finalizeDirectories(options: FinalizeOptions): Promise<{ failures: ErrorRecord[]; losses: number[] }> {
@@ -116,7 +113,7 @@ function deepestFirst(made: readonly MadeDirectory[]): MadeDirectory[][] {
   return levels.filter((level) => level !== undefined).reverse();
 }
 
-/** Up to TIMES_AT_ONCE calls in flight, each runner taking the next directory as its call returns. */
+/** Up to NETWORK_REQUESTS_AT_ONCE calls in flight, each runner taking the next directory as its call returns. */
 async function setTimesInPool(lib: Native, directories: readonly MadeDirectory[], options: FinalizeOptions, failures: ErrorRecord[]): Promise<void> {
   let next = 0;
   const runner = async (): Promise<void> => {
@@ -126,7 +123,7 @@ async function setTimesInPool(lib: Native, directories: readonly MadeDirectory[]
       if (errno !== 0) failures.push(errorRecord(errnoError(errno, 'utimensat'), 'set-metadata', joinRaw(options.destination, directory.path)));
     }
   };
-  await Promise.all(Array.from({ length: Math.min(TIMES_AT_ONCE, directories.length) }, runner));
+  await Promise.all(Array.from({ length: Math.min(NETWORK_REQUESTS_AT_ONCE, directories.length) }, runner));
 }
 
 /**

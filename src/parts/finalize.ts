@@ -79,7 +79,7 @@ export async function finalizePlan(plan: string, options: FinalizePlanOptions = 
     finalized: false,
   };
   try {
-    const ahead = onNetworkFileSystem(fsPath(listing.destination)) ? lookAhead(listing.destination, handles) : null;
+    const ahead = onNetworkFileSystem(fsPath(listing.destination)) ? lookAhead(handles) : null;
     const present = await makeMissing({ listing, handles, ahead, failures }, summary);
     summary.swept = await sweepTemporaries(present, { listing, handles, ahead, failures });
     if (settings.delete) {

@@ -10,13 +10,14 @@
 import fs, { type BigIntStats } from 'node:fs';
 import pLimit from 'p-limit';
 import type { DirectoryHandles } from '../shared/directory-handles.js';
-import { fsPath, type RawPath } from '../shared/raw-path.js';
+import { NETWORK_REQUESTS_AT_ONCE } from '../shared/file-systems.js';
+import type { RawPath } from '../shared/raw-path.js';
 
-// Calls in flight: each computes its path through a descriptor when it starts, and the handles keep
-// 64 open, so the descriptors of those in flight are never closed under them.
-const AT_ONCE = 16;
-
-/** What the finalize looks at through `handles`, looked at ahead; null where one at a time is as fast (a local disk). */
+/**
+ * What the finalize looks at through `handles`, looked at ahead. Each call computes its path through a
+ * descriptor when it starts, and the handles keep 64 open, more than are ever in flight: the
+ * descriptors of those in flight are never closed under them.
+ */
 export interface LookAhead {
   /** Each directory's stats (the root followed, as the loop's statSync does). */
   stats(paths: readonly RawPath[]): Promise<Map<RawPath, BigIntStats>>;
@@ -24,17 +25,16 @@ export interface LookAhead {
   names(paths: readonly RawPath[]): Promise<Map<RawPath, string[]>>;
 }
 
-export function lookAhead(destination: RawPath, handles: DirectoryHandles): LookAhead {
+export function lookAhead(handles: DirectoryHandles): LookAhead {
   return {
-    stats: (paths) =>
-      each(paths, (path) => (path === '' ? fs.promises.stat(fsPath(destination), { bigint: true }) : fs.promises.lstat(handles.entryPath(path), { bigint: true }))),
+    stats: (paths) => each(paths, (path) => (path === '' ? fs.promises.stat : fs.promises.lstat)(handles.entryPath(path), { bigint: true })),
     names: (paths) => each(paths, (path) => fs.promises.readdir(handles.entryPath(path), 'latin1')),
   };
 }
 
 async function each<T>(paths: readonly RawPath[], look: (path: RawPath) => Promise<T>): Promise<Map<RawPath, T>> {
   const found = new Map<RawPath, T>();
-  const limit = pLimit(AT_ONCE);
+  const limit = pLimit(NETWORK_REQUESTS_AT_ONCE);
   await Promise.all(
     paths.map((path) =>
       limit(async () => {

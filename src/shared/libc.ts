@@ -29,6 +29,7 @@ const FD_DIRECTORY = `/proc/${process.pid}/fd`;
 const XATTR_MAX = 64 * 1024;
 const PATH_MAX = 4096;
 const XATTR_NAME_MAX = 255;
+const NO_SCRATCH = Buffer.alloc(0);
 
 /** Binds the calls; throws where they cannot be (another platform, no prebuilt koffi). */
 export function load(): Native {
@@ -195,14 +196,11 @@ export function load(): Native {
       return result < 0 ? errno() : 0;
     },
     setTimesInPool(path, atimeNs, mtimeNs, follow) {
-      // Buffers of its own: calls in flight together share no scratch.
+      // Buffers of its own: calls in flight together share no scratch (a scratch of no length makes cString allocate).
       const own = Buffer.alloc(32);
       putTime(0, atimeNs, own);
       putTime(16, mtimeNs, own);
-      const length = typeof path === 'string' ? Buffer.byteLength(path) : path.length;
-      const bytes = Buffer.alloc(length + 1);
-      if (typeof path === 'string') bytes.write(path);
-      else path.copy(bytes);
+      const bytes = cString(path, NO_SCRATCH);
       return new Promise((resolve) => {
         (utimensat as unknown as AsyncCall).async(AT_FDCWD, bytes, own, follow ? 0 : AT_SYMLINK_NOFOLLOW, (error: unknown, result: number) => {
           // errno belongs to the pool's thread: a failure is asked again here, where it can be read.

@@ -2,22 +2,22 @@
  * The stats of many entries of a tree, looked up before they are needed, many at
  * once: for a tree on a network file system (shared/file-systems.ts), where each
  * lookup is a round trip and one at a time (tree-stats.ts) waits for every one.
- * Up to AT_ONCE in flight through Node's thread pool, a window of paths at a
+ * Up to NETWORK_REQUESTS_AT_ONCE in flight through Node's thread pool, a window of paths at a
  * time so that the requests queued stay few. By path from the root (the root
  * followed), for a look that writes nothing: the check of a planned copy.
  */
 import fs from 'node:fs';
 import pLimit from 'p-limit';
 import { errorRecord, type ErrorRecord } from '../shared/errors.js';
+import { NETWORK_REQUESTS_AT_ONCE } from '../shared/file-systems.js';
 import { fsPath, joinRaw, type RawPath } from '../shared/raw-path.js';
 import { fromNodeStats, treeStats, type StatsAt, type TreeEntryStats } from './tree-stats.js';
 
-const AT_ONCE = 16;
 const WINDOW = 4096;
 
 export async function statsAhead(root: RawPath, paths: readonly RawPath[]): Promise<StatsAt> {
   const found = new Map<RawPath, TreeEntryStats | ErrorRecord>();
-  const limit = pLimit(AT_ONCE);
+  const limit = pLimit(NETWORK_REQUESTS_AT_ONCE);
   const look = async (relative: RawPath): Promise<void> => {
     const at = joinRaw(root, relative);
     try {
