@@ -26,6 +26,10 @@ const OPEN_ROOT_TO_LOOK_UP = DESCRIPTOR_PATHS ? 0o10000000 | (O_DIRECTORY ?? 0) 
 const FD_DIRECTORY = DESCRIPTOR_PATHS && fs.readlinkSync('/proc/self') === String(process.pid) ? `/proc/${process.pid}/fd` : '/proc/self/fd';
 // Descriptors kept open; a walk goes depth first, so its ancestors stay among the most recent.
 const MAX_OPEN = 64;
+// Linux's O_CLOEXEC (fs.constants lacks it; the same value on every architecture koffi is loaded on, libc.ts).
+// Node opens its own descriptors close-on-exec; an openChild hook (koffi's openat) gets only the flags it is
+// given, and the parent forks workers while such handles are open (the census's): none may outlive the exec.
+const O_CLOEXEC = 0o2000000;
 
 export class DirectoryHandles {
   /** Open directories by path relative to the root ('' is the root), least recently used first. */
@@ -63,7 +67,7 @@ export class DirectoryHandles {
       parent === null || !DESCRIPTOR_PATHS
         ? fs.openSync(fsPath(joinRaw(this.root, relative)), parent === null ? this.openRoot : this.openChild)
         : this.openAt
-          ? this.openAt(this.descriptor(parent), name, this.openChild)
+          ? this.openAt(this.descriptor(parent), name, this.openChild | O_CLOEXEC)
           : fs.openSync(fsPath(`${descriptorPath(this.descriptor(parent))}/${name}`), this.openChild);
     this.open.set(relative, fd);
     for (const [oldest, oldFd] of this.open) {
