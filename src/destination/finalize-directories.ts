@@ -119,7 +119,7 @@ async function setTimesInPool(lib: Native, directories: readonly MadeDirectory[]
   const runner = async (): Promise<void> => {
     while (next < directories.length) {
       const directory = directories[next++]!;
-      const errno = await lib.setTimesInPool(options.handles.entryPath(directory.path), directory.atimeNs, directory.mtimeNs, directory.path === '');
+      const errno = await options.handles.withEntryPath(directory.path, (path) => lib.setTimesInPool(path, directory.atimeNs, directory.mtimeNs, directory.path === ''));
       if (errno !== 0) failures.push(errorRecord(errnoError(errno, 'utimensat'), 'set-metadata', joinRaw(options.destination, directory.path)));
     }
   };

@@ -14,9 +14,8 @@ import { NETWORK_REQUESTS_AT_ONCE } from '../shared/file-systems.js';
 import type { RawPath } from '../shared/raw-path.js';
 
 /**
- * What the finalize looks at through `handles`, looked at ahead. Each call computes its path through a
- * descriptor when it starts, and the handles keep 64 open, more than are ever in flight: the
- * descriptors of those in flight are never closed under them.
+ * What the finalize looks at through `handles`, looked at ahead. Each call's path goes through a
+ * descriptor that stays open until the call returns (DirectoryHandles.withEntryPath()).
  */
 export interface LookAhead {
   /** Each directory's stats (the root followed, as the loop's statSync does). */
@@ -27,8 +26,8 @@ export interface LookAhead {
 
 export function lookAhead(handles: DirectoryHandles): LookAhead {
   return {
-    stats: (paths) => each(paths, (path) => (path === '' ? fs.promises.stat : fs.promises.lstat)(handles.entryPath(path), { bigint: true })),
-    names: (paths) => each(paths, (path) => fs.promises.readdir(handles.entryPath(path), 'latin1')),
+    stats: (paths) => each(paths, (path) => handles.withEntryPath(path, (at) => (path === '' ? fs.promises.stat : fs.promises.lstat)(at, { bigint: true }))),
+    names: (paths) => each(paths, (path) => handles.withEntryPath(path, (at) => fs.promises.readdir(at, 'latin1'))),
   };
 }
 

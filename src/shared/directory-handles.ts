@@ -34,6 +34,8 @@ const O_CLOEXEC = 0o2000000;
 export class DirectoryHandles {
   /** Open directories by path relative to the root ('' is the root), least recently used first. */
   private readonly open = new Map<RawPath, number>();
+  /** Directories whose descriptors calls on other threads use (withEntryPath()), by how many: never closed to make room. */
+  private readonly held = new Map<RawPath, number>();
 
   private readonly openRoot: number;
   private readonly openChild: number;
@@ -72,6 +74,7 @@ export class DirectoryHandles {
     this.open.set(relative, fd);
     for (const [oldest, oldFd] of this.open) {
       if (this.open.size <= MAX_OPEN) break;
+      if (this.held.has(oldest)) continue;
       this.open.delete(oldest);
       fs.closeSync(oldFd);
     }
@@ -87,8 +90,24 @@ export class DirectoryHandles {
   entryPath(relative: RawPath): FsPath {
     if (relative === '' || !DESCRIPTOR_PATHS) return fsPath(joinRaw(this.root, relative));
     const slash = relative.lastIndexOf('/');
-    const directory = slash < 0 ? '' : relative.slice(0, slash);
-    return fsPath(`${descriptorPath(this.descriptor(directory))}/${relative.slice(slash + 1)}`);
+    return fsPath(`${descriptorPath(this.descriptor(directoryOf(relative)))}/${relative.slice(slash + 1)}`);
+  }
+
+  /**
+   * `call` given entryPath(), for a call that runs on another thread (Node's thread pool) while this one
+   * goes on, opening others: the directory's descriptor stays open, naming the same directory, until it settles.
+   */
+  async withEntryPath<T>(relative: RawPath, call: (path: FsPath) => Promise<T>): Promise<T> {
+    const path = this.entryPath(relative);
+    const directory = directoryOf(relative);
+    this.held.set(directory, (this.held.get(directory) ?? 0) + 1);
+    try {
+      return await call(path);
+    } finally {
+      const count = this.held.get(directory)!;
+      if (count === 1) this.held.delete(directory);
+      else this.held.set(directory, count - 1);
+    }
   }
 
   /** A directory was removed or replaced: its descriptor, and those below it, no longer name what is there. */
@@ -112,6 +131,12 @@ export class DirectoryHandles {
  */
 export function entryLocation(destination: RawPath, path: RawPath): { root: RawPath; relative: RawPath } {
   return path === '' ? { root: dirname(destination), relative: basename(destination) } : { root: destination, relative: path };
+}
+
+/** The directory an entry at `relative` (not the root) is in. */
+function directoryOf(relative: RawPath): RawPath {
+  const slash = relative.lastIndexOf('/');
+  return slash < 0 ? '' : relative.slice(0, slash);
 }
 
 function descriptorPath(fd: number): string {

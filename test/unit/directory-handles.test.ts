@@ -2,11 +2,13 @@
 // exec: the parent forks workers while the census's handles (tree-stats.ts) are open, and a worker that
 // inherits them holds the source's directories open, and its mount busy, for as long as it lives.
 // Node's own opens are close-on-exec; those made through koffi's openat (tree-stats.ts, worker/trees.ts)
-// get only the flags they are given.
+// get only the flags they are given. And a descriptor a call on another thread resolves a path through
+// (withEntryPath()) stays open, naming its directory, however many others are opened meanwhile.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { DirectoryHandles } from '../../src/shared/directory-handles.js';
 import { treeStats } from '../../src/source/tree-stats.js';
 import { Directories } from '../../src/worker/trees.js';
 
@@ -59,5 +61,23 @@ it.runIf(process.platform === 'linux')("opens a batch's directories close-on-exe
     for (const flags of opened) expect(flags & O_CLOEXEC).toBe(O_CLOEXEC);
   } finally {
     directories.close();
+  }
+});
+
+it.runIf(process.platform === 'linux')('keeps the directory of a call in flight open, naming the same directory, while more than it keeps open are opened', async () => {
+  for (let i = 0; i < 100; i++) fs.mkdirSync(path.join(root, `d${i}`));
+  const handles = new DirectoryHandles(root);
+  try {
+    // The call's path is used only after 100 others were opened, beyond the 64 kept: the least recently used went.
+    const read = await handles.withEntryPath('sub/deeper/file', async (at) => {
+      for (let i = 0; i < 100; i++) handles.descriptor(`d${i}`);
+      return fs.promises.readFile(at, 'utf8');
+    });
+    expect(read).toBe('x');
+    // Settled, it may go like any other.
+    for (let i = 0; i < 100; i++) handles.descriptor(`d${i}`);
+    expect(flagsOfDescriptorsOn(path.join(root, 'sub', 'deeper'))).toEqual([]);
+  } finally {
+    handles.closeAll();
   }
 });
