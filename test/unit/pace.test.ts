@@ -3,13 +3,15 @@ import { workersToFork } from '../../src/pool/forking.js';
 import { MAX_BATCH_JOBS, Pace } from '../../src/pool/pace.js';
 
 describe('Pace', () => {
-  it('cuts batches of at least 32 jobs before anything is timed, then of at least 100 ms at the measured pace', () => {
+  it('cuts batches of 8 jobs before anything is timed, however many wait, then of at least 100 ms at the measured pace', () => {
     const pace = new Pace(2);
     expect(pace.msPerJob).toBeUndefined();
-    expect(pace.batchSize(10, 2)).toBe(32);
+    expect(pace.batchSize(10, 2)).toBe(8);
+    // A slow mount is found out after 8 jobs, not after a share of a long queue (300 jobs: 3 s at 10 ms each).
+    expect(pace.batchSize(600, 1)).toBe(8);
 
-    // A local disk: 32 files in 1.6 ms.
-    pace.observe(32, 1.6, 1.6);
+    // A local disk: 8 files in 0.4 ms.
+    pace.observe(8, 0.4, 0.4);
     expect(pace.batchSize(10, 2)).toBe(MAX_BATCH_JOBS);
 
     // A slow mount: 10 ms a file.
