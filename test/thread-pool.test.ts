@@ -49,7 +49,7 @@ async function threadsOfWaitingCli(source: string, destination: string, env: Rec
   }
 }
 
-describe("Node's thread pool in the CLI", () => {
+describe.runIf(process.platform === 'linux')("Node's thread pool in the CLI", () => {
   const tempDir = useTempDirs();
 
   it('has 16 threads, 12 more than Node gives by default; a UV_THREADPOOL_SIZE of the user wins', async () => {
