@@ -62,10 +62,27 @@ describe('the bar never cuts a field', () => {
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 
+/** Whether the process holds a descriptor in `directory`: a worker opens the source's directories once it copies a batch. */
+function holdsDescriptorIn(pid: number, directory: string): boolean {
+  try {
+    return fs.readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(directory);
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
 describe('a terminal narrowed mid-copy', () => {
   // A real terminal that rewraps its lines when narrowed, as most do (tmux here, on a server of the
   // test's own). The workers are stopped (SIGSTOP) so the copy cannot end while the terminal changes;
-  // the parent goes on drawing the bar.
+  // the parent goes on drawing the bar. A worker is stopped once it copies (it holds a descriptor of
+  // a source directory): until one is ready, the parent copies batches itself. Any worker forked
+  // after it is stopped too, as soon as it is seen.
   it.skipIf(!hasTmux)(`leaves no piece of the wider bar: one bar row at the new width, and none once the copy is done${hasTmux ? '' : ' [skipped: needs tmux]'}`, async () => {
     const root = await tempDir();
     writeManySmallFiles(path.join(root, 'source'), 20, 500);
@@ -76,11 +93,22 @@ describe('a terminal narrowed mid-copy', () => {
     const bars = (rows: string[]): string[] => rows.filter((row) => /[█░]|\| [\d,]+\/≥?[\d,]+ files|ETA /.test(row));
     const command = `cd ${root} && echo "$ foldercopy -j 2 source copy" && env ${marker} ${process.execPath} ${CLI_PATH} -j 2 source copy; echo "exit $?"; sleep 60`;
     let run: number[] = [];
+    let stopper: ReturnType<typeof setInterval> | undefined;
     try {
       await tmux('-f', '/dev/null', 'new-session', '-d', '-x', '80', '-y', '12', command);
-      await waitFor(() => (run = processesWithEnv(marker)).some((pid) => processCommandLine(pid)?.includes('worker')), { description: 'a forked worker' });
-      const workers = run.filter((pid) => processCommandLine(pid)?.includes('worker'));
-      for (const pid of workers) process.kill(pid, 'SIGSTOP');
+      const workersOfRun = (): number[] => (run = processesWithEnv(marker)).filter((pid) => processCommandLine(pid)?.includes('worker'));
+      const source = path.join(root, 'source');
+      await waitFor(() => workersOfRun().some((pid) => holdsDescriptorIn(pid, source)), { description: 'a forked worker copying' });
+      const workers = new Set<number>();
+      const stopNewWorkers = (): void => {
+        for (const pid of workersOfRun()) {
+          if (workers.has(pid)) continue;
+          process.kill(pid, 'SIGSTOP');
+          workers.add(pid);
+        }
+      };
+      stopNewWorkers();
+      stopper = setInterval(stopNewWorkers, 20);
       await waitFor(async () => bars(await screen()).length > 0, { description: 'the bar' });
       await sleep(300);
       const wide = bars(await screen());
@@ -95,12 +123,14 @@ describe('a terminal narrowed mid-copy', () => {
       expect([...narrow[0]!].length, narrow[0]).toBeLessThan(50);
       expect(narrow[0], narrow[0]).toMatch(/^[█░]* ?\d+% \| [\d,]+\/[\d,]+ files/);
 
+      clearInterval(stopper);
       for (const pid of workers) process.kill(pid, 'SIGCONT');
       await waitFor(async () => (await screen()).some((row) => row.startsWith('exit ')), { timeoutMs: 60_000, description: 'the copy to end' });
       const after = await screen();
       expect(after, after.join('\n')).toContain('exit 0');
       expect(bars(after), after.join('\n')).toEqual([]);
     } finally {
+      clearInterval(stopper);
       for (const pid of run) {
         try {
           process.kill(pid, 'SIGCONT');
