@@ -18,8 +18,10 @@ const FIRST_BATCH_JOBS = 8;
 // Long enough that what a batch costs beside its jobs (a message each way, a few calls per directory
 // entered) stays small even when other processes slow the measured pace; short enough to share out.
 const TARGET_BATCH_MS = 100;
-// What a job is taken to cost before one is timed: a small file on a local disk.
+// What a job is taken to cost before one is timed: a small file on a local disk; onto a network or FUSE
+// file system, about ten requests that each wait a round trip (0.1 ms on a LAN, as NFS's).
 const ASSUMED_MS_PER_JOB = 0.05;
+const ASSUMED_MS_PER_REMOTE_JOB = 1;
 // A worker takes about this long to start: work waiting for less is done sooner by the workers there are.
 const WORKER_WORTH_MS = 100;
 // A job is taken to keep a core at least this busy: timing noise never asks for a worker per job.
@@ -55,10 +57,16 @@ export class Pace {
   private weightedJobs = 0;
   private weightedCpuMs = 0;
 
+  private readonly assumedMsPerJob: number;
+
   constructor(
     /** Cores the workers share. */
     readonly cores: number,
-  ) {}
+    /** Jobs write onto a network or FUSE file system: each waits on round trips. */
+    remote = false,
+  ) {
+    this.assumedMsPerJob = remote ? ASSUMED_MS_PER_REMOTE_JOB : ASSUMED_MS_PER_JOB;
+  }
 
   /** `jobs` finished by one worker in `elapsedMs` of its time, of which it spent `cpuMs` on a core. */
   observe(jobs: number, elapsedMs: number, cpuMs: number): void {
@@ -130,7 +138,7 @@ export class Pace {
    * done, the work left is known: worthAnotherWorker decides.)
    */
   worthAFirstWorker(submittedJobs: number, waitingMs: number): boolean {
-    return submittedJobs * (this.msPerJob ?? ASSUMED_MS_PER_JOB) > FIRST_WORKER_WORTH_MS || (submittedJobs > 0 && waitingMs > WORKER_WORTH_MS);
+    return submittedJobs * (this.msPerJob ?? this.assumedMsPerJob) > FIRST_WORKER_WORTH_MS || (submittedJobs > 0 && waitingMs > WORKER_WORTH_MS);
   }
 
   /**
@@ -140,7 +148,7 @@ export class Pace {
    * With none forked yet, the parent alone does the work.
    */
   worthAnotherWorker(queuedJobs: number, workers: number): boolean {
-    const work = queuedJobs * (this.msPerJob ?? ASSUMED_MS_PER_JOB);
+    const work = queuedJobs * (this.msPerJob ?? this.assumedMsPerJob);
     return work / Math.max(1, workers * (workers + 1)) > WORKER_WORTH_MS;
   }
 }

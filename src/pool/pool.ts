@@ -38,6 +38,8 @@ export interface PoolOptions {
   onFileProgress: (job: Job, bytes: number) => void;
   /** Forks this script instead of worker.js; exists so tests can run a worker that crashes. */
   workerPath?: string;
+  /** Jobs write onto a network or FUSE file system: before any is timed, each is taken to wait on round trips (pace.ts). */
+  remote?: boolean;
 }
 
 /** Whatever runs batches: a forked worker, or the parent itself. */
@@ -50,7 +52,7 @@ export class WorkerPool {
   private readonly queue = new BatchQueue();
   private readonly crew = new Crew();
   private readonly waiters = new Waiters();
-  private readonly pace = new Pace(os.availableParallelism());
+  private readonly pace: Pace;
   private readonly idleCores = new IdleCores();
   private readonly coresIdle = (): boolean => this.idleCores.some(performance.now());
   private readonly workerPath: string;
@@ -71,6 +73,7 @@ export class WorkerPool {
   constructor(private readonly options: PoolOptions) {
     this.workerPath = options.workerPath ?? WORKER_PATH;
     const { runInParent } = options;
+    this.pace = new Pace(os.availableParallelism(), options.remote === true);
     this.inline = runInParent ? new InlineWorker(runInParent, (worker, message) => this.onMessage(worker, message)) : null;
   }
 

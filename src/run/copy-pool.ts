@@ -9,7 +9,8 @@ import { sweepDeadWorkerFiles } from '../destination/dead-worker-files.js';
 import { WorkerPool } from '../pool/pool.js';
 import type { Job, WorkerSettings } from '../shared/jobs.js';
 import type { JobResult } from '../shared/protocol.js';
-import { rawFromString, type RawPath } from '../shared/raw-path.js';
+import { onNetworkFileSystem } from '../shared/file-systems.js';
+import { fsPath, rawFromString, type RawPath } from '../shared/raw-path.js';
 import { runBatchInParent } from '../worker/run-in-parent.js';
 
 export interface CopyPoolOptions {
@@ -36,6 +37,7 @@ export function copyPool({ source, destination, settings, workerPath, ...events 
     copyMessage: (batchId, jobs) => ({ type: 'copy', batchId, source, destination, cwd, settings, jobs }),
     // Not in a worker thread, where a batch could not set the umask it creates files with (no process.umask there).
     runInParent: workerPath === undefined && isMainThread ? runBatchInParent : undefined,
+    remote: onNetworkFileSystem(fsPath(destination)),
     onWorkerLost: (jobs, pid) => sweepDeadWorkerFiles({ destination, staged: settings.staged, pid, jobs }),
   });
 }

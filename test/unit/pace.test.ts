@@ -167,3 +167,19 @@ describe('timeConfirmation', () => {
     expect(pace.usefulWorkers()).toBe(2);
   });
 });
+
+describe('Pace onto a network or FUSE file system', () => {
+  it('takes an untimed job to wait on round trips: a first worker for a few jobs, more for a few hundred', () => {
+    const local = new Pace(2);
+    const remote = new Pace(2, true);
+    // 20 jobs shown while listing: 1 ms of small files on a local disk, about 20 ms of round trips on a mount.
+    expect(local.worthAFirstWorker(20, 0)).toBe(false);
+    expect(remote.worthAFirstWorker(20, 0)).toBe(true);
+    // 300 jobs waiting for one worker: another pays where each is a round trip or ten.
+    expect(local.worthAnotherWorker(300, 1)).toBe(false);
+    expect(remote.worthAnotherWorker(300, 1)).toBe(true);
+    // Once timed, the measured pace decides, wherever the jobs go.
+    remote.observe(8, 0.4, 0.4);
+    expect(remote.worthAnotherWorker(300, 1)).toBe(false);
+  });
+});
