@@ -3,7 +3,8 @@
  * an explicit state machine (starting → ready → stopping → exited), and the
  * batches it holds.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createRequire as requireFrom } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Job } from '../shared/jobs.js';
 import { isFromWorker, type CopyBatch, type FromWorker } from '../shared/protocol.js';
@@ -142,7 +143,12 @@ export async function stopAll(workers: readonly WorkerProcess[]): Promise<void> 
   clearTimeout(killTimer);
 }
 
+// Loaded at the first fork: a library caller's copy that forks no worker (a few hundred files) spares
+// its start-up Node's child_process and the networking modules under it (the CLI's commander loads them).
+const load = requireFrom(import.meta.url);
+
 export function forkWorker(workerPath: string): ChildProcess {
+  const { fork } = load('node:child_process') as typeof import('node:child_process');
   return fork(workerPath, [], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     // Never the parent's flags: under `node -e` or `node -p` they hold the embedding script,

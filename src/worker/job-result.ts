@@ -2,8 +2,9 @@
  * What every kind of job shares in the worker: its results, and the small
  * file-system steps whose failures must be told apart or kept quiet.
  */
-import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire as requireFrom } from 'node:module';
 import type { ErrorRecord } from '../shared/errors.js';
 import type { WorkerSettings } from '../shared/jobs.js';
 import type { SourceFile } from '../shared/metadata.js';
@@ -115,9 +116,17 @@ export function hashFile(place: Place, buffer: Buffer): string {
   }
 }
 
+// Loaded at the first hash (--verify, --checksum, a manifest): a plain copy spares the start-up Node's crypto.
+const load = requireFrom(import.meta.url);
+
+/** A new SHA-256. */
+export function sha256(): Hash {
+  return (load('node:crypto') as typeof import('node:crypto')).createHash('sha256');
+}
+
 /** SHA-256 in hex of what is left to read of the open file `fd`. */
 export function hashOpen(fd: number, buffer: Buffer): string {
-  const hash = createHash('sha256');
+  const hash = sha256();
   let read: number;
   while ((read = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0) hash.update(buffer.subarray(0, read));
   return hash.digest('hex');

@@ -9,7 +9,6 @@
  * attributes, mode and times, the read-back of --verify (from the disk: read-back.ts),
  * the final name.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { errorRecord, type ErrorRecord, type Operation } from '../shared/errors.js';
 import { unchangedSince } from '../shared/metadata.js';
@@ -20,7 +19,7 @@ import type { FsPath } from '../shared/raw-path.js';
 import { writingPathFor } from '../shared/names-on-disk.js';
 import { copyDense, copyDenseInKernel, copySparse } from './block-copy.js';
 import { closeFd, fstat, openAt, pathOf, renameAt, sibling, statAt, statQuietly, unlinkAtQuietly, type Place } from './places.js';
-import { closeQuietly, createExclusive, failed, READ_FLAGS, SourceFailure, type BatchContext, type FileCopy, type JobPaths } from './job-result.js';
+import { closeQuietly, createExclusive, failed, READ_FLAGS, sha256, SourceFailure, type BatchContext, type FileCopy, type JobPaths } from './job-result.js';
 import { finishFile } from './metadata-copy.js';
 import { keepReplaced } from './keep-replaced.js';
 import { readBack } from './read-back.js';
@@ -43,7 +42,7 @@ export function writeBlocks(file: FileCopy, context: BatchContext): JobResult {
   const { buffer } = context;
   const { input, onBytes } = file;
   const source = file.sourceFile!;
-  const hash = verify || digest ? createHash('sha256') : null;
+  const hash = verify || digest ? sha256() : null;
   const temp = temporary(file, context);
   file.temp = temp;
   let output = -1;
