@@ -117,11 +117,12 @@ export function hashFile(place: Place, buffer: Buffer): string {
 }
 
 // Loaded at the first hash (--verify, --checksum, a manifest): a plain copy spares the start-up Node's crypto.
-const load = requireFrom(import.meta.url);
+let crypto: typeof import('node:crypto') | undefined;
 
 /** A new SHA-256. */
 export function sha256(): Hash {
-  return (load('node:crypto') as typeof import('node:crypto')).createHash('sha256');
+  crypto ??= requireFrom(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  return crypto.createHash('sha256');
 }
 
 /** SHA-256 in hex of what is left to read of the open file `fd`. */
